@@ -1,0 +1,197 @@
+"""Where the audit gets explanations: TF Serving's gRPC Predict API, or a SavedModel in process.
+
+Both return the saliency signature's outputs as numpy arrays, so everything after the backend
+is the same code.
+"""
+
+import json
+import socket
+
+import grpc
+import numpy as np
+import tensorflow as tf
+from tensorflow_serving.apis import (get_model_metadata_pb2, get_model_status_pb2, model_pb2,
+                                     model_service_pb2_grpc, predict_pb2,
+                                     prediction_service_pb2_grpc)
+
+from serving import contract
+from trainer.errors import InputError
+
+MESSAGE_LIMIT_BYTES = 512 * 1024 * 1024
+RETRY_SERVICE_CONFIG = {
+    "loadBalancingConfig": [{"round_robin": {}}],
+    "methodConfig": [{
+        "name": [{"service": "tensorflow.serving.PredictionService"},
+                 {"service": "tensorflow.serving.ModelService"}],
+        "retryPolicy": {"maxAttempts": 5, "initialBackoff": "0.2s", "maxBackoff": "5s",
+                        "backoffMultiplier": 2, "retryableStatusCodes": ["UNAVAILABLE"]},
+    }],
+}
+
+
+class ServerError(RuntimeError):
+    """The server failed in a way retries did not fix; the audit must stop, not drop documents."""
+
+
+def channel_target(servers):
+    """--server values -> one gRPC target. Several servers share one channel with round-robin."""
+    servers = list(servers)
+    if len(servers) == 1:
+        return servers[0]
+    addresses = []
+    for server in servers:
+        if "://" in server or server.startswith(("dns:", "ipv4:", "ipv6:", "unix:")):
+            raise InputError(f"--server {server!r}: a URI target cannot be combined with other --server values")
+        host, _, port = server.rpartition(":")
+        if not host or not port.isdigit():
+            raise InputError(f"--server {server!r}: expected HOST:PORT")
+        try:
+            infos = socket.getaddrinfo(host.strip("[]"), int(port), type=socket.SOCK_STREAM)
+        except socket.gaierror as error:
+            raise InputError(f"--server {server!r}: cannot resolve host: {error.strerror}") from None
+        address = infos[0][4][0]
+        addresses.append(f"[{address}]:{port}" if ":" in address else f"{address}:{port}")
+    return "ipv4:" + ",".join(addresses) if all("[" not in a for a in addresses) \
+        else "ipv6:" + ",".join(addresses)
+
+
+def make_channel(servers, tls_ca=None, tls_cert=None, tls_key=None):
+    options = [("grpc.max_receive_message_length", MESSAGE_LIMIT_BYTES),
+               ("grpc.max_send_message_length", MESSAGE_LIMIT_BYTES),
+               ("grpc.enable_retries", 1),
+               ("grpc.service_config", json.dumps(RETRY_SERVICE_CONFIG))]
+    target = channel_target(servers)
+    if tls_ca or tls_cert:
+        read = lambda path: open(path, "rb").read() if path else None
+        credentials = grpc.ssl_channel_credentials(read(tls_ca), read(tls_key), read(tls_cert))
+        return grpc.secure_channel(target, credentials, options=options)
+    return grpc.insecure_channel(target, options=options)
+
+
+def _describe(error):
+    return f"{error.code().name}: {error.details()}"
+
+
+class GrpcBackend:
+    """Calls PredictionService.Predict on TF Serving or audit-serve."""
+
+    def __init__(self, servers, model_name, signature=contract.SALIENCY_SIGNATURE, version=None,
+                 deadline=30.0, connect_timeout=10.0, tls_ca=None, tls_cert=None, tls_key=None):
+        self.servers = list(servers)
+        self.model_name = model_name
+        self.signature = signature
+        self.version = version
+        self.deadline = deadline
+        self.channel = make_channel(self.servers, tls_ca, tls_cert, tls_key)
+        try:
+            grpc.channel_ready_future(self.channel).result(timeout=connect_timeout)
+        except grpc.FutureTimeoutError:
+            self.channel.close()
+            raise InputError(f"server unreachable: {', '.join(self.servers)} "
+                             f"(no connection within {connect_timeout:g} s)") from None
+        self.prediction = prediction_service_pb2_grpc.PredictionServiceStub(self.channel)
+        self.models = model_service_pb2_grpc.ModelServiceStub(self.channel)
+        self._metadata = None
+        self.loaded_version = None
+
+    @property
+    def description(self):
+        return "grpc:" + ",".join(self.servers)
+
+    def _model_spec(self, signature):
+        spec = model_pb2.ModelSpec(name=self.model_name, signature_name=signature)
+        if self.version is not None:
+            spec.version.value = int(self.version)
+        return spec
+
+    def predict(self, signature, texts, wait_for_ready=True):
+        request = predict_pb2.PredictRequest(model_spec=self._model_spec(signature))
+        request.inputs[contract.TEXT_INPUT].CopyFrom(
+            tf.make_tensor_proto(np.asarray(texts, dtype=object), dtype=tf.string))
+        try:
+            response = self.prediction.Predict(request, timeout=self.deadline, wait_for_ready=wait_for_ready)
+        except grpc.RpcError as error:
+            code = error.code()
+            if code in (grpc.StatusCode.NOT_FOUND, grpc.StatusCode.INVALID_ARGUMENT,
+                        grpc.StatusCode.FAILED_PRECONDITION):
+                raise InputError(f"server rejected the request: {_describe(error)}") from None
+            if code == grpc.StatusCode.RESOURCE_EXHAUSTED and len(texts) > 1:
+                # The response would exceed a message limit: split the batch instead of failing.
+                half = len(texts) // 2
+                first = self.predict(signature, texts[:half], wait_for_ready)
+                second = self.predict(signature, texts[half:], wait_for_ready)
+                return {k: np.concatenate([first[k], second[k]]) for k in first}
+            raise ServerError(f"{self.description}: {_describe(error)}") from None
+        self.loaded_version = response.model_spec.version.value
+        return {alias: tf.make_ndarray(proto) for alias, proto in response.outputs.items()}
+
+    def explain(self, texts):
+        outputs = self.predict(self.signature, texts)
+        missing = [name for name in contract.SALIENCY_OUTPUTS if name not in outputs]
+        if missing:
+            raise InputError(f"signature {self.signature!r} of model {self.model_name!r} lacks outputs "
+                             f"{missing}; it is not a saliency signature")
+        return outputs
+
+    def metadata(self):
+        if self._metadata is None:
+            out = self.predict(contract.METADATA_SIGNATURE, [""], wait_for_ready=False)
+            self._metadata = json.loads(out[contract.METADATA_JSON][0].decode("utf-8"))
+        return self._metadata
+
+    def model_status(self):
+        request = get_model_status_pb2.GetModelStatusRequest(model_spec=self._model_spec(""))
+        try:
+            return self.models.GetModelStatus(request, timeout=self.deadline)
+        except grpc.RpcError as error:
+            if error.code() == grpc.StatusCode.NOT_FOUND:
+                raise InputError(f"server: {_describe(error)}") from None
+            raise ServerError(f"{self.description}: {_describe(error)}") from None
+
+    def signature_defs(self):
+        request = get_model_metadata_pb2.GetModelMetadataRequest(
+            model_spec=self._model_spec(""), metadata_field=["signature_def"])
+        try:
+            response = self.prediction.GetModelMetadata(request, timeout=self.deadline)
+        except grpc.RpcError as error:
+            if error.code() == grpc.StatusCode.NOT_FOUND:
+                raise InputError(f"server: {_describe(error)}") from None
+            raise ServerError(f"{self.description}: {_describe(error)}") from None
+        signature_map = get_model_metadata_pb2.SignatureDefMap()
+        response.metadata["signature_def"].Unpack(signature_map)
+        return response.model_spec.version.value, dict(signature_map.signature_def)
+
+    def close(self):
+        self.channel.close()
+
+
+class EmbeddedBackend:
+    """The SavedModel loaded in this process through the same session path as TF Serving."""
+
+    def __init__(self, model_path, signature=contract.SALIENCY_SIGNATURE):
+        from serving.model_store import resolve_version_dir
+        from serving.session_model import SessionModel, SignatureNotFound
+
+        self.export_dir = resolve_version_dir(model_path)
+        self.model = SessionModel(self.export_dir)
+        self.signature = signature
+        try:
+            self.model.signature(signature)
+        except SignatureNotFound as error:
+            raise InputError(f"{self.export_dir}: {error.args[0]}") from None
+        self.loaded_version = int(self.export_dir.rstrip("/").rsplit("/", 1)[-1]) \
+            if self.export_dir.rstrip("/").rsplit("/", 1)[-1].isdigit() else 0
+        self.model_name = self.metadata().get("model_name", "")
+
+    @property
+    def description(self):
+        return "embedded:" + self.export_dir
+
+    def explain(self, texts):
+        return self.model.run(self.signature, {contract.TEXT_INPUT: np.asarray(texts, dtype=object)})
+
+    def metadata(self):
+        return self.model.metadata()
+
+    def close(self):
+        self.model.close()

@@ -1,0 +1,108 @@
+"""Streaming corpus summary: counts, share distribution, per-term and per-class tables, gates."""
+
+import array
+import datetime
+
+import numpy as np
+
+from protos import audit_pb2
+
+HISTOGRAM_BINS = 10
+
+
+def utc_now():
+    return datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
+
+
+class SummaryBuilder:
+    """Accumulates AuditRecords in O(terms + classes) memory plus 4 bytes per document with a forbidden term."""
+
+    def __init__(self):
+        self.documents = self.scored = self.skipped = self.flagged = self.truncated = 0
+        self.with_terms = 0
+        self.labelled = self.correct = 0
+        self.shares = array.array("f")  # forbidden_share of documents containing a forbidden term
+        self.terms = {}  # term -> [documents, occurrences, saliency_mass, share_sum]
+        self.classes = {}  # label -> [documents, with_terms, flagged, share_sum]
+
+    def add(self, record):
+        self.documents += 1
+        if record.status != audit_pb2.RECORD_STATUS_SCORED:
+            self.skipped += 1
+            return
+        self.scored += 1
+        self.flagged += record.flagged
+        self.truncated += record.truncated
+        if record.true_label:
+            self.labelled += 1
+            self.correct += record.true_label == record.predicted_label
+        has_terms = len(record.forbidden_terms) > 0
+        cls = self.classes.setdefault(record.predicted_label, [0, 0, 0, 0.0])
+        cls[0] += 1
+        cls[2] += record.flagged
+        cls[3] += record.forbidden_share
+        if not has_terms:
+            return
+        self.with_terms += 1
+        cls[1] += 1
+        self.shares.append(record.forbidden_share)
+        seen = set()
+        for hit in record.forbidden_terms:
+            stats = self.terms.setdefault(hit.term, [0, 0, 0.0, 0.0])
+            if hit.term not in seen:
+                stats[0] += 1
+                seen.add(hit.term)
+            stats[1] += 1
+            stats[2] += hit.saliency
+            stats[3] += hit.saliency / record.saliency_mass if record.saliency_mass > 0 else 0.0
+
+    def build(self, summary):
+        """Fill the counting fields of an AuditSummary (the caller sets model, input and timing fields)."""
+        summary.documents = self.documents
+        summary.scored = self.scored
+        summary.skipped = self.skipped
+        summary.with_forbidden_terms = self.with_terms
+        summary.flagged = self.flagged
+        summary.flagged_fraction = self.flagged / self.scored if self.scored else 0.0
+        summary.truncated = self.truncated
+        summary.labelled = self.labelled
+        summary.accuracy = self.correct / self.labelled if self.labelled else 0.0
+        distribution = summary.share_distribution
+        distribution.documents = len(self.shares)
+        shares = np.frombuffer(self.shares, dtype=np.float32).astype(np.float64) if self.shares else np.zeros(0)
+        if len(shares):
+            distribution.mean = float(shares.mean())
+            distribution.median, distribution.p90, distribution.p99 = (
+                float(v) for v in np.percentile(shares, [50, 90, 99]))
+        distribution.histogram[:] = np.histogram(shares, bins=HISTOGRAM_BINS, range=(0.0, 1.0))[0].tolist()
+        for term, (documents, occurrences, mass, share_sum) in sorted(
+                self.terms.items(), key=lambda item: (-item[1][2], item[0])):
+            summary.terms.add(term=term, documents=documents, occurrences=occurrences,
+                              saliency_mass=mass, mean_share=share_sum / occurrences)
+        for label, (documents, with_terms, flagged, share_sum) in sorted(self.classes.items()):
+            summary.classes.add(label=label, documents=documents, with_forbidden_terms=with_terms,
+                                flagged=flagged, mean_forbidden_share=share_sum / documents)
+        return summary
+
+
+GATES = {
+    "fail_above": ("mean forbidden share over documents with a forbidden term",
+                   lambda s: s.share_distribution.mean),
+    "max_flagged_fraction": ("fraction of scored documents flagged",
+                             lambda s: s.flagged_fraction),
+}
+
+
+def apply_gates(summary, limits):
+    """limits: {gate name: limit or None}. Adds GateResults; returns True when all pass."""
+    passed = True
+    for name, limit in limits.items():
+        if limit is None:
+            continue
+        description, observe = GATES[name]
+        observed = observe(summary)
+        ok = observed <= limit
+        passed &= ok
+        summary.gates.add(name=name, limit=limit, observed=observed, passed=ok,
+                          description=f"{description} must be <= {limit:g}")
+    return passed

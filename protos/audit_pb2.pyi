@@ -1,0 +1,212 @@
+from google.protobuf.internal import containers as _containers
+from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
+from google.protobuf import descriptor as _descriptor
+from google.protobuf import message as _message
+from collections.abc import Iterable as _Iterable, Mapping as _Mapping
+from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
+
+DESCRIPTOR: _descriptor.FileDescriptor
+
+class RecordStatus(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    RECORD_STATUS_UNSPECIFIED: _ClassVar[RecordStatus]
+    RECORD_STATUS_SCORED: _ClassVar[RecordStatus]
+    RECORD_STATUS_SKIPPED: _ClassVar[RecordStatus]
+RECORD_STATUS_UNSPECIFIED: RecordStatus
+RECORD_STATUS_SCORED: RecordStatus
+RECORD_STATUS_SKIPPED: RecordStatus
+
+class TokenSaliency(_message.Message):
+    __slots__ = ("token", "position", "saliency", "forbidden")
+    TOKEN_FIELD_NUMBER: _ClassVar[int]
+    POSITION_FIELD_NUMBER: _ClassVar[int]
+    SALIENCY_FIELD_NUMBER: _ClassVar[int]
+    FORBIDDEN_FIELD_NUMBER: _ClassVar[int]
+    token: str
+    position: int
+    saliency: float
+    forbidden: bool
+    def __init__(self, token: _Optional[str] = ..., position: _Optional[int] = ..., saliency: _Optional[float] = ..., forbidden: _Optional[bool] = ...) -> None: ...
+
+class ForbiddenTermHit(_message.Message):
+    __slots__ = ("term", "start", "end", "saliency")
+    TERM_FIELD_NUMBER: _ClassVar[int]
+    START_FIELD_NUMBER: _ClassVar[int]
+    END_FIELD_NUMBER: _ClassVar[int]
+    SALIENCY_FIELD_NUMBER: _ClassVar[int]
+    term: str
+    start: int
+    end: int
+    saliency: float
+    def __init__(self, term: _Optional[str] = ..., start: _Optional[int] = ..., end: _Optional[int] = ..., saliency: _Optional[float] = ...) -> None: ...
+
+class AuditRecord(_message.Message):
+    __slots__ = ("row", "id", "status", "skip_reason", "text_sha256", "text", "predicted_label", "confidence", "probabilities", "forbidden_share", "saliency_mass", "flagged", "forbidden_terms", "top_tokens", "token_count", "explained_tokens", "truncated", "true_label")
+    class ProbabilitiesEntry(_message.Message):
+        __slots__ = ("key", "value")
+        KEY_FIELD_NUMBER: _ClassVar[int]
+        VALUE_FIELD_NUMBER: _ClassVar[int]
+        key: str
+        value: float
+        def __init__(self, key: _Optional[str] = ..., value: _Optional[float] = ...) -> None: ...
+    ROW_FIELD_NUMBER: _ClassVar[int]
+    ID_FIELD_NUMBER: _ClassVar[int]
+    STATUS_FIELD_NUMBER: _ClassVar[int]
+    SKIP_REASON_FIELD_NUMBER: _ClassVar[int]
+    TEXT_SHA256_FIELD_NUMBER: _ClassVar[int]
+    TEXT_FIELD_NUMBER: _ClassVar[int]
+    PREDICTED_LABEL_FIELD_NUMBER: _ClassVar[int]
+    CONFIDENCE_FIELD_NUMBER: _ClassVar[int]
+    PROBABILITIES_FIELD_NUMBER: _ClassVar[int]
+    FORBIDDEN_SHARE_FIELD_NUMBER: _ClassVar[int]
+    SALIENCY_MASS_FIELD_NUMBER: _ClassVar[int]
+    FLAGGED_FIELD_NUMBER: _ClassVar[int]
+    FORBIDDEN_TERMS_FIELD_NUMBER: _ClassVar[int]
+    TOP_TOKENS_FIELD_NUMBER: _ClassVar[int]
+    TOKEN_COUNT_FIELD_NUMBER: _ClassVar[int]
+    EXPLAINED_TOKENS_FIELD_NUMBER: _ClassVar[int]
+    TRUNCATED_FIELD_NUMBER: _ClassVar[int]
+    TRUE_LABEL_FIELD_NUMBER: _ClassVar[int]
+    row: int
+    id: str
+    status: RecordStatus
+    skip_reason: str
+    text_sha256: str
+    text: str
+    predicted_label: str
+    confidence: float
+    probabilities: _containers.ScalarMap[str, float]
+    forbidden_share: float
+    saliency_mass: float
+    flagged: bool
+    forbidden_terms: _containers.RepeatedCompositeFieldContainer[ForbiddenTermHit]
+    top_tokens: _containers.RepeatedCompositeFieldContainer[TokenSaliency]
+    token_count: int
+    explained_tokens: int
+    truncated: bool
+    true_label: str
+    def __init__(self, row: _Optional[int] = ..., id: _Optional[str] = ..., status: _Optional[_Union[RecordStatus, str]] = ..., skip_reason: _Optional[str] = ..., text_sha256: _Optional[str] = ..., text: _Optional[str] = ..., predicted_label: _Optional[str] = ..., confidence: _Optional[float] = ..., probabilities: _Optional[_Mapping[str, float]] = ..., forbidden_share: _Optional[float] = ..., saliency_mass: _Optional[float] = ..., flagged: _Optional[bool] = ..., forbidden_terms: _Optional[_Iterable[_Union[ForbiddenTermHit, _Mapping]]] = ..., top_tokens: _Optional[_Iterable[_Union[TokenSaliency, _Mapping]]] = ..., token_count: _Optional[int] = ..., explained_tokens: _Optional[int] = ..., truncated: _Optional[bool] = ..., true_label: _Optional[str] = ...) -> None: ...
+
+class ShareDistribution(_message.Message):
+    __slots__ = ("documents", "mean", "median", "p90", "p99", "histogram")
+    DOCUMENTS_FIELD_NUMBER: _ClassVar[int]
+    MEAN_FIELD_NUMBER: _ClassVar[int]
+    MEDIAN_FIELD_NUMBER: _ClassVar[int]
+    P90_FIELD_NUMBER: _ClassVar[int]
+    P99_FIELD_NUMBER: _ClassVar[int]
+    HISTOGRAM_FIELD_NUMBER: _ClassVar[int]
+    documents: int
+    mean: float
+    median: float
+    p90: float
+    p99: float
+    histogram: _containers.RepeatedScalarFieldContainer[int]
+    def __init__(self, documents: _Optional[int] = ..., mean: _Optional[float] = ..., median: _Optional[float] = ..., p90: _Optional[float] = ..., p99: _Optional[float] = ..., histogram: _Optional[_Iterable[int]] = ...) -> None: ...
+
+class TermSummary(_message.Message):
+    __slots__ = ("term", "documents", "occurrences", "saliency_mass", "mean_share")
+    TERM_FIELD_NUMBER: _ClassVar[int]
+    DOCUMENTS_FIELD_NUMBER: _ClassVar[int]
+    OCCURRENCES_FIELD_NUMBER: _ClassVar[int]
+    SALIENCY_MASS_FIELD_NUMBER: _ClassVar[int]
+    MEAN_SHARE_FIELD_NUMBER: _ClassVar[int]
+    term: str
+    documents: int
+    occurrences: int
+    saliency_mass: float
+    mean_share: float
+    def __init__(self, term: _Optional[str] = ..., documents: _Optional[int] = ..., occurrences: _Optional[int] = ..., saliency_mass: _Optional[float] = ..., mean_share: _Optional[float] = ...) -> None: ...
+
+class ClassSummary(_message.Message):
+    __slots__ = ("label", "documents", "with_forbidden_terms", "flagged", "mean_forbidden_share")
+    LABEL_FIELD_NUMBER: _ClassVar[int]
+    DOCUMENTS_FIELD_NUMBER: _ClassVar[int]
+    WITH_FORBIDDEN_TERMS_FIELD_NUMBER: _ClassVar[int]
+    FLAGGED_FIELD_NUMBER: _ClassVar[int]
+    MEAN_FORBIDDEN_SHARE_FIELD_NUMBER: _ClassVar[int]
+    label: str
+    documents: int
+    with_forbidden_terms: int
+    flagged: int
+    mean_forbidden_share: float
+    def __init__(self, label: _Optional[str] = ..., documents: _Optional[int] = ..., with_forbidden_terms: _Optional[int] = ..., flagged: _Optional[int] = ..., mean_forbidden_share: _Optional[float] = ...) -> None: ...
+
+class GateResult(_message.Message):
+    __slots__ = ("name", "limit", "observed", "passed", "description")
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    LIMIT_FIELD_NUMBER: _ClassVar[int]
+    OBSERVED_FIELD_NUMBER: _ClassVar[int]
+    PASSED_FIELD_NUMBER: _ClassVar[int]
+    DESCRIPTION_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    limit: float
+    observed: float
+    passed: bool
+    description: str
+    def __init__(self, name: _Optional[str] = ..., limit: _Optional[float] = ..., observed: _Optional[float] = ..., passed: _Optional[bool] = ..., description: _Optional[str] = ...) -> None: ...
+
+class AuditSummary(_message.Message):
+    __slots__ = ("complete", "model_name", "model_version", "signature_name", "backend", "input_path", "input_sha256", "lexicon_path", "lexicon_sha256", "lexicon_terms", "threshold", "documents", "scored", "skipped", "with_forbidden_terms", "flagged", "flagged_fraction", "truncated", "share_distribution", "terms", "classes", "gates", "started_at", "finished_at", "seconds", "documents_per_second", "model_metadata_json", "redacted", "max_tokens", "labelled", "accuracy")
+    COMPLETE_FIELD_NUMBER: _ClassVar[int]
+    MODEL_NAME_FIELD_NUMBER: _ClassVar[int]
+    MODEL_VERSION_FIELD_NUMBER: _ClassVar[int]
+    SIGNATURE_NAME_FIELD_NUMBER: _ClassVar[int]
+    BACKEND_FIELD_NUMBER: _ClassVar[int]
+    INPUT_PATH_FIELD_NUMBER: _ClassVar[int]
+    INPUT_SHA256_FIELD_NUMBER: _ClassVar[int]
+    LEXICON_PATH_FIELD_NUMBER: _ClassVar[int]
+    LEXICON_SHA256_FIELD_NUMBER: _ClassVar[int]
+    LEXICON_TERMS_FIELD_NUMBER: _ClassVar[int]
+    THRESHOLD_FIELD_NUMBER: _ClassVar[int]
+    DOCUMENTS_FIELD_NUMBER: _ClassVar[int]
+    SCORED_FIELD_NUMBER: _ClassVar[int]
+    SKIPPED_FIELD_NUMBER: _ClassVar[int]
+    WITH_FORBIDDEN_TERMS_FIELD_NUMBER: _ClassVar[int]
+    FLAGGED_FIELD_NUMBER: _ClassVar[int]
+    FLAGGED_FRACTION_FIELD_NUMBER: _ClassVar[int]
+    TRUNCATED_FIELD_NUMBER: _ClassVar[int]
+    SHARE_DISTRIBUTION_FIELD_NUMBER: _ClassVar[int]
+    TERMS_FIELD_NUMBER: _ClassVar[int]
+    CLASSES_FIELD_NUMBER: _ClassVar[int]
+    GATES_FIELD_NUMBER: _ClassVar[int]
+    STARTED_AT_FIELD_NUMBER: _ClassVar[int]
+    FINISHED_AT_FIELD_NUMBER: _ClassVar[int]
+    SECONDS_FIELD_NUMBER: _ClassVar[int]
+    DOCUMENTS_PER_SECOND_FIELD_NUMBER: _ClassVar[int]
+    MODEL_METADATA_JSON_FIELD_NUMBER: _ClassVar[int]
+    REDACTED_FIELD_NUMBER: _ClassVar[int]
+    MAX_TOKENS_FIELD_NUMBER: _ClassVar[int]
+    LABELLED_FIELD_NUMBER: _ClassVar[int]
+    ACCURACY_FIELD_NUMBER: _ClassVar[int]
+    complete: bool
+    model_name: str
+    model_version: int
+    signature_name: str
+    backend: str
+    input_path: str
+    input_sha256: str
+    lexicon_path: str
+    lexicon_sha256: str
+    lexicon_terms: int
+    threshold: float
+    documents: int
+    scored: int
+    skipped: int
+    with_forbidden_terms: int
+    flagged: int
+    flagged_fraction: float
+    truncated: int
+    share_distribution: ShareDistribution
+    terms: _containers.RepeatedCompositeFieldContainer[TermSummary]
+    classes: _containers.RepeatedCompositeFieldContainer[ClassSummary]
+    gates: _containers.RepeatedCompositeFieldContainer[GateResult]
+    started_at: str
+    finished_at: str
+    seconds: float
+    documents_per_second: float
+    model_metadata_json: str
+    redacted: bool
+    max_tokens: int
+    labelled: int
+    accuracy: float
+    def __init__(self, complete: _Optional[bool] = ..., model_name: _Optional[str] = ..., model_version: _Optional[int] = ..., signature_name: _Optional[str] = ..., backend: _Optional[str] = ..., input_path: _Optional[str] = ..., input_sha256: _Optional[str] = ..., lexicon_path: _Optional[str] = ..., lexicon_sha256: _Optional[str] = ..., lexicon_terms: _Optional[int] = ..., threshold: _Optional[float] = ..., documents: _Optional[int] = ..., scored: _Optional[int] = ..., skipped: _Optional[int] = ..., with_forbidden_terms: _Optional[int] = ..., flagged: _Optional[int] = ..., flagged_fraction: _Optional[float] = ..., truncated: _Optional[int] = ..., share_distribution: _Optional[_Union[ShareDistribution, _Mapping]] = ..., terms: _Optional[_Iterable[_Union[TermSummary, _Mapping]]] = ..., classes: _Optional[_Iterable[_Union[ClassSummary, _Mapping]]] = ..., gates: _Optional[_Iterable[_Union[GateResult, _Mapping]]] = ..., started_at: _Optional[str] = ..., finished_at: _Optional[str] = ..., seconds: _Optional[float] = ..., documents_per_second: _Optional[float] = ..., model_metadata_json: _Optional[str] = ..., redacted: _Optional[bool] = ..., max_tokens: _Optional[int] = ..., labelled: _Optional[int] = ..., accuracy: _Optional[float] = ...) -> None: ...

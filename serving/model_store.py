@@ -1,0 +1,87 @@
+"""TF Serving's model base path layout: ``<base_path>/<integer version>/saved_model.pb``."""
+
+import os
+import re
+import threading
+
+from trainer.errors import InputError
+
+
+def versions(base_path):
+    """Integer versions with a complete SavedModel under base_path, ascending."""
+    if not os.path.isdir(base_path):
+        return []
+    found = []
+    for name in os.listdir(base_path):
+        if re.fullmatch(r"\d+", name) and os.path.isfile(os.path.join(base_path, name, "saved_model.pb")):
+            found.append(int(name))
+    return sorted(found)
+
+
+def resolve_version_dir(path):
+    """A version directory itself, or the highest version under a model base path."""
+    if os.path.isfile(os.path.join(path, "saved_model.pb")):
+        return path
+    available = versions(path)
+    if not available:
+        raise InputError("no SavedModel here, and no integer version directory holding one", path)
+    return os.path.join(path, str(available[-1]))
+
+
+class ModelStore:
+    """Serves the highest version under a base path, like TF Serving's default 'latest' policy,
+    and picks up new versions by polling the file system."""
+
+    def __init__(self, model_name, base_path, loader, poll_seconds=1.0):
+        self.model_name = model_name
+        self.base_path = base_path
+        self.loader = loader
+        self.poll_seconds = poll_seconds
+        self._lock = threading.Lock()
+        self._loaded = {}  # version -> model
+        self._stop = threading.Event()
+        self._thread = None
+        self.refresh()
+
+    def refresh(self):
+        available = versions(self.base_path)
+        if not available:
+            return
+        latest = available[-1]
+        with self._lock:
+            if latest in self._loaded:
+                return
+        model = self.loader(os.path.join(self.base_path, str(latest)))
+        with self._lock:
+            # The old session is not closed here: requests still running on it finish, and it is
+            # released when the last reference goes.
+            self._loaded = {latest: model}
+
+    def get(self, version=None):
+        """(version, model), or None when that version is not loaded."""
+        with self._lock:
+            if not self._loaded:
+                return None
+            if version is None:
+                version = max(self._loaded)
+            model = self._loaded.get(version)
+            return None if model is None else (version, model)
+
+    def loaded_versions(self):
+        with self._lock:
+            return sorted(self._loaded)
+
+    def start_polling(self):
+        def poll():
+            while not self._stop.wait(self.poll_seconds):
+                try:
+                    self.refresh()
+                except Exception as error:  # a broken new version must not take down the server
+                    print(f"audit-serve: failed to load a new version: {error}", flush=True)
+        self._thread = threading.Thread(target=poll, name="version-poller", daemon=True)
+        self._thread.start()
+
+    def stop(self):
+        self._stop.set()
+        if self._thread:
+            self._thread.join(timeout=5)

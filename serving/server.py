@@ -1,0 +1,171 @@
+"""audit-serve: TF Serving's gRPC Predict / GetModelMetadata / GetModelStatus over the same SavedModels.
+
+A stand-in for ``tensorflow_model_server`` where Docker is missing (and for tests): signatures run
+through the session-based loader exactly as TF Serving runs them. Flag names follow
+tensorflow_model_server's. It deliberately has no features TF Serving lacks.
+"""
+
+import signal
+import sys
+import threading
+from concurrent import futures
+
+import click
+import grpc
+import numpy as np
+import tensorflow as tf
+from google.protobuf import wrappers_pb2
+from tensorflow_serving.apis import (get_model_metadata_pb2, get_model_status_pb2, model_pb2,
+                                     model_service_pb2_grpc, predict_pb2,
+                                     prediction_service_pb2_grpc)
+
+from serving import contract
+from serving.model_store import ModelStore
+from serving.session_model import InvalidInput, SessionModel, SignatureNotFound
+from trainer.errors import InputError, exit_on_input_error
+
+
+class _Servicer(prediction_service_pb2_grpc.PredictionServiceServicer,
+                model_service_pb2_grpc.ModelServiceServicer):
+
+    def __init__(self, store):
+        self.store = store
+
+    def _resolve(self, model_spec, context):
+        if model_spec.name != self.store.model_name:
+            context.abort(grpc.StatusCode.NOT_FOUND,
+                          f"Servable not found for request: Latest({model_spec.name})")
+        version = model_spec.version.value if model_spec.HasField("version") else None
+        if model_spec.version_label:
+            context.abort(grpc.StatusCode.INVALID_ARGUMENT, "version labels are not configured")
+        found = self.store.get(version)
+        if found is None:
+            what = f"Specific({model_spec.name}, {version})" if version is not None else f"Latest({model_spec.name})"
+            context.abort(grpc.StatusCode.NOT_FOUND, f"Servable not found for request: {what}")
+        return found
+
+    def Predict(self, request, context):
+        version, model = self._resolve(request.model_spec, context)
+        signature_name = request.model_spec.signature_name or contract.SALIENCY_SIGNATURE
+        try:
+            model.signature(signature_name)
+        except SignatureNotFound:
+            context.abort(grpc.StatusCode.INVALID_ARGUMENT,
+                          f"Serving signature name: \"{signature_name}\" not found in signature def")
+        try:
+            inputs = {alias: tf.make_ndarray(proto) for alias, proto in request.inputs.items()}
+        except Exception as error:
+            context.abort(grpc.StatusCode.INVALID_ARGUMENT, f"cannot decode input tensor: {error}")
+        try:
+            outputs = model.run(signature_name, inputs, list(request.output_filter))
+        except InvalidInput as error:
+            context.abort(grpc.StatusCode.INVALID_ARGUMENT, str(error))
+        response = predict_pb2.PredictResponse(model_spec=model_pb2.ModelSpec(
+            name=self.store.model_name, signature_name=signature_name,
+            version=wrappers_pb2.Int64Value(value=version)))
+        for alias, value in outputs.items():
+            response.outputs[alias].CopyFrom(tf.make_tensor_proto(value))
+        return response
+
+    def GetModelMetadata(self, request, context):
+        version, model = self._resolve(request.model_spec, context)
+        if list(request.metadata_field) != ["signature_def"]:
+            context.abort(grpc.StatusCode.INVALID_ARGUMENT,
+                          "Metadata field(s) must be exactly [\"signature_def\"]")
+        signature_map = get_model_metadata_pb2.SignatureDefMap()
+        for name, signature_def in model.signature_defs.items():
+            signature_map.signature_def[name].CopyFrom(signature_def)
+        response = get_model_metadata_pb2.GetModelMetadataResponse(model_spec=model_pb2.ModelSpec(
+            name=self.store.model_name, version=wrappers_pb2.Int64Value(value=version)))
+        response.metadata["signature_def"].Pack(signature_map)
+        return response
+
+    def GetModelStatus(self, request, context):
+        if request.model_spec.name != self.store.model_name:
+            context.abort(grpc.StatusCode.NOT_FOUND, f"Could not find any versions of model {request.model_spec.name}")
+        loaded = self.store.loaded_versions()
+        if request.model_spec.HasField("version"):
+            wanted = request.model_spec.version.value
+            if wanted not in loaded:
+                context.abort(grpc.StatusCode.NOT_FOUND,
+                              f"Could not find version {wanted} of model {request.model_spec.name}")
+            loaded = [wanted]
+        response = get_model_status_pb2.GetModelStatusResponse()
+        for version in loaded:
+            status = response.model_version_status.add(
+                version=version, state=get_model_status_pb2.ModelVersionStatus.AVAILABLE)
+            status.status.error_code = 0
+        return response
+
+
+def build_server(model_name, model_base_path, port, host="127.0.0.1", max_workers=8, poll_seconds=1.0,
+                 tls_cert=None, tls_key=None, tls_client_ca=None, intra_op_threads=0):
+    """Start a gRPC server. Returns (grpc.Server, bound port, ModelStore)."""
+    store = ModelStore(model_name, model_base_path,
+                       lambda path: SessionModel(path, intra_op_threads=intra_op_threads), poll_seconds)
+    if not store.loaded_versions():
+        raise InputError(f"no servable version under the model base path of {model_name!r}", model_base_path)
+    store.start_polling()
+    server = grpc.server(futures.ThreadPoolExecutor(max_workers=max_workers), options=[
+        ("grpc.max_receive_message_length", 512 * 1024 * 1024),
+        ("grpc.max_send_message_length", 512 * 1024 * 1024)])
+    servicer = _Servicer(store)
+    prediction_service_pb2_grpc.add_PredictionServiceServicer_to_server(servicer, server)
+    model_service_pb2_grpc.add_ModelServiceServicer_to_server(servicer, server)
+    address = f"{host}:{port}"
+    if tls_cert:
+        read = lambda path: open(path, "rb").read()
+        credentials = grpc.ssl_server_credentials(
+            [(read(tls_key), read(tls_cert))],
+            root_certificates=read(tls_client_ca) if tls_client_ca else None,
+            require_client_auth=bool(tls_client_ca))
+        bound = server.add_secure_port(address, credentials)
+    else:
+        bound = server.add_insecure_port(address)
+    server.start()
+    return server, bound, store
+
+
+@click.command(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--port", type=int, default=8500, show_default=True, help="gRPC port (0 = any free port).")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to bind.")
+@click.option("--model_name", "--model-name", "model_name", required=True, help="Name clients put in ModelSpec.")
+@click.option("--model_base_path", "--model-base-path", "model_base_path", required=True,
+              type=click.Path(file_okay=False), help="Directory of integer version directories.")
+@click.option("--file_system_poll_wait_seconds", "poll_seconds", type=float, default=1.0, show_default=True,
+              help="How often to look for a new version.")
+@click.option("--max-workers", type=int, default=8, show_default=True, help="Concurrent RPCs.")
+@click.option("--tls-cert", type=click.Path(exists=True, dir_okay=False), help="Server certificate (PEM).")
+@click.option("--tls-key", type=click.Path(exists=True, dir_okay=False), help="Server private key (PEM).")
+@click.option("--tls-client-ca", type=click.Path(exists=True, dir_okay=False),
+              help="CA for client certificates: enables mutual TLS.")
+@exit_on_input_error
+def main(port, host, model_name, model_base_path, poll_seconds, max_workers, tls_cert, tls_key, tls_client_ca):
+    """Serve MODEL_BASE_PATH's newest version over TF Serving's gRPC API (a stand-in for tensorflow_model_server)."""
+    if bool(tls_cert) != bool(tls_key):
+        raise click.BadParameter("--tls-cert and --tls-key go together", param_hint="--tls-cert")
+    if tls_client_ca and not tls_cert:
+        raise click.BadParameter("--tls-client-ca needs --tls-cert and --tls-key", param_hint="--tls-client-ca")
+    server, bound, store = build_server(model_name, model_base_path, port, host, max_workers, poll_seconds,
+                                        tls_cert, tls_key, tls_client_ca)
+    if bound == 0:
+        raise InputError(f"cannot bind {host}:{port}")
+    stopped = threading.Event()
+
+    def shutdown(signum, frame):
+        # Finish in-flight RPCs (up to 10 s), refuse new ones, then exit.
+        store.stop()
+        server.stop(grace=10).wait()
+        stopped.set()
+
+    signal.signal(signal.SIGTERM, shutdown)
+    signal.signal(signal.SIGINT, shutdown)
+    click.echo(f"audit-serve: model {model_name!r} versions {store.loaded_versions()} on {host}:{bound}", err=True)
+    # Machine-readable line for scripts and tests that start the server on port 0.
+    click.echo(f"PORT {bound}", err=False)
+    sys.stdout.flush()
+    stopped.wait()
+
+
+if __name__ == "__main__":
+    main()

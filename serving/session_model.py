@@ -1,0 +1,96 @@
+"""Run a SavedModel's signatures the way tensorflow_model_server does.
+
+TF Serving does not use eager ``tf.saved_model.load``: it restores the MetaGraph with its saver,
+runs the init op and calls ``Session.run`` on the tensor names in the SignatureDef. A model can
+work eagerly and still fail here (DESIGN.md), so the local server, the embedded audit backend
+and the export tests all go through this class.
+"""
+
+import json
+import os
+import threading
+
+import numpy as np
+import tensorflow as tf
+
+from serving import contract
+
+
+class SignatureNotFound(KeyError):
+    pass
+
+
+class InvalidInput(ValueError):
+    pass
+
+
+class SessionModel:
+    """A SavedModel version loaded with ``tf.compat.v1.saved_model.loader.load``."""
+
+    def __init__(self, export_dir, intra_op_threads=0, inter_op_threads=0):
+        self.export_dir = export_dir
+        self.graph = tf.Graph()
+        config = tf.compat.v1.ConfigProto(intra_op_parallelism_threads=intra_op_threads,
+                                          inter_op_parallelism_threads=inter_op_threads)
+        self.session = tf.compat.v1.Session(graph=self.graph, config=config)
+        with self.graph.as_default():
+            meta_graph = tf.compat.v1.saved_model.loader.load(
+                self.session, [contract.SERVE_TAG], export_dir)
+        self.signature_defs = dict(meta_graph.signature_def)
+        self._lock = threading.Lock()
+        self._metadata = None
+
+    def signature(self, name):
+        try:
+            return self.signature_defs[name]
+        except KeyError:
+            raise SignatureNotFound(
+                f"signature {name!r} not found; available: {sorted(self.signature_defs)}") from None
+
+    def run(self, signature_name, inputs, output_filter=()):
+        """inputs: {input alias: numpy array}. Returns {output alias: numpy array}."""
+        signature = self.signature(signature_name)
+        expected = set(signature.inputs)
+        if set(inputs) != expected:
+            raise InvalidInput(f"signature {signature_name!r} takes inputs {sorted(expected)}, "
+                               f"got {sorted(inputs)}")
+        feeds = {}
+        for alias, value in inputs.items():
+            tensor_info = signature.inputs[alias]
+            if tf.as_dtype(tensor_info.dtype) == tf.string:
+                value = np.asarray(value, dtype=object)
+            if value.ndim != len(tensor_info.tensor_shape.dim):
+                raise InvalidInput(f"input {alias!r} must have rank {len(tensor_info.tensor_shape.dim)}, "
+                                   f"got shape {list(value.shape)}")
+            feeds[tensor_info.name] = value
+        aliases = list(output_filter) or list(signature.outputs)
+        unknown = [a for a in aliases if a not in signature.outputs]
+        if unknown:
+            raise InvalidInput(f"signature {signature_name!r} has no outputs {unknown}")
+        fetches = [signature.outputs[a].name for a in aliases]
+        try:
+            values = self.session.run(fetches, feed_dict=feeds)
+        except (tf.errors.InvalidArgumentError, ValueError, TypeError) as error:
+            raise InvalidInput(str(error).splitlines()[0]) from error
+        return dict(zip(aliases, values))
+
+    def explain(self, texts):
+        """texts: list of str -> the saliency signature's outputs as numpy arrays."""
+        return self.run(contract.SALIENCY_SIGNATURE,
+                        {contract.TEXT_INPUT: np.asarray(texts, dtype=object)})
+
+    def metadata(self):
+        """The training metadata, read from the model's own metadata signature."""
+        if self._metadata is None:
+            out = self.run(contract.METADATA_SIGNATURE, {contract.TEXT_INPUT: np.asarray([""], dtype=object)})
+            self._metadata = json.loads(out[contract.METADATA_JSON][0].decode("utf-8"))
+        return self._metadata
+
+    def close(self):
+        self.session.close()
+
+
+def read_metadata_file(export_dir):
+    with open(os.path.join(export_dir, contract.ASSETS_EXTRA_DIR, contract.METADATA_FILENAME),
+              encoding="utf-8") as f:
+        return json.load(f)

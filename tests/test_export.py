@@ -1,0 +1,91 @@
+import json
+import os
+
+import numpy as np
+import tensorflow as tf
+from tensorflow_serving.apis import prediction_log_pb2
+
+from serving import contract
+from serving.session_model import SessionModel
+from trainer import penalty
+from trainer.export import next_version
+from trainer.model import probabilities_and_input_gradients
+
+TEXTS = ["the film is truly wonderful text overall", "Zorblax QUIXOTIC, the plot is dull!",
+         "one two three four five six seven eight nine ten eleven twelve thirteen fourteen", ""]
+
+
+def in_training_outputs(classifier):
+    tokens, token_count, _, ids = classifier.encode(tf.constant(TEXTS))
+    probabilities, gradients, token_mask = probabilities_and_input_gradients(classifier, ids, "predicted")
+    return probabilities.numpy(), penalty.saliency(gradients, token_mask, "l2").numpy(), tokens.numpy()
+
+
+def test_session_loader_eager_and_in_training_agree(tiny_export):
+    expected_p, expected_s, expected_tokens = in_training_outputs(tiny_export.classifier)
+    session = SessionModel(tiny_export.export_path).explain(TEXTS)
+    eager = tf.saved_model.load(tiny_export.export_path).signatures[contract.SALIENCY_SIGNATURE](
+        **{contract.TEXT_INPUT: tf.constant(TEXTS)})
+    for outputs in (session, {k: v.numpy() for k, v in eager.items()}):
+        np.testing.assert_allclose(outputs[contract.PROBABILITIES], expected_p, atol=1e-5)
+        np.testing.assert_allclose(outputs[contract.SALIENCY], expected_s, atol=1e-5)
+        np.testing.assert_array_equal(outputs[contract.TOKENS], expected_tokens)
+    assert np.any(expected_s > 0)
+
+
+def test_signature_dtypes_and_shapes(tiny_export):
+    model = SessionModel(tiny_export.export_path)
+    signature = model.signature(contract.SALIENCY_SIGNATURE)
+    assert signature.method_name == contract.PREDICT_METHOD
+    assert list(signature.inputs) == [contract.TEXT_INPUT]
+    assert signature.inputs[contract.TEXT_INPUT].dtype == tf.string.as_datatype_enum
+    expected = {contract.PROBABILITIES: tf.float32, contract.SALIENCY: tf.float32, contract.TOKENS: tf.string,
+                contract.PREDICTED_LABEL: tf.string, contract.TOKEN_COUNT: tf.int32}
+    assert {k: tf.as_dtype(v.dtype) for k, v in signature.outputs.items()} == expected
+    out = model.explain(TEXTS)
+    batch, classes, max_tokens = len(TEXTS), len(tiny_export.class_names), tiny_export.classifier.max_tokens
+    assert out[contract.PROBABILITIES].shape == (batch, classes)
+    assert out[contract.SALIENCY].shape == (batch, max_tokens)
+    assert out[contract.TOKENS].shape == (batch, max_tokens)
+    assert out[contract.PREDICTED_LABEL].shape == (batch,)
+    np.testing.assert_allclose(out[contract.PROBABILITIES].sum(-1), 1.0, atol=1e-5)
+    assert np.all(out[contract.SALIENCY] >= 0)
+    assert np.all(out[contract.SALIENCY][out[contract.TOKENS] == b""] == 0)
+    assert set(out[contract.PREDICTED_LABEL]) <= {c.encode() for c in tiny_export.class_names}
+    assert list(model.signature(contract.PROBABILITIES_SIGNATURE).outputs) == [contract.PROBABILITIES]
+
+
+def test_surface_tokens_truncation_and_oov(tiny_export):
+    out = SessionModel(tiny_export.export_path).explain(TEXTS)
+    tokens = [[t.decode() for t in row if t] for row in out[contract.TOKENS]]
+    assert tokens[1][:2] == ["zorblax", "quixotic"]  # out of vocabulary, standardized, not [UNK]
+    assert "[UNK]" not in sum(tokens, [])
+    assert out[contract.TOKEN_COUNT].tolist() == [7, 6, 14, 0]
+    assert len(tokens[2]) == tiny_export.classifier.max_tokens == 12  # truncated, and the count says so
+
+
+def test_metadata_and_warmup_files(tiny_export):
+    model = SessionModel(tiny_export.export_path)
+    metadata = model.metadata()
+    extra = os.path.join(tiny_export.export_path, contract.ASSETS_EXTRA_DIR)
+    with open(os.path.join(extra, contract.METADATA_FILENAME)) as f:
+        assert json.load(f) == metadata
+    for key in ("class_names", "max_tokens", "penalty_weight", "target", "reduction", "training_data", "metrics"):
+        assert key in metadata
+    assert metadata["penalty_weight"] == 1.0 and metadata["reduction"] == "l2"
+    assert len(metadata["training_data"]["sha256"]) == 64
+    logs = [prediction_log_pb2.PredictionLog.FromString(r.numpy())
+            for r in tf.data.TFRecordDataset(os.path.join(extra, contract.WARMUP_FILENAME))]
+    assert {log.predict_log.request.model_spec.signature_name for log in logs} == {
+        contract.SALIENCY_SIGNATURE, contract.PROBABILITIES_SIGNATURE}
+    for log in logs:
+        request = log.predict_log.request
+        model.run(request.model_spec.signature_name,
+                  {k: tf.make_ndarray(v) for k, v in request.inputs.items()})
+
+
+def test_versions_are_next_integer(tiny_export, tmp_path):
+    base = os.path.dirname(tiny_export.export_path)
+    assert next_version(base) == 2
+    assert next_version(str(tmp_path / "none")) == 1
+    assert not [n for n in os.listdir(base) if n.startswith(".staging")]

@@ -1,0 +1,110 @@
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from trainer import penalty
+from trainer.model import TextClassifier, probabilities_and_input_gradients
+
+
+class BagOfEmbeddings:
+    """A fixed model with a closed-form input gradient: p = softmax((sum_t m_t e_t) W).
+
+    d log p_k / d e_t = m_t (W[:, k] - sum_j p_j W[:, j]).
+    """
+
+    def __init__(self, table, weights):
+        self.table = tf.constant(table, tf.float32)
+        self.weights = tf.constant(weights, tf.float32)
+
+    def embed(self, ids):
+        return tf.gather(self.table, ids)
+
+    def classify_embeddings(self, embeddings, token_mask, training=False):
+        pooled = tf.reduce_sum(embeddings * tf.cast(token_mask, tf.float32)[..., None], axis=1)
+        return tf.nn.softmax(pooled @ self.weights)
+
+
+TABLE = np.array([[0.0, 0.0], [0.5, -1.0], [1.0, 2.0], [-1.5, 0.5]])
+WEIGHTS = np.array([[1.0, -1.0, 0.5], [0.0, 1.0, -0.5]])  # E = 2, C = 3
+IDS = np.array([[1, 2, 3, 0], [1, 1, 0, 0]])  # 0 = padding; predicts classes 1 and 2
+MODEL = BagOfEmbeddings(TABLE, WEIGHTS)
+
+
+def hand_gradients(target):
+    grads = np.zeros(IDS.shape + (2,))
+    for n, row in enumerate(IDS):
+        pooled = TABLE[row[row > 0]].sum(axis=0)
+        logits = pooled @ WEIGHTS
+        p = np.exp(logits - logits.max())
+        p /= p.sum()
+        expected_w = WEIGHTS @ p
+        if target == "predicted":
+            direction = WEIGHTS[:, np.argmax(p)] - expected_w
+        else:
+            direction = sum(WEIGHTS[:, k] - expected_w for k in range(3))
+        for t, token in enumerate(row):
+            if token > 0:
+                grads[n, t] = direction
+    return grads
+
+
+@pytest.mark.parametrize("target", ["predicted", "all"])
+@pytest.mark.parametrize("reduction", ["l2", "sum"])
+def test_penalty_equals_hand_computed_value(target, reduction):
+    forbidden = np.array([[0, 1, 1, 0], [1, 0, 0, 0]], dtype=np.float32)
+    _, gradients, token_mask = probabilities_and_input_gradients(MODEL, tf.constant(IDS), target)
+    g = hand_gradients(target)
+    np.testing.assert_allclose(gradients.numpy(), g, atol=1e-6)
+    r2 = (g ** 2).sum(-1) if reduction == "l2" else g.sum(-1) ** 2
+    expected = np.mean((forbidden * r2).sum(-1))
+    value = penalty.saliency_penalty(gradients, forbidden, token_mask, reduction).numpy()
+    assert value > 0
+    np.testing.assert_allclose(value, expected, rtol=1e-5)
+
+
+def test_zero_mask_gives_zero_penalty():
+    _, gradients, token_mask = probabilities_and_input_gradients(MODEL, tf.constant(IDS), "predicted")
+    assert penalty.saliency_penalty(gradients, np.zeros(IDS.shape, np.float32), token_mask, "l2").numpy() == 0.0
+
+
+def test_padding_never_contributes():
+    classifier = TextClassifier(["a", "b", "c"], 2, max_tokens=6, embedding_dim=4, hidden_units=3)
+    ids = tf.constant([[2, 3, 4, 0, 0, 0], [4, 0, 0, 0, 0, 0]], tf.int64)
+    _, gradients, token_mask = probabilities_and_input_gradients(classifier, ids, "predicted")
+    padding = (ids.numpy() == 0)
+    # The masked LSTM ignores padding, so its input gradient is exactly zero there ...
+    assert np.all(gradients.numpy()[padding] == 0.0)
+    assert np.any(gradients.numpy()[~padding] != 0.0)
+    # ... and a mask that marks padding as forbidden changes nothing.
+    real_only = np.zeros(ids.shape, np.float32)
+    real_only[0, 1] = 1
+    with_padding = real_only.copy()
+    with_padding[padding] = 1
+    a = penalty.saliency_penalty(gradients, real_only, token_mask, "l2").numpy()
+    b = penalty.saliency_penalty(gradients, with_padding, token_mask, "l2").numpy()
+    assert a > 0 and a == b
+    saliency = penalty.saliency(gradients, token_mask, "l2").numpy()
+    assert np.all(saliency[padding] == 0.0)
+
+
+def test_predicted_target_is_per_example_not_batch_max():
+    probabilities, gradients, token_mask = probabilities_and_input_gradients(MODEL, tf.constant(IDS), "predicted")
+    predicted = np.argmax(probabilities.numpy(), axis=-1)
+    assert predicted[0] != predicted[1], "the fixture must predict two different classes"
+    # The original question's version: one max over the whole batch's log-probabilities.
+    ids = tf.constant(IDS)
+    embeddings = MODEL.embed(ids)
+    with tf.GradientTape() as tape:
+        tape.watch(embeddings)
+        p = MODEL.classify_embeddings(embeddings, ids != 0)
+        batch_max = tf.reduce_max(tf.math.log(p))
+    batch_max_gradients = tape.gradient(batch_max, embeddings)
+    forbidden = np.ones(IDS.shape, np.float32)
+    ours = penalty.saliency_penalty(gradients, forbidden, token_mask, "l2").numpy()
+    theirs = penalty.saliency_penalty(batch_max_gradients, forbidden, token_mask, "l2").numpy()
+    assert abs(ours - theirs) > 1e-3
+    # Each example is explained through its own predicted class; the batch max explains only one.
+    per_example_norms = np.abs(gradients.numpy()).sum(axis=(1, 2))
+    batch_max_norms = np.abs(batch_max_gradients.numpy()).sum(axis=(1, 2))
+    assert np.all(per_example_norms > 0)
+    assert np.sum(batch_max_norms > 0) == 1

@@ -1,0 +1,119 @@
+"""Labelled training corpora and the three sources of the forbidden mask.
+
+Mask sources (combinable; a token is forbidden if any source says so):
+  lexicon      forbidden words and phrases, matched on surface tokens;
+  mask column  per-word 0/1 over ``text.split()``: a string of 0/1 (spaces optional) or a JSON list
+               of [start, end) word spans;
+  rationale    per-word Z in the same formats, 1 = important; the penalty covers the other real tokens.
+"""
+
+import dataclasses
+import hashlib
+import json
+import re
+
+import numpy as np
+
+from trainer.errors import InputError
+from trainer.table import RowReader
+
+
+@dataclasses.dataclass
+class Corpus:
+    texts: list
+    labels: list  # raw label strings
+    word_masks: list = None  # per-word forbidden marks, or None
+    rationales: list = None  # per-word rationale Z, or None
+    source: str = None
+    sha256: str = None
+
+    def __len__(self):
+        return len(self.texts)
+
+    def subset(self, indices):
+        pick = lambda values: None if values is None else [values[i] for i in indices]
+        return Corpus([self.texts[i] for i in indices], [self.labels[i] for i in indices],
+                      pick(self.word_masks), pick(self.rationales), self.source, self.sha256)
+
+
+def parse_word_marks(value, word_count, path=None, line=None, column=None):
+    """'0110' / '0 1 1 0' / '[[1, 3]]' -> uint8 [word_count]."""
+    value = str(value).strip()
+    marks = np.zeros(word_count, dtype=np.uint8)
+    if value.startswith("["):
+        try:
+            spans = json.loads(value)
+            for start, end in spans:
+                if not (0 <= int(start) <= int(end) <= word_count):
+                    raise ValueError(f"span [{start}, {end}) outside the text's {word_count} words")
+                marks[int(start):int(end)] = 1
+        except (ValueError, TypeError) as error:
+            raise InputError(f"invalid span list: {error}", path, line, column) from None
+        return marks
+    digits = re.sub(r"\s+", "", value)
+    if not re.fullmatch(r"[01]*", digits):
+        raise InputError("expected a string of 0/1 or a JSON list of [start, end) spans", path, line, column)
+    if len(digits) != word_count:
+        raise InputError(f"{len(digits)} marks for {word_count} whitespace-separated words", path, line, column)
+    marks[:] = np.frombuffer(digits.encode(), dtype=np.uint8) - ord("0")
+    return marks
+
+
+def file_sha256(path):
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def load_corpus(path, text_column="text", label_column="label", mask_column=None,
+                rationale_column=None, split_column=None, splits=None, encoding="utf-8"):
+    """Read a labelled CSV/JSONL corpus. With ``split_column``, keep rows whose split is in ``splits``.
+
+    Returns a dict {split value: Corpus} when ``splits`` is given, else one Corpus.
+    """
+    required = [text_column, label_column, mask_column, rationale_column, split_column]
+    by_split = {name: Corpus([], [], [] if mask_column else None, [] if rationale_column else None,
+                             str(path)) for name in (splits or [None])}
+    with RowReader(path, required, encoding) as rows:
+        for line, row in rows:
+            key = None
+            if split_column:
+                key = str(row[split_column]).strip()
+                if key not in by_split:
+                    continue
+            corpus = by_split[key]
+            text_value = row[text_column]
+            text_value = "" if text_value is None else str(text_value)
+            label = str(row[label_column]).strip()
+            if not label:
+                raise InputError("empty label", path, line, label_column)
+            word_count = len(text_value.split())
+            corpus.texts.append(text_value)
+            corpus.labels.append(label)
+            if mask_column:
+                corpus.word_masks.append(parse_word_marks(row[mask_column], word_count, path, line, mask_column))
+            if rationale_column:
+                corpus.rationales.append(
+                    parse_word_marks(row[rationale_column], word_count, path, line, rationale_column))
+    digest = file_sha256(path)
+    for corpus in by_split.values():
+        corpus.sha256 = digest
+    if splits is None:
+        corpus = by_split[None]
+        if not corpus.texts:
+            raise InputError("no data rows (header only)", path)
+        return corpus
+    return by_split
+
+
+def class_names_of(labels, path=None, column=None):
+    """Stable class order: numeric order when every label is an integer, else sorted strings."""
+    unique = set(labels)
+    if len(unique) < 2:
+        raise InputError(f"the label column has a single class ({sorted(unique)}); need at least two",
+                         path, None, column)
+    if all(re.fullmatch(r"-?\d+", label) for label in unique):
+        return sorted(unique, key=int)
+    return sorted(unique)

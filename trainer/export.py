@@ -1,0 +1,107 @@
+"""Export a trained TextClassifier as a versioned TF Serving SavedModel (DESIGN.md, "The export contract")."""
+
+import json
+import os
+import re
+import shutil
+import tempfile
+
+import keras
+import tensorflow as tf
+from tensorflow_serving.apis import model_pb2, predict_pb2, prediction_log_pb2
+
+from serving import contract
+from trainer import penalty
+from trainer.model import probabilities_and_input_gradients
+
+WARMUP_TEXTS = ("a short warmup request", "")
+
+
+def next_version(model_dir):
+    """The next integer version under ``<base>/<model_name>`` (1 when there is none)."""
+    existing = [int(name) for name in os.listdir(model_dir) if re.fullmatch(r"\d+", name)] \
+        if os.path.isdir(model_dir) else []
+    return max(existing, default=0) + 1
+
+
+def _serving_functions(classifier, class_names, reduction, metadata_json):
+    class_table = tf.constant(class_names, dtype=tf.string)
+
+    def explain(text):
+        tokens, token_count, _, ids = classifier.encode(text)
+        # Serving always explains the predicted class, whatever target was used in training.
+        probabilities, gradients, token_mask = probabilities_and_input_gradients(
+            classifier, ids, "predicted")
+        return {
+            contract.PROBABILITIES: probabilities,
+            contract.SALIENCY: penalty.saliency(gradients, token_mask, reduction),
+            contract.TOKENS: tokens,
+            contract.PREDICTED_LABEL: tf.gather(class_table, tf.argmax(probabilities, axis=-1)),
+            contract.TOKEN_COUNT: token_count,
+        }
+
+    def predict(text):
+        _, _, _, ids = classifier.encode(text)
+        return {contract.PROBABILITIES: classifier(ids)}
+
+    def metadata(text):
+        # One copy per row keeps dimension 0 equal to the batch, which TF Serving's batcher requires.
+        return {contract.METADATA_JSON: tf.fill(tf.shape(text), metadata_json)}
+
+    return {contract.SALIENCY_SIGNATURE: explain,
+            contract.PROBABILITIES_SIGNATURE: predict,
+            contract.METADATA_SIGNATURE: metadata}
+
+
+def write_warmup_requests(path, model_name):
+    """TF Serving replays these PredictionLogs at load time so the first real request is not slow."""
+    with tf.io.TFRecordWriter(path) as writer:
+        for signature in (contract.SALIENCY_SIGNATURE, contract.PROBABILITIES_SIGNATURE):
+            request = predict_pb2.PredictRequest(
+                model_spec=model_pb2.ModelSpec(name=model_name, signature_name=signature))
+            request.inputs[contract.TEXT_INPUT].CopyFrom(
+                tf.make_tensor_proto(list(WARMUP_TEXTS), dtype=tf.string))
+            log = prediction_log_pb2.PredictionLog(
+                predict_log=prediction_log_pb2.PredictLog(request=request))
+            writer.write(log.SerializeToString())
+
+
+def export_model(classifier, class_names, export_base, model_name, metadata, reduction, version=None):
+    """Write ``<export_base>/<model_name>/<version>/`` and return its path.
+
+    The version directory appears in one rename once it is complete, so a server watching the
+    base path never loads a half-written model.
+    """
+    model_dir = os.path.join(export_base, model_name)
+    os.makedirs(model_dir, exist_ok=True)
+    version = int(version) if version is not None else next_version(model_dir)
+    final_dir = os.path.join(model_dir, str(version))
+    if os.path.exists(final_dir):
+        raise FileExistsError(f"{final_dir} already exists; choose another --version")
+    metadata = dict(metadata, model_name=model_name, version=version,
+                    class_names=list(class_names), contract_version=contract.CONTRACT_VERSION,
+                    tensorflow_version=tf.__version__, keras_version=keras.__version__)
+    metadata_json = json.dumps(metadata, sort_keys=True)
+
+    if not classifier.built:
+        # Trained through its parts (embed / classify_embeddings), the model itself was never called.
+        classifier(tf.zeros([1, classifier.max_tokens], tf.int64))
+    archive = keras.export.ExportArchive()
+    archive.track(classifier)
+    text_spec = [tf.TensorSpec([None], tf.string, name=contract.TEXT_INPUT)]
+    for name, fn in _serving_functions(classifier, list(class_names), reduction, metadata_json).items():
+        archive.add_endpoint(name=name, fn=fn, input_signature=text_spec)
+
+    staging_dir = tempfile.mkdtemp(prefix=f".staging-{version}-", dir=model_dir)
+    try:
+        archive.write_out(staging_dir, verbose=False)
+        extra_dir = os.path.join(staging_dir, contract.ASSETS_EXTRA_DIR)
+        os.makedirs(extra_dir, exist_ok=True)
+        with open(os.path.join(extra_dir, contract.METADATA_FILENAME), "w", encoding="utf-8") as f:
+            json.dump(metadata, f, indent=2, sort_keys=True)
+        write_warmup_requests(os.path.join(extra_dir, contract.WARMUP_FILENAME), model_name)
+        os.rename(staging_dir, final_dir)
+    except BaseException:
+        shutil.rmtree(staging_dir, ignore_errors=True)
+        raise
+    return final_dir

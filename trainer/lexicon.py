@@ -1,0 +1,66 @@
+"""Forbidden-word lexicons: loading, normalisation, and matching on surface tokens.
+
+Entries are standardized with the model's own tokenizer (``trainer.text``), so a lexicon line
+"African-American" and the text "african american" only match when the model would see the same
+tokens. Phrases match as token sequences; a position is forbidden if any match covers it.
+"""
+
+import hashlib
+
+import numpy as np
+
+from trainer import text
+from trainer.errors import InputError
+from trainer.table import check_readable
+
+
+class Lexicon:
+    """A set of forbidden phrases, each a tuple of surface tokens."""
+
+    def __init__(self, phrases, source=None):
+        self.phrases = tuple(sorted(set(phrases)))
+        if not self.phrases:
+            raise InputError("the lexicon has no entries", source)
+        self.source = source
+        self._by_first_token = {}
+        for phrase in self.phrases:
+            self._by_first_token.setdefault(phrase[0], []).append(phrase)
+        # sha256 of the normalised phrases: formatting, comments and order do not change it.
+        self.sha256 = hashlib.sha256("\n".join(" ".join(p) for p in self.phrases).encode()).hexdigest()
+
+    @classmethod
+    def from_entries(cls, entries, source=None):
+        return cls([tuple(tokens) for tokens in text.tokenize_all(list(entries)) if tokens], source)
+
+    def matches(self, tokens):
+        """tokens: list of str. Returns [(start, end, phrase string)] for every match, end exclusive."""
+        found = []
+        for start, token in enumerate(tokens):
+            for phrase in self._by_first_token.get(token, ()):
+                end = start + len(phrase)
+                if tuple(tokens[start:end]) == phrase:
+                    found.append((start, end, " ".join(phrase)))
+        return found
+
+    def position_mask(self, tokens, length=None):
+        """Bool [length or len(tokens)]: True where a forbidden phrase covers the token."""
+        mask = np.zeros(len(tokens) if length is None else length, dtype=bool)
+        for start, end, _ in self.matches(tokens):
+            mask[start:min(end, len(mask))] = True
+        return mask
+
+
+def load_lexicon(path, encoding="utf-8"):
+    """One entry per line; blank lines and lines starting with '#' are ignored; case and
+    punctuation are normalised by the tokenizer and duplicates collapse."""
+    check_readable(path)
+    try:
+        with open(path, encoding=encoding) as f:
+            lines = f.read().splitlines()
+    except UnicodeDecodeError as error:
+        raise InputError(f"lexicon is not valid {encoding}: {error.reason}", path) from None
+    entries = [line.strip() for line in lines]
+    entries = [e for e in entries if e and not e.startswith("#")]
+    if not entries:
+        raise InputError("the lexicon has no entries (only blank lines or comments)", path)
+    return Lexicon.from_entries(entries, source=str(path))

@@ -1,0 +1,140 @@
+"""Streaming, strict reading of CSV and JSONL corpora, with errors that name file, line and column."""
+
+import codecs
+import csv
+import json
+import os
+
+from trainer.errors import InputError
+
+# A 10 MB document is legal input; csv's default limit (128 KiB) would reject it.
+csv.field_size_limit(256 * 1024 * 1024)
+
+OTHER_DELIMITERS = {";": "semicolon", "\t": "tab", "|": "pipe"}
+
+
+def _decoded_lines(binary, path, encoding):
+    """Yield (line_number, text) with decoding errors reported at their line."""
+    decoder_factory = codecs.getincrementaldecoder(encoding)
+    decoder = decoder_factory(errors="strict")
+    first = True
+    for number, raw in enumerate(binary, start=1):
+        try:
+            line = decoder.decode(raw)
+        except UnicodeDecodeError as error:
+            raise InputError(f"bytes that are not valid {encoding} (byte {error.start} of the line: "
+                             f"{raw[error.start:error.start + 4]!r}); pass --encoding if the file uses another "
+                             "encoding", path, number) from None
+        if first:
+            line = line.lstrip("\ufeff")
+            first = False
+        if "\x00" in line:
+            raise InputError("NUL byte in the data; the file looks binary or corrupted", path, number)
+        yield number, line
+
+
+def check_readable(path):
+    if not os.path.exists(path):
+        raise InputError("file not found", path)
+    if os.path.isdir(path):
+        raise InputError("is a directory, expected a file", path)
+    if os.path.getsize(path) == 0:
+        raise InputError("file is empty", path)
+
+
+def is_jsonl(path):
+    return str(path).lower().endswith((".jsonl", ".ndjson"))
+
+
+class RowReader:
+    """Iterate over (line_number, row dict) of a CSV or JSONL file, checking required columns.
+
+    ``columns`` (the header) is known after construction. Use as a context manager.
+    """
+
+    def __init__(self, path, required_columns=(), encoding="utf-8"):
+        check_readable(path)
+        try:
+            codecs.lookup(encoding)
+        except LookupError:
+            raise InputError(f"unknown encoding {encoding!r}") from None
+        self.path = str(path)
+        self.encoding = encoding
+        self._binary = open(path, "rb")
+        self._lines = _decoded_lines(self._binary, self.path, encoding)
+        self.jsonl = is_jsonl(path)
+        if self.jsonl:
+            self._pending = self._next_json()
+            self.columns = list(self._pending[1]) if self._pending else []
+        else:
+            self._line_number = 0
+            self._csv = csv.reader(self._numbered_lines())
+            try:
+                header = next(self._csv)
+            except StopIteration:
+                header = []
+            except csv.Error as error:
+                raise InputError(f"unreadable CSV header: {error}", self.path, 1) from None
+            self.columns = [c.strip() for c in header]
+        if not self.columns:
+            self.close()
+            raise InputError("no header row", self.path, 1)
+        missing = [c for c in required_columns if c and c not in self.columns]
+        if missing:
+            self.close()
+            hint = ""
+            if not self.jsonl and len(self.columns) == 1:
+                for delimiter, name in OTHER_DELIMITERS.items():
+                    if delimiter in self.columns[0]:
+                        hint = f"; the file seems to be {name}-delimited, expected comma-separated CSV"
+            raise InputError(f"missing column {missing[0]!r}; columns found: {self.columns}{hint}",
+                             self.path, 1, missing[0])
+
+    def _numbered_lines(self):
+        for number, line in self._lines:
+            self._line_number = number
+            yield line
+
+    def _next_json(self):
+        for number, line in self._lines:
+            if not line.strip():
+                continue
+            try:
+                value = json.loads(line)
+            except json.JSONDecodeError as error:
+                raise InputError(f"invalid JSON: {error.msg}", self.path, number) from None
+            if not isinstance(value, dict):
+                raise InputError("each JSONL line must be an object", self.path, number)
+            return number, value
+        return None
+
+    def __iter__(self):
+        if self.jsonl:
+            while self._pending is not None:
+                number, value = self._pending
+                yield number, {k: "" if v is None else v for k, v in value.items()}
+                self._pending = self._next_json()
+            return
+        width = len(self.columns)
+        while True:
+            try:
+                values = next(self._csv)
+            except StopIteration:
+                return
+            except csv.Error as error:
+                raise InputError(f"unreadable CSV: {error}", self.path, self._line_number) from None
+            if not values or (len(values) == 1 and not values[0].strip()):
+                continue
+            if len(values) != width:
+                raise InputError(f"expected {width} fields as in the header, found {len(values)}",
+                                 self.path, self._line_number)
+            yield self._line_number, dict(zip(self.columns, values))
+
+    def close(self):
+        self._binary.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
