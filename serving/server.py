@@ -50,7 +50,7 @@ class _Servicer(prediction_service_pb2_grpc.PredictionServiceServicer,
         try:
             model.signature(signature_name)
         except SignatureNotFound:
-            context.abort(grpc.StatusCode.INVALID_ARGUMENT,
+            context.abort(grpc.StatusCode.NOT_FOUND,
                           f"Serving signature name: \"{signature_name}\" not found in signature def")
         try:
             inputs = {alias: tf.make_ndarray(proto) for alias, proto in request.inputs.items()}

@@ -57,8 +57,15 @@ class SessionModel:
         feeds = {}
         for alias, value in inputs.items():
             tensor_info = signature.inputs[alias]
-            if tf.as_dtype(tensor_info.dtype) == tf.string:
-                value = np.asarray(value, dtype=object)
+            expected_dtype = tf.as_dtype(tensor_info.dtype)
+            value = np.asarray(value)
+            if expected_dtype == tf.string:
+                if value.dtype.kind not in ("O", "S", "U") or (
+                        value.dtype.kind == "O" and not all(isinstance(v, (bytes, str)) for v in value.flat)):
+                    raise InvalidInput(f"input {alias!r} expects {expected_dtype.name} but {value.dtype} is provided")
+                value = value.astype(object)
+            elif value.dtype != expected_dtype.as_numpy_dtype:
+                raise InvalidInput(f"input {alias!r} expects {expected_dtype.name} but {value.dtype} is provided")
             if value.ndim != len(tensor_info.tensor_shape.dim):
                 raise InvalidInput(f"input {alias!r} must have rank {len(tensor_info.tensor_shape.dim)}, "
                                    f"got shape {list(value.shape)}")

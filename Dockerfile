@@ -1,0 +1,10 @@
+# Image for the training and audit jobs of docker-compose.yml (the server is the stock tensorflow/serving).
+FROM python:3.11-slim
+WORKDIR /app
+COPY pyproject.toml README.md ./
+COPY trainer trainer
+COPY serving serving
+COPY audit_cli audit_cli
+COPY protos protos
+RUN pip install --no-cache-dir .
+ENTRYPOINT []

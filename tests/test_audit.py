@@ -1,0 +1,234 @@
+import csv
+import html.parser
+import json
+import os
+import re
+import shutil
+import time
+
+import grpc
+import numpy as np
+import pytest
+import tensorflow as tf
+from click.testing import CliRunner
+from tensorflow_serving.apis import (get_model_status_pb2, model_pb2, model_service_pb2_grpc, predict_pb2,
+                                     prediction_service_pb2_grpc)
+
+from audit_cli.cli import main as audit_cli
+from conftest import ServerProcess
+from serving import contract
+from serving.session_model import SessionModel
+
+
+def run(args):
+    result = CliRunner().invoke(audit_cli, args, catch_exceptions=False)
+    return result
+
+
+def read_jsonl(path):
+    with open(path) as f:
+        return [json.loads(line) for line in f]
+
+
+def test_score_via_audit_serve_matches_independent_computation(tiny_server, tiny_export, example_paths, tmp_path):
+    out = tmp_path / "out"
+    result = run(["score", example_paths["test_decoy"], "--server", tiny_server.address, "--model-name", "tiny",
+                  "--forbidden", example_paths["forbidden"], "--id-column", "id", "--label-column", "label",
+                  "--out", str(out), "--batch-size", "7", "--max-in-flight", "3", "--quiet"])
+    assert result.exit_code == 0, result.output
+    with open(example_paths["test_decoy"]) as f:
+        rows = list(csv.DictReader(f))
+    records = read_jsonl(out / "records.jsonl")
+    assert len(records) == len(rows)
+    assert [r["id"] for r in records] == [row["id"] for row in rows]
+    # Independent computation: the SavedModel in process and plain token comparison.
+    outputs = SessionModel(tiny_export.export_path).explain([row["text"] for row in rows])
+    with_terms = 0
+    for index, record in enumerate(records):
+        tokens = [t.decode() for t in outputs[contract.TOKENS][index] if t]
+        saliency = outputs[contract.SALIENCY][index][:len(tokens)]
+        forbidden = np.array([t in ("text", "video") for t in tokens])
+        with_terms += bool(forbidden.any())
+        assert bool(record.get("forbidden_terms")) == bool(forbidden.any())
+        expected_share = saliency[forbidden].sum() / saliency.sum()
+        assert record["forbidden_share"] == pytest.approx(expected_share, abs=1e-5)
+        assert record["saliency_mass"] == pytest.approx(saliency.sum(), abs=1e-5)
+        by_position = {t["position"]: t["saliency"] for t in record["top_tokens"]}
+        for position, value in by_position.items():
+            assert value == pytest.approx(saliency[position], abs=1e-5)
+        assert record["predicted_label"] == outputs[contract.PREDICTED_LABEL][index].decode()
+    summary = json.loads((out / "summary.json").read_text())
+    # protobuf's JSON mapping writes int64 as strings.
+    assert summary["complete"] and int(summary["documents"]) == len(rows) and summary["model_version"] == "1"
+    assert int(summary["with_forbidden_terms"]) == with_terms > 0
+    assert 0 <= summary["accuracy"] <= 1 and int(summary["labelled"]) == len(rows)
+    with open(out / "records.csv") as f:
+        assert len(list(csv.DictReader(f))) == len(rows)
+
+
+def test_grpc_and_embedded_paths_give_identical_records(tiny_server, tiny_export, example_paths, tmp_path):
+    common = [example_paths["test_clean"], "--forbidden", example_paths["forbidden"], "--quiet", "--batch-size", "16"]
+    assert run(["score", *common, "--server", tiny_server.address, "--model-name", "tiny",
+                "--out", str(tmp_path / "grpc")]).exit_code == 0
+    assert run(["score", *common, "--model", os.path.dirname(tiny_export.export_path),
+                "--out", str(tmp_path / "embedded")]).exit_code == 0
+    assert (tmp_path / "grpc" / "records.jsonl").read_text() == (tmp_path / "embedded" / "records.jsonl").read_text()
+
+
+def write_csv(path, rows, header=("id", "text")):
+    with open(path, "w", newline="") as f:
+        writer = csv.writer(f)
+        writer.writerow(header)
+        writer.writerows(rows)
+    return str(path)
+
+
+def test_oov_forbidden_words_and_phrases_are_found(tiny_export, tmp_path):
+    corpus = write_csv(tmp_path / "c.csv", [("a", "Zorblax said the Plot is dull"), ("b", "nothing here"),
+                                            ("c", "the plot thickens, ZORBLAX!")])
+    lexicon = tmp_path / "lex.txt"
+    lexicon.write_text("# comment\n\nzorblax\nZorblax\nthe plot\n")
+    result = run(["score", corpus, "--model", tiny_export.export_path, "--forbidden", str(lexicon),
+                  "--id-column", "id", "--out", str(tmp_path / "o"), "--quiet"])
+    assert result.exit_code == 0, result.output
+    records = read_jsonl(tmp_path / "o" / "records.jsonl")
+    terms = [[(t["term"], t.get("start", 0), t["end"]) for t in r.get("forbidden_terms", [])] for r in records]
+    assert terms[0] == [("zorblax", 0, 1), ("the plot", 2, 4)]
+    assert terms[1] == []
+    assert terms[2] == [("the plot", 0, 2), ("zorblax", 3, 4)]
+    summary = json.loads((tmp_path / "o" / "summary.json").read_text())
+    assert summary["lexicon_terms"] == "2"  # normalised: comment, blank line and case duplicate dropped
+    assert {t["term"]: int(t["documents"]) for t in summary["terms"]} == {"zorblax": 2, "the plot": 2}
+
+
+def test_gates_and_exit_codes(tiny_export, example_paths, tmp_path):
+    base = ["score", example_paths["test_decoy"], "--model", tiny_export.export_path,
+            "--forbidden", example_paths["forbidden"], "--quiet"]
+    assert run([*base, "--out", str(tmp_path / "a"), "--max-flagged-fraction", "1", "--fail-above", "1"]).exit_code == 0
+    failed = run([*base, "--out", str(tmp_path / "b"), "--fail-above", "0"])
+    assert failed.exit_code == 1 and "fail_above" in failed.output and "FAIL" in failed.output
+    summary = json.loads((tmp_path / "b" / "summary.json").read_text())
+    assert summary["gates"][0]["passed"] is False
+    assert run([*base, "--out", str(tmp_path / "c"), "--max-flagged-fraction", "1.5"]).exit_code == 2
+    missing = run([*base, "--out", str(tmp_path / "d"), "--text-column", "body"])
+    assert missing.exit_code == 2
+    assert "column 'body'" in missing.output and "columns found" in missing.output
+    assert len(missing.output.strip().splitlines()) == 1
+
+
+class _Checker(html.parser.HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.stack, self.tags = [], []
+
+    def handle_starttag(self, tag, attrs):
+        self.tags.append(tag)
+        if tag not in ("meta", "br", "rect"):
+            self.stack.append(tag)
+
+    def handle_startendtag(self, tag, attrs):
+        self.tags.append(tag)
+
+    def handle_endtag(self, tag):
+        assert self.stack and self.stack[-1] == tag, f"unbalanced </{tag}>"
+        self.stack.pop()
+
+
+def test_html_report_is_self_contained_and_escapes_text(tiny_export, tmp_path):
+    corpus = write_csv(tmp_path / "c.csv", [("x1", "<script>alert(1)</script> text is dull"),
+                                            ("x2", "<img src=x onerror=alert(2)> video wonderful"),
+                                            ("x3", "=cmd|' /C calc'!A0 text")])
+    lexicon = tmp_path / "lex.txt"
+    lexicon.write_text("text\nvideo\n")
+    assert run(["score", corpus, "--model", tiny_export.export_path, "--forbidden", str(lexicon),
+                "--id-column", "id", "--out", str(tmp_path / "o"), "--quiet"]).exit_code == 0
+    page = (tmp_path / "o" / "report.html").read_text()
+    checker = _Checker()
+    checker.feed(page)
+    assert checker.stack == [] and checker.tags[0] == "html"
+    assert checker.tags.count("svg") >= 3 and "rect" in checker.tags
+    assert not re.search(r"(https?:)?//[a-z]", page) and "<script" not in page.lower()
+    with open(tmp_path / "o" / "records.csv") as f:
+        texts = [row["text"] for row in csv.DictReader(f)]
+    assert texts[2].startswith("'=")
+
+
+@pytest.fixture()
+def stub(tiny_server):
+    channel = grpc.insecure_channel(tiny_server.address)
+    yield prediction_service_pb2_grpc.PredictionServiceStub(channel)
+    channel.close()
+
+
+def predict_request(model="tiny", signature=contract.SALIENCY_SIGNATURE, version=None, tensor=None, name="text"):
+    request = predict_pb2.PredictRequest(model_spec=model_pb2.ModelSpec(name=model, signature_name=signature))
+    if version is not None:
+        request.model_spec.version.value = version
+    request.inputs[name].CopyFrom(tensor if tensor is not None else tf.make_tensor_proto(["a text"]))
+    return request
+
+
+@pytest.mark.parametrize("kwargs", [dict(model="nope"), dict(version=99), dict(signature="nope")])
+def test_audit_serve_not_found(stub, kwargs):
+    with pytest.raises(grpc.RpcError) as error:
+        stub.Predict(predict_request(**kwargs), timeout=30)
+    assert error.value.code() == grpc.StatusCode.NOT_FOUND
+
+
+@pytest.mark.parametrize("kwargs", [dict(name="body"), dict(tensor=tf.make_tensor_proto([1.5, 2.0])),
+                                    dict(tensor=tf.make_tensor_proto([["a", "b"]]))])
+def test_audit_serve_invalid_argument(stub, kwargs):
+    with pytest.raises(grpc.RpcError) as error:
+        stub.Predict(predict_request(**kwargs), timeout=30)
+    assert error.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+
+
+def test_audit_serve_picks_up_a_new_version(tiny_export, tmp_path):
+    base = tmp_path / "tiny"
+    shutil.copytree(tiny_export.export_path, base / "1")
+    server = ServerProcess("tiny", str(base))
+    try:
+        channel = grpc.insecure_channel(server.address)
+        models = model_service_pb2_grpc.ModelServiceStub(channel)
+        status = lambda: [s.version for s in models.GetModelStatus(
+            get_model_status_pb2.GetModelStatusRequest(model_spec=model_pb2.ModelSpec(name="tiny")),
+            timeout=30).model_version_status]
+        assert status() == [1]
+        shutil.copytree(tiny_export.export_path, tmp_path / "staging")
+        os.rename(tmp_path / "staging", base / "2")
+        deadline = time.monotonic() + 60
+        while status() != [2] and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert status() == [2]
+        response = prediction_service_pb2_grpc.PredictionServiceStub(channel).Predict(predict_request(), timeout=30)
+        assert response.model_spec.version.value == 2
+        channel.close()
+    finally:
+        server.stop()
+
+
+def test_status_and_explain_commands(tiny_server, example_paths):
+    status = run(["status", "--server", tiny_server.address, "--model-name", "tiny"])
+    assert status.exit_code == 0, status.output
+    assert "version 1: AVAILABLE" in status.output and "signature serving_default" in status.output
+    explained = run(["explain", "the plot is dull text", "--server", tiny_server.address, "--model-name", "tiny",
+                     "--forbidden", example_paths["forbidden"], "--no-color"])
+    assert explained.exit_code == 0, explained.output
+    assert "[text(" in explained.output and "forbidden share" in explained.output
+
+
+def test_compare_two_audits(tiny_export, example_paths, tmp_path):
+    for name, path in (("a", example_paths["test_clean"]), ("b", example_paths["test_decoy"])):
+        assert run(["score", path, "--model", tiny_export.export_path, "--forbidden", example_paths["forbidden"],
+                    "--out", str(tmp_path / name), "--quiet"]).exit_code == 0
+    result = run(["compare", str(tmp_path / "a"), str(tmp_path / "b"), "--out", str(tmp_path / "cmp")])
+    assert result.exit_code == 0, result.output
+    text = (tmp_path / "cmp" / "compare.md").read_text()
+    assert "different input files" in text and "mean forbidden share" in text
+
+
+def test_server_unreachable_is_a_one_line_error(example_paths, tmp_path):
+    from conftest import free_port
+    result = run(["score", example_paths["test_clean"], "--server", f"127.0.0.1:{free_port()}",
+                  "--forbidden", example_paths["forbidden"], "--out", str(tmp_path / "o")])
+    assert result.exit_code == 2 and "server unreachable" in result.output
