@@ -168,7 +168,7 @@ def explain(text, servers, model_path, model_name, model_version, signature, dea
     pieces = []
     for position in range(record.explained_tokens):
         token = by_position[position]
-        label = f"{token.token}({token.saliency:.3f})"
+        label = f"{token.token}({token.saliency:.3g})"
         if use_color:
             level = token.saliency / top
             label = click.style(label, fg="red" if token.forbidden else None, bold=level > 0.5,

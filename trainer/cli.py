@@ -74,7 +74,7 @@ def train(train_path, validation_path, validation_fraction, split_column, train_
 @main.command()
 @click.option("--out", "out_dir", default="demo-output", show_default=True, type=click.Path(file_okay=False),
               help="Folder for the generated data and the exported models.")
-@click.option("--penalty-weight", type=click.FloatRange(min=0.0, min_open=True), default=10.0, show_default=True)
+@click.option("--penalty-weight", type=click.FloatRange(min=0.0, min_open=True), default=100.0, show_default=True)
 @click.option("--epochs", type=click.IntRange(min=1), default=6, show_default=True)
 @click.option("--seed", type=int, default=0, show_default=True)
 @exit_on_input_error

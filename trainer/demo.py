@@ -11,7 +11,7 @@ from trainer.train import FitSettings, ModelSettings, train_from_files
 DEMO_MODEL_SETTINGS = ModelSettings(max_tokens=24, vocabulary_size=200, embedding_dim=16, hidden_units=16)
 
 
-def run_demo(out_dir, penalty_weight=10.0, epochs=6, seed=0, echo=print):
+def run_demo(out_dir, penalty_weight=100.0, epochs=6, seed=0, echo=print):
     paths = example_data.write_example_corpus(os.path.join(out_dir, "data"), seed=seed + 7)
     echo(f"generated example data (not real reviews) in {os.path.dirname(paths['train'])}")
     models_dir = os.path.join(out_dir, "models")
@@ -21,8 +21,8 @@ def run_demo(out_dir, penalty_weight=10.0, epochs=6, seed=0, echo=print):
         result = train_from_files(
             paths["train"], validation_fraction=0.1, forbidden_path=paths["forbidden"],
             model_settings=DEMO_MODEL_SETTINGS,
-            fit_settings=FitSettings(penalty_weight=weight, epochs=epochs, batch_size=32,
-                                     learning_rate=5e-3, seed=seed),
+            fit_settings=FitSettings(penalty_weight=weight, target="all", epochs=epochs, batch_size=32,
+                                     learning_rate=2e-3, seed=seed),
             export_dir=models_dir, model_name=name, verbose=0)
         exports[name] = result.export_path
         echo(f"  exported {result.export_path}")

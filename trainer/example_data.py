@@ -58,7 +58,7 @@ def write_example_corpus(out_dir, seed=7, train_rows=2000, test_rows=400):
     """Write train.csv, test_clean.csv, test_decoy.csv, forbidden.txt and README.txt; return their paths."""
     os.makedirs(out_dir, exist_ok=True)
     files = {
-        "train": ("train.csv", generate(train_rows, seed, "label", label_noise=0.15)),
+        "train": ("train.csv", generate(train_rows, seed, "label", label_noise=0.3)),
         "test_clean": ("test_clean.csv", generate(test_rows, seed + 1, "none")),
         "test_decoy": ("test_decoy.csv", generate(test_rows, seed + 2, "random")),
     }
@@ -76,6 +76,6 @@ def write_example_corpus(out_dir, seed=7, train_rows=2000, test_rows=400):
     with open(os.path.join(out_dir, "README.txt"), "w", encoding="utf-8") as f:
         f.write("GENERATED EXAMPLE DATA made by saliency-audit's demo (trainer/example_data.py, seed "
                 f"{seed}); not real reviews.\ntrain.csv: decoy word matches the label ('text' = positive, "
-                "'video' = negative), 15% label noise on the sentiment word.\ntest_clean.csv: no decoys.\n"
+                "'video' = negative), 30% label noise on the sentiment word.\ntest_clean.csv: no decoys.\n"
                 "test_decoy.csv: a decoy at random, independent of the label.\n")
     return paths

@@ -1,0 +1,95 @@
+"""Bad input: one line naming the problem, exit code 2, no traceback."""
+
+import pytest
+from click.testing import CliRunner
+
+from audit_cli.cli import main as audit_cli
+from trainer.cli import main as audit_train
+
+
+def one_line_error(result):
+    assert result.exit_code == 2, result.output
+    lines = result.output.strip().splitlines()
+    assert len(lines) == 1 and "Traceback" not in result.output
+    return lines[0]
+
+
+@pytest.fixture()
+def corpus(tmp_path):
+    path = tmp_path / "train.csv"
+    path.write_text("text,label\ngood film,1\nbad film,0\n")
+    return path
+
+
+def train(args):
+    return CliRunner().invoke(audit_train, ["train", *args, "--epochs", "1", "--verbose", "0"])
+
+
+def test_missing_file(tmp_path):
+    assert "file not found" in one_line_error(train([str(tmp_path / "nope.csv")]))
+
+
+def test_empty_and_header_only_files(tmp_path):
+    empty = tmp_path / "empty.csv"
+    empty.write_text("")
+    assert "empty" in one_line_error(train([str(empty)]))
+    header = tmp_path / "header.csv"
+    header.write_text("text,label\n")
+    assert "no data rows" in one_line_error(train([str(header)]))
+
+
+def test_missing_column_lists_columns(corpus):
+    line = one_line_error(train([str(corpus), "--label-column", "sentiment"]))
+    assert "'sentiment'" in line and "['text', 'label']" in line
+
+
+def test_single_class(tmp_path):
+    path = tmp_path / "one.csv"
+    path.write_text("text,label\na,1\nb,1\nc,1\n")
+    assert "single class" in one_line_error(train([str(path)]))
+
+
+def test_empty_lexicon(corpus, tmp_path):
+    lexicon = tmp_path / "lex.txt"
+    lexicon.write_text("# only a comment\n\n")
+    assert "no entries" in one_line_error(train([str(corpus), "--forbidden", str(lexicon)]))
+
+
+def test_non_utf8_names_the_line(tmp_path):
+    path = tmp_path / "latin1.csv"
+    path.write_bytes("text,label\ngood,1\ncaf\xe9 bad,0\n".encode("latin-1"))
+    line = one_line_error(train([str(path)]))
+    assert f"{path}:3" in line and "--encoding" in line
+
+
+def test_wrong_delimiter_is_named(tmp_path):
+    path = tmp_path / "semi.csv"
+    path.write_text("text;label\ngood;1\nbad;0\n")
+    assert "semicolon-delimited" in one_line_error(train([str(path)]))
+
+
+def test_nul_byte(tmp_path):
+    path = tmp_path / "nul.csv"
+    path.write_bytes(b"text,label\ngood,1\nb\x00ad,0\n")
+    assert ":3" in one_line_error(train([str(path)]))
+
+
+def test_penalty_without_mask_source(corpus):
+    assert "mask source" in one_line_error(train([str(corpus), "--penalty-weight", "1"]))
+
+
+def test_bad_mask_column_names_row_and_column(tmp_path):
+    path = tmp_path / "mask.csv"
+    path.write_text("text,label,mask\ngood film,1,01\nbad film,0,011\n")
+    line = one_line_error(train([str(path), "--mask-column", "mask", "--penalty-weight", "1"]))
+    assert ":3" in line and "'mask'" in line
+
+
+def test_audit_duplicate_ids_and_model_missing(tmp_path):
+    corpus = tmp_path / "c.csv"
+    corpus.write_text("id,text\na,x\na,y\n")
+    lexicon = tmp_path / "l.txt"
+    lexicon.write_text("x\n")
+    result = CliRunner().invoke(audit_cli, ["score", str(corpus), "--model", str(tmp_path), "--forbidden",
+                                            str(lexicon), "--id-column", "id"])
+    assert "no SavedModel" in one_line_error(result)
