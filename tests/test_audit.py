@@ -232,3 +232,36 @@ def test_server_unreachable_is_a_one_line_error(example_paths, tmp_path):
     result = run(["score", example_paths["test_clean"], "--server", f"127.0.0.1:{free_port()}",
                   "--forbidden", example_paths["forbidden"], "--out", str(tmp_path / "o")])
     assert result.exit_code == 2 and "server unreachable" in result.output
+
+
+def test_several_servers_share_one_round_robin_channel(tiny_server, tiny_export, example_paths, tmp_path):
+    second = ServerProcess("tiny", os.path.dirname(tiny_export.export_path))
+    try:
+        common = [example_paths["test_clean"], "--forbidden", example_paths["forbidden"], "--quiet",
+                  "--model-name", "tiny", "--batch-size", "8"]
+        assert run(["score", *common, "--server", tiny_server.address, "--out", str(tmp_path / "one")]).exit_code == 0
+        result = run(["score", *common, "--server", tiny_server.address, "--server", second.address,
+                      "--out", str(tmp_path / "two")])
+        assert result.exit_code == 0, result.output
+        assert (tmp_path / "one" / "records.jsonl").read_text() == (tmp_path / "two" / "records.jsonl").read_text()
+        summary = json.loads((tmp_path / "two" / "summary.json").read_text())
+        assert summary["backend"] == f"grpc:{tiny_server.address},{second.address}"
+    finally:
+        second.stop()
+
+
+def test_jsonl_corpus_and_skipped_empty_text(tiny_export, tmp_path):
+    corpus = tmp_path / "c.jsonl"
+    corpus.write_text('{"text": "the plot is dull text"}\n{"text": ""}\n{"text": "wonderful video"}\n')
+    lexicon = tmp_path / "lex.txt"
+    lexicon.write_text("text\nvideo\n")
+    result = run(["score", str(corpus), "--model", tiny_export.export_path, "--forbidden", str(lexicon),
+                  "--out", str(tmp_path / "o"), "--quiet"])
+    assert result.exit_code == 0, result.output
+    records = read_jsonl(tmp_path / "o" / "records.jsonl")
+    assert [r["status"] for r in records] == ["RECORD_STATUS_SCORED", "RECORD_STATUS_SKIPPED", "RECORD_STATUS_SCORED"]
+    assert records[1]["skip_reason"] == "empty text"
+    strict = run(["score", str(corpus), "--model", tiny_export.export_path, "--forbidden", str(lexicon),
+                  "--out", str(tmp_path / "s"), "--strict"])
+    assert strict.exit_code == 2 and ":2" in strict.output and "empty text" in strict.output
+    assert not (tmp_path / "s" / "summary.json").exists() and (tmp_path / "s" / "INCOMPLETE").exists()

@@ -1,0 +1,118 @@
+"""audit-cli score throughput via gRPC to audit-serve vs the embedded path, and peak RSS vs corpus size.
+
+Run: python benchmarks/audit_throughput.py [--rows 20000] [--big-rows 1000000]
+Model: untrained TextClassifier with T = 64, LSTM 64, embedding 64 (speed does not depend on the weights).
+Each audit runs in its own `audit-cli` process; peak RSS is that process's ru_maxrss.
+"""
+
+import argparse
+import csv
+import os
+import subprocess
+import sys
+import tempfile
+import time
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+import numpy as np
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+WORDS = [f"w{i}" for i in range(3000)] + ["text", "video"]
+
+
+def write_corpus(path, rows, seed=0):
+    rng = np.random.default_rng(seed)
+    with open(path, "w", newline="") as f:
+        writer = csv.writer(f)
+        writer.writerow(["id", "text"])
+        for start in range(0, rows, 10000):
+            n = min(10000, rows - start)
+            lengths = rng.integers(8, 40, size=n)
+            words = rng.choice(WORDS, size=(n, 40))
+            for i in range(n):
+                writer.writerow([f"d{start + i}", " ".join(words[i, :lengths[i]])])
+
+
+# Runs audit-cli's main in this child and reports the child's own peak RSS on the last stderr line.
+CHILD = """
+import resource, sys
+from audit_cli.cli import main
+try:
+    main(sys.argv[1:])
+except SystemExit as exit:
+    if exit.code:
+        raise
+finally:
+    print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, file=sys.stderr)
+"""
+
+
+def run_audit(args):
+    """Run `audit-cli score` in a child process; returns (seconds, peak RSS MiB of that child)."""
+    start = time.perf_counter()
+    done = subprocess.run([sys.executable, "-c", CHILD, "score", *args, "--quiet"], cwd=ROOT, check=True,
+                          stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    seconds = time.perf_counter() - start
+    return seconds, int(done.stderr.strip().splitlines()[-1]) / 1024
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--rows", type=int, default=20000)
+    parser.add_argument("--big-rows", type=int, default=1000000)
+    parser.add_argument("--batch-size", type=int, default=256)
+    parser.add_argument("--max-in-flight", type=int, default=4)
+    args = parser.parse_args()
+    from trainer.export import export_model
+    from trainer.model import TextClassifier
+
+    work = tempfile.mkdtemp(prefix="audit-bench-")
+    export_model(TextClassifier(WORDS, 2, 64, 64, 64), ["0", "1"], work, "bench", {"max_tokens": 64}, "l2")
+    lexicon = os.path.join(work, "lexicon.txt")
+    with open(lexicon, "w") as f:
+        f.write("text\nvideo\n")
+    corpus = os.path.join(work, "corpus.csv")
+    write_corpus(corpus, args.rows)
+    common = [corpus, "--forbidden", lexicon, "--id-column", "id", "--batch-size", str(args.batch_size),
+              "--max-in-flight", str(args.max_in_flight)]
+
+    server = subprocess.Popen([sys.executable, "-m", "serving.server", "--port", "0", "--model_name", "bench",
+                               "--model_base_path", os.path.join(work, "bench")], cwd=ROOT,
+                              stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    port = None
+    while port is None:
+        line = server.stdout.readline()
+        if line.startswith("PORT "):
+            port = int(line.split()[1])
+        elif not line:
+            raise SystemExit("audit-serve did not start")
+    try:
+        grpc_seconds, _ = run_audit([*common, "--server", f"127.0.0.1:{port}", "--model-name", "bench",
+                                     "--out", os.path.join(work, "grpc")])
+    finally:
+        server.terminate()
+        server.wait()
+    embedded_seconds, small_rss = run_audit([*common, "--model", os.path.join(work, "bench"),
+                                             "--out", os.path.join(work, "embedded")])
+    print(f"{args.rows} docs, T 64, LSTM 64, batch {args.batch_size}, {args.max_in_flight} in flight "
+          "(process start and model load included):")
+    print(f"  gRPC via audit-serve: {args.rows / grpc_seconds:,.0f} docs/s  ({grpc_seconds:.1f} s)")
+    print(f"  embedded:             {args.rows / embedded_seconds:,.0f} docs/s  ({embedded_seconds:.1f} s)")
+    print(f"  gRPC / embedded:      {embedded_seconds / grpc_seconds:.2f} (goal >= 0.8)")
+
+    if args.big_rows:
+        small = os.path.join(work, "small.csv")
+        write_corpus(small, 10000, seed=1)
+        big = os.path.join(work, "big.csv")
+        write_corpus(big, args.big_rows, seed=2)
+        model = ["--forbidden", lexicon, "--batch-size", str(args.batch_size), "--model", os.path.join(work, "bench")]
+        _, rss_small = run_audit([small, *model, "--out", os.path.join(work, "small-out")])
+        big_seconds, rss_big = run_audit([big, *model, "--out", os.path.join(work, "big-out")])
+        print(f"peak RSS: 10,000 rows {rss_small:.0f} MiB; {args.big_rows:,} rows {rss_big:.0f} MiB; "
+              f"ratio {rss_big / rss_small:.2f} (goal <= 1.2); big corpus at {args.big_rows / big_seconds:,.0f} docs/s")
+    print(f"work folder: {work}")
+
+
+if __name__ == "__main__":
+    main()

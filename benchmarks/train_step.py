@@ -1,0 +1,84 @@
+"""Training step time with the saliency penalty vs without, and saliency-signature vs predict-only cost.
+
+Run: python benchmarks/train_step.py [--steps 30]
+Measured side by side in one process on synthetic ids (batch 64, T = 60, LSTM 64, embedding 64).
+"""
+
+import argparse
+import os
+import tempfile
+import time
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from serving import contract
+from serving.session_model import SessionModel
+from trainer.export import export_model
+from trainer.model import RightReasonsModel, TextClassifier
+
+VOCABULARY = [f"w{i}" for i in range(5000)]
+
+
+def step_seconds(model, batch, steps):
+    dataset = tf.data.Dataset.from_tensors(batch).repeat(steps)
+    model.fit(dataset.take(3), epochs=1, verbose=0)  # trace and warm up
+    start = time.perf_counter()
+    model.fit(dataset, epochs=1, verbose=0)
+    return (time.perf_counter() - start) / steps
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--steps", type=int, default=30)
+    parser.add_argument("--batch", type=int, default=64)
+    parser.add_argument("--max-tokens", type=int, default=60)
+    args = parser.parse_args()
+    rng = np.random.default_rng(0)
+    T = args.max_tokens
+    ids = rng.integers(2, len(VOCABULARY) + 2, size=(args.batch, T)).astype(np.int64)
+    ids[:, T - 10:] = 0  # some padding, as in real text
+    labels = rng.integers(0, 2, size=args.batch).astype(np.int32)
+    forbidden = (rng.random((args.batch, T)) < 0.1).astype(np.float32)
+    rows = []
+    for jit in (False, True):
+        keras.utils.set_random_seed(0)
+        plain = TextClassifier(VOCABULARY, 2, T, 64, 64)
+        plain.compile(optimizer="adam", loss="sparse_categorical_crossentropy", jit_compile=jit)
+        vanilla = step_seconds(plain, (ids, labels), args.steps)
+        keras.utils.set_random_seed(0)
+        wrapped = RightReasonsModel(TextClassifier(VOCABULARY, 2, T, 64, 64), penalty_weight=1.0)
+        wrapped.compile(optimizer="adam", jit_compile=jit)
+        penalised = step_seconds(wrapped, ({"ids": ids, "forbidden_mask": forbidden}, labels), args.steps)
+        rows.append((jit, vanilla, penalised))
+    print(f"train step, batch {args.batch}, T {T}, LSTM 64, {args.steps} steps:")
+    print(f"{'jit_compile':>12}{'vanilla ms':>12}{'penalised ms':>14}{'ratio':>8}")
+    for jit, vanilla, penalised in rows:
+        print(f"{str(jit):>12}{vanilla * 1e3:>12.1f}{penalised * 1e3:>14.1f}{penalised / vanilla:>8.2f}")
+    best_vanilla = min(r[1] for r in rows)
+    best_penalised = min(r[2] for r in rows)
+    print(f"best penalised / best vanilla: {best_penalised / best_vanilla:.2f} (goal <= 2.0)")
+
+    classifier = TextClassifier(VOCABULARY, 2, 64, 64, 64)
+    with tempfile.TemporaryDirectory() as base:
+        path = export_model(classifier, ["0", "1"], base, "bench", {}, "l2")
+        model = SessionModel(path)
+        texts = np.asarray([" ".join(rng.choice(VOCABULARY, size=40)) for _ in range(256)], dtype=object)
+        timings = {}
+        for signature in (contract.SALIENCY_SIGNATURE, contract.PROBABILITIES_SIGNATURE):
+            model.run(signature, {contract.TEXT_INPUT: texts})
+            start = time.perf_counter()
+            repeats = 10
+            for _ in range(repeats):
+                model.run(signature, {contract.TEXT_INPUT: texts})
+            timings[signature] = (time.perf_counter() - start) / (repeats * len(texts))
+    saliency, predict = timings[contract.SALIENCY_SIGNATURE], timings[contract.PROBABILITIES_SIGNATURE]
+    print(f"serving, batch 256, T 64, session loader path: saliency {saliency * 1e6:.0f} us/doc, "
+          f"predict {predict * 1e6:.0f} us/doc, ratio {saliency / predict:.2f} (goal <= 2.0)")
+
+
+if __name__ == "__main__":
+    main()
