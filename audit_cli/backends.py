@@ -55,9 +55,9 @@ def channel_target(servers):
         else "ipv6:" + ",".join(addresses)
 
 
-def make_channel(servers, tls_ca=None, tls_cert=None, tls_key=None):
-    options = [("grpc.max_receive_message_length", MESSAGE_LIMIT_BYTES),
-               ("grpc.max_send_message_length", MESSAGE_LIMIT_BYTES),
+def make_channel(servers, tls_ca=None, tls_cert=None, tls_key=None, message_limit=MESSAGE_LIMIT_BYTES):
+    options = [("grpc.max_receive_message_length", message_limit),
+               ("grpc.max_send_message_length", message_limit),
                ("grpc.enable_retries", 1),
                ("grpc.service_config", json.dumps(RETRY_SERVICE_CONFIG))]
     target = channel_target(servers)
@@ -76,13 +76,14 @@ class GrpcBackend:
     """Calls PredictionService.Predict on TF Serving or audit-serve."""
 
     def __init__(self, servers, model_name, signature=contract.SALIENCY_SIGNATURE, version=None,
-                 deadline=30.0, connect_timeout=10.0, tls_ca=None, tls_cert=None, tls_key=None):
+                 deadline=30.0, connect_timeout=10.0, tls_ca=None, tls_cert=None, tls_key=None,
+                 message_limit=MESSAGE_LIMIT_BYTES):
         self.servers = list(servers)
         self.model_name = model_name
         self.signature = signature
         self.version = version
         self.deadline = deadline
-        self.channel = make_channel(self.servers, tls_ca, tls_cert, tls_key)
+        self.channel = make_channel(self.servers, tls_ca, tls_cert, tls_key, message_limit)
         try:
             grpc.channel_ready_future(self.channel).result(timeout=connect_timeout)
         except grpc.FutureTimeoutError:

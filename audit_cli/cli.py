@@ -1,7 +1,9 @@
 """audit-cli: a thin command-line layer over audit_cli's library functions."""
 
 import os
+import signal
 import sys
+import threading
 import time
 
 import click
@@ -9,7 +11,7 @@ import click
 from audit_cli.backends import EmbeddedBackend, GrpcBackend, ServerError
 from audit_cli.compare import compare as compare_folders
 from audit_cli.document import audit_document
-from audit_cli.score import ScoreOptions, score_corpus
+from audit_cli.score import AuditInterrupted, ScoreOptions, score_corpus
 from serving import contract
 from trainer.errors import InputError, exit_on_input_error
 from trainer.lexicon import load_lexicon
@@ -104,29 +106,49 @@ def main():
 @click.option("--strict", is_flag=True, help="Empty text is an error instead of a skipped record.")
 @click.option("--encoding", default="utf-8", show_default=True, help="Encoding of the corpus and the lexicon.")
 @click.option("--quiet", is_flag=True, help="No progress output.")
+@click.option("--checkpoint-seconds", type=click.FloatRange(min=0.0), default=2.0, show_default=True,
+              help="How often committed records are made durable for --resume.")
+@click.option("--resume", is_flag=True,
+              help="Continue an interrupted run in --out from its last checkpoint (same input, model and options).")
 @exit_on_input_error
 def score(corpus, servers, model_path, model_name, model_version, signature, deadline, tls_ca, tls_cert,
           tls_key, forbidden_path, text_column, id_column, label_column, out_dir, batch_size, max_in_flight,
-          threshold, fail_above, max_flagged_fraction, top_k, redact, strict, encoding, quiet):
+          threshold, fail_above, max_flagged_fraction, top_k, redact, strict, encoding, quiet, checkpoint_seconds,
+          resume):
     """Audit every document of CORPUS (CSV or JSONL) and write records.jsonl, records.csv,
     summary.json, report.md and report.html to --out.
 
-    Exit codes: 0 gates pass, 1 a gate failed, 2 usage or input error, 3 the server failed.
+    Exit codes: 0 gates pass, 1 a gate failed, 2 usage or input error, 3 the server failed past its
+    retry budget (resume with --resume), 130/143 stopped by SIGINT/SIGTERM (resume with --resume).
     """
     lexicon = load_lexicon(forbidden_path, encoding)
     backend = open_backend(servers, model_path, model_name, model_version, signature, deadline,
                            tls_ca, tls_cert, tls_key)
     options = ScoreOptions(text_column, id_column, label_column, batch_size, max_in_flight, threshold,
-                           top_k, redact, strict, encoding)
+                           top_k, redact, strict, encoding, checkpoint_seconds=checkpoint_seconds)
+    stop = threading.Event()
+
+    def request_stop(signum, frame):
+        stop.signal_number = signum
+        stop.set()
+
+    previous = {s: signal.signal(s, request_stop) for s in (signal.SIGINT, signal.SIGTERM)}
     try:
         summary, passed = score_corpus(corpus, backend, lexicon, out_dir, options,
                                        {"fail_above": fail_above, "max_flagged_fraction": max_flagged_fraction},
-                                       Progress(not quiet))
+                                       Progress(not quiet), resume=resume, stop=stop)
     except ServerError as error:
-        click.echo(f"error: the server failed and retries did not help: {error}. Outputs in {out_dir} are "
-                   "marked INCOMPLETE; rerun the same command when the server is back.", err=True)
+        click.echo(f"error: the server failed and retries did not help: {error}. Committed records are kept in "
+                   f"{out_dir} (marked INCOMPLETE); when the server is back, rerun the same command with --resume.",
+                   err=True)
         raise SystemExit(EXIT_SERVER_FAILED) from None
+    except AuditInterrupted as interrupted:
+        click.echo(f"stopped by signal {interrupted.signal_number}: committed records are kept in {out_dir} "
+                   "(marked INCOMPLETE); rerun the same command with --resume to continue.", err=True)
+        raise SystemExit(128 + interrupted.signal_number) from None
     finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
         backend.close()
     d = summary.share_distribution
     click.echo(f"{summary.scored} scored, {summary.skipped} skipped, {summary.with_forbidden_terms} with forbidden "

@@ -17,6 +17,7 @@ SUMMARY_JSON = "summary.json"
 REPORT_MD = "report.md"
 REPORT_HTML = "report.html"
 INCOMPLETE = "INCOMPLETE"
+CHECKPOINT = "checkpoint.json"
 FINAL_OUTPUTS = (RECORDS_JSONL, RECORDS_CSV, SUMMARY_JSON, REPORT_MD, REPORT_HTML)
 
 CSV_COLUMNS = ["row", "id", "status", "skip_reason", "predicted_label", "confidence", "forbidden_share",
@@ -33,7 +34,7 @@ def neutralise_cell(value):
 
 
 def record_json(record):
-    return json_format.MessageToJson(record, indent=None, preserving_proto_field_name=True,
+    return json_format.MessageToJson(record, indent=None, preserving_proto_field_name=True, sort_keys=True,
                                      always_print_fields_with_no_presence=True)
 
 
@@ -69,23 +70,36 @@ def write_atomic(path, content):
 
 
 class RecordWriter:
-    """records.jsonl and records.csv, written to .partial files until ``commit``."""
+    """records.jsonl and records.csv, written to .partial files until ``commit``.
 
-    def __init__(self, out_dir, redact=False):
+    ``checkpoint(state)`` makes everything written so far durable and records the byte offsets in
+    checkpoint.json, so that ``--resume`` can continue from exactly there.
+    """
+
+    def __init__(self, out_dir, redact=False, resume_from=None):
         os.makedirs(out_dir, exist_ok=True)
         self.out_dir = out_dir
-        for name in FINAL_OUTPUTS + (INCOMPLETE,):
+        self.jsonl_path = os.path.join(out_dir, RECORDS_JSONL + ".partial")
+        self.csv_path = os.path.join(out_dir, RECORDS_CSV + ".partial")
+        self._drop_text = redact
+        if resume_from is not None:
+            self._jsonl = open(self.jsonl_path, "r+", encoding="utf-8")
+            self._csv_file = open(self.csv_path, "r+", encoding="utf-8", newline="")
+            # Anything after the last checkpoint was never committed: cut it off.
+            for f, size in ((self._jsonl, resume_from["jsonl_bytes"]), (self._csv_file, resume_from["csv_bytes"])):
+                f.truncate(size)
+                f.seek(size)
+            self._csv = csv.writer(self._csv_file)
+            self.count = resume_from["records"]
+            return
+        for name in FINAL_OUTPUTS + (INCOMPLETE, CHECKPOINT):
             path = os.path.join(out_dir, name)
             if os.path.exists(path):
                 os.unlink(path)  # an old run's outputs must not pass for this run's
-        self.jsonl_path = os.path.join(out_dir, RECORDS_JSONL + ".partial")
-        self.csv_path = os.path.join(out_dir, RECORDS_CSV + ".partial")
         self._jsonl = open(self.jsonl_path, "w", encoding="utf-8")
         self._csv_file = open(self.csv_path, "w", encoding="utf-8", newline="")
         self._csv = csv.writer(self._csv_file)
-        columns = [c for c in CSV_COLUMNS if not (redact and c == "text")]
-        self._drop_text = redact
-        self._csv.writerow(columns)
+        self._csv.writerow([c for c in CSV_COLUMNS if not (redact and c == "text")])
         self.count = 0
 
     def write(self, record):
@@ -94,29 +108,56 @@ class RecordWriter:
         self._csv.writerow(row[:-1] if self._drop_text else row)
         self.count += 1
 
-    def flush(self):
+    def _flush(self):
         for f in (self._jsonl, self._csv_file):
             f.flush()
             os.fsync(f.fileno())
 
+    def checkpoint(self, state):
+        self._flush()
+        state = dict(state, records=self.count, jsonl_bytes=self._jsonl.tell(), csv_bytes=self._csv_file.tell())
+        write_atomic(os.path.join(self.out_dir, CHECKPOINT), json.dumps(state))
+
     def commit(self):
-        self.flush()
+        self._flush()
         self._jsonl.close()
         self._csv_file.close()
         os.replace(self.jsonl_path, os.path.join(self.out_dir, RECORDS_JSONL))
         os.replace(self.csv_path, os.path.join(self.out_dir, RECORDS_CSV))
 
-    def abandon(self, reason):
-        self.flush()
+    def finish(self):
+        for name in (CHECKPOINT, INCOMPLETE):
+            path = os.path.join(self.out_dir, name)
+            if os.path.exists(path):
+                os.unlink(path)
+
+    def abandon(self, reason, state):
+        self.checkpoint(state)
         self._jsonl.close()
         self._csv_file.close()
         write_atomic(os.path.join(self.out_dir, INCOMPLETE),
-                     f"This audit did not finish: {reason}\n{self.count} records were written to *.partial files.\n")
+                     f"This audit did not finish: {reason}\n{self.count} records are committed in *.partial "
+                     "files; rerun the same command with --resume to continue.\n")
+
+
+def read_checkpoint(out_dir):
+    path = os.path.join(out_dir, CHECKPOINT)
+    if not os.path.isfile(path):
+        return None
+    with open(path, encoding="utf-8") as f:
+        return json.load(f)
+
+
+def read_partial_records(out_dir, count):
+    from protos import audit_pb2
+    with open(os.path.join(out_dir, RECORDS_JSONL + ".partial"), encoding="utf-8") as f:
+        for _, line in zip(range(count), f):
+            yield json_format.Parse(line, audit_pb2.AuditRecord())
 
 
 def write_summary(out_dir, summary):
     write_atomic(os.path.join(out_dir, SUMMARY_JSON),
-                 json_format.MessageToJson(summary, indent=2, preserving_proto_field_name=True,
+                 json_format.MessageToJson(summary, indent=2, preserving_proto_field_name=True, sort_keys=True,
                                            always_print_fields_with_no_presence=True) + "\n")
 
 

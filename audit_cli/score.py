@@ -1,4 +1,9 @@
-"""Stream a corpus through a backend and audit every document, in order, with bounded memory."""
+"""Stream a corpus through a backend and audit every document, in order, with bounded memory.
+
+Records are committed in checkpoints (checkpoint.json holds the byte offsets of the .partial
+files and the rows consumed), so an interrupted run can be resumed exactly where its last
+checkpoint left it, and the resumed outputs equal those of an uninterrupted run.
+"""
 
 import collections
 import dataclasses
@@ -8,8 +13,6 @@ import os
 import time
 from concurrent import futures
 
-import numpy as np
-
 from audit_cli import outputs
 from audit_cli.document import audit_document, explained_tokens, skipped_record
 from audit_cli.summary import SummaryBuilder, apply_gates, utc_now
@@ -18,6 +21,8 @@ from serving import contract
 from trainer.corpus import file_sha256
 from trainer.errors import InputError
 from trainer.table import RowReader
+
+CHECKPOINT_SECONDS = 2.0
 
 
 @dataclasses.dataclass
@@ -33,6 +38,11 @@ class ScoreOptions:
     strict: bool = False
     encoding: str = "utf-8"
     examples: int = 6  # highlighted documents in report.html
+    checkpoint_seconds: float = CHECKPOINT_SECONDS
+
+    def fingerprint(self):
+        """The options that shape the records; a resumed run must use the same."""
+        return {k: v for k, v in dataclasses.asdict(self).items() if k not in ("batch_size", "max_in_flight", "checkpoint_seconds")}
 
 
 @dataclasses.dataclass
@@ -47,14 +57,22 @@ class Example:
     forbidden: list
 
 
-def _batches(reader, options, seen_ids):
-    """Yield lists of (row, id, text, true_label); rows with empty text are yielded with text None."""
+class AuditInterrupted(Exception):
+    """A stop was requested (SIGINT/SIGTERM); in-flight batches were finished and a checkpoint written."""
+
+    def __init__(self, signal_number):
+        super().__init__(f"interrupted by signal {signal_number}")
+        self.signal_number = signal_number
+
+
+def _batches(reader, options, skip_rows):
+    """Yield lists of (row, id, text, true_label); rows with empty text carry text None."""
+    seen_ids = {}
     batch = []
+    texts_in_batch = 0
     row_number = 0
     for line, row in reader:
         row_number += 1
-        text = row[options.text_column]
-        text = "" if text is None else str(text)
         doc_id = str(row[options.id_column]).strip() if options.id_column else str(row_number)
         if options.id_column:
             if not doc_id:
@@ -63,15 +81,20 @@ def _batches(reader, options, seen_ids):
                 raise InputError(f"duplicate id {doc_id!r} (first at row {seen_ids[doc_id]})",
                                  reader.path, line, options.id_column)
             seen_ids[doc_id] = row_number
+        if row_number <= skip_rows:
+            continue
+        text = row[options.text_column]
+        text = "" if text is None else str(text)
         label = str(row[options.label_column]).strip() if options.label_column else ""
-        if not text.strip() or text.strip().lower() == "nan":
+        if not text.strip():
             if options.strict:
                 raise InputError("empty text", reader.path, line, options.text_column)
-            text = None if not text.strip() else text
+            text = None
         batch.append((row_number, doc_id, text, label))
-        if sum(1 for item in batch if item[2] is not None) >= options.batch_size:
+        texts_in_batch += text is not None
+        if texts_in_batch >= options.batch_size:
             yield batch
-            batch = []
+            batch, texts_in_batch = [], 0
     if batch:
         yield batch
 
@@ -81,107 +104,163 @@ def _explain_batch(backend, batch):
     return backend.explain(texts) if texts else None
 
 
-def score_corpus(corpus_path, backend, lexicon, out_dir, options=None, gate_limits=None, progress=None):
+class _Run:
+    """The mutable state of one audit run: what is committed, and what the summary needs."""
+
+    def __init__(self, corpus_path, backend, lexicon, out_dir, options, resume):
+        self.options = options
+        self.lexicon = lexicon
+        self.metadata = backend.metadata()
+        self.class_names = self.metadata["class_names"]
+        self.input_sha256 = file_sha256(corpus_path)
+        self.identity = {
+            "input_sha256": self.input_sha256, "options": options.fingerprint(),
+            "lexicon_sha256": lexicon.sha256 if lexicon else "",
+            "model_name": self.metadata.get("model_name", ""),
+            "model_version": int(getattr(backend, "loaded_version", 0) or self.metadata.get("version", 0)),
+            "signature": backend.signature,
+        }
+        self.builder = SummaryBuilder()
+        self.examples = []  # min-heap of (share, -row, Example)
+        self.rows_done = 0
+        self.started_at = utc_now()
+        self.previous_seconds = 0.0
+        checkpoint = outputs.read_checkpoint(out_dir) if resume else None
+        if resume:
+            if checkpoint is None:
+                raise InputError("nothing to resume: no checkpoint.json (the last run finished or never started)",
+                                 out_dir)
+            for key, value in self.identity.items():
+                if checkpoint["identity"].get(key) != value:
+                    raise InputError(f"cannot resume: {key} differs from the interrupted run "
+                                     f"({checkpoint['identity'].get(key)!r} then, {value!r} now)", out_dir)
+            for record in outputs.read_partial_records(out_dir, checkpoint["records"]):
+                self.builder.add(record)
+            self.examples = [(e["share"], -e["row"], Example(**e)) for e in checkpoint["examples"]]
+            heapq.heapify(self.examples)
+            self.rows_done = checkpoint["rows_done"]
+            self.started_at = checkpoint["started_at"]
+            self.previous_seconds = checkpoint["seconds"]
+        self.writer = outputs.RecordWriter(out_dir, options.redact, resume_from=checkpoint)
+        self.clock = time.monotonic()
+
+    def seconds(self):
+        return self.previous_seconds + time.monotonic() - self.clock
+
+    def state(self):
+        return {"identity": self.identity, "rows_done": self.rows_done, "started_at": self.started_at,
+                "seconds": self.seconds(),
+                "examples": [dataclasses.asdict(example) for _, _, example in self.examples]}
+
+    def write_batch(self, batch, result):
+        options, index = self.options, 0
+        for row, doc_id, text, label in batch:
+            if text is None:
+                record = skipped_record(row, doc_id, "", "empty text", options.redact, label)
+            else:
+                saliency = result[contract.SALIENCY][index]
+                tokens = result[contract.TOKENS][index]
+                record = audit_document(
+                    row, doc_id, text, result[contract.PROBABILITIES][index], saliency, tokens,
+                    result[contract.PREDICTED_LABEL][index], result[contract.TOKEN_COUNT][index],
+                    self.class_names, self.lexicon, options.threshold, options.top_k, options.redact, label)
+                index += 1
+                if options.examples and record.forbidden_terms:
+                    self._keep_example(record, tokens, saliency)
+            self.writer.write(record)
+            self.builder.add(record)
+            self.rows_done = row
+
+    def _keep_example(self, record, tokens_row, saliency_row):
+        key = (record.forbidden_share, -record.row)
+        if len(self.examples) >= self.options.examples and key <= self.examples[0][:2]:
+            return
+        tokens = explained_tokens(tokens_row)
+        example = Example(record.forbidden_share, record.row, record.id, record.predicted_label, tokens,
+                          [float(s) for s in saliency_row[:len(tokens)]],
+                          self.lexicon.position_mask(tokens).tolist())
+        item = (*key, example)
+        if len(self.examples) < self.options.examples:
+            heapq.heappush(self.examples, item)
+        else:
+            heapq.heapreplace(self.examples, item)
+
+
+def score_corpus(corpus_path, backend, lexicon, out_dir, options=None, gate_limits=None, progress=None,
+                 resume=False, stop=None):
     """Audit every row of ``corpus_path``; write records, summary and reports to ``out_dir``.
 
-    Returns (AuditSummary, gates_passed). Raises InputError on bad input and
-    backends.ServerError when the server fails past its retry budget; in both cases the
-    outputs are left marked INCOMPLETE.
+    Returns (AuditSummary, gates_passed). On bad input (InputError), a server failure
+    (backends.ServerError) or a stop request (``stop`` event set -> AuditInterrupted), the
+    committed records stay in *.partial files with a checkpoint and an INCOMPLETE note.
     """
     from audit_cli import report
 
     options = options or ScoreOptions()
     gate_limits = gate_limits or {}
-    metadata = backend.metadata()
-    class_names = metadata["class_names"]
-    started_at, started = utc_now(), time.monotonic()
     required = [options.text_column, options.id_column, options.label_column]
-    builder = SummaryBuilder()
-    examples = []  # min-heap of (share, -row, Example)
     with RowReader(corpus_path, required, options.encoding) as reader:
-        writer = outputs.RecordWriter(out_dir, options.redact)
+        run = _Run(corpus_path, backend, lexicon, out_dir, options, resume)
         try:
-            pending = collections.deque()
-            with futures.ThreadPoolExecutor(max_workers=options.max_in_flight) as pool:
-                batches = _batches(reader, options, {})
-
-                def drain_one():
-                    batch, future = pending.popleft()
-                    result = future.result()
-                    _write_batch(batch, result, class_names, lexicon, options, writer, builder, examples)
-                    if progress:
-                        progress(builder.documents, time.monotonic() - started)
-
-                try:
-                    for batch in batches:
-                        pending.append((batch, pool.submit(_explain_batch, backend, batch)))
-                        if len(pending) >= options.max_in_flight:
-                            drain_one()
-                    while pending:
-                        drain_one()
-                finally:
-                    for _, future in pending:
-                        future.cancel()
+            _stream(reader, backend, run, progress, stop)
         except BaseException as error:
-            writer.abandon(f"{type(error).__name__}: {error}")
+            run.writer.abandon(f"{type(error).__name__}: {error}", run.state())
             raise
-        writer.commit()
-    seconds = time.monotonic() - started
-    summary = builder.build(audit_pb2.AuditSummary())
+        run.writer.commit()
+    summary = run.builder.build(audit_pb2.AuditSummary())
     summary.complete = True
-    summary.model_name = metadata.get("model_name", "")
-    summary.model_version = int(getattr(backend, "loaded_version", 0) or metadata.get("version", 0))
+    summary.model_name = run.identity["model_name"]
+    summary.model_version = run.identity["model_version"]
     summary.signature_name = backend.signature
     summary.backend = backend.description
     summary.input_path = os.path.abspath(corpus_path)
-    summary.input_sha256 = file_sha256(corpus_path)
+    summary.input_sha256 = run.input_sha256
     if lexicon is not None:
         summary.lexicon_path = os.path.abspath(lexicon.source) if lexicon.source else ""
         summary.lexicon_sha256 = lexicon.sha256
         summary.lexicon_terms = len(lexicon.phrases)
     summary.threshold = options.threshold
-    summary.started_at, summary.finished_at = started_at, utc_now()
-    summary.seconds = seconds
-    summary.documents_per_second = builder.scored / seconds if seconds > 0 else 0.0
-    summary.model_metadata_json = json.dumps(metadata, sort_keys=True)
+    summary.started_at, summary.finished_at = run.started_at, utc_now()
+    summary.seconds = run.seconds()
+    summary.documents_per_second = run.builder.scored / summary.seconds if summary.seconds > 0 else 0.0
+    summary.model_metadata_json = json.dumps(run.metadata, sort_keys=True)
     summary.redacted = options.redact
-    summary.max_tokens = int(metadata.get("max_tokens", 0))
+    summary.max_tokens = int(run.metadata.get("max_tokens", 0))
     passed = apply_gates(summary, gate_limits)
-    ranked = [example for _, _, example in sorted(examples, reverse=True)]
+    ranked = [example for _, _, example in sorted(run.examples, reverse=True)]
     report.write_reports(out_dir, summary, [] if options.redact else ranked)
     outputs.write_summary(out_dir, summary)
+    run.writer.finish()
     return summary, passed
 
 
-def _write_batch(batch, result, class_names, lexicon, options, writer, builder, examples):
-    index = 0
-    for row, doc_id, text, label in batch:
-        if text is None:
-            record = skipped_record(row, doc_id, "", "empty text", options.redact, label)
-        else:
-            saliency = result[contract.SALIENCY][index]
-            tokens = result[contract.TOKENS][index]
-            record = audit_document(
-                row, doc_id, text, result[contract.PROBABILITIES][index], saliency, tokens,
-                result[contract.PREDICTED_LABEL][index], result[contract.TOKEN_COUNT][index],
-                class_names, lexicon, options.threshold, options.top_k, options.redact, label)
-            index += 1
-            if options.examples and record.forbidden_terms:
-                _keep_example(examples, options.examples, record, tokens, saliency, lexicon)
-        writer.write(record)
-        builder.add(record)
+def _stream(reader, backend, run, progress, stop):
+    """Keep up to max_in_flight batches outstanding; write results strictly in corpus order."""
+    pending = collections.deque()
+    last_checkpoint = time.monotonic()
+    with futures.ThreadPoolExecutor(max_workers=run.options.max_in_flight) as pool:
+        def drain_one():
+            nonlocal last_checkpoint
+            batch, future = pending.popleft()
+            run.write_batch(batch, future.result())
+            if time.monotonic() - last_checkpoint >= run.options.checkpoint_seconds:
+                run.writer.checkpoint(run.state())
+                last_checkpoint = time.monotonic()
+            if progress:
+                progress(run.builder.documents, run.seconds())
 
-
-def _keep_example(examples, capacity, record, tokens_row, saliency_row, lexicon):
-    key = (record.forbidden_share, -record.row)
-    if len(examples) >= capacity and key <= examples[0][:2]:
-        return
-    tokens = explained_tokens(tokens_row)
-    example = Example(record.forbidden_share, record.row, record.id, record.predicted_label, tokens,
-                      [float(s) for s in saliency_row[:len(tokens)]],
-                      lexicon.position_mask(tokens).tolist())
-    item = (*key, example)
-    if len(examples) < capacity:
-        heapq.heappush(examples, item)
-    else:
-        heapq.heapreplace(examples, item)
+        try:
+            for batch in _batches(reader, run.options, run.rows_done):
+                if stop is not None and stop.is_set():
+                    break
+                pending.append((batch, pool.submit(_explain_batch, backend, batch)))
+                if len(pending) >= run.options.max_in_flight:
+                    drain_one()
+            # Batches already sent are finished and committed, even when stopping.
+            while pending:
+                drain_one()
+        finally:
+            for _, future in pending:
+                future.cancel()
+    if stop is not None and stop.is_set():
+        raise AuditInterrupted(getattr(stop, "signal_number", 0))

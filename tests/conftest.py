@@ -63,6 +63,10 @@ class ServerProcess:
     def address(self):
         return f"127.0.0.1:{self.port}"
 
+    def kill(self):
+        self.process.kill()
+        self.process.wait(timeout=30)
+
     def stop(self):
         if self.process and self.process.poll() is None:
             self.process.terminate()
