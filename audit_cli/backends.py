@@ -88,8 +88,10 @@ class GrpcBackend:
             grpc.channel_ready_future(self.channel).result(timeout=connect_timeout)
         except grpc.FutureTimeoutError:
             self.channel.close()
-            raise InputError(f"server unreachable: {', '.join(self.servers)} "
-                             f"(no connection within {connect_timeout:g} s)") from None
+            tls = "TLS handshake or " if (tls_ca or tls_cert) else ""
+            raise InputError(f"server unreachable: {', '.join(self.servers)} (no {tls}connection within "
+                             f"{connect_timeout:g} s; check the address, and --tls-ca/--tls-cert/--tls-key if the "
+                             "server uses TLS)") from None
         self.prediction = prediction_service_pb2_grpc.PredictionServiceStub(self.channel)
         self.models = model_service_pb2_grpc.ModelServiceStub(self.channel)
         self._metadata = None

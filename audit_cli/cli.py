@@ -50,7 +50,7 @@ def open_backend(servers, model_path, model_name, model_version, signature, dead
         raise click.BadParameter("give either --server or --model, not both", param_hint="--server")
     if servers:
         return GrpcBackend(servers, model_name, signature, model_version, deadline,
-                           tls_ca=tls_ca, tls_cert=tls_cert, tls_key=tls_key)
+                           connect_timeout=min(10.0, deadline), tls_ca=tls_ca, tls_cert=tls_cert, tls_key=tls_key)
     if not model_path:
         raise click.BadParameter("give --server HOST:PORT or --model PATH", param_hint="--server")
     return EmbeddedBackend(model_path, signature)

@@ -47,12 +47,14 @@ def main():
 @click.option("--model-name", default="saliency_classifier", show_default=True)
 @click.option("--version", type=click.IntRange(min=1), help="Export version (default: next integer).")
 @click.option("--encoding", default="utf-8", show_default=True)
+@click.option("--checkpoint-dir", type=click.Path(file_okay=False),
+              help="Back up model and optimizer each epoch; rerunning after an interruption resumes there.")
 @click.option("--verbose", type=click.IntRange(0, 2), default=2, show_default=True, help="Keras progress output.")
 @exit_on_input_error
 def train(train_path, validation_path, validation_fraction, split_column, train_split, validation_split,
           text_column, label_column, forbidden_path, mask_column, rationale_column, penalty_weight, target,
           reduction, epochs, batch_size, learning_rate, seed, max_tokens, vocabulary_size, embedding_dim,
-          hidden_units, bidirectional, jit_compile, export_dir, model_name, version, encoding, verbose):
+          hidden_units, bidirectional, jit_compile, export_dir, model_name, version, encoding, checkpoint_dir, verbose):
     """Train on TRAIN.csv (or .jsonl) with cross-entropy + lambda * saliency penalty, then export."""
     try:
         result = train_from_files(
@@ -63,7 +65,8 @@ def train(train_path, validation_path, validation_fraction, split_column, train_
             model_settings=ModelSettings(max_tokens, vocabulary_size, embedding_dim, hidden_units, bidirectional),
             fit_settings=FitSettings(penalty_weight, target, reduction, epochs, batch_size, learning_rate, seed,
                                      jit_compile),
-            export_dir=export_dir, model_name=model_name, version=version, encoding=encoding, verbose=verbose)
+            export_dir=export_dir, model_name=model_name, version=version, encoding=encoding, verbose=verbose,
+            checkpoint_dir=checkpoint_dir)
     except TrainingDiverged as error:
         click.echo(f"error: {error}", err=True)
         raise SystemExit(1) from None

@@ -125,6 +125,9 @@ def fit(classifier, train_examples, fit_settings, validation_examples=None, verb
                               fit_settings.reduction)
     model.compile(optimizer=keras.optimizers.Adam(fit_settings.learning_rate),
                   jit_compile=fit_settings.jit_compile)
+    # Built before fit, so that BackupAndRestore can restore weights into it.
+    model({"ids": train_examples.ids[:1], "forbidden_mask": train_examples.forbidden_mask[:1]})
+    model.optimizer.build(model.trainable_variables)
     validation = None
     if validation_examples is not None and len(validation_examples.labels):
         validation = make_dataset(validation_examples, fit_settings.batch_size)
@@ -152,8 +155,13 @@ def train_from_files(train_path, *, validation_path=None, validation_fraction=0.
                      train_split="train", validation_split="val", text_column="text",
                      label_column="label", forbidden_path=None, mask_column=None, rationale_column=None,
                      model_settings=None, fit_settings=None, export_dir="models",
-                     model_name="saliency_classifier", version=None, encoding="utf-8", verbose=2):
-    """The library behind ``audit-train train``."""
+                     model_name="saliency_classifier", version=None, encoding="utf-8", verbose=2,
+                     checkpoint_dir=None):
+    """The library behind ``audit-train train``.
+
+    With ``checkpoint_dir``, the model and optimizer state are backed up at the end of every epoch;
+    running the same command again after an interruption resumes from the last completed epoch.
+    """
     model_settings = model_settings or ModelSettings()
     fit_settings = fit_settings or FitSettings()
     set_seed(fit_settings.seed)
@@ -196,7 +204,8 @@ def train_from_files(train_path, *, validation_path=None, validation_fraction=0.
     train_examples = encode(train_corpus, train_path)
     validation_examples = encode(validation_corpus, validation_path or train_path) \
         if validation_corpus is not None and len(validation_corpus) else None
-    _, history = fit(classifier, train_examples, fit_settings, validation_examples, verbose)
+    callbacks = [keras.callbacks.BackupAndRestore(checkpoint_dir)] if checkpoint_dir else []
+    _, history = fit(classifier, train_examples, fit_settings, validation_examples, verbose, callbacks)
     metrics = {name: float(values[-1]) for name, values in history.history.items()}
     metadata = {
         "created_at": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
