@@ -52,9 +52,10 @@ def audit_document(row, doc_id, text, probabilities, saliency_row, tokens_row, p
         for start, end, term in lexicon.matches(tokens):
             record.forbidden_terms.add(term=term, start=start, end=end,
                                        saliency=float(np.sum(saliency[start:end], dtype=np.float64)))
-    # Most salient first; ties keep text order.
+    # Most salient first; ties keep text order. Redaction keeps only forbidden words' text.
     for position in np.argsort(-saliency, kind="stable")[:top_k]:
-        record.top_tokens.add(token=tokens[position], position=int(position),
+        shown = tokens[position] if not redact or forbidden[position] else ""
+        record.top_tokens.add(token=shown, position=int(position),
                               saliency=float(saliency[position]), forbidden=bool(forbidden[position]))
     return record
 

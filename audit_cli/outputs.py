@@ -48,7 +48,7 @@ def record_csv_row(record):
         "truncated": int(record.truncated), "token_count": record.token_count,
         "explained_tokens": record.explained_tokens,
         "forbidden_terms": "; ".join(f"{h.term}:{h.saliency:.6f}" for h in record.forbidden_terms),
-        "top_tokens": "; ".join(f"{t.token}:{t.saliency:.6f}" for t in record.top_tokens),
+        "top_tokens": "; ".join(f"{t.token or '#' + str(t.position)}:{t.saliency:.6f}" for t in record.top_tokens),
         "true_label": record.true_label, "text_sha256": record.text_sha256, "text": record.text,
     }
     return [neutralise_cell(row[c]) if c not in ("row",) else row[c] for c in CSV_COLUMNS]

@@ -203,6 +203,8 @@ def score_corpus(corpus_path, backend, lexicon, out_dir, options=None, gate_limi
         run = _Run(corpus_path, backend, lexicon, out_dir, options, resume)
         try:
             _stream(reader, backend, run, progress, stop)
+            if run.builder.documents == 0:
+                raise InputError("no data rows (header only)", corpus_path)
         except BaseException as error:
             run.writer.abandon(f"{type(error).__name__}: {error}", run.state())
             raise
