@@ -1,0 +1,29 @@
+"""Smoke runs of the evidence scripts (tiny subsets, one epoch) so that they cannot rot."""
+
+import os
+import subprocess
+import sys
+
+import pytest
+
+from conftest import ROOT, SHARED_DATA
+
+SCRIPTS = {
+    "decoy_sentiment.py": ("decoy_rt_polarity_smoke.md", ["| vanilla |", "| clean baseline |", "penalised λ=0.1"]),
+    "eraser_rationales.py": ("eraser_rationales_smoke.md", ["| vanilla |", "rationale penalty λ=1"]),
+    "identity_bias.py": ("identity_bias_smoke.md", ["| vanilla |", "BPSN", "| white |"]),
+    "lime_comparison.py": ("lime_comparison_smoke.md", ["ratio LIME / ours", "Spearman"]),
+}
+
+
+@pytest.mark.skipif(not os.path.isdir(SHARED_DATA), reason="../shared/data is absent")
+@pytest.mark.parametrize("script", sorted(SCRIPTS))
+def test_evidence_script_smoke(script, tmp_path):
+    done = subprocess.run([sys.executable, script, "--smoke", "--out", str(tmp_path)],
+                          cwd=os.path.join(ROOT, "benchmarks"), capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr[-3000:]
+    name, expected = SCRIPTS[script]
+    text = (tmp_path / name).read_text()
+    assert "- command: `python benchmarks/" in text and "- versions:" in text and "- machine:" in text
+    for fragment in expected:
+        assert fragment in text, fragment

@@ -1,0 +1,49 @@
+import numpy as np
+import pytest
+
+from audit_cli import bias_metrics, rationale_metrics
+
+
+def test_token_f1_and_auprc_by_hand():
+    scores = np.array([0.9, 0.1, 0.8, 0.3, 0.0])
+    rationale = np.array([1, 0, 0, 1, 0], bool)
+    # top-2 = positions 0 and 2: one hit; P = 1/2, R = 1/2.
+    assert rationale_metrics.token_f1(scores, rationale, 2) == (0.5, 0.5, 0.5)
+    # ranking 0 (hit), 2, 3 (hit): AP = (1/1 + 2/3) / 2
+    assert rationale_metrics.auprc(scores, rationale) == pytest.approx((1 + 2 / 3) / 2)
+    assert np.isnan(rationale_metrics.auprc(scores, np.zeros(5, bool)))
+
+
+def test_aopc_removes_and_keeps_the_top_tokens():
+    tokens = ["good", "plot", "bad", "acting", "fine"] * 20
+    scores = np.array([1.0 if t == "good" else 0.0 for t in tokens])
+
+    def probability(texts):  # p(class 1) = share of "good" among the words
+        shares = [t.split().count("good") / max(len(t.split()), 1) for t in texts]
+        return np.array([[1 - s, s] for s in shares])
+
+    comprehensiveness, sufficiency = rationale_metrics.aopc(probability, tokens, scores, 1)
+    assert comprehensiveness > 0  # removing the most salient words lowers p
+    assert sufficiency < 0  # the salient words alone give a higher p than the whole text
+
+
+def test_auc_matches_pairwise_definition():
+    rng = np.random.default_rng(0)
+    labels = rng.random(200) < 0.4
+    scores = np.round(rng.random(200), 1)  # with ties
+    pairs = [(1.0 if p > n else 0.5 if p == n else 0.0) for p in scores[labels] for n in scores[~labels]]
+    assert bias_metrics.auc(labels, scores) == pytest.approx(np.mean(pairs))
+
+
+def test_bias_metrics_detect_a_subgroup_scored_as_toxic():
+    rng = np.random.default_rng(1)
+    n = 2000
+    labels = rng.random(n) < 0.5
+    in_subgroup = rng.random(n) < 0.2
+    scores = labels * 1.0 + rng.normal(0, 0.5, n)
+    biased = scores + 1.5 * in_subgroup  # non-toxic subgroup texts look toxic
+    fair_rows, fair_gap = bias_metrics.bias_table(labels, scores, {"term": in_subgroup})
+    biased_rows, biased_gap = bias_metrics.bias_table(labels, biased, {"term": in_subgroup})
+    assert biased_rows[0][3] < fair_rows[0][3] - 0.2  # BPSN AUC drops
+    assert biased_rows[0][4] > fair_rows[0][4]  # BNSP AUC rises
+    assert abs(biased_rows[0][2] - fair_rows[0][2]) < 0.02  # within-subgroup ranking unchanged
