@@ -88,7 +88,11 @@ def main():
               help="Lexicon: one word or phrase per line; '#' comments and blank lines ignored.")
 @click.option("--text-column", default="text", show_default=True)
 @click.option("--id-column", help="Unique document id column (default: the row number).")
-@click.option("--label-column", help="True label column, copied into the records.")
+@click.option("--label-column", help="True label column: copied into the records; accuracy in the summary.")
+@click.option("--rationale-column",
+              help="Per-word human rationale (0/1 string or JSON [start, end) spans): ERASER token F1 and AUPRC.")
+@click.option("--toxic-classes", help="Comma-separated class names forming the positive side of a binary task: "
+                                      "with --label-column, per-term bias AUCs (subgroup, BPSN, BNSP, pinned).")
 @click.option("--out", "out_dir", default="audit-output", show_default=True, type=click.Path(file_okay=False),
               help="Output folder (its old outputs are replaced).")
 @click.option("--batch-size", type=click.IntRange(1, 65536), default=64, show_default=True)
@@ -112,7 +116,8 @@ def main():
               help="Continue an interrupted run in --out from its last checkpoint (same input, model and options).")
 @exit_on_input_error
 def score(corpus, servers, model_path, model_name, model_version, signature, deadline, tls_ca, tls_cert,
-          tls_key, forbidden_path, text_column, id_column, label_column, out_dir, batch_size, max_in_flight,
+          tls_key, forbidden_path, text_column, id_column, label_column, rationale_column, toxic_classes, out_dir,
+          batch_size, max_in_flight,
           threshold, fail_above, max_flagged_fraction, top_k, redact, strict, encoding, quiet, checkpoint_seconds,
           resume):
     """Audit every document of CORPUS (CSV or JSONL) and write records.jsonl, records.csv,
@@ -121,11 +126,15 @@ def score(corpus, servers, model_path, model_name, model_version, signature, dea
     Exit codes: 0 gates pass, 1 a gate failed, 2 usage or input error, 3 the server failed past its
     retry budget (resume with --resume), 130/143 stopped by SIGINT/SIGTERM (resume with --resume).
     """
+    toxic = tuple(c.strip() for c in toxic_classes.split(",") if c.strip()) if toxic_classes else ()
+    if toxic and not label_column:
+        raise click.BadParameter("needs --label-column", param_hint="--toxic-classes")
     lexicon = load_lexicon(forbidden_path, encoding)
     backend = open_backend(servers, model_path, model_name, model_version, signature, deadline,
                            tls_ca, tls_cert, tls_key)
     options = ScoreOptions(text_column, id_column, label_column, batch_size, max_in_flight, threshold,
-                           top_k, redact, strict, encoding, checkpoint_seconds=checkpoint_seconds)
+                           top_k, redact, strict, encoding, checkpoint_seconds=checkpoint_seconds,
+                           rationale_column=rationale_column, toxic_classes=toxic)
     stop = threading.Event()
 
     def request_stop(signum, frame):

@@ -76,10 +76,34 @@ def markdown_report(summary):
               "| class | documents | with forbidden terms | flagged | mean forbidden share |", "|---|---|---|---|---|"]
     lines += [f"| {c.label} | {c.documents} | {c.with_forbidden_terms} | {c.flagged} | {c.mean_forbidden_share:.4f} |"
               for c in summary.classes]
+    lines += _evaluation_lines(summary)
     if summary.truncated:
         lines += ["", f"Note: {summary.truncated} documents were longer than T = {summary.max_tokens} tokens; "
                       "tokens beyond T were not explained and forbidden words there are not counted."]
     return "\n".join(lines) + "\n"
+
+
+def _percent(value):
+    return "–" if value != value else f"{value * 100:.1f}"
+
+
+def _evaluation_lines(summary):
+    """Optional evaluations: accuracy, rationale agreement, bias metrics (Markdown)."""
+    lines = []
+    if summary.labelled:
+        lines += ["", f"Accuracy on {summary.labelled} labelled documents: {summary.accuracy * 100:.1f} %."]
+    if summary.rationale_documents:
+        lines += ["", f"Human rationale ({summary.rationale_documents} documents with rationale tokens in the explained "
+                      f"part): mean token F1 {summary.mean_rationale_token_f1 * 100:.1f} %, mean AUPRC "
+                      f"{summary.mean_rationale_auprc * 100:.1f} %."]
+    if summary.term_bias:
+        lines += ["", f"## Bias metrics (toxic = {', '.join(summary.toxic_classes)}; overall AUC "
+                      f"{_percent(summary.toxic_auc)} %; pinned AUC equality difference "
+                      f"{summary.pinned_auc_equality_difference:.3f})", "",
+                  "| term | documents | subgroup AUC % | BPSN AUC % | BNSP AUC % | pinned AUC % |", "|---|---|---|---|---|---|"]
+        lines += [f"| {b.term} | {b.documents} | {_percent(b.subgroup_auc)} | {_percent(b.bpsn_auc)} | "
+                  f"{_percent(b.bnsp_auc)} | {_percent(b.pinned_auc)} |" for b in summary.term_bias]
+    return lines
 
 
 def _table(headers, rows):
@@ -138,6 +162,16 @@ def html_report(summary, examples):
                [[c.label, c.documents, c.with_forbidden_terms, c.flagged, f"{c.mean_forbidden_share:.4f}"]
                 for c in summary.classes]),
     ]
+    evaluation = _evaluation_lines(summary)
+    if evaluation:
+        parts.append("<h2>Evaluation</h2>")
+        table_rows = [line for line in evaluation if line.startswith("| ") and not line.startswith("| term")]
+        for line in evaluation:
+            if line and not line.startswith("|"):
+                parts.append(f"<p>{esc(line.lstrip('# '))}</p>")
+        if table_rows:
+            parts.append(_table(["term", "documents", "subgroup AUC %", "BPSN AUC %", "BNSP AUC %", "pinned AUC %"],
+                                [[cell.strip() for cell in row.strip("|").split("|")] for row in table_rows]))
     if examples:
         parts.append("<h2>Documents with the highest forbidden share</h2>"
                      "<p class='muted'>Background: saliency; outlined: forbidden positions.</p>")

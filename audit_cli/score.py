@@ -18,7 +18,8 @@ from audit_cli.document import audit_document, explained_tokens, skipped_record
 from audit_cli.summary import SummaryBuilder, apply_gates, utc_now
 from protos import audit_pb2
 from serving import contract
-from trainer.corpus import file_sha256
+from trainer.corpus import file_sha256, parse_word_marks
+from trainer.text import tokenize
 from trainer.errors import InputError
 from trainer.table import RowReader
 
@@ -37,6 +38,8 @@ class ScoreOptions:
     redact: bool = False
     strict: bool = False
     encoding: str = "utf-8"
+    rationale_column: str = None  # per-word human rationale: ERASER token F1 and AUPRC per document
+    toxic_classes: tuple = ()  # with label_column: bias metrics per forbidden term on this binary task
     examples: int = 6  # highlighted documents in report.html
     checkpoint_seconds: float = CHECKPOINT_SECONDS
 
@@ -66,7 +69,7 @@ class AuditInterrupted(Exception):
 
 
 def _batches(reader, options, skip_rows):
-    """Yield lists of (row, id, text, true_label); rows with empty text carry text None."""
+    """Yield lists of (row, id, text, true_label, rationale marks or None); empty texts carry text None."""
     seen_ids = {}
     batch = []
     texts_in_batch = 0
@@ -90,7 +93,11 @@ def _batches(reader, options, skip_rows):
             if options.strict:
                 raise InputError("empty text", reader.path, line, options.text_column)
             text = None
-        batch.append((row_number, doc_id, text, label))
+        marks = None
+        if options.rationale_column and text is not None:
+            marks = parse_word_marks(row[options.rationale_column], len(text.split()), reader.path, line,
+                                     options.rationale_column)
+        batch.append((row_number, doc_id, text, label, marks))
         texts_in_batch += text is not None
         if texts_in_batch >= options.batch_size:
             yield batch
@@ -99,9 +106,16 @@ def _batches(reader, options, skip_rows):
         yield batch
 
 
-def _explain_batch(backend, batch):
-    texts = [text for _, _, text, _ in batch if text is not None]
-    return backend.explain(texts) if texts else None
+def _explain_batch(backend, batch, max_tokens, with_word_index):
+    """The backend's outputs for the batch's texts, plus each token's word index when rationales need it."""
+    texts = [item[2] for item in batch if item[2] is not None]
+    if not texts:
+        return None
+    result = dict(backend.explain(texts))
+    if with_word_index:
+        import tensorflow as tf
+        result["word_index"] = tokenize(tf.constant(texts), max_tokens)[2].numpy()
+    return result
 
 
 class _Run:
@@ -120,7 +134,10 @@ class _Run:
             "model_version": int(getattr(backend, "loaded_version", 0) or self.metadata.get("version", 0)),
             "signature": backend.signature,
         }
-        self.builder = SummaryBuilder()
+        unknown = [c for c in options.toxic_classes if c not in self.class_names]
+        if unknown:
+            raise InputError(f"--toxic-classes {unknown} are not classes of the model {self.class_names}")
+        self.builder = SummaryBuilder(options.toxic_classes)
         self.examples = []  # min-heap of (share, -row, Example)
         self.rows_done = 0
         self.started_at = utc_now()
@@ -141,6 +158,7 @@ class _Run:
             self.rows_done = checkpoint["rows_done"]
             self.started_at = checkpoint["started_at"]
             self.previous_seconds = checkpoint["seconds"]
+        self.max_tokens = int(self.metadata.get("max_tokens", 0))
         self.writer = outputs.RecordWriter(out_dir, options.redact, resume_from=checkpoint)
         self.clock = time.monotonic()
 
@@ -154,7 +172,7 @@ class _Run:
 
     def write_batch(self, batch, result):
         options, index = self.options, 0
-        for row, doc_id, text, label in batch:
+        for row, doc_id, text, label, marks in batch:
             if text is None:
                 record = skipped_record(row, doc_id, "", "empty text", options.redact, label)
             else:
@@ -164,6 +182,8 @@ class _Run:
                     row, doc_id, text, result[contract.PROBABILITIES][index], saliency, tokens,
                     result[contract.PREDICTED_LABEL][index], result[contract.TOKEN_COUNT][index],
                     self.class_names, self.lexicon, options.threshold, options.top_k, options.redact, label)
+                if marks is not None:
+                    _rationale_metrics(record, saliency, marks, result["word_index"][index])
                 index += 1
                 if options.examples and record.forbidden_terms:
                     self._keep_example(record, tokens, saliency)
@@ -186,6 +206,17 @@ class _Run:
             heapq.heapreplace(self.examples, item)
 
 
+def _rationale_metrics(record, saliency_row, marks, word_index_row):
+    from audit_cli import rationale_metrics
+    explained = record.explained_tokens
+    rationale = marks[word_index_row[:explained]].astype(bool)
+    saliency = saliency_row[:explained]
+    if rationale.any():
+        record.has_rationale = True
+        record.rationale_token_f1 = rationale_metrics.token_f1(saliency, rationale, int(rationale.sum()))[2]
+        record.rationale_auprc = rationale_metrics.auprc(saliency, rationale)
+
+
 def score_corpus(corpus_path, backend, lexicon, out_dir, options=None, gate_limits=None, progress=None,
                  resume=False, stop=None):
     """Audit every row of ``corpus_path``; write records, summary and reports to ``out_dir``.
@@ -198,7 +229,7 @@ def score_corpus(corpus_path, backend, lexicon, out_dir, options=None, gate_limi
 
     options = options or ScoreOptions()
     gate_limits = gate_limits or {}
-    required = [options.text_column, options.id_column, options.label_column]
+    required = [options.text_column, options.id_column, options.label_column, options.rationale_column]
     with RowReader(corpus_path, required, options.encoding) as reader:
         run = _Run(corpus_path, backend, lexicon, out_dir, options, resume)
         try:
@@ -255,7 +286,8 @@ def _stream(reader, backend, run, progress, stop):
             for batch in _batches(reader, run.options, run.rows_done):
                 if stop is not None and stop.is_set():
                     break
-                pending.append((batch, pool.submit(_explain_batch, backend, batch)))
+                pending.append((batch, pool.submit(_explain_batch, backend, batch, run.max_tokens,
+                                                   bool(run.options.rationale_column))))
                 if len(pending) >= run.options.max_in_flight:
                     drain_one()
             # Batches already sent are finished and committed, even when stopping.

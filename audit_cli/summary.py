@@ -17,7 +17,14 @@ def utc_now():
 class SummaryBuilder:
     """Accumulates AuditRecords in O(terms + classes) memory plus 4 bytes per document with a forbidden term."""
 
-    def __init__(self):
+    def __init__(self, toxic_classes=()):
+        self.toxic_classes = tuple(toxic_classes)
+        self.rationale_documents = 0
+        self.rationale_f1_sum = self.rationale_auprc_sum = 0.0
+        # Bias metrics need every scored, labelled document: 5 bytes each plus 8 per term match.
+        self.bias_scores = array.array("f")
+        self.bias_labels = array.array("b")
+        self.bias_term_rows = {}
         self.documents = self.scored = self.skipped = self.flagged = self.truncated = 0
         self.with_terms = 0
         self.labelled = self.correct = 0
@@ -36,6 +43,15 @@ class SummaryBuilder:
         if record.true_label:
             self.labelled += 1
             self.correct += record.true_label == record.predicted_label
+            if self.toxic_classes:
+                for term in {hit.term for hit in record.forbidden_terms}:
+                    self.bias_term_rows.setdefault(term, array.array("q")).append(len(self.bias_scores))
+                self.bias_scores.append(sum(record.probabilities[c] for c in self.toxic_classes))
+                self.bias_labels.append(record.true_label in self.toxic_classes)
+        if record.has_rationale:
+            self.rationale_documents += 1
+            self.rationale_f1_sum += record.rationale_token_f1
+            self.rationale_auprc_sum += record.rationale_auprc
         has_terms = len(record.forbidden_terms) > 0
         cls = self.classes.setdefault(record.predicted_label, [0, 0, 0, 0.0])
         cls[0] += 1
@@ -67,6 +83,26 @@ class SummaryBuilder:
         summary.truncated = self.truncated
         summary.labelled = self.labelled
         summary.accuracy = self.correct / self.labelled if self.labelled else 0.0
+        if self.rationale_documents:
+            summary.rationale_documents = self.rationale_documents
+            summary.mean_rationale_token_f1 = self.rationale_f1_sum / self.rationale_documents
+            summary.mean_rationale_auprc = self.rationale_auprc_sum / self.rationale_documents
+        if self.toxic_classes and len(self.bias_scores):
+            from audit_cli import bias_metrics
+            labels = np.frombuffer(self.bias_labels, dtype=np.int8).astype(bool)
+            scores = np.frombuffer(self.bias_scores, dtype=np.float32).astype(np.float64)
+            subgroups = {}
+            for term, rows in self.bias_term_rows.items():
+                mask = np.zeros(len(scores), bool)
+                mask[np.frombuffer(rows, dtype=np.int64)] = True
+                subgroups[term] = mask
+            rows, difference = bias_metrics.bias_table(labels, scores, subgroups)
+            summary.toxic_classes[:] = list(self.toxic_classes)
+            summary.toxic_auc = bias_metrics.auc(labels, scores)
+            summary.pinned_auc_equality_difference = difference
+            for term, documents, subgroup, bpsn, bnsp, pinned in rows:
+                summary.term_bias.add(term=term, documents=documents, subgroup_auc=subgroup, bpsn_auc=bpsn,
+                                      bnsp_auc=bnsp, pinned_auc=pinned)
         distribution = summary.share_distribution
         distribution.documents = len(self.shares)
         shares = np.frombuffer(self.shares, dtype=np.float32).astype(np.float64) if self.shares else np.zeros(0)

@@ -41,7 +41,7 @@ class ForbiddenTermHit(_message.Message):
     def __init__(self, term: _Optional[str] = ..., start: _Optional[int] = ..., end: _Optional[int] = ..., saliency: _Optional[float] = ...) -> None: ...
 
 class AuditRecord(_message.Message):
-    __slots__ = ("row", "id", "status", "skip_reason", "text_sha256", "text", "predicted_label", "confidence", "probabilities", "forbidden_share", "saliency_mass", "flagged", "forbidden_terms", "top_tokens", "token_count", "explained_tokens", "truncated", "true_label")
+    __slots__ = ("row", "id", "status", "skip_reason", "text_sha256", "text", "predicted_label", "confidence", "probabilities", "forbidden_share", "saliency_mass", "flagged", "forbidden_terms", "top_tokens", "token_count", "explained_tokens", "truncated", "true_label", "has_rationale", "rationale_token_f1", "rationale_auprc")
     class ProbabilitiesEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -67,6 +67,9 @@ class AuditRecord(_message.Message):
     EXPLAINED_TOKENS_FIELD_NUMBER: _ClassVar[int]
     TRUNCATED_FIELD_NUMBER: _ClassVar[int]
     TRUE_LABEL_FIELD_NUMBER: _ClassVar[int]
+    HAS_RATIONALE_FIELD_NUMBER: _ClassVar[int]
+    RATIONALE_TOKEN_F1_FIELD_NUMBER: _ClassVar[int]
+    RATIONALE_AUPRC_FIELD_NUMBER: _ClassVar[int]
     row: int
     id: str
     status: RecordStatus
@@ -85,7 +88,26 @@ class AuditRecord(_message.Message):
     explained_tokens: int
     truncated: bool
     true_label: str
-    def __init__(self, row: _Optional[int] = ..., id: _Optional[str] = ..., status: _Optional[_Union[RecordStatus, str]] = ..., skip_reason: _Optional[str] = ..., text_sha256: _Optional[str] = ..., text: _Optional[str] = ..., predicted_label: _Optional[str] = ..., confidence: _Optional[float] = ..., probabilities: _Optional[_Mapping[str, float]] = ..., forbidden_share: _Optional[float] = ..., saliency_mass: _Optional[float] = ..., flagged: _Optional[bool] = ..., forbidden_terms: _Optional[_Iterable[_Union[ForbiddenTermHit, _Mapping]]] = ..., top_tokens: _Optional[_Iterable[_Union[TokenSaliency, _Mapping]]] = ..., token_count: _Optional[int] = ..., explained_tokens: _Optional[int] = ..., truncated: _Optional[bool] = ..., true_label: _Optional[str] = ...) -> None: ...
+    has_rationale: bool
+    rationale_token_f1: float
+    rationale_auprc: float
+    def __init__(self, row: _Optional[int] = ..., id: _Optional[str] = ..., status: _Optional[_Union[RecordStatus, str]] = ..., skip_reason: _Optional[str] = ..., text_sha256: _Optional[str] = ..., text: _Optional[str] = ..., predicted_label: _Optional[str] = ..., confidence: _Optional[float] = ..., probabilities: _Optional[_Mapping[str, float]] = ..., forbidden_share: _Optional[float] = ..., saliency_mass: _Optional[float] = ..., flagged: _Optional[bool] = ..., forbidden_terms: _Optional[_Iterable[_Union[ForbiddenTermHit, _Mapping]]] = ..., top_tokens: _Optional[_Iterable[_Union[TokenSaliency, _Mapping]]] = ..., token_count: _Optional[int] = ..., explained_tokens: _Optional[int] = ..., truncated: _Optional[bool] = ..., true_label: _Optional[str] = ..., has_rationale: _Optional[bool] = ..., rationale_token_f1: _Optional[float] = ..., rationale_auprc: _Optional[float] = ...) -> None: ...
+
+class TermBias(_message.Message):
+    __slots__ = ("term", "documents", "subgroup_auc", "bpsn_auc", "bnsp_auc", "pinned_auc")
+    TERM_FIELD_NUMBER: _ClassVar[int]
+    DOCUMENTS_FIELD_NUMBER: _ClassVar[int]
+    SUBGROUP_AUC_FIELD_NUMBER: _ClassVar[int]
+    BPSN_AUC_FIELD_NUMBER: _ClassVar[int]
+    BNSP_AUC_FIELD_NUMBER: _ClassVar[int]
+    PINNED_AUC_FIELD_NUMBER: _ClassVar[int]
+    term: str
+    documents: int
+    subgroup_auc: float
+    bpsn_auc: float
+    bnsp_auc: float
+    pinned_auc: float
+    def __init__(self, term: _Optional[str] = ..., documents: _Optional[int] = ..., subgroup_auc: _Optional[float] = ..., bpsn_auc: _Optional[float] = ..., bnsp_auc: _Optional[float] = ..., pinned_auc: _Optional[float] = ...) -> None: ...
 
 class ShareDistribution(_message.Message):
     __slots__ = ("documents", "mean", "median", "p90", "p99", "histogram")
@@ -146,7 +168,7 @@ class GateResult(_message.Message):
     def __init__(self, name: _Optional[str] = ..., limit: _Optional[float] = ..., observed: _Optional[float] = ..., passed: _Optional[bool] = ..., description: _Optional[str] = ...) -> None: ...
 
 class AuditSummary(_message.Message):
-    __slots__ = ("complete", "model_name", "model_version", "signature_name", "backend", "input_path", "input_sha256", "lexicon_path", "lexicon_sha256", "lexicon_terms", "threshold", "documents", "scored", "skipped", "with_forbidden_terms", "flagged", "flagged_fraction", "truncated", "share_distribution", "terms", "classes", "gates", "started_at", "finished_at", "seconds", "documents_per_second", "model_metadata_json", "redacted", "max_tokens", "labelled", "accuracy")
+    __slots__ = ("complete", "model_name", "model_version", "signature_name", "backend", "input_path", "input_sha256", "lexicon_path", "lexicon_sha256", "lexicon_terms", "threshold", "documents", "scored", "skipped", "with_forbidden_terms", "flagged", "flagged_fraction", "truncated", "share_distribution", "terms", "classes", "gates", "started_at", "finished_at", "seconds", "documents_per_second", "model_metadata_json", "redacted", "max_tokens", "labelled", "accuracy", "rationale_documents", "mean_rationale_token_f1", "mean_rationale_auprc", "toxic_auc", "term_bias", "pinned_auc_equality_difference", "toxic_classes")
     COMPLETE_FIELD_NUMBER: _ClassVar[int]
     MODEL_NAME_FIELD_NUMBER: _ClassVar[int]
     MODEL_VERSION_FIELD_NUMBER: _ClassVar[int]
@@ -178,6 +200,13 @@ class AuditSummary(_message.Message):
     MAX_TOKENS_FIELD_NUMBER: _ClassVar[int]
     LABELLED_FIELD_NUMBER: _ClassVar[int]
     ACCURACY_FIELD_NUMBER: _ClassVar[int]
+    RATIONALE_DOCUMENTS_FIELD_NUMBER: _ClassVar[int]
+    MEAN_RATIONALE_TOKEN_F1_FIELD_NUMBER: _ClassVar[int]
+    MEAN_RATIONALE_AUPRC_FIELD_NUMBER: _ClassVar[int]
+    TOXIC_AUC_FIELD_NUMBER: _ClassVar[int]
+    TERM_BIAS_FIELD_NUMBER: _ClassVar[int]
+    PINNED_AUC_EQUALITY_DIFFERENCE_FIELD_NUMBER: _ClassVar[int]
+    TOXIC_CLASSES_FIELD_NUMBER: _ClassVar[int]
     complete: bool
     model_name: str
     model_version: int
@@ -209,4 +238,11 @@ class AuditSummary(_message.Message):
     max_tokens: int
     labelled: int
     accuracy: float
-    def __init__(self, complete: _Optional[bool] = ..., model_name: _Optional[str] = ..., model_version: _Optional[int] = ..., signature_name: _Optional[str] = ..., backend: _Optional[str] = ..., input_path: _Optional[str] = ..., input_sha256: _Optional[str] = ..., lexicon_path: _Optional[str] = ..., lexicon_sha256: _Optional[str] = ..., lexicon_terms: _Optional[int] = ..., threshold: _Optional[float] = ..., documents: _Optional[int] = ..., scored: _Optional[int] = ..., skipped: _Optional[int] = ..., with_forbidden_terms: _Optional[int] = ..., flagged: _Optional[int] = ..., flagged_fraction: _Optional[float] = ..., truncated: _Optional[int] = ..., share_distribution: _Optional[_Union[ShareDistribution, _Mapping]] = ..., terms: _Optional[_Iterable[_Union[TermSummary, _Mapping]]] = ..., classes: _Optional[_Iterable[_Union[ClassSummary, _Mapping]]] = ..., gates: _Optional[_Iterable[_Union[GateResult, _Mapping]]] = ..., started_at: _Optional[str] = ..., finished_at: _Optional[str] = ..., seconds: _Optional[float] = ..., documents_per_second: _Optional[float] = ..., model_metadata_json: _Optional[str] = ..., redacted: _Optional[bool] = ..., max_tokens: _Optional[int] = ..., labelled: _Optional[int] = ..., accuracy: _Optional[float] = ...) -> None: ...
+    rationale_documents: int
+    mean_rationale_token_f1: float
+    mean_rationale_auprc: float
+    toxic_auc: float
+    term_bias: _containers.RepeatedCompositeFieldContainer[TermBias]
+    pinned_auc_equality_difference: float
+    toxic_classes: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, complete: _Optional[bool] = ..., model_name: _Optional[str] = ..., model_version: _Optional[int] = ..., signature_name: _Optional[str] = ..., backend: _Optional[str] = ..., input_path: _Optional[str] = ..., input_sha256: _Optional[str] = ..., lexicon_path: _Optional[str] = ..., lexicon_sha256: _Optional[str] = ..., lexicon_terms: _Optional[int] = ..., threshold: _Optional[float] = ..., documents: _Optional[int] = ..., scored: _Optional[int] = ..., skipped: _Optional[int] = ..., with_forbidden_terms: _Optional[int] = ..., flagged: _Optional[int] = ..., flagged_fraction: _Optional[float] = ..., truncated: _Optional[int] = ..., share_distribution: _Optional[_Union[ShareDistribution, _Mapping]] = ..., terms: _Optional[_Iterable[_Union[TermSummary, _Mapping]]] = ..., classes: _Optional[_Iterable[_Union[ClassSummary, _Mapping]]] = ..., gates: _Optional[_Iterable[_Union[GateResult, _Mapping]]] = ..., started_at: _Optional[str] = ..., finished_at: _Optional[str] = ..., seconds: _Optional[float] = ..., documents_per_second: _Optional[float] = ..., model_metadata_json: _Optional[str] = ..., redacted: _Optional[bool] = ..., max_tokens: _Optional[int] = ..., labelled: _Optional[int] = ..., accuracy: _Optional[float] = ..., rationale_documents: _Optional[int] = ..., mean_rationale_token_f1: _Optional[float] = ..., mean_rationale_auprc: _Optional[float] = ..., toxic_auc: _Optional[float] = ..., term_bias: _Optional[_Iterable[_Union[TermBias, _Mapping]]] = ..., pinned_auc_equality_difference: _Optional[float] = ..., toxic_classes: _Optional[_Iterable[str]] = ...) -> None: ...

@@ -265,3 +265,36 @@ def test_jsonl_corpus_and_skipped_empty_text(tiny_export, tmp_path):
                   "--out", str(tmp_path / "s"), "--strict"])
     assert strict.exit_code == 2 and ":2" in strict.output and "empty text" in strict.output
     assert not (tmp_path / "s" / "summary.json").exists() and (tmp_path / "s" / "INCOMPLETE").exists()
+
+
+def test_rationale_and_bias_evaluations(tiny_export, tmp_path):
+    from audit_cli import bias_metrics, rationale_metrics
+    rows = [("a", "the plot is dull text overall", "1", "0 1 1 1 0 0"), ("b", "wonderful video, truly!", "0", "1 0 0"),
+            ("c", "text text wonderful", "1", "[[2, 3]]"), ("d", "dull dull video", "0", "000")]
+    corpus = write_csv(tmp_path / "c.csv", rows, header=("id", "text", "label", "rationale"))
+    lexicon = tmp_path / "lex.txt"
+    lexicon.write_text("text\nvideo\n")
+    result = run(["score", corpus, "--model", tiny_export.export_path, "--forbidden", str(lexicon), "--id-column",
+                  "id", "--label-column", "label", "--rationale-column", "rationale", "--toxic-classes", "1",
+                  "--out", str(tmp_path / "o"), "--quiet"])
+    assert result.exit_code == 0, result.output
+    records = read_jsonl(tmp_path / "o" / "records.jsonl")
+    outputs = SessionModel(tiny_export.export_path).explain([r[1] for r in rows])
+    marks = [np.array([0, 1, 1, 1, 0, 0], bool), np.array([1, 0, 0], bool), np.array([0, 0, 1], bool)]
+    for record, index in zip(records[:3], range(3)):
+        saliency = outputs[contract.SALIENCY][index][:record["explained_tokens"]]
+        assert record["has_rationale"]
+        assert record["rationale_auprc"] == pytest.approx(rationale_metrics.auprc(saliency, marks[index]), abs=1e-6)
+        k = int(marks[index].sum())
+        assert record["rationale_token_f1"] == pytest.approx(
+            rationale_metrics.token_f1(saliency, marks[index], k)[2], abs=1e-6)
+    assert not records[3]["has_rationale"]
+    summary = json.loads((tmp_path / "o" / "summary.json").read_text())
+    assert int(summary["rationale_documents"]) == 3
+    labels = np.array([True, False, True, False])
+    scores = outputs[contract.PROBABILITIES][:, 1]
+    assert summary["toxic_auc"] == pytest.approx(bias_metrics.auc(labels, scores), abs=1e-6)
+    assert {b["term"] for b in summary["term_bias"]} == {"text", "video"}
+    bad = run(["score", corpus, "--model", tiny_export.export_path, "--forbidden", str(lexicon),
+               "--toxic-classes", "1", "--out", str(tmp_path / "p")])
+    assert bad.exit_code == 2 and "--label-column" in bad.output
