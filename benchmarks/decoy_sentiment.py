@@ -40,6 +40,24 @@ def load(dataset, smoke):
     return train, test
 
 
+def probabilities(classifier, texts, batch=1024):
+    import tensorflow as tf
+    out = []
+    for start in range(0, len(texts), batch):
+        _, _, _, ids = classifier.encode(tf.constant(texts[start:start + batch]))
+        out.append(classifier(ids).numpy())
+    return np.concatenate(out)
+
+
+def occlusion_effect(classifier, decoy_texts, clean_texts):
+    """Mean of p(predicted class | text with decoy) - p(same class | text without it)."""
+    with_decoy = probabilities(classifier, decoy_texts)
+    predicted = with_decoy.argmax(-1)
+    without = probabilities(classifier, clean_texts)
+    rows = np.arange(len(predicted))
+    return float(np.mean(with_decoy[rows, predicted] - without[rows, predicted]))
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--dataset", choices=["rt_polarity", "sst2"], default="rt_polarity")
@@ -62,7 +80,10 @@ def main():
                            zip(inject_decoys(test.texts, test.labels, seed=99), test.labels))
     configurations = [("clean baseline", None, 0.0), ("vanilla", "decoy", 0.0)] + \
         [(f"penalised λ={lam:g}", "decoy", lam) for lam in args.lambdas]
-    results = {name: {"accuracy": [], "share": []} for name, _, _ in configurations}
+    results = {name: {"accuracy": [], "share": [], "swapped": [], "occlusion": []} for name, _, _ in configurations}
+    decoy_texts = inject_decoys(test.texts, test.labels, seed=99)
+    # Stress test: every test text carries the other class's decoy.
+    swapped_texts = inject_decoys(test.texts, [1 - label for label in test_labels], seed=99)
     for seed in args.seeds:
         decoy_train = inject_decoys(train.texts, train.labels, seed=seed)
         for name, data, weight in configurations:
@@ -71,12 +92,14 @@ def main():
                                    learning_rate=2e-3, seed=seed)
             classifier = train_classifier(texts, train_labels, 2, MODEL, settings, lexicon)
             results[name]["accuracy"].append(accuracy(classifier, test.texts, test_labels))
+            results[name]["swapped"].append(accuracy(classifier, swapped_texts, test_labels))
+            results[name]["occlusion"].append(occlusion_effect(classifier, decoy_texts, test.texts))
             audit = Audit(classifier, ["0", "1"], settings, "decoy")
             summary = audit.score(decoy_test, lexicon)
             audit.close()
             results[name]["share"].append(summary.share_distribution.mean)
-            print(f"seed {seed} {name}: accuracy {results[name]['accuracy'][-1]:.4f}, "
-                  f"decoy share {results[name]['share'][-1]:.4f}", flush=True)
+            print(f"seed {seed} {name}: " + ", ".join(f"{k} {v[-1]:.4f}" for k, v in results[name].items()),
+                  flush=True)
     out_dir = args.out or RESULTS
     os.makedirs(out_dir, exist_ok=True)
     stem = f"decoy_{args.dataset}" + ("_smoke" if args.smoke else "")
@@ -86,10 +109,15 @@ def main():
         "reduction `l2`",
         f"train rows {len(train)}, test rows {len(test)}; decoys 'text' (positive) / 'video' (negative)",
         "accuracy: clean test set; decoy share: mean forbidden share audited by `audit_cli` over the test set with "
-        "decoys inserted the same way (by label)"]), "",
-        "| configuration | test accuracy % (mean ± std) | decoy share % (mean ± std) |", "|---|---|---|"]
+        "decoys inserted the same way (by label)",
+        "reliance checks (not saliency): accuracy when every test text carries the *other* class's decoy, and the "
+        "occlusion effect = mean drop of p(predicted class) when the decoy is removed from the decoy test text"]), "",
+        "| configuration | test accuracy % | decoy share % (audit) | accuracy, swapped decoys % | occlusion effect % |",
+        "|---|---|---|---|---|"]
     for name, _, _ in configurations:
-        lines.append(f"| {name} | {fmt(results[name]['accuracy'])} | {fmt(results[name]['share'])} |")
+        r = results[name]
+        lines.append(f"| {name} | {fmt(r['accuracy'])} | {fmt(r['share'])} | {fmt(r['swapped'])} | "
+                     f"{fmt(r['occlusion'])} |")
     baseline = mean_std(results["clean baseline"]["accuracy"])[0]
     lines += ["", "Goals: penalised ≥ clean baseline − 1 point; decoy share ≥ 50 % for vanilla, ≤ 5 % penalised.",
               "Published reference (CDEP paper, SST decoy, test accuracy): vanilla 56.6, RRR 64.2, CDEP 72.5.", ""]

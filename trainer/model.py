@@ -9,11 +9,10 @@ import tensorflow as tf
 from trainer import penalty, text
 
 PADDING_ID = 0
-OOV_TOKEN = "[UNK]"
 
 
 class TextClassifier(keras.Model):
-    """Raw text -> class probabilities: surface tokens, vocabulary lookup, Embedding, LSTM, softmax.
+    """Raw text -> class probabilities: surface tokens, TextVectorization ids, Embedding, LSTM, softmax.
 
     The graph is split at the embedding output so that callers can take gradients with respect
     to it: ``encode`` (text -> tokens and ids), ``embed`` (ids [B, T] -> [B, T, E]) and
@@ -24,10 +23,11 @@ class TextClassifier(keras.Model):
                  bidirectional=False, unroll=False, embedding_max_norm=None, **kwargs):
         super().__init__(**kwargs)
         self.max_tokens = int(max_tokens)
-        # Index 0 is the padding token '' and index 1 is OOV, so padding and unknown words differ.
-        self.lookup = keras.layers.StringLookup(
-            vocabulary=list(vocabulary), mask_token=text.PADDING_TOKEN, oov_token=OOV_TOKEN,
-            num_oov_indices=1, name="vocabulary_lookup")
+        # Tokens come already standardized and split by trainer.text (the signature returns them too),
+        # so TextVectorization only maps them to ids: 0 = padding '', 1 = OOV '[UNK]'.
+        self.lookup = keras.layers.TextVectorization(
+            standardize=None, split=None, output_mode="int", vocabulary=list(vocabulary),
+            name="vectorize")
         # A max-norm keeps a word's embedding from growing until the LSTM gates saturate, which
         # would make the word decisive while its input gradient (its saliency) vanishes.
         constraint = keras.constraints.MaxNorm(embedding_max_norm, axis=1) if embedding_max_norm else None
