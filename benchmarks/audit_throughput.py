@@ -77,22 +77,14 @@ def main():
     common = [corpus, "--forbidden", lexicon, "--id-column", "id", "--batch-size", str(args.batch_size),
               "--max-in-flight", str(args.max_in_flight)]
 
-    server = subprocess.Popen([sys.executable, "-m", "serving.server", "--port", "0", "--model_name", "bench",
-                               "--model_base_path", os.path.join(work, "bench")], cwd=ROOT,
-                              stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
-    port = None
-    while port is None:
-        line = server.stdout.readline()
-        if line.startswith("PORT "):
-            port = int(line.split()[1])
-        elif not line:
-            raise SystemExit("audit-serve did not start")
+    from serving.process import AuditServeProcess
+    server = AuditServeProcess("bench", os.path.join(work, "bench"))
+    port = server.port
     try:
         grpc_seconds, _ = run_audit([*common, "--server", f"127.0.0.1:{port}", "--model-name", "bench",
                                      "--out", os.path.join(work, "grpc")])
     finally:
-        server.terminate()
-        server.wait()
+        server.stop()
     embedded_seconds, small_rss = run_audit([*common, "--model", os.path.join(work, "bench"),
                                              "--out", os.path.join(work, "embedded")])
     print(f"{args.rows} docs, T 64, LSTM 64, batch {args.batch_size}, {args.max_in_flight} in flight "

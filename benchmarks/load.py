@@ -61,16 +61,9 @@ def main():
 
     work = tempfile.mkdtemp(prefix="load-bench-")
     export_model(TextClassifier(WORDS, 2, 64, 64, 64), ["0", "1"], work, "load", {"max_tokens": 64}, "l2")
-    server = subprocess.Popen([sys.executable, "-m", "serving.server", "--port", "0", "--model_name", "load",
-                               "--model_base_path", os.path.join(work, "load")], cwd=ROOT,
-                              stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
-    port = None
-    while port is None:
-        line = server.stdout.readline()
-        if line.startswith("PORT "):
-            port = int(line.split()[1])
-        elif not line:
-            raise SystemExit("audit-serve did not start")
+    from serving.process import AuditServeProcess
+    server = AuditServeProcess("load", os.path.join(work, "load"))
+    port = server.port
     address = f"127.0.0.1:{port}"
     print(f"{args.clients} clients x {args.requests} Predict requests of {args.batch} docs per round, T 64, LSTM 64")
     print(f"{'round':>5}{'errors':>8}{'p50 ms':>9}{'p99 ms':>9}{'req/s':>8}{'docs/s':>9}{'server RSS MiB':>16}")
@@ -93,8 +86,7 @@ def main():
             print(f"{round_number:>5}{errors:>8}{np.percentile(latencies, 50):>9.1f}{np.percentile(latencies, 99):>9.1f}"
                   f"{total / seconds:>8.0f}{total * args.batch / seconds:>9.0f}{rss_mib(server.pid):>16.0f}")
     finally:
-        server.terminate()
-        server.wait()
+        server.stop()
 
 
 if __name__ == "__main__":

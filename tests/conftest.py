@@ -1,13 +1,10 @@
 import os
-import socket
-import subprocess
-import sys
-import time
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 import pytest
 
+from serving.process import AuditServeProcess, free_port  # noqa: F401 (tests import them from here)
 from trainer import example_data
 from trainer.train import FitSettings, ModelSettings, train_from_files
 
@@ -33,44 +30,7 @@ def tiny_export(example_paths, tmp_path_factory):
     return result
 
 
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class ServerProcess:
-    def __init__(self, model_name, base_path, extra=()):
-        self.port = free_port()
-        self.args = [sys.executable, "-m", "serving.server", "--port", str(self.port), "--model_name", model_name,
-                     "--model_base_path", base_path, "--file_system_poll_wait_seconds", "0.2", *extra]
-        self.process = None
-        self.start()
-
-    def start(self):
-        self.process = subprocess.Popen(self.args, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                        text=True)
-        deadline = time.monotonic() + 120
-        while time.monotonic() < deadline:
-            line = self.process.stdout.readline()
-            if line.startswith("PORT "):
-                return
-            if not line and self.process.poll() is not None:
-                raise RuntimeError(f"audit-serve exited: {self.process.stderr.read()}")
-        raise RuntimeError("audit-serve did not start")
-
-    @property
-    def address(self):
-        return f"127.0.0.1:{self.port}"
-
-    def kill(self):
-        self.process.kill()
-        self.process.wait(timeout=30)
-
-    def stop(self):
-        if self.process and self.process.poll() is None:
-            self.process.terminate()
-            self.process.wait(timeout=30)
+ServerProcess = AuditServeProcess
 
 
 @pytest.fixture(scope="session")

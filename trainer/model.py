@@ -20,7 +20,7 @@ class TextClassifier(keras.Model):
     """
 
     def __init__(self, vocabulary, num_classes, max_tokens, embedding_dim=64, hidden_units=64,
-                 bidirectional=False, unroll=False, embedding_max_norm=None, **kwargs):
+                 bidirectional=False, unroll=False, **kwargs):
         super().__init__(**kwargs)
         self.max_tokens = int(max_tokens)
         # Tokens come already standardized and split by trainer.text (the signature returns them too),
@@ -28,11 +28,7 @@ class TextClassifier(keras.Model):
         self.lookup = keras.layers.TextVectorization(
             standardize=None, split=None, output_mode="int", vocabulary=list(vocabulary),
             name="vectorize")
-        # A max-norm keeps a word's embedding from growing until the LSTM gates saturate, which
-        # would make the word decisive while its input gradient (its saliency) vanishes.
-        constraint = keras.constraints.MaxNorm(embedding_max_norm, axis=1) if embedding_max_norm else None
-        self.embedding = keras.layers.Embedding(
-            self.lookup.vocabulary_size(), embedding_dim, embeddings_constraint=constraint, name="embedding")
+        self.embedding = keras.layers.Embedding(self.lookup.vocabulary_size(), embedding_dim, name="embedding")
         # cuDNN kernels have no second derivative, and double backprop needs one.
         lstm = keras.layers.LSTM(hidden_units, use_cudnn=False, unroll=unroll, name="lstm")
         self.encoder = keras.layers.Bidirectional(lstm, name="bidirectional") if bidirectional else lstm

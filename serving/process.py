@@ -1,0 +1,62 @@
+"""audit-serve as a child process on loopback, for tests, benchmarks and scripts."""
+
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+
+PROJECT_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class AuditServeProcess:
+    """Starts ``audit-serve`` and waits for its ``PORT`` line. The port is kept across restarts.
+
+    The server's stderr goes to a log file (a pipe nobody reads would block the server once full).
+    """
+
+    def __init__(self, model_name, base_path, extra=(), poll_seconds=0.2, port=None):
+        self.port = port or free_port()
+        self.args = [sys.executable, "-m", "serving.server", "--port", str(self.port), "--model_name", model_name,
+                     "--model_base_path", str(base_path), "--file_system_poll_wait_seconds", str(poll_seconds),
+                     *extra]
+        self.log = tempfile.NamedTemporaryFile(prefix="audit-serve-", suffix=".log", delete=False)
+        self.process = None
+        self.start()
+
+    def start(self, timeout=120):
+        self.process = subprocess.Popen(self.args, cwd=PROJECT_ROOT, stdout=subprocess.PIPE, stderr=self.log,
+                                        text=True)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            line = self.process.stdout.readline()
+            if line.startswith("PORT "):
+                return self
+            if not line and self.process.poll() is not None:
+                with open(self.log.name) as f:
+                    raise RuntimeError(f"audit-serve exited: {f.read()[-2000:]}")
+        raise RuntimeError("audit-serve did not start")
+
+    @property
+    def pid(self):
+        return self.process.pid
+
+    @property
+    def address(self):
+        return f"127.0.0.1:{self.port}"
+
+    def kill(self):
+        self.process.kill()
+        self.process.wait(timeout=30)
+
+    def stop(self):
+        if self.process and self.process.poll() is None:
+            self.process.terminate()
+            self.process.wait(timeout=30)
