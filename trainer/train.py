@@ -35,7 +35,6 @@ class FitSettings:
     batch_size: int = 64
     learning_rate: float = 1e-3
     seed: int = 0
-    jit_compile: bool = False
 
 
 @dataclasses.dataclass
@@ -123,8 +122,8 @@ def fit(classifier, train_examples, fit_settings, validation_examples=None, verb
     """Train ``classifier`` in place with the penalty; returns (RightReasonsModel, keras History)."""
     model = RightReasonsModel(classifier, fit_settings.penalty_weight, fit_settings.target,
                               fit_settings.reduction)
-    model.compile(optimizer=keras.optimizers.Adam(fit_settings.learning_rate),
-                  jit_compile=fit_settings.jit_compile)
+    # No XLA: Keras refuses jit_compile for a model holding a TextVectorization layer.
+    model.compile(optimizer=keras.optimizers.Adam(fit_settings.learning_rate), jit_compile=False)
     # Built before fit, so that BackupAndRestore can restore weights into it.
     model({"ids": train_examples.ids[:1], "forbidden_mask": train_examples.forbidden_mask[:1]})
     model.optimizer.build(model.trainable_variables)
