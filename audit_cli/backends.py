@@ -136,6 +136,9 @@ class GrpcBackend:
                              f"{missing}; it is not a saliency signature")
         return outputs
 
+    def probabilities(self, texts):
+        return self.predict(contract.PROBABILITIES_SIGNATURE, texts)[contract.PROBABILITIES]
+
     def metadata(self):
         if self._metadata is None:
             out = self.predict(contract.METADATA_SIGNATURE, [""], wait_for_ready=False)
@@ -192,6 +195,10 @@ class EmbeddedBackend:
 
     def explain(self, texts):
         return self.model.run(self.signature, {contract.TEXT_INPUT: np.asarray(texts, dtype=object)})
+
+    def probabilities(self, texts):
+        return self.model.run(contract.PROBABILITIES_SIGNATURE,
+                              {contract.TEXT_INPUT: np.asarray(texts, dtype=object)})[contract.PROBABILITIES]
 
     def metadata(self):
         return self.model.metadata()

@@ -93,6 +93,9 @@ def main():
               help="Per-word human rationale (0/1 string or JSON [start, end) spans): ERASER token F1 and AUPRC.")
 @click.option("--toxic-classes", help="Comma-separated class names forming the positive side of a binary task: "
                                       "with --label-column, per-term bias AUCs (subgroup, BPSN, BNSP, pinned).")
+@click.option("--occlusion", is_flag=True,
+              help="Also predict each document with its forbidden terms removed (one more cheap `predict` call per "
+                   "batch): a reliance check that gradient saliency can miss.")
 @click.option("--out", "out_dir", default="audit-output", show_default=True, type=click.Path(file_okay=False),
               help="Output folder (its old outputs are replaced).")
 @click.option("--batch-size", type=click.IntRange(1, 65536), default=64, show_default=True)
@@ -116,7 +119,8 @@ def main():
               help="Continue an interrupted run in --out from its last checkpoint (same input, model and options).")
 @exit_on_input_error
 def score(corpus, servers, model_path, model_name, model_version, signature, deadline, tls_ca, tls_cert,
-          tls_key, forbidden_path, text_column, id_column, label_column, rationale_column, toxic_classes, out_dir,
+          tls_key, forbidden_path, text_column, id_column, label_column, rationale_column, toxic_classes, occlusion,
+          out_dir,
           batch_size, max_in_flight,
           threshold, fail_above, max_flagged_fraction, top_k, redact, strict, encoding, quiet, checkpoint_seconds,
           resume):
@@ -134,7 +138,7 @@ def score(corpus, servers, model_path, model_name, model_version, signature, dea
                            tls_ca, tls_cert, tls_key)
     options = ScoreOptions(text_column, id_column, label_column, batch_size, max_in_flight, threshold,
                            top_k, redact, strict, encoding, checkpoint_seconds=checkpoint_seconds,
-                           rationale_column=rationale_column, toxic_classes=toxic)
+                           rationale_column=rationale_column, toxic_classes=toxic, occlusion=occlusion)
     stop = threading.Event()
 
     def request_stop(signum, frame):
@@ -160,6 +164,10 @@ def score(corpus, servers, model_path, model_name, model_version, signature, dea
             signal.signal(signum, handler)
         backend.close()
     d = summary.share_distribution
+    if summary.occlusion_documents:
+        click.echo(f"occlusion: removing forbidden terms changes {summary.occlusion_flipped} of "
+                   f"{summary.occlusion_documents} predictions; mean drop of p(predicted) "
+                   f"{summary.mean_occlusion_drop:.4f}")
     click.echo(f"{summary.scored} scored, {summary.skipped} skipped, {summary.with_forbidden_terms} with forbidden "
                f"terms, {summary.flagged} flagged; mean forbidden share {d.mean:.4f} (p90 {d.p90:.4f}); "
                f"{summary.documents_per_second:,.0f} docs/s; outputs in {out_dir}")

@@ -92,6 +92,11 @@ def _evaluation_lines(summary):
     lines = []
     if summary.labelled:
         lines += ["", f"Accuracy on {summary.labelled} labelled documents: {summary.accuracy * 100:.1f} %."]
+    if summary.occlusion_documents:
+        lines += ["", f"Occlusion ({summary.occlusion_documents} documents with a forbidden term): removing the "
+                      f"forbidden terms lowers p(predicted label) by {summary.mean_occlusion_drop * 100:.1f} points on "
+                      f"average and changes the prediction of {summary.occlusion_flipped} documents "
+                      f"({summary.occlusion_flipped / summary.occlusion_documents * 100:.1f} %)."]
     if summary.rationale_documents:
         lines += ["", f"Human rationale ({summary.rationale_documents} documents with rationale tokens in the explained "
                       f"part): mean token F1 {summary.mean_rationale_token_f1 * 100:.1f} %, mean AUPRC "

@@ -13,13 +13,15 @@ import os
 import time
 from concurrent import futures
 
+import numpy as np
+
 from audit_cli import outputs
 from audit_cli.document import audit_document, explained_tokens, skipped_record
 from audit_cli.summary import SummaryBuilder, apply_gates, utc_now
 from protos import audit_pb2
 from serving import contract
 from trainer.corpus import file_sha256, parse_word_marks
-from trainer.text import tokenize
+from trainer.text import tokenize, tokenize_all
 from trainer.errors import InputError
 from trainer.table import RowReader
 
@@ -40,6 +42,7 @@ class ScoreOptions:
     encoding: str = "utf-8"
     rationale_column: str = None  # per-word human rationale: ERASER token F1 and AUPRC per document
     toxic_classes: tuple = ()  # with label_column: bias metrics per forbidden term on this binary task
+    occlusion: bool = False  # also predict each document with its forbidden terms removed
     examples: int = 6  # highlighted documents in report.html
     checkpoint_seconds: float = CHECKPOINT_SECONDS
 
@@ -106,8 +109,10 @@ def _batches(reader, options, skip_rows):
         yield batch
 
 
-def _explain_batch(backend, batch, max_tokens, with_word_index):
-    """The backend's outputs for the batch's texts, plus each token's word index when rationales need it."""
+def _explain_batch(backend, batch, max_tokens, with_word_index, occlusion_lexicon):
+    """The backend's outputs for the batch's texts, plus each token's word index when rationales need it
+    and, with occlusion, the probabilities of the texts without their forbidden terms (NaN rows where a
+    text has none)."""
     texts = [item[2] for item in batch if item[2] is not None]
     if not texts:
         return None
@@ -115,6 +120,17 @@ def _explain_batch(backend, batch, max_tokens, with_word_index):
     if with_word_index:
         import tensorflow as tf
         result["word_index"] = tokenize(tf.constant(texts), max_tokens)[2].numpy()
+    if occlusion_lexicon is not None:
+        occluded = np.full(result[contract.PROBABILITIES].shape, np.nan, dtype=np.float32)
+        rows, reduced = [], []
+        for n, tokens in enumerate(tokenize_all(texts)):
+            mask = occlusion_lexicon.position_mask(tokens)
+            if mask.any():
+                rows.append(n)
+                reduced.append(" ".join(t for t, hidden in zip(tokens, mask) if not hidden))
+        if rows:
+            occluded[rows] = backend.probabilities(reduced)
+        result["occluded_probabilities"] = occluded
     return result
 
 
@@ -184,6 +200,9 @@ class _Run:
                     self.class_names, self.lexicon, options.threshold, options.top_k, options.redact, label)
                 if marks is not None:
                     _rationale_metrics(record, saliency, marks, result["word_index"][index])
+                if "occluded_probabilities" in result:
+                    _occlusion(record, result[contract.PROBABILITIES][index],
+                               result["occluded_probabilities"][index])
                 index += 1
                 if options.examples and record.forbidden_terms:
                     self._keep_example(record, tokens, saliency)
@@ -204,6 +223,15 @@ class _Run:
             heapq.heappush(self.examples, item)
         else:
             heapq.heapreplace(self.examples, item)
+
+
+def _occlusion(record, probabilities, occluded_probabilities):
+    if np.isnan(occluded_probabilities).any():
+        return
+    predicted = int(np.argmax(probabilities))
+    record.occluded = True
+    record.occlusion_drop = float(probabilities[predicted] - occluded_probabilities[predicted])
+    record.occlusion_flips = int(np.argmax(occluded_probabilities)) != predicted
 
 
 def _rationale_metrics(record, saliency_row, marks, word_index_row):
@@ -286,8 +314,9 @@ def _stream(reader, backend, run, progress, stop):
             for batch in _batches(reader, run.options, run.rows_done):
                 if stop is not None and stop.is_set():
                     break
-                pending.append((batch, pool.submit(_explain_batch, backend, batch, run.max_tokens,
-                                                   bool(run.options.rationale_column))))
+                pending.append((batch, pool.submit(
+                    _explain_batch, backend, batch, run.max_tokens, bool(run.options.rationale_column),
+                    run.lexicon if run.options.occlusion else None)))
                 if len(pending) >= run.options.max_in_flight:
                     drain_one()
             # Batches already sent are finished and committed, even when stopping.

@@ -19,6 +19,8 @@ class SummaryBuilder:
 
     def __init__(self, toxic_classes=()):
         self.toxic_classes = tuple(toxic_classes)
+        self.occlusion_documents = self.occlusion_flipped = 0
+        self.occlusion_drop_sum = 0.0
         self.rationale_documents = 0
         self.rationale_f1_sum = self.rationale_auprc_sum = 0.0
         # Bias metrics need every scored, labelled document: 5 bytes each plus 8 per term match.
@@ -48,6 +50,10 @@ class SummaryBuilder:
                     self.bias_term_rows.setdefault(term, array.array("q")).append(len(self.bias_scores))
                 self.bias_scores.append(sum(record.probabilities[c] for c in self.toxic_classes))
                 self.bias_labels.append(record.true_label in self.toxic_classes)
+        if record.occluded:
+            self.occlusion_documents += 1
+            self.occlusion_drop_sum += record.occlusion_drop
+            self.occlusion_flipped += record.occlusion_flips
         if record.has_rationale:
             self.rationale_documents += 1
             self.rationale_f1_sum += record.rationale_token_f1
@@ -83,6 +89,10 @@ class SummaryBuilder:
         summary.truncated = self.truncated
         summary.labelled = self.labelled
         summary.accuracy = self.correct / self.labelled if self.labelled else 0.0
+        if self.occlusion_documents:
+            summary.occlusion_documents = self.occlusion_documents
+            summary.mean_occlusion_drop = self.occlusion_drop_sum / self.occlusion_documents
+            summary.occlusion_flipped = self.occlusion_flipped
         if self.rationale_documents:
             summary.rationale_documents = self.rationale_documents
             summary.mean_rationale_token_f1 = self.rationale_f1_sum / self.rationale_documents

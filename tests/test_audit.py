@@ -298,3 +298,28 @@ def test_rationale_and_bias_evaluations(tiny_export, tmp_path):
     bad = run(["score", corpus, "--model", tiny_export.export_path, "--forbidden", str(lexicon),
                "--toxic-classes", "1", "--out", str(tmp_path / "p")])
     assert bad.exit_code == 2 and "--label-column" in bad.output
+
+
+def test_occlusion_matches_predictions_without_the_forbidden_terms(tiny_server, tiny_export, tmp_path):
+    rows = [("a", "The plot is dull text overall"), ("b", "nothing forbidden here"), ("c", "text, text and VIDEO!")]
+    corpus = write_csv(tmp_path / "c.csv", rows)
+    lexicon = tmp_path / "lex.txt"
+    lexicon.write_text("text\nvideo\n")
+    result = run(["score", corpus, "--server", tiny_server.address, "--model-name", "tiny", "--forbidden",
+                  str(lexicon), "--id-column", "id", "--occlusion", "--out", str(tmp_path / "o"), "--quiet"])
+    assert result.exit_code == 0, result.output
+    records = read_jsonl(tmp_path / "o" / "records.jsonl")
+    model = SessionModel(tiny_export.export_path)
+    full = model.run(contract.PROBABILITIES_SIGNATURE, {contract.TEXT_INPUT: np.array([r[1] for r in rows], object)})
+    reduced = model.run(contract.PROBABILITIES_SIGNATURE,
+                        {contract.TEXT_INPUT: np.array(["the plot is dull overall", "and"], object)})
+    for record, p, q in ((records[0], full[contract.PROBABILITIES][0], reduced[contract.PROBABILITIES][0]),
+                         (records[2], full[contract.PROBABILITIES][2], reduced[contract.PROBABILITIES][1])):
+        predicted = int(np.argmax(p))
+        assert record["occluded"]
+        assert record["occlusion_drop"] == pytest.approx(p[predicted] - q[predicted], abs=1e-6)
+        assert record["occlusion_flips"] == (int(np.argmax(q)) != predicted)
+    assert not records[1]["occluded"]
+    summary = json.loads((tmp_path / "o" / "summary.json").read_text())
+    assert int(summary["occlusion_documents"]) == 2
+    assert "removing the forbidden terms" in (tmp_path / "o" / "report.md").read_text()
