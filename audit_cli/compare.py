@@ -29,6 +29,12 @@ def compare(folder_a, folder_b, out_dir):
         ("p90 forbidden share", f"{a.share_distribution.p90:.4f}", f"{b.share_distribution.p90:.4f}"),
         ("flagged fraction", f"{a.flagged_fraction:.4f}", f"{b.flagged_fraction:.4f}"),
     ]
+    if a.occlusion_documents or b.occlusion_documents:
+        flips = lambda s: f"{s.occlusion_flipped / s.occlusion_documents:.4f}" if s.occlusion_documents else "-"
+        rows += [("flips without forbidden", flips(a), flips(b)),
+                 ("mean occlusion drop", f"{a.mean_occlusion_drop:.4f}", f"{b.mean_occlusion_drop:.4f}")]
+    if a.labelled or b.labelled:
+        rows.append(("accuracy", f"{a.accuracy:.4f}", f"{b.accuracy:.4f}"))
     warnings = []
     if a.input_sha256 != b.input_sha256:
         warnings.append("The two audits read different input files.")

@@ -28,9 +28,9 @@ audit-cli explain "the plot is truly wonderful text overall" --server "127.0.0.1
 echo
 echo "== auditing the decoy test set: penalised via gRPC, vanilla embedded =="
 audit-cli score "$OUT/data/test_decoy.csv" --server "127.0.0.1:$PORT" --model-name decoy_penalised \
-  --forbidden "$OUT/data/forbidden.txt" --id-column id --label-column label --out "$OUT/audit-penalised" --quiet
+  --forbidden "$OUT/data/forbidden.txt" --id-column id --label-column label --occlusion --out "$OUT/audit-penalised" --quiet
 audit-cli score "$OUT/data/test_decoy.csv" --model "$OUT/models/decoy_vanilla" \
-  --forbidden "$OUT/data/forbidden.txt" --id-column id --label-column label --out "$OUT/audit-vanilla" --quiet
+  --forbidden "$OUT/data/forbidden.txt" --id-column id --label-column label --occlusion --out "$OUT/audit-vanilla" --quiet
 audit-cli compare "$OUT/audit-vanilla" "$OUT/audit-penalised" --out "$OUT/compare"
 echo
 echo "reports: $OUT/audit-vanilla/report.html, $OUT/audit-penalised/report.html, $OUT/compare/compare.md"
