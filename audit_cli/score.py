@@ -47,8 +47,10 @@ class ScoreOptions:
     checkpoint_seconds: float = CHECKPOINT_SECONDS
 
     def fingerprint(self):
-        """The options that shape the records; a resumed run must use the same."""
-        return {k: v for k, v in dataclasses.asdict(self).items() if k not in ("batch_size", "max_in_flight", "checkpoint_seconds")}
+        """The options that shape the records, in their JSON form; a resumed run must use the same."""
+        shaping = {k: v for k, v in dataclasses.asdict(self).items()
+                   if k not in ("batch_size", "max_in_flight", "checkpoint_seconds")}
+        return json.loads(json.dumps(shaping))
 
 
 @dataclasses.dataclass
