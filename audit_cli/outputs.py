@@ -11,6 +11,8 @@ import tempfile
 
 from google.protobuf import json_format
 
+from protos import audit_pb2
+
 RECORDS_JSONL = "records.jsonl"
 RECORDS_CSV = "records.csv"
 SUMMARY_JSON = "summary.json"
@@ -39,7 +41,6 @@ def record_json(record):
 
 
 def record_csv_row(record):
-    from protos import audit_pb2
     row = {
         "row": record.row, "id": record.id,
         "status": audit_pb2.RecordStatus.Name(record.status), "skip_reason": record.skip_reason,
@@ -149,7 +150,6 @@ def read_checkpoint(out_dir):
 
 
 def read_partial_records(out_dir, count):
-    from protos import audit_pb2
     with open(os.path.join(out_dir, RECORDS_JSONL + ".partial"), encoding="utf-8") as f:
         for _, line in zip(range(count), f):
             yield json_format.Parse(line, audit_pb2.AuditRecord())
@@ -162,19 +162,6 @@ def write_summary(out_dir, summary):
 
 
 def read_summary(out_dir):
-    from protos import audit_pb2
     path = os.path.join(out_dir, SUMMARY_JSON)
     with open(path, encoding="utf-8") as f:
         return json_format.Parse(f.read(), audit_pb2.AuditSummary())
-
-
-def read_records(out_dir):
-    from protos import audit_pb2
-    with open(os.path.join(out_dir, RECORDS_JSONL), encoding="utf-8") as f:
-        for line in f:
-            yield json_format.Parse(line, audit_pb2.AuditRecord())
-
-
-def load_json(path):
-    with open(path, encoding="utf-8") as f:
-        return json.load(f)

@@ -7,8 +7,6 @@ and the export tests all go through this class.
 """
 
 import json
-import os
-import threading
 
 import numpy as np
 import tensorflow as tf
@@ -37,7 +35,6 @@ class SessionModel:
             meta_graph = tf.compat.v1.saved_model.loader.load(
                 self.session, [contract.SERVE_TAG], export_dir)
         self.signature_defs = dict(meta_graph.signature_def)
-        self._lock = threading.Lock()
         self._metadata = None
 
     def signature(self, name):
@@ -95,9 +92,3 @@ class SessionModel:
 
     def close(self):
         self.session.close()
-
-
-def read_metadata_file(export_dir):
-    with open(os.path.join(export_dir, contract.ASSETS_EXTRA_DIR, contract.METADATA_FILENAME),
-              encoding="utf-8") as f:
-        return json.load(f)
