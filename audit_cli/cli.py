@@ -200,7 +200,8 @@ def explain(text, servers, model_path, model_name, model_version, signature, dea
         backend.close()
     record = audit_document(1, "1", text, result[contract.PROBABILITIES][0], result[contract.SALIENCY][0],
                             result[contract.TOKENS][0], result[contract.PREDICTED_LABEL][0],
-                            result[contract.TOKEN_COUNT][0], class_names, lexicon, 0.5, top_k=1000)
+                            result[contract.TOKEN_COUNT][0], class_names, lexicon, 0.5,
+                            top_k=result[contract.TOKENS].shape[1])
     by_position = {t.position: t for t in record.top_tokens}
     top = max((t.saliency for t in record.top_tokens), default=0.0) or 1.0
     use_color = sys.stdout.isatty() if color is None else color
