@@ -89,3 +89,16 @@ def test_versions_are_next_integer(tiny_export, tmp_path):
     assert next_version(base) == 2
     assert next_version(str(tmp_path / "none")) == 1
     assert not [n for n in os.listdir(base) if n.startswith(".staging")]
+
+
+def test_bidirectional_unrolled_model_exports_and_agrees(example_paths, tmp_path):
+    from conftest import TINY_MODEL
+    from trainer.train import FitSettings, ModelSettings, train_from_files
+    settings = ModelSettings(**{**TINY_MODEL.__dict__, "bidirectional": True, "unroll": True})
+    result = train_from_files(example_paths["train"], forbidden_path=example_paths["forbidden"],
+                              model_settings=settings, fit_settings=FitSettings(penalty_weight=1.0, epochs=1),
+                              export_dir=str(tmp_path), model_name="bi", verbose=0)
+    expected_p, expected_s, _ = in_training_outputs(result.classifier)
+    out = SessionModel(result.export_path).explain(TEXTS)
+    np.testing.assert_allclose(out[contract.PROBABILITIES], expected_p, atol=1e-5)
+    np.testing.assert_allclose(out[contract.SALIENCY], expected_s, atol=1e-5)

@@ -24,6 +24,7 @@ class ModelSettings:
     embedding_dim: int = 64
     hidden_units: int = 64
     bidirectional: bool = False
+    unroll: bool = False
 
 
 @dataclasses.dataclass
@@ -115,7 +116,7 @@ class StopOnNonFiniteLoss(keras.callbacks.Callback):
 def build_classifier(vocabulary, num_classes, model_settings):
     return TextClassifier(vocabulary, num_classes, model_settings.max_tokens,
                           model_settings.embedding_dim, model_settings.hidden_units,
-                          model_settings.bidirectional)
+                          model_settings.bidirectional, model_settings.unroll)
 
 
 def fit(classifier, train_examples, fit_settings, validation_examples=None, verbose=2, callbacks=()):
