@@ -13,7 +13,7 @@ from audit_cli.compare import compare as compare_folders
 from audit_cli.document import audit_document
 from audit_cli.score import AuditInterrupted, ScoreOptions, score_corpus
 from serving import contract
-from trainer.errors import InputError, exit_on_input_error
+from trainer.errors import exit_on_input_error
 from trainer.lexicon import load_lexicon
 
 EXIT_GATE_FAILED = 1
@@ -120,10 +120,8 @@ def main():
 @exit_on_input_error
 def score(corpus, servers, model_path, model_name, model_version, signature, deadline, tls_ca, tls_cert,
           tls_key, forbidden_path, text_column, id_column, label_column, rationale_column, toxic_classes, occlusion,
-          out_dir,
-          batch_size, max_in_flight,
-          threshold, fail_above, max_flagged_fraction, top_k, redact, strict, encoding, quiet, checkpoint_seconds,
-          resume):
+          out_dir, batch_size, max_in_flight, threshold, fail_above, max_flagged_fraction, top_k, redact, strict,
+          encoding, quiet, checkpoint_seconds, resume):
     """Audit every document of CORPUS (CSV or JSONL) and write records.jsonl, records.csv,
     summary.json, report.md and report.html to --out.
 

@@ -45,7 +45,7 @@ def compare(folder_a, folder_b, out_dir):
     term_rows = [(term, f"{terms_a[term].mean_share:.4f}" if term in terms_a else "-",
                   f"{terms_b[term].mean_share:.4f}" if term in terms_b else "-")
                  for term in sorted(set(terms_a) | set(terms_b))]
-    md = [f"# Audit comparison", "", f"A: `{folder_a}`  ", f"B: `{folder_b}`", ""]
+    md = ["# Audit comparison", "", f"A: `{folder_a}`  ", f"B: `{folder_b}`", ""]
     md += [f"> {w}" for w in warnings] + ([""] if warnings else [])
     md += ["| | A | B |", "|---|---|---|"] + [f"| {r[0]} | {r[1]} | {r[2]} |" for r in rows]
     md += ["", "## Mean share per forbidden term", "", "| term | A | B |", "|---|---|---|"]

@@ -288,7 +288,7 @@ def score_corpus(corpus_path, backend, lexicon, out_dir, options=None, gate_limi
     summary.documents_per_second = run.builder.scored / summary.seconds if summary.seconds > 0 else 0.0
     summary.model_metadata_json = json.dumps(run.metadata, sort_keys=True)
     summary.redacted = options.redact
-    summary.max_tokens = int(run.metadata.get("max_tokens", 0))
+    summary.max_tokens = run.max_tokens
     passed = apply_gates(summary, gate_limits)
     ranked = [example for _, _, example in sorted(run.examples, reverse=True)]
     report.write_reports(out_dir, summary, [] if options.redact else ranked)

@@ -16,8 +16,8 @@ import tempfile
 
 import numpy as np
 
-from evidence_common import (RESULTS, Audit, accuracy, fmt, inject_decoys, mean_std, require_data, results_header,
-                             svg_line_chart, train_classifier, write_csv, write_results)
+from evidence_common import (RESULTS, Audit, accuracy, fmt, inject_decoys, mean_std, probabilities, require_data,
+                             results_header, svg_line_chart, train_classifier, write_csv, write_results)
 from trainer.corpus import load_corpus
 from trainer.lexicon import Lexicon
 from trainer.train import FitSettings
@@ -38,15 +38,6 @@ def load(dataset, smoke):
         train = train.subset(sorted(rng.permutation(len(train))[:600]))
         test = test.subset(sorted(rng.permutation(len(test))[:200]))
     return train, test
-
-
-def probabilities(classifier, texts, batch=1024):
-    import tensorflow as tf
-    out = []
-    for start in range(0, len(texts), batch):
-        _, _, _, ids = classifier.encode(tf.constant(texts[start:start + batch]))
-        out.append(classifier(ids).numpy())
-    return np.concatenate(out)
 
 
 def occlusion_effect(classifier, decoy_texts, clean_texts):

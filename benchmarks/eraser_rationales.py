@@ -41,8 +41,6 @@ def evaluate(audit, test, max_tokens):
         for k in outputs:
             outputs[k].extend(batch[k])
     rationales = explained_rationale(test.texts, test.rationales, max_tokens)
-    predict = lambda texts: model.run(contract.PROBABILITIES_SIGNATURE,
-                                      {contract.TEXT_INPUT: np.asarray(texts, dtype=object)})[contract.PROBABILITIES]
     f1s, auprcs, comprehensiveness, sufficiency, correct = [], [], [], [], []
     for i in range(len(test)):
         tokens = [t.decode() for t in outputs[contract.TOKENS][i] if t]
@@ -53,7 +51,7 @@ def evaluate(audit, test, max_tokens):
         if rationale.sum():
             f1s.append(rationale_metrics.token_f1(saliency, rationale, int(rationale.sum()))[2])
             auprcs.append(rationale_metrics.auprc(saliency, rationale))
-        c, s = rationale_metrics.aopc(predict, tokens, saliency, predicted)
+        c, s = rationale_metrics.aopc(audit.backend.probabilities, tokens, saliency, predicted)
         comprehensiveness.append(c)
         sufficiency.append(s)
     # A random ranking's expected AUPRC is the document's rationale fraction.

@@ -24,7 +24,7 @@ import tensorflow as tf  # noqa: E402
 from audit_cli.backends import EmbeddedBackend  # noqa: E402
 from audit_cli.score import ScoreOptions, score_corpus  # noqa: E402
 from trainer.export import export_model  # noqa: E402
-from trainer.train import FitSettings, build_vocabulary, encode_examples, fit, set_seed  # noqa: E402
+from trainer.train import build_vocabulary, encode_examples, fit, set_seed  # noqa: E402
 from trainer.model import TextClassifier  # noqa: E402
 
 DECOYS = {"1": "text", "0": "video"}
@@ -59,12 +59,17 @@ def train_classifier(texts, label_ids, num_classes, model, fit_settings, lexicon
     return classifier
 
 
-def accuracy(classifier, texts, label_ids, batch=1024):
-    predictions = []
+def probabilities(classifier, texts, batch=1024):
+    """The in-training classifier's probabilities float [N, C] for raw texts, in batches."""
+    out = []
     for start in range(0, len(texts), batch):
         _, _, _, ids = classifier.encode(tf.constant(texts[start:start + batch]))
-        predictions.append(np.argmax(classifier(ids).numpy(), -1))
-    return float(np.mean(np.concatenate(predictions) == np.asarray(label_ids)))
+        out.append(classifier(ids).numpy())
+    return np.concatenate(out)
+
+
+def accuracy(classifier, texts, label_ids):
+    return float(np.mean(probabilities(classifier, texts).argmax(-1) == np.asarray(label_ids)))
 
 
 def write_csv(path, columns, rows):

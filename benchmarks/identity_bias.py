@@ -13,11 +13,10 @@ import os
 import tempfile
 
 import numpy as np
-import tensorflow as tf
 
 from audit_cli import bias_metrics
-from evidence_common import (Audit, fmt, require_data, results_header, train_classifier, write_csv,
-                             write_results)
+from evidence_common import (Audit, fmt, probabilities, require_data, results_header, train_classifier,
+                             write_csv, write_results)
 from trainer.corpus import load_corpus
 from trainer.lexicon import load_lexicon
 from trainer.text import tokenize_all
@@ -73,13 +72,9 @@ def main():
             settings = FitSettings(penalty_weight=weight, target="all", epochs=args.epochs, batch_size=64,
                                    learning_rate=2e-3, seed=seed)
             classifier = train_classifier(train.texts, train_labels, 3, MODEL, settings, lexicon)
-            probabilities = []
-            for start in range(0, len(test), 1024):
-                _, _, _, ids = classifier.encode(tf.constant(test.texts[start:start + 1024]))
-                probabilities.append(classifier(ids).numpy())
-            probabilities = np.concatenate(probabilities)
-            predictions = probabilities.argmax(-1)
-            scores = probabilities[:, 0] + probabilities[:, 1]
+            test_probabilities = probabilities(classifier, test.texts)
+            predictions = test_probabilities.argmax(-1)
+            scores = test_probabilities[:, 0] + test_probabilities[:, 1]
             rows, equality_difference = bias_metrics.bias_table(toxic, scores, subgroups)
             audit = Audit(classifier, ["0", "1", "2"], settings, "identity")
             share = audit.score(identity_csv, lexicon).share_distribution.mean if with_identity.any() else float("nan")

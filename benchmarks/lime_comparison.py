@@ -54,10 +54,6 @@ def main():
         ours_runs.append(time.perf_counter() - start)
     ours_seconds = float(np.median(ours_runs)) / len(texts)
 
-    def classifier_fn(batch):
-        return model.run(contract.PROBABILITIES_SIGNATURE,
-                         {contract.TEXT_INPUT: np.asarray(batch, dtype=object)})[contract.PROBABILITIES]
-
     explainer = LimeTextExplainer(class_names=["0", "1"], random_state=args.seed)
     correlations, lime_seconds = [], 0.0
     for i in range(len(texts)):
@@ -67,7 +63,7 @@ def main():
         text = " ".join(tokens)
         predicted = int(np.argmax(ours[contract.PROBABILITIES][i]))
         start = time.perf_counter()
-        explanation = explainer.explain_instance(text, classifier_fn, labels=(predicted,),
+        explanation = explainer.explain_instance(text, audit.backend.probabilities, labels=(predicted,),
                                                  num_features=len(set(tokens)), num_samples=args.samples)
         lime_seconds += time.perf_counter() - start
         lime_weight = {word: abs(weight) for word, weight in explanation.as_list(label=predicted)}

@@ -8,7 +8,6 @@ calling Predict through audit_cli.backends.GrpcBackend (the client audit-cli use
 import argparse
 import multiprocessing
 import os
-import subprocess
 import sys
 import tempfile
 import time

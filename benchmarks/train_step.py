@@ -51,7 +51,6 @@ def main():
     ids[:, T - 10:] = 0  # some padding, as in real text
     labels = rng.integers(0, 2, size=args.batch).astype(np.int32)
     forbidden = (rng.random((args.batch, T)) < 0.1).astype(np.float32)
-    rows = []
     # XLA is not an option: Keras refuses jit_compile for models holding a TextVectorization layer.
     models = {}
     for unroll in (False, True):

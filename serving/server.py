@@ -12,7 +12,6 @@ from concurrent import futures
 
 import click
 import grpc
-import numpy as np
 import tensorflow as tf
 from google.protobuf import wrappers_pb2
 from tensorflow_serving.apis import (get_model_metadata_pb2, get_model_status_pb2, model_pb2,
