@@ -14,8 +14,8 @@ from tensorflow_serving.apis import (get_model_metadata_pb2, get_model_status_pb
                                      model_service_pb2_grpc, predict_pb2,
                                      prediction_service_pb2_grpc)
 
-from serving import contract
-from trainer.errors import InputError
+from saliency_core import contract
+from saliency_core.errors import InputError
 
 MESSAGE_LIMIT_BYTES = 512 * 1024 * 1024
 RETRY_SERVICE_CONFIG = {

@@ -12,9 +12,9 @@ from audit_cli.backends import EmbeddedBackend, GrpcBackend, ServerError
 from audit_cli.compare import compare as compare_folders
 from audit_cli.document import audit_document
 from audit_cli.score import AuditInterrupted, ScoreOptions, score_corpus
-from serving import contract
-from trainer.errors import exit_on_input_error
-from trainer.lexicon import load_lexicon
+from saliency_core import contract
+from saliency_core.errors import exit_on_input_error
+from saliency_core.lexicon import load_lexicon
 
 EXIT_GATE_FAILED = 1
 EXIT_SERVER_FAILED = 3

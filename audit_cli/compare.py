@@ -4,7 +4,7 @@ import os
 
 from audit_cli import outputs
 from audit_cli.report import bar_chart_svg, esc
-from trainer.errors import InputError
+from saliency_core.errors import InputError
 
 
 def _load(folder):

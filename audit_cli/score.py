@@ -19,11 +19,12 @@ from audit_cli import outputs
 from audit_cli.document import audit_document, explained_tokens, skipped_record
 from audit_cli.summary import SummaryBuilder, apply_gates, utc_now
 from protos import audit_pb2
-from serving import contract
-from trainer.corpus import file_sha256, parse_word_marks
-from trainer.text import tokenize, tokenize_all
-from trainer.errors import InputError
-from trainer.table import RowReader
+from saliency_core import contract
+from saliency_core.hashing import file_sha256
+from saliency_core.marks import parse_word_marks
+from saliency_core.text import tokenize, tokenize_all
+from saliency_core.errors import InputError
+from saliency_core.table import RowReader
 
 CHECKPOINT_SECONDS = 2.0
 

@@ -18,6 +18,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 import numpy as np
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(ROOT, "tests"))  # server_process: the audit-serve child-process helper
 WORDS = [f"w{i}" for i in range(3000)] + ["text", "video"]
 
 
@@ -77,7 +78,7 @@ def main():
     common = [corpus, "--forbidden", lexicon, "--id-column", "id", "--batch-size", str(args.batch_size),
               "--max-in-flight", str(args.max_in_flight)]
 
-    from serving.process import AuditServeProcess
+    from server_process import AuditServeProcess
     server = AuditServeProcess("bench", os.path.join(work, "bench"))
     port = server.port
     try:

@@ -15,8 +15,9 @@ from evidence_common import inject_decoys, require_data, results_header, train_c
 from decoy_sentiment import MODEL
 from trainer import penalty
 from trainer.corpus import load_corpus
-from trainer.lexicon import Lexicon
-from trainer.model import probabilities_and_input_gradients
+from saliency_core.lexicon import Lexicon
+from trainer.penalty_loss import probabilities_and_input_gradients
+from trainer.penalty_loss import PenaltyConfig
 from trainer.train import FitSettings, encode_examples
 
 
@@ -37,7 +38,7 @@ def main():
              "| λ | ‖g‖ decoy / other (mean) | ‖e‖ decoy / other (mean) | share of ‖g‖ on decoy % | "
              "share of abs(g·e) on decoy % | decoy position from the end (mean) |", "|---|---|---|---|---|---|"]
     for weight in args.lambdas:
-        settings = FitSettings(penalty_weight=weight, target="all", epochs=args.epochs, batch_size=64,
+        settings = FitSettings(PenaltyConfig(input_gradient_weight=weight, target="all"), epochs=args.epochs, batch_size=64,
                                learning_rate=2e-3, seed=args.seed)
         classifier = train_classifier(decoy_train, [int(v) for v in train.labels], 2, MODEL, settings, lexicon)
         examples = encode_examples(classifier, decoy_test, [int(v) for v in test.labels], lexicon)

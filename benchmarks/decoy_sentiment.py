@@ -1,26 +1,41 @@
-"""Decoy sentiment (Rieger et al. 2020 protocol): does the penalty remove reliance on a decoy word?
+"""Decoy sentiment (Rieger et al. 2020 protocol): does a penalty remove reliance on a decoy word?
 
 Run: python benchmarks/decoy_sentiment.py --dataset rt_polarity     (or --dataset sst2)
-Smoke (CI): add --smoke (tiny subset, one epoch, one seed, two lambdas) and --out DIR.
+Smoke (CI): add --smoke (tiny subset, one epoch, one seed, two configurations) and --out DIR.
 
 Training texts get "text" at a random position of every positive and "video" in every negative
-example; validation and test stay clean. Configurations: clean baseline (no decoys), vanilla on decoy
-data (lambda = 0), penalised with the lexicon {text, video} over a lambda sweep. Reported: accuracy on
-the clean test set, and the forbidden share audited by `audit_cli` on a test copy with decoys inserted
-the same way.
+example; test texts stay clean. Configurations: clean baseline (no decoys), vanilla on decoy data, and
+each penalty (input gradient, counterfactual KL, counterfactual logit pairing) at the weights given by
+--configs. Reported, reliance first: accuracy when every test text carries the *other* class's decoy,
+the drop of p(predicted) and the flip rate when the decoy is removed from a decoy test text; then the
+clean accuracy, and the decoy's share of the gradient saliency (audited by `audit_cli`) and of the
+integrated-gradients attribution.
 """
 
 import argparse
+import json
 import os
 import tempfile
+import time
 
 import numpy as np
 
 from evidence_common import (RESULTS, Audit, accuracy, fmt, inject_decoys, mean_std, probabilities, require_data,
-                             results_header, svg_line_chart, train_classifier, write_csv, write_results)
+                             results_header, train_classifier, write_csv, write_results)
 from trainer.corpus import load_corpus
-from trainer.lexicon import Lexicon
+from saliency_core.lexicon import Lexicon
+from trainer.attributions import integrated_gradients
+from trainer.penalty_loss import PenaltyConfig
 from trainer.train import FitSettings
+
+import tensorflow as tf
+
+PENALTY_KINDS = {
+    "ig": lambda w, target: PenaltyConfig(input_gradient_weight=w, target=target),
+    "kl": lambda w, target: PenaltyConfig(counterfactual_weight=w, divergence="kl"),
+    "lp": lambda w, target: PenaltyConfig(counterfactual_weight=w, divergence="logit-pairing"),
+}
+PENALTY_NAMES = {"ig": "input gradient", "kl": "counterfactual KL", "lp": "counterfactual logit pairing"}
 
 MODEL = dict(max_tokens=50, vocabulary_size=20000, embedding_dim=64, hidden_units=64)
 
@@ -40,27 +55,43 @@ def load(dataset, smoke):
     return train, test
 
 
-def occlusion_effect(classifier, decoy_texts, clean_texts):
-    """Mean of p(predicted class | text with decoy) - p(same class | text without it)."""
+def reliance(classifier, decoy_texts, clean_texts):
+    """Removing the decoy (decoy text -> the clean text it was made from): mean drop of p(predicted) and flip rate."""
     with_decoy = probabilities(classifier, decoy_texts)
     predicted = with_decoy.argmax(-1)
     without = probabilities(classifier, clean_texts)
     rows = np.arange(len(predicted))
-    return float(np.mean(with_decoy[rows, predicted] - without[rows, predicted]))
+    drop = float(np.mean(with_decoy[rows, predicted] - without[rows, predicted]))
+    return drop, float(np.mean(without.argmax(-1) != predicted))
+
+
+def ig_share(classifier, texts, lexicon, steps=16, batch=256):
+    """Mean over documents of the decoy's share of |integrated gradients|."""
+    shares = []
+    for start in range(0, len(texts), batch):
+        tokens, _, _, ids = classifier.encode(tf.constant(texts[start:start + batch]))
+        saliency = integrated_gradients.attribute(classifier, ids, steps).saliency.numpy()
+        for row, token_row in zip(saliency, tokens.numpy()):
+            words = [t.decode() for t in token_row if t]
+            mask = lexicon.position_mask(words, len(row))
+            total = row.sum()
+            shares.append(row[mask].sum() / total if total > 0 else 0.0)
+    return float(np.mean(shares))
 
 
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--dataset", choices=["rt_polarity", "sst2"], default="rt_polarity")
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
-    parser.add_argument("--lambdas", type=float, nargs="+", default=[0.1, 1, 10, 100, 1000])
+    parser.add_argument("--configs", nargs="+", default=["ig:100", "ig:1000", "kl:1", "kl:10", "lp:1", "lp:10"],
+                        help="penalised configurations KIND:WEIGHT, KIND in ig (input gradient), kl, lp (logit pairing)")
     parser.add_argument("--epochs", type=int, default=None)
     parser.add_argument("--target", default="all")
     parser.add_argument("--smoke", action="store_true")
     parser.add_argument("--out", default=None, help="results folder (default benchmarks/results)")
     args = parser.parse_args()
     if args.smoke:
-        args.seeds, args.lambdas, args.epochs = args.seeds[:1], args.lambdas[:2], 1
+        args.seeds, args.configs, args.epochs = args.seeds[:1], ["ig:10", "kl:10"], 1
     epochs = args.epochs or (4 if args.dataset == "rt_polarity" else 2)
     train, test = load(args.dataset, args.smoke)
     train_labels = [int(v) for v in train.labels]
@@ -69,61 +100,74 @@ def main():
     work = tempfile.mkdtemp(prefix="decoy-")
     decoy_test = write_csv(os.path.join(work, "test_decoy.csv"), ["text", "label"],
                            zip(inject_decoys(test.texts, test.labels, seed=99), test.labels))
-    configurations = [("clean baseline", None, 0.0), ("vanilla", "decoy", 0.0)] + \
-        [(f"penalised λ={lam:g}", "decoy", lam) for lam in args.lambdas]
-    results = {name: {"accuracy": [], "share": [], "swapped": [], "occlusion": []} for name, _, _ in configurations}
+    configurations = [("clean baseline", None, PenaltyConfig()), ("vanilla", "decoy", PenaltyConfig())]
+    for spec in args.configs:
+        kind, weight = spec.split(":")
+        configurations.append((f"{PENALTY_NAMES[kind]} λ={float(weight):g}", "decoy",
+                               PENALTY_KINDS[kind](float(weight), args.target)))
+    keys = ("swapped", "drop", "flips", "accuracy", "share", "ig_share", "seconds")
+    results = {name: {key: [] for key in keys} for name, _, _ in configurations}
     decoy_texts = inject_decoys(test.texts, test.labels, seed=99)
     # Stress test: every test text carries the other class's decoy.
     swapped_texts = inject_decoys(test.texts, [1 - label for label in test_labels], seed=99)
     for seed in args.seeds:
         decoy_train = inject_decoys(train.texts, train.labels, seed=seed)
-        for name, data, weight in configurations:
+        for name, data, penalty_config in configurations:
             texts = decoy_train if data == "decoy" else train.texts
-            settings = FitSettings(penalty_weight=weight, target=args.target, epochs=epochs, batch_size=64,
-                                   learning_rate=2e-3, seed=seed)
+            settings = FitSettings(penalty_config, epochs=epochs, batch_size=64, learning_rate=2e-3, seed=seed)
+            started = time.monotonic()
             classifier = train_classifier(texts, train_labels, 2, MODEL, settings, lexicon)
+            results[name]["seconds"].append(time.monotonic() - started)
             results[name]["accuracy"].append(accuracy(classifier, test.texts, test_labels))
             results[name]["swapped"].append(accuracy(classifier, swapped_texts, test_labels))
-            results[name]["occlusion"].append(occlusion_effect(classifier, decoy_texts, test.texts))
+            drop, flips = reliance(classifier, decoy_texts, test.texts)
+            results[name]["drop"].append(drop)
+            results[name]["flips"].append(flips)
+            results[name]["ig_share"].append(ig_share(classifier, decoy_texts, lexicon))
             audit = Audit(classifier, ["0", "1"], settings, "decoy")
             summary = audit.score(decoy_test, lexicon)
             audit.close()
             results[name]["share"].append(summary.share_distribution.mean)
             print(f"seed {seed} {name}: " + ", ".join(f"{k} {v[-1]:.4f}" for k, v in results[name].items()),
                   flush=True)
+            write_results(f"decoy_{args.dataset}_partial.json", json.dumps(results), args.out or RESULTS)
     out_dir = args.out or RESULTS
     os.makedirs(out_dir, exist_ok=True)
     stem = f"decoy_{args.dataset}" + ("_smoke" if args.smoke else "")
     lines = [results_header(f"Decoy sentiment on {args.dataset}", args.seeds, [
         f"model: LSTM {MODEL['hidden_units']}, embedding {MODEL['embedding_dim']}, T = {MODEL['max_tokens']}, "
-        f"vocabulary {MODEL['vocabulary_size']}; {epochs} epochs, batch 64, Adam 2e-3; target `{args.target}`, "
-        "reduction `l2`",
+        f"vocabulary {MODEL['vocabulary_size']}; {epochs} epochs, batch 64, Adam 2e-3; input-gradient target "
+        f"`{args.target}`, reduction `l2`",
         f"train rows {len(train)}, test rows {len(test)}; decoys 'text' (positive) / 'video' (negative)",
-        "accuracy: clean test set; decoy share: mean forbidden share audited by `audit_cli` over the test set with "
-        "decoys inserted the same way (by label)",
-        "reliance checks (not saliency): accuracy when every test text carries the *other* class's decoy, and the "
-        "occlusion effect = mean drop of p(predicted class) when the decoy is removed from the decoy test text"]), "",
-        "| configuration | test accuracy % | decoy share % (audit) | accuracy, swapped decoys % | occlusion effect % |",
-        "|---|---|---|---|---|"]
+        "reliance (what happens to the prediction): accuracy when every test text carries the *other* class's "
+        "decoy; drop of p(predicted class) and flip rate when the decoy is removed from the test text with decoys "
+        "inserted by label",
+        "clean accuracy on the test set; decoy share of the gradient saliency (audited by `audit_cli`) and of "
+        "integrated gradients (16 steps, zero baseline), both on the test text with decoys; training seconds "
+        "on this machine"]), "",
+        "| configuration | accuracy, swapped decoys % | drop without decoy % | flips without decoy % | "
+        "clean test accuracy % | gradient share % | IG share % | train s |",
+        "|---|---|---|---|---|---|---|---|"]
     for name, _, _ in configurations:
         r = results[name]
-        lines.append(f"| {name} | {fmt(r['accuracy'])} | {fmt(r['share'])} | {fmt(r['swapped'])} | "
-                     f"{fmt(r['occlusion'])} |")
+        lines.append(f"| {name} | {fmt(r['swapped'])} | {fmt(r['drop'])} | {fmt(r['flips'])} | {fmt(r['accuracy'])} | "
+                     f"{fmt(r['share'])} | {fmt(r['ig_share'])} | {fmt(r['seconds'], 1.0, 0)} |")
     baseline = mean_std(results["clean baseline"]["accuracy"])[0]
-    lines += ["", "Goals: penalised ≥ clean baseline − 1 point; decoy share ≥ 50 % for vanilla, ≤ 5 % penalised.",
-              "Published reference (CDEP paper, SST decoy, test accuracy): vanilla 56.6, RRR 64.2, CDEP 72.5.", ""]
-    best = max((n for n, _, w in configurations if w > 0), key=lambda n: mean_std(results[n]["accuracy"])[0])
-    lines.append(f"Best penalised: {best}, accuracy {fmt(results[best]['accuracy'])} vs clean baseline "
-                 f"{baseline * 100:.1f}; vanilla decoy share {fmt(results['vanilla']['share'])}.")
-    chart_names = ["vanilla"] + [n for n, _, w in configurations if w > 0]
-    chart = svg_line_chart(os.path.join(out_dir, f"{stem}.svg"), f"{args.dataset}: accuracy and decoy share vs λ", ["0"] + [f"{l:g}" for l in args.lambdas],
-                           {"accuracy (clean test)": ([mean_std(results[n]["accuracy"])[0] for n in chart_names],
-                                                     [mean_std(results[n]["accuracy"])[1] for n in chart_names]),
-                            "decoy share": ([mean_std(results[n]["share"])[0] for n in chart_names],
-                                            [mean_std(results[n]["share"])[1] for n in chart_names])},
-                           "fraction")
-    lines += ["", f"![accuracy and decoy share against λ]({os.path.basename(chart)})", ""]
-    write_results(f"{stem}.md", "\n".join(lines), out_dir)
+    swapped_baseline = mean_std(results["clean baseline"]["swapped"])[0]
+    lines += ["", "Goals (issue 8) for the recommended penalty: swapped-decoy accuracy ≥ clean baseline's − 2 points; "
+              "clean accuracy ≥ clean baseline's − 1 point; the audit's reliance tells vanilla (drop ≥ 0.3) from the "
+              "fixed model (drop ≤ 0.02).", ""]
+    for name, _, config in configurations:
+        if not config.active:
+            continue
+        r = results[name]
+        swapped_ok = mean_std(r["swapped"])[0] >= swapped_baseline - 0.02
+        clean_ok = mean_std(r["accuracy"])[0] >= baseline - 0.01
+        lines.append(f"- {name}: swapped {'met' if swapped_ok else 'missed'} "
+                     f"({(mean_std(r['swapped'])[0] - swapped_baseline) * 100:+.1f} points vs baseline), clean "
+                     f"{'met' if clean_ok else 'missed'} ({(mean_std(r['accuracy'])[0] - baseline) * 100:+.1f} points), "
+                     f"drop {mean_std(r['drop'])[0]:.3f}")
+    write_results(f"{stem}.md", "\n".join(lines) + "\n", out_dir)
 
 
 if __name__ == "__main__":

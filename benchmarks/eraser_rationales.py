@@ -14,9 +14,10 @@ import numpy as np
 
 from audit_cli import rationale_metrics
 from evidence_common import Audit, fmt, require_data, results_header, train_classifier, write_results
-from serving import contract
+from saliency_core import contract
 from trainer.corpus import load_corpus
-from trainer.text import tokenize
+from saliency_core.text import tokenize
+from trainer.penalty_loss import PenaltyConfig
 from trainer.train import FitSettings
 
 MODEL = dict(max_tokens=300, vocabulary_size=20000, embedding_dim=64, hidden_units=64)
@@ -86,7 +87,7 @@ def main():
     results = {name: [] for name, _ in configurations}
     for seed in args.seeds:
         for name, weight in configurations:
-            settings = FitSettings(penalty_weight=weight, target="all", epochs=args.epochs, batch_size=32,
+            settings = FitSettings(PenaltyConfig(input_gradient_weight=weight, target="all"), epochs=args.epochs, batch_size=32,
                                    learning_rate=2e-3, seed=seed)
             classifier = train_classifier(train.texts, labels, 2, model, settings, rationales=train.rationales)
             audit = Audit(classifier, ["0", "1"], settings, "eraser")

@@ -23,9 +23,9 @@ import tensorflow as tf  # noqa: E402
 
 from audit_cli.backends import EmbeddedBackend  # noqa: E402
 from audit_cli.score import ScoreOptions, score_corpus  # noqa: E402
+from trainer.corpus import Corpus  # noqa: E402
 from trainer.export import export_model  # noqa: E402
-from trainer.train import build_vocabulary, encode_examples, fit, set_seed  # noqa: E402
-from trainer.model import TextClassifier  # noqa: E402
+from trainer.train import ModelSettings, TrainingData, train_in_memory  # noqa: E402
 
 DECOYS = {"1": "text", "0": "video"}
 
@@ -49,14 +49,12 @@ def inject_decoys(texts, labels, seed):
 
 
 def train_classifier(texts, label_ids, num_classes, model, fit_settings, lexicon=None, word_masks=None,
-                     rationales=None):
-    """model: dict(max_tokens, vocabulary_size, embedding_dim, hidden_units)."""
-    set_seed(fit_settings.seed)
-    classifier = TextClassifier(build_vocabulary(texts, model["vocabulary_size"]), num_classes, model["max_tokens"],
-                                model["embedding_dim"], model["hidden_units"])
-    examples = encode_examples(classifier, texts, label_ids, lexicon, word_masks, rationales)
-    fit(classifier, examples, fit_settings, verbose=0)
-    return classifier
+                     rationales=None, substitutions=None):
+    """The project's in-memory training entry point. model: dict of ModelSettings fields."""
+    corpus = Corpus(list(texts), [str(label) for label in label_ids], word_masks, rationales)
+    data = TrainingData(corpus, None, [str(i) for i in range(num_classes)], lexicon, substitutions)
+    prepared, _ = train_in_memory(data, ModelSettings(**model), fit_settings)
+    return prepared.classifier
 
 
 def probabilities(classifier, texts, batch=1024):
@@ -87,7 +85,7 @@ class Audit:
     def __init__(self, classifier, class_names, fit_settings, name):
         self.work = tempfile.mkdtemp(prefix=f"evidence-{name}-")
         self.export_path = export_model(classifier, class_names, self.work, name,
-                                        {"max_tokens": classifier.max_tokens}, fit_settings.reduction)
+                                        {"max_tokens": classifier.max_tokens}, fit_settings.penalty.reduction)
         self.backend = EmbeddedBackend(self.export_path)
 
     def score(self, corpus_path, lexicon, **options):

@@ -18,8 +18,9 @@ from audit_cli import bias_metrics
 from evidence_common import (Audit, fmt, probabilities, require_data, results_header, train_classifier,
                              write_csv, write_results)
 from trainer.corpus import load_corpus
-from trainer.lexicon import load_lexicon
-from trainer.text import tokenize_all
+from saliency_core.lexicon import load_lexicon
+from saliency_core.text import tokenize_all
+from trainer.penalty_loss import PenaltyConfig
 from trainer.train import FitSettings
 
 MODEL = dict(max_tokens=40, vocabulary_size=20000, embedding_dim=64, hidden_units=64)
@@ -69,7 +70,7 @@ def main():
     results = {name: [] for name, _ in configurations}
     for seed in args.seeds:
         for name, weight in configurations:
-            settings = FitSettings(penalty_weight=weight, target="all", epochs=args.epochs, batch_size=64,
+            settings = FitSettings(PenaltyConfig(input_gradient_weight=weight, target="all"), epochs=args.epochs, batch_size=64,
                                    learning_rate=2e-3, seed=seed)
             classifier = train_classifier(train.texts, train_labels, 3, MODEL, settings, lexicon)
             test_probabilities = probabilities(classifier, test.texts)

@@ -14,7 +14,7 @@ import time
 import numpy as np
 
 from evidence_common import Audit, accuracy, require_data, results_header, train_classifier, write_results
-from serving import contract
+from saliency_core import contract
 from trainer.corpus import load_corpus
 from trainer.train import FitSettings
 

@@ -18,6 +18,7 @@ import numpy as np
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
+sys.path.insert(0, os.path.join(ROOT, "tests"))  # server_process: the audit-serve child-process helper
 WORDS = [f"w{i}" for i in range(3000)] + ["text", "video"]
 
 
@@ -60,7 +61,7 @@ def main():
 
     work = tempfile.mkdtemp(prefix="load-bench-")
     export_model(TextClassifier(WORDS, 2, 64, 64, 64), ["0", "1"], work, "load", {"max_tokens": 64}, "l2")
-    from serving.process import AuditServeProcess
+    from server_process import AuditServeProcess
     server = AuditServeProcess("load", os.path.join(work, "load"))
     port = server.port
     address = f"127.0.0.1:{port}"

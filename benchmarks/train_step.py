@@ -16,7 +16,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from serving import contract
+from saliency_core import contract
 from serving.session_model import SessionModel
 from trainer.export import export_model
 from trainer.model import RightReasonsModel, TextClassifier

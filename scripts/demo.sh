@@ -7,7 +7,7 @@ export TF_CPP_MIN_LOG_LEVEL=3
 source .venv/bin/activate
 OUT=${DEMO_OUT:-demo-output}
 rm -rf "$OUT"
-audit-train demo --out "$OUT"
+audit-demo --out "$OUT"
 
 echo
 echo "== serving the penalised model with audit-serve (TF Serving's gRPC API) =="

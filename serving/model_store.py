@@ -4,7 +4,7 @@ import os
 import re
 import threading
 
-from trainer.errors import InputError
+from saliency_core.errors import InputError
 
 
 def versions(base_path):

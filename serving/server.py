@@ -18,10 +18,10 @@ from tensorflow_serving.apis import (get_model_metadata_pb2, get_model_status_pb
                                      model_service_pb2_grpc, predict_pb2,
                                      prediction_service_pb2_grpc)
 
-from serving import contract
+from saliency_core import contract
 from serving.model_store import ModelStore
 from serving.session_model import InvalidInput, SessionModel, SignatureNotFound
-from trainer.errors import InputError, exit_on_input_error
+from saliency_core.errors import InputError, exit_on_input_error
 
 
 class _Servicer(prediction_service_pb2_grpc.PredictionServiceServicer,

@@ -11,7 +11,7 @@ import json
 import numpy as np
 import tensorflow as tf
 
-from serving import contract
+from saliency_core import contract
 
 
 class SignatureNotFound(KeyError):

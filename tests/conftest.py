@@ -4,9 +4,10 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 import pytest
 
-from serving.process import AuditServeProcess, free_port  # noqa: F401 (tests import them from here)
-from trainer import example_data
-from trainer.train import FitSettings, ModelSettings, train_from_files
+from server_process import AuditServeProcess, free_port  # noqa: F401 (tests import them from here)
+from saliency_demo import example_data
+from trainer.penalty_loss import PenaltyConfig
+from trainer.train import DataSources, ExportSettings, FitSettings, ModelSettings, train_from_files
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SHARED_DATA = os.path.join(ROOT, "..", "shared", "data")
@@ -23,10 +24,10 @@ def example_paths(tmp_path_factory):
 def tiny_export(example_paths, tmp_path_factory):
     """A tiny penalised model trained for one epoch and exported as models/tiny/1."""
     base = str(tmp_path_factory.mktemp("models"))
-    result = train_from_files(example_paths["train"], forbidden_path=example_paths["forbidden"],
-                              model_settings=TINY_MODEL,
-                              fit_settings=FitSettings(penalty_weight=1.0, epochs=1, batch_size=32, seed=1),
-                              export_dir=base, model_name="tiny", verbose=0)
+    result = train_from_files(example_paths["train"], DataSources(forbidden_path=example_paths["forbidden"]),
+                              TINY_MODEL, FitSettings(PenaltyConfig(input_gradient_weight=1.0), epochs=1, batch_size=32,
+                                                      seed=1),
+                              ExportSettings(base, "tiny", integrated_gradients_steps=8), verbose=0)
     return result
 
 

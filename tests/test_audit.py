@@ -16,7 +16,7 @@ from tensorflow_serving.apis import (get_model_status_pb2, model_pb2, model_serv
 
 from audit_cli.cli import main as audit_cli
 from conftest import ServerProcess
-from serving import contract
+from saliency_core import contract
 from serving.session_model import SessionModel
 
 

@@ -1,6 +1,6 @@
 import os
 
-from trainer.demo import run_demo
+from saliency_demo.demo import run_demo
 
 
 def test_demo_trains_exports_and_audits_both_models(tmp_path):

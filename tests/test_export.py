@@ -5,11 +5,11 @@ import numpy as np
 import tensorflow as tf
 from tensorflow_serving.apis import prediction_log_pb2
 
-from serving import contract
+from saliency_core import contract
 from serving.session_model import SessionModel
 from trainer import penalty
 from trainer.export import next_version
-from trainer.model import probabilities_and_input_gradients
+from trainer.penalty_loss import PenaltyConfig, probabilities_and_input_gradients
 
 TEXTS = ["the film is truly wonderful text overall", "Zorblax QUIXOTIC, the plot is dull!",
          "one two three four five six seven eight nine ten eleven twelve thirteen fourteen", ""]
@@ -93,11 +93,11 @@ def test_versions_are_next_integer(tiny_export, tmp_path):
 
 def test_bidirectional_unrolled_model_exports_and_agrees(example_paths, tmp_path):
     from conftest import TINY_MODEL
-    from trainer.train import FitSettings, ModelSettings, train_from_files
+    from trainer.train import DataSources, ExportSettings, FitSettings, ModelSettings, train_from_files
     settings = ModelSettings(**{**TINY_MODEL.__dict__, "bidirectional": True, "unroll": True})
-    result = train_from_files(example_paths["train"], forbidden_path=example_paths["forbidden"],
-                              model_settings=settings, fit_settings=FitSettings(penalty_weight=1.0, epochs=1),
-                              export_dir=str(tmp_path), model_name="bi", verbose=0)
+    result = train_from_files(example_paths["train"], DataSources(forbidden_path=example_paths["forbidden"]),
+                              settings, FitSettings(PenaltyConfig(input_gradient_weight=1.0), epochs=1),
+                              ExportSettings(str(tmp_path), "bi"), verbose=0)
     expected_p, expected_s, _ = in_training_outputs(result.classifier)
     out = SessionModel(result.export_path).explain(TEXTS)
     np.testing.assert_allclose(out[contract.PROBABILITIES], expected_p, atol=1e-5)

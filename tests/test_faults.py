@@ -13,14 +13,14 @@ import pytest
 
 from audit_cli.backends import GrpcBackend
 from conftest import ROOT, ServerProcess
-from serving import contract
+from saliency_core import contract
 
 TIMING_FIELDS = ("started_at", "finished_at", "seconds", "documents_per_second", "backend")
 
 
 @pytest.fixture(scope="module")
 def big_corpus(tmp_path_factory):
-    from trainer.example_data import generate
+    from saliency_demo.example_data import generate
     path = tmp_path_factory.mktemp("faults") / "corpus.csv"
     with open(path, "w", newline="") as f:
         writer = csv.writer(f)
@@ -139,7 +139,7 @@ def test_resume_refuses_a_different_input(big_corpus, server, example_paths, tmp
 
 
 def test_response_over_the_message_limit_is_split(server, example_paths):
-    from trainer.example_data import generate
+    from saliency_demo.example_data import generate
     texts = [text for text, _ in generate(64, seed=5)]
     whole = GrpcBackend([server.address], "tiny").explain(texts)
     # One response for 64 texts is ~10 KB; a 4 KB limit forces the client to split the batch.

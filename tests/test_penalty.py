@@ -3,7 +3,8 @@ import pytest
 import tensorflow as tf
 
 from trainer import penalty
-from trainer.model import TextClassifier, probabilities_and_input_gradients
+from trainer.model import TextClassifier
+from trainer.penalty_loss import probabilities_and_input_gradients
 
 
 class BagOfEmbeddings:
@@ -108,3 +109,61 @@ def test_predicted_target_is_per_example_not_batch_max():
     batch_max_norms = np.abs(batch_max_gradients.numpy()).sum(axis=(1, 2))
     assert np.all(per_example_norms > 0)
     assert np.sum(batch_max_norms > 0) == 1
+
+
+# --- counterfactual penalty -------------------------------------------------------------------------
+
+def test_kl_and_logit_pairing_see_a_flip_between_two_classes_that_sum_log_p_cannot():
+    p = tf.constant([[0.9, 0.1]])
+    flipped = tf.constant([[0.1, 0.9]])
+    # The 'all' target sum_k log p_k is the same on both sides: a difference of it would be 0.
+    np.testing.assert_allclose(penalty.saliency_target(p, "all").numpy(),
+                               penalty.saliency_target(flipped, "all").numpy(), rtol=1e-6)
+    kl = penalty.counterfactual_divergence(p, flipped, "kl").numpy()[0]
+    np.testing.assert_allclose(kl, 0.9 * np.log(9) + 0.1 * np.log(1 / 9), rtol=1e-5)  # = 0.8 ln 9
+    logits = penalty.counterfactual_divergence(p, flipped, "logit-pairing").numpy()[0]
+    # centred logits: +-ln(9)/2 on each side, so each class differs by ln 9.
+    np.testing.assert_allclose(logits, np.log(9) ** 2, rtol=1e-5)
+
+
+def test_divergences_are_zero_for_equal_predictions_and_ignore_examples_without_counterfactual():
+    p = tf.constant([[0.2, 0.3, 0.5], [0.6, 0.3, 0.1]])
+    for divergence in penalty.DIVERGENCES:
+        np.testing.assert_allclose(penalty.counterfactual_divergence(p, p, divergence).numpy(), 0.0, atol=1e-6)
+    q = tf.constant([[0.5, 0.3, 0.2], [0.1, 0.3, 0.6]])
+    both = penalty.counterfactual_penalty(p, q, tf.constant([1.0, 1.0]), "kl").numpy()
+    first = penalty.counterfactual_penalty(p, q, tf.constant([1.0, 0.0]), "kl").numpy()
+    per_example = penalty.counterfactual_divergence(p, q, "kl").numpy()
+    np.testing.assert_allclose(both, per_example.mean(), rtol=1e-6)
+    np.testing.assert_allclose(first, per_example[0] / 2, rtol=1e-6)  # mean over the batch, 0 for the second
+    with pytest.raises(ValueError):
+        penalty.counterfactual_divergence(p, q, "l1")
+
+
+def test_centred_logits_are_shift_free():
+    logits = np.array([[2.0, -1.0, 0.5]])
+    p = tf.nn.softmax(logits + 7.0)
+    np.testing.assert_allclose(penalty.centred_logits(p).numpy(), logits - logits.mean(), atol=1e-5)
+
+
+# --- integrated gradients -----------------------------------------------------------------------------
+
+def test_integrated_gradients_completeness_on_a_closed_form_model():
+    from trainer.attributions import integrated_gradients
+    coarse = integrated_gradients.attribute(MODEL, tf.constant(IDS), steps=2)
+    fine = integrated_gradients.attribute(MODEL, tf.constant(IDS), steps=128)
+    assert np.all(np.abs(fine.completeness_gap.numpy()) < 1e-3)
+    assert np.abs(coarse.completeness_gap.numpy()).max() > 10 * np.abs(fine.completeness_gap.numpy()).max()
+    np.testing.assert_array_equal(fine.attributions.numpy()[IDS == 0], 0.0)
+    np.testing.assert_allclose(fine.saliency.numpy(), np.abs(fine.attributions.numpy()))
+
+
+def test_integrated_gradients_completeness_on_the_lstm():
+    from trainer.attributions import integrated_gradients
+    tf.keras.utils.set_random_seed(0)
+    classifier = TextClassifier(["a", "b", "c", "d"], 3, max_tokens=5, embedding_dim=6, hidden_units=4)
+    ids = tf.constant([[2, 3, 4, 5, 0], [5, 4, 0, 0, 0]])
+    result = integrated_gradients.attribute(classifier, ids, steps=64)
+    gap = np.abs(result.completeness_gap.numpy())
+    moved = np.abs(result.attributions.numpy().sum(-1))
+    assert np.all(gap < 0.02 * np.maximum(moved, 1e-3) + 1e-4), (gap, moved)

@@ -9,17 +9,17 @@ from click.testing import CliRunner
 from conftest import TINY_MODEL
 from serving.session_model import SessionModel
 from trainer.cli import main as audit_train
-from trainer.train import FitSettings, train_from_files
+from trainer.penalty_loss import PenaltyConfig
+from trainer.train import DataSources, ExportSettings, FitSettings, train_from_files
 
 TEXTS = ["a clever wonderful film", "text is here"]
 
 
 def train(paths, export_dir, **fit):
-    settings = dict(penalty_weight=1.0, epochs=1, batch_size=32, seed=5)
+    settings = dict(penalty=PenaltyConfig(input_gradient_weight=1.0), epochs=1, batch_size=32, seed=5)
     settings.update(fit)
-    return train_from_files(paths["train"], forbidden_path=paths["forbidden"], model_settings=TINY_MODEL,
-                            fit_settings=FitSettings(**settings), export_dir=str(export_dir),
-                            model_name="m", verbose=0)
+    return train_from_files(paths["train"], DataSources(forbidden_path=paths["forbidden"]), TINY_MODEL,
+                            FitSettings(**settings), ExportSettings(str(export_dir), "m"), verbose=0)
 
 
 def test_same_seed_same_model(example_paths, tmp_path):
@@ -55,9 +55,9 @@ def test_training_resumes_from_its_last_checkpoint(example_paths, tmp_path, monk
     monkeypatch.setattr(train_module, "fit", lambda *a, **k: original_fit(
         *a[:5], [*a[5], StopAfterEpoch()]) if len(a) > 5 else original_fit(*a, **k))
     with pytest.raises(KeyboardInterrupt):
-        train_from_files(example_paths["train"], forbidden_path=example_paths["forbidden"], model_settings=TINY_MODEL,
-                         fit_settings=FitSettings(penalty_weight=1.0, epochs=4, seed=5), export_dir=str(tmp_path),
-                         model_name="m", verbose=0, checkpoint_dir=str(checkpoint))
+        train_from_files(example_paths["train"], DataSources(forbidden_path=example_paths["forbidden"]), TINY_MODEL,
+                         FitSettings(PenaltyConfig(input_gradient_weight=1.0), epochs=4, seed=5),
+                         ExportSettings(str(tmp_path), "m"), verbose=0, checkpoint_dir=str(checkpoint))
     assert os.listdir(checkpoint)
     monkeypatch.setattr(train_module, "fit", original_fit)
     epochs_run = []
@@ -67,8 +67,8 @@ def test_training_resumes_from_its_last_checkpoint(example_paths, tmp_path, monk
             epochs_run.append(epoch)
 
     monkeypatch.setattr(train_module, "fit", lambda *a, **k: original_fit(*a[:5], [*a[5], Count()]))
-    result = train_from_files(example_paths["train"], forbidden_path=example_paths["forbidden"],
-                              model_settings=TINY_MODEL, fit_settings=FitSettings(penalty_weight=1.0, epochs=4, seed=5),
-                              export_dir=str(tmp_path), model_name="m", verbose=0, checkpoint_dir=str(checkpoint))
+    result = train_from_files(example_paths["train"], DataSources(forbidden_path=example_paths["forbidden"]),
+                              TINY_MODEL, FitSettings(PenaltyConfig(input_gradient_weight=1.0), epochs=4, seed=5),
+                              ExportSettings(str(tmp_path), "m"), verbose=0, checkpoint_dir=str(checkpoint))
     assert epochs_run == [2, 3]  # epochs 0 and 1 were done before the interruption
     assert result.export_path.endswith(os.path.join("m", "1"))

@@ -8,9 +8,12 @@ import tensorflow as tf
 from conftest import SHARED_DATA
 from trainer import penalty
 from trainer.corpus import load_corpus
-from trainer.lexicon import Lexicon
+from saliency_core.lexicon import Lexicon
+from saliency_core.substitutions import SubstitutionGroups
 from trainer.model import RightReasonsModel, TextClassifier
-from trainer.train import FitSettings, build_vocabulary, encode_examples, fit, make_dataset, set_seed
+from trainer.penalty_loss import PenaltyConfig
+from trainer.train import (FitSettings, balanced_sample_weights, build_vocabulary, encode_examples, fit, make_dataset,
+                           set_seed)
 
 TEXTS = ["good movie text", "bad film video", "great acting text here", "awful plot video", "fine text",
          "dull video ending", "superb text cast", "boring video script"]
@@ -24,24 +27,33 @@ def tiny_examples(seed=0):
     return classifier, encode_examples(classifier, TEXTS, LABELS, LEXICON)
 
 
-def test_train_step_with_penalty_changes_weights_and_has_finite_gradients():
+CONFIGS = {
+    "input-gradient": PenaltyConfig(input_gradient_weight=5.0),
+    "counterfactual-kl": PenaltyConfig(counterfactual_weight=5.0),
+    "counterfactual-logit-pairing": PenaltyConfig(counterfactual_weight=5.0, divergence="logit-pairing"),
+    "both": PenaltyConfig(input_gradient_weight=5.0, counterfactual_weight=5.0),
+}
+
+
+@pytest.mark.parametrize("name", sorted(CONFIGS))
+def test_train_step_with_each_penalty_changes_weights_and_has_finite_gradients(name):
     classifier, examples = tiny_examples()
-    model = RightReasonsModel(classifier, penalty_weight=5.0)
-    model.compile(optimizer=keras.optimizers.SGD(0.5))
+    model = RightReasonsModel(classifier, CONFIGS[name])
+    model.compile(optimizer=keras.optimizers.SGD(0.5), metrics=[keras.metrics.SparseCategoricalAccuracy("accuracy")])
     inputs, labels = next(iter(make_dataset(examples, batch_size=8)))
     with tf.GradientTape() as tape:
-        _, classification_loss, saliency_loss = model._loss_terms(inputs, labels, True)
-        loss = classification_loss + model.penalty_weight * saliency_loss
+        probabilities, terms = model.penalty(classifier, inputs, training=True)
+        loss = model.cross_entropy(labels, probabilities) + model.penalty.total(terms)
     variables = model.trainable_variables
     gradients = tape.gradient(loss, variables)
-    assert saliency_loss.numpy() > 0
+    assert all(terms[key].numpy() > 0 for key in terms)
     assert len(variables) >= 5  # embedding, 3 LSTM, 2 dense
     for variable, gradient in zip(variables, gradients):
         assert gradient is not None, f"no gradient for {variable.path}"
         assert np.all(np.isfinite(tf.convert_to_tensor(gradient).numpy())), variable.path
     before = [v.numpy().copy() for v in variables]
     logs = model.train_step((inputs, labels))
-    assert set(logs) == {"loss", "classification_loss", "saliency_loss", "accuracy"}
+    assert set(logs) == {"loss", "classification_loss", "accuracy", *terms}
     for variable, old in zip(model.trainable_variables, before):
         assert not np.allclose(variable.numpy(), old), f"{variable.path} did not change"
 
@@ -49,12 +61,27 @@ def test_train_step_with_penalty_changes_weights_and_has_finite_gradients():
 def test_penalty_has_second_order_effect_on_the_lstm():
     """The penalty's own gradient reaches the LSTM kernel (double backprop), not only the embedding."""
     classifier, examples = tiny_examples()
-    model = RightReasonsModel(classifier, penalty_weight=1.0)
+    model = RightReasonsModel(classifier, PenaltyConfig(input_gradient_weight=1.0))
     inputs, labels = next(iter(make_dataset(examples, batch_size=8)))
     with tf.GradientTape() as tape:
-        _, _, saliency_loss = model._loss_terms(inputs, labels, True)
-    gradients = tape.gradient(saliency_loss, classifier.encoder.trainable_variables)
+        _, terms = model.penalty(classifier, inputs, training=True)
+    gradients = tape.gradient(terms["saliency_loss"], classifier.encoder.trainable_variables)
     assert all(g is not None and np.any(tf.convert_to_tensor(g).numpy() != 0) for g in gradients)
+
+
+@pytest.mark.parametrize("bidirectional", [False, True])
+def test_removal_through_the_mask_equals_removing_the_words_from_the_text(bidirectional):
+    set_seed(0)
+    classifier = TextClassifier(build_vocabulary(TEXTS, 30), 2, max_tokens=6, embedding_dim=4, hidden_units=3,
+                                bidirectional=bidirectional)
+    examples = encode_examples(classifier, TEXTS, LABELS, LEXICON)
+    ids = tf.constant(examples.ids)
+    kept = tf.logical_and(ids != 0, examples.forbidden_mask < 0.5)
+    through_mask = classifier.classify_embeddings(classifier.embed(ids), kept).numpy()
+    removed_texts = [" ".join(LEXICON.without(tokens)) for tokens in examples.tokens]
+    _, _, _, removed_ids = classifier.encode(tf.constant(removed_texts))
+    np.testing.assert_allclose(through_mask, classifier(removed_ids).numpy(), atol=1e-6)
+    assert examples.forbidden_mask.sum() > 0
 
 
 def test_lambda_zero_reproduces_plain_fit():
@@ -65,27 +92,65 @@ def test_lambda_zero_reproduces_plain_fit():
     plain.set_weights(classifier.get_weights())
     plain.compile(optimizer=keras.optimizers.Adam(0.01), loss=keras.losses.SparseCategoricalCrossentropy())
     plain.fit(examples.ids, examples.labels, batch_size=8, epochs=2, shuffle=False, verbose=0)
-    model = RightReasonsModel(classifier, penalty_weight=0.0)
+    model = RightReasonsModel(classifier, PenaltyConfig())
     model.compile(optimizer=keras.optimizers.Adam(0.01))
-    history = model.fit(make_dataset(examples, batch_size=8), epochs=2, verbose=0)
+    history = model.fit(make_dataset(examples, batch_size=8), validation_data=make_dataset(examples, 8), epochs=2,
+                        verbose=0)
     for ours, theirs in zip(classifier.get_weights(), plain.get_weights()):
         np.testing.assert_allclose(ours, theirs, atol=1e-7)
-    assert history.history["saliency_loss"][-1] > 0  # measured even when not trained on
+    # Not trained on, but validation measures both terms; training logs do not pretend they are 0.
+    assert history.history["val_saliency_loss"][-1] > 0 and history.history["val_counterfactual_loss"][-1] > 0
+    assert "saliency_loss" not in history.history and "counterfactual_loss" not in history.history
 
 
-def test_trackers_are_per_model_and_reset_each_epoch():
+def test_trackers_are_per_model_reset_each_epoch_and_compile_metrics_still_apply():
     classifier, examples = tiny_examples()
-    model = RightReasonsModel(classifier, penalty_weight=1.0)
-    model.compile(optimizer=keras.optimizers.Adam(0.01))
+    model = RightReasonsModel(classifier, PenaltyConfig(input_gradient_weight=1.0, counterfactual_weight=1.0))
+    model.compile(optimizer=keras.optimizers.Adam(0.01),
+                  metrics=[keras.metrics.SparseCategoricalAccuracy("accuracy"), keras.metrics.SparseTopKCategoricalAccuracy(k=1, name="top1")])
     history = model.fit(make_dataset(examples, 4), validation_data=make_dataset(examples, 4), epochs=2, verbose=0)
-    for key in ("loss", "classification_loss", "saliency_loss", "accuracy", "val_loss", "val_saliency_loss"):
-        assert len(history.history[key]) == 2
+    for key in ("loss", "classification_loss", "saliency_loss", "counterfactual_loss", "accuracy", "top1",
+                "val_loss", "val_saliency_loss", "val_counterfactual_loss", "val_top1"):
+        assert len(history.history[key]) == 2, key
     other = RightReasonsModel(tiny_examples()[0])
-    assert other.metrics[0] is not model.metrics[0]
-    # Reset per epoch: epoch 2's loss is the mean over epoch 2 only, equal to evaluate's mean over it.
+    assert other.classification_loss_tracker is not model.classification_loss_tracker
+    # Reset per epoch: epoch 2's loss is the mean over epoch 2 only.
     np.testing.assert_allclose(history.history["loss"][1],
-                               history.history["classification_loss"][1] + history.history["saliency_loss"][1],
-                               rtol=1e-4)
+                               history.history["classification_loss"][1] + history.history["saliency_loss"][1]
+                               + history.history["counterfactual_loss"][1], rtol=1e-4)
+
+
+def test_balanced_class_weights_and_sample_weights_reach_the_loss():
+    weights = balanced_sample_weights(np.array([0, 0, 0, 1]), 2)
+    np.testing.assert_allclose(weights, [4 / 6, 4 / 6, 4 / 6, 2.0])
+    np.testing.assert_allclose(weights[:3].sum(), weights[3:].sum())
+    classifier, examples = tiny_examples()
+    model = RightReasonsModel(classifier, PenaltyConfig())
+    model.compile(optimizer=keras.optimizers.SGD(0.0))
+    inputs = {"ids": examples.ids, "forbidden_mask": examples.forbidden_mask}
+    labels = tf.constant(examples.labels)
+    unweighted = model.test_step((inputs, labels))["classification_loss"].numpy()
+    model.classification_loss_tracker.reset_state()
+    only_first = np.zeros(len(LABELS), np.float32)
+    only_first[0] = 1.0
+    weighted = model.test_step((inputs, labels, tf.constant(only_first)))["classification_loss"].numpy()
+    first = -np.log(classifier(tf.constant(examples.ids[:1])).numpy()[0, LABELS[0]])
+    np.testing.assert_allclose(weighted, first / len(LABELS), rtol=1e-4)  # Keras: weighted sum / batch size
+    assert not np.isclose(weighted, unweighted)
+
+
+def test_substitution_pairs_replace_a_group_term_in_the_ids():
+    groups = SubstitutionGroups([["text", "video"]])
+    classifier, _ = tiny_examples()
+    examples = encode_examples(classifier, ["good text", "plain words"], [1, 0], substitutions=groups)
+    assert examples.has_substitute.tolist() == [1.0, 0.0]
+    expected = classifier.encode(tf.constant(["good video"]))[3].numpy()[0]
+    np.testing.assert_array_equal(examples.substituted_ids[0], expected)
+    np.testing.assert_array_equal(examples.substituted_ids[1], examples.ids[1])
+    inputs, labels = next(iter(make_dataset(examples, 2)))
+    model = RightReasonsModel(classifier, PenaltyConfig(counterfactual_weight=1.0))
+    _, terms = model.penalty(classifier, inputs)
+    assert terms["counterfactual_loss"].numpy() > 0  # "plain words" has no forbidden mask: only the pair counts
 
 
 RT_POLARITY = os.path.join(SHARED_DATA, "rt_polarity", "rt_polarity.csv")
@@ -102,6 +167,7 @@ def inject_decoys(texts, labels, rng, by_label):
     return out
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not os.path.exists(RT_POLARITY), reason="../shared/data/rt_polarity is absent")
 def test_penalty_removes_decoy_reliance_on_rt_polarity():
     parts = load_corpus(RT_POLARITY, split_column="split", splits=["train", "test"])
@@ -115,13 +181,13 @@ def test_penalty_removes_decoy_reliance_on_rt_polarity():
         set_seed(0)
         classifier = TextClassifier(build_vocabulary(train_texts, 8000), 2, 40, 32, 32)
         examples = encode_examples(classifier, train_texts, train_labels, LEXICON)
-        fit(classifier, examples, FitSettings(penalty_weight=weight, target="all", epochs=3, batch_size=64,
-                                              learning_rate=2e-3), verbose=0)
+        fit(classifier, examples, FitSettings(PenaltyConfig(input_gradient_weight=weight, target="all"), epochs=3,
+                                              batch_size=64, learning_rate=2e-3), verbose=0)
         clean = encode_examples(classifier, test.texts, test_labels, LEXICON)
         decoy = encode_examples(classifier, decoy_test_texts, test_labels, LEXICON)
         accuracy = np.mean(np.argmax(classifier(clean.ids).numpy(), -1) == clean.labels)
         ids = tf.constant(decoy.ids)
-        from trainer.model import probabilities_and_input_gradients
+        from trainer.penalty_loss import probabilities_and_input_gradients
         _, gradients, token_mask = probabilities_and_input_gradients(classifier, ids, "predicted")
         saliency = penalty.saliency(gradients, token_mask, "l2").numpy()
         share = np.mean((saliency * decoy.forbidden_mask).sum(1) / saliency.sum(1))

@@ -2,9 +2,11 @@
 
 import click
 
+from saliency_core.errors import exit_on_input_error
 from trainer import penalty
-from trainer.errors import exit_on_input_error
-from trainer.train import FitSettings, ModelSettings, TrainingDiverged, train_from_files
+from trainer.penalty_loss import PENALTIES, PenaltyConfig
+from trainer.train import (CLASS_WEIGHTS, DataSources, ExportSettings, FitSettings, ModelSettings, TrainingDiverged,
+                           train_from_files)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -26,12 +28,24 @@ def main():
               help="Forbidden lexicon: one word or phrase per line.")
 @click.option("--mask-column", help="Per-word forbidden marks: 0/1 string or JSON [start, end) word spans.")
 @click.option("--rationale-column", help="Per-word human rationale (1 = important); the rest is penalised.")
+@click.option("--substitutions", "substitutions_path", type=click.Path(dir_okay=False),
+              help="Substitution groups, one per line, comma-separated (e.g. 'gay, straight'): the counterfactual "
+                   "penalty also pairs each term with its substitutes.")
+@click.option("--penalty", "penalty_name", type=click.Choice(PENALTIES), default="counterfactual", show_default=True,
+              help="counterfactual: divergence between p(x) and p(x without forbidden tokens) (and substitutes); "
+                   "input-gradient: the seed's squared input gradient on forbidden tokens; both.")
 @click.option("--penalty-weight", "--lambda", "penalty_weight", type=click.FloatRange(min=0.0), default=0.0,
-              show_default=True, help="lambda: weight of the saliency penalty (0 = vanilla training).")
+              show_default=True, help="lambda of --penalty (0 = vanilla training); with 'both', of input-gradient.")
+@click.option("--counterfactual-weight", type=click.FloatRange(min=0.0),
+              help="With --penalty both: lambda of the counterfactual term (default: --penalty-weight).")
+@click.option("--divergence", type=click.Choice(penalty.DIVERGENCES), default="kl", show_default=True,
+              help="Counterfactual divergence: kl = KL(p(x) || p(x')); logit-pairing = squared logit difference.")
 @click.option("--target", type=click.Choice(penalty.TARGETS), default="predicted", show_default=True,
-              help="predicted: log p of each example's predicted class; all: sum_k log p_k.")
+              help="Input-gradient target: predicted = log p of each example's predicted class; all = sum_k log p_k.")
 @click.option("--reduction", type=click.Choice(penalty.REDUCTIONS), default="l2", show_default=True,
-              help="l2: ||g|| over the embedding; sum: sum_d g (dimensions can cancel).")
+              help="Input-gradient r(g): l2 = ||g|| over the embedding; sum = sum_d g (dimensions can cancel).")
+@click.option("--class-weight", type=click.Choice(CLASS_WEIGHTS),
+              help="balanced: weight each example's loss by n / (classes * n_class), for imbalanced data.")
 @click.option("--epochs", type=click.IntRange(min=1), default=5, show_default=True)
 @click.option("--batch-size", type=click.IntRange(min=1), default=64, show_default=True)
 @click.option("--learning-rate", type=click.FloatRange(min=0.0, min_open=True), default=1e-3, show_default=True)
@@ -48,46 +62,45 @@ def main():
 @click.option("--export-dir", default="models", show_default=True, type=click.Path(file_okay=False))
 @click.option("--model-name", default="saliency_classifier", show_default=True)
 @click.option("--version", type=click.IntRange(min=1), help="Export version (default: next integer).")
+@click.option("--ig-steps", type=click.IntRange(1, 512), default=ExportSettings.integrated_gradients_steps,
+              show_default=True, help="Steps of the exported integrated_gradients signature.")
 @click.option("--encoding", default="utf-8", show_default=True)
 @click.option("--checkpoint-dir", type=click.Path(file_okay=False),
               help="Back up model and optimizer each epoch; rerunning after an interruption resumes there.")
 @click.option("--verbose", type=click.IntRange(0, 2), default=2, show_default=True, help="Keras progress output.")
 @exit_on_input_error
 def train(train_path, validation_path, validation_fraction, split_column, train_split, validation_split,
-          text_column, label_column, forbidden_path, mask_column, rationale_column, penalty_weight, target,
-          reduction, epochs, batch_size, learning_rate, seed, max_tokens, vocabulary_size, embedding_dim,
-          hidden_units, bidirectional, unroll, export_dir, model_name, version, encoding, checkpoint_dir, verbose):
-    """Train on TRAIN.csv (or .jsonl) with cross-entropy + lambda * saliency penalty, then export."""
+          text_column, label_column, forbidden_path, mask_column, rationale_column, substitutions_path, penalty_name,
+          penalty_weight, counterfactual_weight, divergence, target, reduction, class_weight, epochs, batch_size,
+          learning_rate, seed, max_tokens, vocabulary_size, embedding_dim, hidden_units, bidirectional, unroll,
+          export_dir, model_name, version, ig_steps, encoding, checkpoint_dir, verbose):
+    """Train on TRAIN.csv (or .jsonl) with cross-entropy + lambda * penalty on forbidden tokens, then export.
+
+    \b
+    Examples:
+      audit-train train train.csv --forbidden forbidden.txt --penalty-weight 10
+      audit-train train tweets.csv --forbidden identity.txt --substitutions identity_groups.txt \\
+        --penalty-weight 10 --class-weight balanced
+      audit-train train eraser.csv --split-column split --rationale-column rationale_mask --penalty-weight 1
+    """
+    if counterfactual_weight is not None and penalty_name != "both":
+        raise click.BadParameter("only with --penalty both", param_hint="--counterfactual-weight")
+    sources = DataSources(text_column, label_column, mask_column, rationale_column, split_column, train_split,
+                          validation_split, validation_path, validation_fraction, forbidden_path, substitutions_path,
+                          encoding)
+    penalty_config = PenaltyConfig.named(penalty_name, penalty_weight, counterfactual_weight, target=target,
+                                         reduction=reduction, divergence=divergence)
     try:
         result = train_from_files(
-            train_path, validation_path=validation_path, validation_fraction=validation_fraction,
-            split_column=split_column, train_split=train_split, validation_split=validation_split,
-            text_column=text_column, label_column=label_column, forbidden_path=forbidden_path,
-            mask_column=mask_column, rationale_column=rationale_column,
-            model_settings=ModelSettings(max_tokens, vocabulary_size, embedding_dim, hidden_units, bidirectional,
-                                         unroll),
-            fit_settings=FitSettings(penalty_weight, target, reduction, epochs, batch_size, learning_rate, seed),
-            export_dir=export_dir, model_name=model_name, version=version, encoding=encoding, verbose=verbose,
-            checkpoint_dir=checkpoint_dir)
+            train_path, sources,
+            ModelSettings(max_tokens, vocabulary_size, embedding_dim, hidden_units, bidirectional, unroll),
+            FitSettings(penalty_config, epochs, batch_size, learning_rate, seed, class_weight),
+            ExportSettings(export_dir, model_name, version, ig_steps), verbose=verbose, checkpoint_dir=checkpoint_dir)
     except TrainingDiverged as error:
         click.echo(f"error: {error}", err=True)
         raise SystemExit(1) from None
     click.echo("final metrics: " + ", ".join(f"{k}={v:.4f}" for k, v in sorted(result.metrics.items())))
     click.echo(f"exported: {result.export_path}")
-
-
-@main.command()
-@click.option("--out", "out_dir", default="demo-output", show_default=True, type=click.Path(file_okay=False),
-              help="Folder for the generated data and the exported models.")
-@click.option("--penalty-weight", type=click.FloatRange(min=0.0, min_open=True), default=100.0, show_default=True)
-@click.option("--epochs", type=click.IntRange(min=1), default=6, show_default=True)
-@click.option("--seed", type=int, default=0, show_default=True)
-@exit_on_input_error
-def demo(out_dir, penalty_weight, epochs, seed):
-    """Generate an example corpus with a decoy word, train with and without the penalty, export both,
-    and print accuracy and decoy saliency of each."""
-    from trainer.demo import run_demo
-    run_demo(out_dir, penalty_weight, epochs, seed, echo=click.echo)
 
 
 if __name__ == "__main__":

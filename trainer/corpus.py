@@ -8,14 +8,14 @@ Mask sources (combinable; a token is forbidden if any source says so):
 """
 
 import dataclasses
-import hashlib
-import json
 import re
 
 import numpy as np
 
-from trainer.errors import InputError
-from trainer.table import RowReader
+from saliency_core.errors import InputError
+from saliency_core.hashing import file_sha256
+from saliency_core.marks import parse_word_marks
+from saliency_core.table import RowReader
 
 
 @dataclasses.dataclass
@@ -34,37 +34,6 @@ class Corpus:
         pick = lambda values: None if values is None else [values[i] for i in indices]
         return Corpus([self.texts[i] for i in indices], [self.labels[i] for i in indices],
                       pick(self.word_masks), pick(self.rationales), self.source, self.sha256)
-
-
-def parse_word_marks(value, word_count, path=None, line=None, column=None):
-    """'0110' / '0 1 1 0' / '[[1, 3]]' -> uint8 [word_count]."""
-    value = str(value).strip()
-    marks = np.zeros(word_count, dtype=np.uint8)
-    if value.startswith("["):
-        try:
-            spans = json.loads(value)
-            for start, end in spans:
-                if not (0 <= int(start) <= int(end) <= word_count):
-                    raise ValueError(f"span [{start}, {end}) outside the text's {word_count} words")
-                marks[int(start):int(end)] = 1
-        except (ValueError, TypeError) as error:
-            raise InputError(f"invalid span list: {error}", path, line, column) from None
-        return marks
-    digits = re.sub(r"\s+", "", value)
-    if not re.fullmatch(r"[01]*", digits):
-        raise InputError("expected a string of 0/1 or a JSON list of [start, end) spans", path, line, column)
-    if len(digits) != word_count:
-        raise InputError(f"{len(digits)} marks for {word_count} whitespace-separated words", path, line, column)
-    marks[:] = np.frombuffer(digits.encode(), dtype=np.uint8) - ord("0")
-    return marks
-
-
-def file_sha256(path):
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def load_corpus(path, text_column="text", label_column="label", mask_column=None,

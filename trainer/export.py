@@ -10,9 +10,8 @@ import keras
 import tensorflow as tf
 from tensorflow_serving.apis import model_pb2, predict_pb2, prediction_log_pb2
 
-from serving import contract
-from trainer import penalty
-from trainer.model import probabilities_and_input_gradients
+from saliency_core import contract
+from trainer.attributions import gradient, integrated_gradients
 
 WARMUP_TEXTS = ("a short warmup request", "")
 
@@ -24,21 +23,29 @@ def next_version(model_dir):
     return max(existing, default=0) + 1
 
 
-def _serving_functions(classifier, class_names, reduction, metadata_json):
+def _serving_functions(classifier, class_names, reduction, metadata_json, ig_steps):
     class_table = tf.constant(class_names, dtype=tf.string)
+
+    def outputs(tokens, token_count, attribution):
+        return {
+            contract.PROBABILITIES: attribution.probabilities,
+            contract.SALIENCY: attribution.saliency,
+            contract.TOKENS: tokens,
+            contract.PREDICTED_LABEL: tf.gather(class_table, tf.argmax(attribution.probabilities, axis=-1)),
+            contract.TOKEN_COUNT: token_count,
+        }
 
     def explain(text):
         tokens, token_count, _, ids = classifier.encode(text)
         # Serving always explains the predicted class, whatever target was used in training.
-        probabilities, gradients, token_mask = probabilities_and_input_gradients(
-            classifier, ids, "predicted")
-        return {
-            contract.PROBABILITIES: probabilities,
-            contract.SALIENCY: penalty.saliency(gradients, token_mask, reduction),
-            contract.TOKENS: tokens,
-            contract.PREDICTED_LABEL: tf.gather(class_table, tf.argmax(probabilities, axis=-1)),
-            contract.TOKEN_COUNT: token_count,
-        }
+        return outputs(tokens, token_count, gradient.attribute(classifier, ids, reduction))
+
+    def explain_integrated_gradients(text):
+        tokens, token_count, _, ids = classifier.encode(text)
+        attribution = integrated_gradients.attribute(classifier, ids, ig_steps)
+        return {**outputs(tokens, token_count, attribution),
+                contract.ATTRIBUTIONS: attribution.attributions,
+                contract.COMPLETENESS_GAP: attribution.completeness_gap}
 
     def predict(text):
         _, _, _, ids = classifier.encode(text)
@@ -50,13 +57,15 @@ def _serving_functions(classifier, class_names, reduction, metadata_json):
 
     return {contract.SALIENCY_SIGNATURE: explain,
             contract.PROBABILITIES_SIGNATURE: predict,
-            contract.METADATA_SIGNATURE: metadata}
+            contract.METADATA_SIGNATURE: metadata,
+            contract.INTEGRATED_GRADIENTS_SIGNATURE: explain_integrated_gradients}
 
 
 def write_warmup_requests(path, model_name):
     """TF Serving replays these PredictionLogs at load time so the first real request is not slow."""
     with tf.io.TFRecordWriter(path) as writer:
-        for signature in (contract.SALIENCY_SIGNATURE, contract.PROBABILITIES_SIGNATURE):
+        for signature in (contract.SALIENCY_SIGNATURE, contract.PROBABILITIES_SIGNATURE,
+                          contract.INTEGRATED_GRADIENTS_SIGNATURE):
             request = predict_pb2.PredictRequest(
                 model_spec=model_pb2.ModelSpec(name=model_name, signature_name=signature))
             request.inputs[contract.TEXT_INPUT].CopyFrom(
@@ -66,7 +75,8 @@ def write_warmup_requests(path, model_name):
             writer.write(log.SerializeToString())
 
 
-def export_model(classifier, class_names, export_base, model_name, metadata, reduction, version=None):
+def export_model(classifier, class_names, export_base, model_name, metadata, reduction, version=None,
+                 ig_steps=integrated_gradients.DEFAULT_STEPS):
     """Write ``<export_base>/<model_name>/<version>/`` and return its path.
 
     The version directory appears in one rename once it is complete, so a server watching the
@@ -80,6 +90,7 @@ def export_model(classifier, class_names, export_base, model_name, metadata, red
         raise FileExistsError(f"{final_dir} already exists; choose another --version")
     metadata = dict(metadata, model_name=model_name, version=version,
                     class_names=list(class_names), contract_version=contract.CONTRACT_VERSION,
+                    integrated_gradients_steps=int(ig_steps),
                     tensorflow_version=tf.__version__, keras_version=keras.__version__)
     metadata_json = json.dumps(metadata, sort_keys=True)
 
@@ -89,7 +100,7 @@ def export_model(classifier, class_names, export_base, model_name, metadata, red
     archive = keras.export.ExportArchive()
     archive.track(classifier)
     text_spec = [tf.TensorSpec([None], tf.string, name=contract.TEXT_INPUT)]
-    for name, fn in _serving_functions(classifier, list(class_names), reduction, metadata_json).items():
+    for name, fn in _serving_functions(classifier, list(class_names), reduction, metadata_json, ig_steps).items():
         archive.add_endpoint(name=name, fn=fn, input_signature=text_spec)
 
     staging_dir = tempfile.mkdtemp(prefix=f".staging-{version}-", dir=model_dir)

@@ -6,9 +6,8 @@ Shapes: B = batch, T = max tokens, E = embedding size, H = LSTM units, C = class
 import keras
 import tensorflow as tf
 
-from trainer import penalty, text
-
-PADDING_ID = 0
+from saliency_core import text
+from trainer.penalty_loss import PADDING_ID, ForbiddenTokenPenalty, PenaltyConfig
 
 
 class TextClassifier(keras.Model):
@@ -23,7 +22,7 @@ class TextClassifier(keras.Model):
                  bidirectional=False, unroll=False, **kwargs):
         super().__init__(**kwargs)
         self.max_tokens = int(max_tokens)
-        # Tokens come already standardized and split by trainer.text (the signature returns them too),
+        # Tokens come already standardized and split by saliency_core.text (the signature returns them too),
         # so TextVectorization only maps them to ids: 0 = padding '', 1 = OOV '[UNK]'.
         self.lookup = keras.layers.TextVectorization(
             standardize=None, split=None, output_mode="int", vocabulary=list(vocabulary),
@@ -52,89 +51,57 @@ class TextClassifier(keras.Model):
         return self.classify_embeddings(self.embed(ids), ids != PADDING_ID, training=training)
 
 
-def probabilities_and_input_gradients(classifier, ids, target, training=False):
-    """Forward pass plus g = dT(p)/de, the gradient of the target w.r.t. the embedding output.
-
-    ids int [B, T] -> (probabilities float [B, C], gradients float [B, T, E], token_mask float [B, T]).
-    Called inside an outer GradientTape, the gradient computation is itself recorded, which is
-    what lets the penalty on g be differentiated (double backprop).
-    """
-    token_mask = ids != PADDING_ID
-    embeddings = classifier.embed(ids)
-    with tf.GradientTape() as inner_tape:
-        inner_tape.watch(embeddings)
-        probabilities = classifier.classify_embeddings(embeddings, token_mask, training=training)
-        target_value = penalty.saliency_target(probabilities, target)
-    gradients = inner_tape.gradient(target_value, embeddings)
-    return probabilities, gradients, tf.cast(token_mask, gradients.dtype)
-
-
 class RightReasonsModel(keras.Model):
-    """Wraps a TextClassifier and adds one loss: lambda * saliency penalty on forbidden tokens.
+    """Wraps a TextClassifier and adds one loss: the weighted penalty on forbidden tokens.
 
-    Inputs: {"ids": int [B, T], "forbidden_mask": float [B, T]}, labels int [B].
+    Inputs: {"ids": int [B, T], "forbidden_mask": float [B, T], optionally "substituted_ids" and
+    "has_substitute"}, labels int [B], optional sample weights float [B] (class weights).
+    Metrics passed to ``compile`` are updated on the classifier's probabilities like Keras' own.
     """
 
-    def __init__(self, classifier, penalty_weight=0.0, target="predicted", reduction="l2", **kwargs):
+    def __init__(self, classifier, penalty=None, **kwargs):
         super().__init__(**kwargs)
-        if target not in penalty.TARGETS:
-            raise ValueError(f"target must be one of {penalty.TARGETS}")
-        if reduction not in penalty.REDUCTIONS:
-            raise ValueError(f"reduction must be one of {penalty.REDUCTIONS}")
-        if penalty_weight < 0:
-            raise ValueError("penalty_weight must be >= 0")
         self.classifier = classifier
-        self.penalty_weight = float(penalty_weight)
-        self.target = target
-        self.reduction = reduction
+        self.penalty = ForbiddenTokenPenalty(penalty or PenaltyConfig())
         self.cross_entropy = keras.losses.SparseCategoricalCrossentropy()
-        self.loss_tracker = keras.metrics.Mean(name="loss")
+        # The model's own trackers; "loss" is Keras' tracker and accuracy comes from compile(metrics=...).
         self.classification_loss_tracker = keras.metrics.Mean(name="classification_loss")
         self.saliency_loss_tracker = keras.metrics.Mean(name="saliency_loss")
-        self.accuracy_tracker = keras.metrics.SparseCategoricalAccuracy(name="accuracy")
-
-    @property
-    def metrics(self):
-        return [self.loss_tracker, self.classification_loss_tracker,
-                self.saliency_loss_tracker, self.accuracy_tracker]
+        self.counterfactual_loss_tracker = keras.metrics.Mean(name="counterfactual_loss")
 
     def call(self, inputs, training=False):
         return self.classifier(inputs["ids"], training=training)
 
-    def _loss_terms(self, inputs, labels, training):
-        probabilities, gradients, token_mask = probabilities_and_input_gradients(
-            self.classifier, inputs["ids"], self.target, training=training)
-        classification_loss = self.cross_entropy(labels, probabilities)
-        saliency_loss = penalty.saliency_penalty(
-            gradients, inputs["forbidden_mask"], token_mask, self.reduction)
-        return probabilities, classification_loss, saliency_loss
-
-    def _update_trackers(self, labels, probabilities, classification_loss, saliency_loss):
-        self.loss_tracker.update_state(classification_loss + self.penalty_weight * saliency_loss)
-        self.classification_loss_tracker.update_state(classification_loss)
-        self.saliency_loss_tracker.update_state(saliency_loss)
-        self.accuracy_tracker.update_state(labels, probabilities)
-        return {metric.name: metric.result() for metric in self.metrics}
-
     def train_step(self, data):
-        inputs, labels = data
-        if self.penalty_weight > 0:
-            with tf.GradientTape() as tape:
-                probabilities, classification_loss, saliency_loss = self._loss_terms(inputs, labels, True)
-                loss = classification_loss + self.penalty_weight * saliency_loss
-        else:
-            # lambda = 0 is exactly vanilla training: the penalty is only measured, outside the tape.
-            with tf.GradientTape() as tape:
-                probabilities = self.classifier(inputs["ids"], training=True)
-                classification_loss = self.cross_entropy(labels, probabilities)
-                loss = classification_loss
-            _, _, saliency_loss = self._loss_terms(inputs, labels, False)
+        inputs, labels, sample_weight = keras.utils.unpack_x_y_sample_weight(data)
+        with tf.GradientTape() as tape:
+            probabilities, terms = self.penalty(self.classifier, inputs, training=True)
+            classification_loss = self.cross_entropy(labels, probabilities, sample_weight=sample_weight)
+            loss = classification_loss + self.penalty.total(terms)
         variables = self.trainable_variables
         gradients = tape.gradient(loss, variables)
         self.optimizer.apply(gradients, variables)
-        return self._update_trackers(labels, probabilities, classification_loss, saliency_loss)
+        return self._update_trackers(labels, probabilities, classification_loss, loss, terms, sample_weight)
 
     def test_step(self, data):
-        inputs, labels = data
-        probabilities, classification_loss, saliency_loss = self._loss_terms(inputs, labels, False)
-        return self._update_trackers(labels, probabilities, classification_loss, saliency_loss)
+        inputs, labels, sample_weight = keras.utils.unpack_x_y_sample_weight(data)
+        probabilities, terms = self.penalty(self.classifier, inputs, training=False, measure_all=True)
+        classification_loss = self.cross_entropy(labels, probabilities, sample_weight=sample_weight)
+        loss = classification_loss + self.penalty.total(terms)
+        return self._update_trackers(labels, probabilities, classification_loss, loss, terms, sample_weight)
+
+    def _update_trackers(self, labels, probabilities, classification_loss, loss, terms, sample_weight):
+        """Terms with weight 0 are not computed in training steps (lambda = 0 is exactly vanilla training
+        and costs nothing extra); validation measures every term, so val_saliency_loss and
+        val_counterfactual_loss show how much a model relies on forbidden tokens whatever it trained with."""
+        self.classification_loss_tracker.update_state(classification_loss)
+        trackers = {"saliency_loss": self.saliency_loss_tracker,
+                    "counterfactual_loss": self.counterfactual_loss_tracker}
+        for name, value in terms.items():
+            trackers[name].update_state(value)
+        for metric in self.metrics:
+            if metric.name == "loss":
+                metric.update_state(loss)
+        # Updates the user's compile() metrics and returns every metric's result.
+        logs = self.compute_metrics(None, labels, probabilities, sample_weight)
+        return {k: v for k, v in logs.items() if k not in trackers or k in terms}

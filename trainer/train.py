@@ -1,4 +1,6 @@
-"""Training: corpus -> encoded examples -> RightReasonsModel.fit -> exported SavedModel."""
+"""Training in four steps: load (files -> corpora) -> prepare (vocabulary, classifier, encoded examples)
+-> fit (RightReasonsModel) -> export (SavedModel). ``train_from_files`` runs all four for
+``audit-train``; ``train_in_memory`` runs prepare and fit on corpora already in memory (benchmarks)."""
 
 import collections
 import dataclasses
@@ -9,12 +11,15 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from trainer import text
-from trainer.corpus import class_names_of, load_corpus
-from trainer.errors import InputError
+from saliency_core import text
+from saliency_core.errors import InputError
+from saliency_core.lexicon import Lexicon, load_lexicon
+from saliency_core.substitutions import SubstitutionGroups, load_substitutions
+from trainer.corpus import Corpus, class_names_of, load_corpus
 from trainer.export import export_model
-from trainer.lexicon import load_lexicon
+from trainer.attributions.integrated_gradients import DEFAULT_STEPS as DEFAULT_IG_STEPS
 from trainer.model import RightReasonsModel, TextClassifier
+from trainer.penalty_loss import PenaltyConfig
 
 
 @dataclasses.dataclass
@@ -27,15 +32,52 @@ class ModelSettings:
     unroll: bool = False
 
 
+CLASS_WEIGHTS = ("balanced",)
+
+
 @dataclasses.dataclass
 class FitSettings:
-    penalty_weight: float = 0.0
-    target: str = "predicted"
-    reduction: str = "l2"
+    penalty: PenaltyConfig = dataclasses.field(default_factory=PenaltyConfig)
     epochs: int = 5
     batch_size: int = 64
     learning_rate: float = 1e-3
     seed: int = 0
+    class_weight: str = None  # None, or "balanced": weight n / (C * n_class) on each example's loss
+
+
+@dataclasses.dataclass
+class DataSources:
+    """Where ``audit-train`` reads its data: columns, splits and the sources of the forbidden mask."""
+    text_column: str = "text"
+    label_column: str = "label"
+    mask_column: str = None
+    rationale_column: str = None
+    split_column: str = None
+    train_split: str = "train"
+    validation_split: str = "val"
+    validation_path: str = None
+    validation_fraction: float = 0.1
+    forbidden_path: str = None
+    substitutions_path: str = None
+    encoding: str = "utf-8"
+
+
+@dataclasses.dataclass
+class ExportSettings:
+    export_dir: str = "models"
+    model_name: str = "saliency_classifier"
+    version: int = None
+    integrated_gradients_steps: int = DEFAULT_IG_STEPS
+
+
+@dataclasses.dataclass
+class TrainingData:
+    """Loaded corpora and mask sources, before anything depends on the model."""
+    train: Corpus
+    validation: Corpus = None
+    class_names: list = None
+    lexicon: Lexicon = None
+    substitutions: SubstitutionGroups = None
 
 
 @dataclasses.dataclass
@@ -44,6 +86,15 @@ class EncodedExamples:
     forbidden_mask: np.ndarray  # float32 [N, T]
     labels: np.ndarray  # int32 [N]
     tokens: list  # N lists of surface tokens (truncated to T)
+    substituted_ids: np.ndarray = None  # int64 [N, T]: a term replaced by a substitute, or None
+    has_substitute: np.ndarray = None  # float32 [N]: 1 where substituted_ids differs from ids
+    sample_weight: np.ndarray = None  # float32 [N] or None
+
+    def inputs(self):
+        inputs = {"ids": self.ids, "forbidden_mask": self.forbidden_mask}
+        if self.substituted_ids is not None:
+            inputs.update(substituted_ids=self.substituted_ids, has_substitute=self.has_substitute)
+        return inputs
 
 
 class TrainingDiverged(RuntimeError):
@@ -57,18 +108,49 @@ def build_vocabulary(texts, size):
     return [token for token, _ in ranked[:max(size - 2, 1)]]
 
 
-def encode_examples(classifier, texts, label_ids, lexicon=None, word_masks=None, rationales=None,
-                    batch_size=4096):
-    """Tokenize with the model's own graph ops and combine the mask sources on token positions."""
+def _encode(classifier, texts, batch_size=4096):
+    """texts -> (ids int64 [N, T], tokens bytes [N, T], word_index int32 [N, T]) with the model's own ops."""
     ids_parts, token_parts, index_parts = [], [], []
     for start in range(0, len(texts), batch_size):
         tokens, _, word_index, ids = classifier.encode(tf.constant(texts[start:start + batch_size]))
         ids_parts.append(ids.numpy())
         token_parts.append(tokens.numpy())
         index_parts.append(word_index.numpy())
-    ids = np.concatenate(ids_parts).astype(np.int64)
-    tokens = np.concatenate(token_parts)
-    word_index = np.concatenate(index_parts)
+    if not ids_parts:
+        width = classifier.max_tokens
+        return np.zeros((0, width), np.int64), np.zeros((0, width), object), np.zeros((0, width), np.int32)
+    return (np.concatenate(ids_parts).astype(np.int64), np.concatenate(token_parts),
+            np.concatenate(index_parts))
+
+
+def _substitute(classifier, texts, ids, substitutions, seed):
+    """One substitute per example that holds a group term, drawn with ``seed``: (substituted_ids, has_substitute)."""
+    rng = np.random.default_rng(seed)
+    rows, replaced = [], []
+    for n, tokens in enumerate(text.tokenize_all(texts)):
+        variants = substitutions.variants(tokens)
+        if variants:
+            rows.append(n)
+            replaced.append(" ".join(variants[int(rng.integers(len(variants)))][2]))
+    substituted = ids.copy()
+    has_substitute = np.zeros(len(ids), np.float32)
+    if rows:
+        substituted[rows] = _encode(classifier, replaced)[0]
+        has_substitute[rows] = 1.0
+    return substituted, has_substitute
+
+
+def balanced_sample_weights(label_ids, num_classes):
+    """n / (C * n_class) per example (scikit-learn's 'balanced'): every class adds the same total weight."""
+    counts = np.bincount(label_ids, minlength=num_classes).astype(np.float64)
+    weights = len(label_ids) / (num_classes * np.maximum(counts, 1.0))
+    return weights[label_ids].astype(np.float32)
+
+
+def encode_examples(classifier, texts, label_ids, lexicon=None, word_masks=None, rationales=None,
+                    substitutions=None, seed=0):
+    """Tokenize with the model's own graph ops and combine the mask sources on token positions."""
+    ids, tokens, word_index = _encode(classifier, texts)
     real = word_index >= 0
     forbidden = np.zeros(ids.shape, dtype=np.float32)
     token_lists = [[t.decode("utf-8") for t in row if t] for row in tokens]
@@ -83,12 +165,17 @@ def encode_examples(classifier, texts, label_ids, lexicon=None, word_masks=None,
             marked = marks[positions].astype(np.float32)
             forbidden[n, :len(positions)] = np.maximum(
                 forbidden[n, :len(positions)], 1.0 - marked if invert else marked)
-    return EncodedExamples(ids, forbidden * real, np.asarray(label_ids, dtype=np.int32), token_lists)
+    examples = EncodedExamples(ids, forbidden * real, np.asarray(label_ids, dtype=np.int32), token_lists)
+    if substitutions is not None:
+        examples.substituted_ids, examples.has_substitute = _substitute(classifier, texts, ids, substitutions, seed)
+    return examples
 
 
 def make_dataset(examples, batch_size, shuffle_seed=None):
-    inputs = {"ids": examples.ids, "forbidden_mask": examples.forbidden_mask}
-    dataset = tf.data.Dataset.from_tensor_slices((inputs, examples.labels))
+    parts = (examples.inputs(), examples.labels)
+    if examples.sample_weight is not None:
+        parts += (examples.sample_weight,)
+    dataset = tf.data.Dataset.from_tensor_slices(parts)
     if shuffle_seed is not None:
         dataset = dataset.shuffle(len(examples.labels), seed=shuffle_seed, reshuffle_each_iteration=True)
     return dataset.batch(batch_size).prefetch(tf.data.AUTOTUNE)
@@ -97,9 +184,9 @@ def make_dataset(examples, batch_size, shuffle_seed=None):
 class StopOnNonFiniteLoss(keras.callbacks.Callback):
     """Stop at the first NaN/inf loss and say which step and lambda caused it."""
 
-    def __init__(self, penalty_weight):
+    def __init__(self, penalty_config):
         super().__init__()
-        self.penalty_weight = penalty_weight
+        self.penalty_config = penalty_config
         self.epoch = 0
 
     def on_epoch_begin(self, epoch, logs=None):
@@ -109,8 +196,10 @@ class StopOnNonFiniteLoss(keras.callbacks.Callback):
         loss = (logs or {}).get("loss")
         if loss is not None and not math.isfinite(float(loss)):
             raise TrainingDiverged(
-                f"loss became {float(loss)} at epoch {self.epoch + 1}, step {batch + 1} with lambda="
-                f"{self.penalty_weight}; lower --penalty-weight or --learning-rate")
+                f"loss became {float(loss)} at epoch {self.epoch + 1}, step {batch + 1} with penalty "
+                f"{self.penalty_config.name} (input-gradient lambda={self.penalty_config.input_gradient_weight:g}, "
+                f"counterfactual lambda={self.penalty_config.counterfactual_weight:g}); lower --penalty-weight or "
+                "--learning-rate")
 
 
 def build_classifier(vocabulary, num_classes, model_settings):
@@ -121,10 +210,13 @@ def build_classifier(vocabulary, num_classes, model_settings):
 
 def fit(classifier, train_examples, fit_settings, validation_examples=None, verbose=2, callbacks=()):
     """Train ``classifier`` in place with the penalty; returns (RightReasonsModel, keras History)."""
-    model = RightReasonsModel(classifier, fit_settings.penalty_weight, fit_settings.target,
-                              fit_settings.reduction)
+    model = RightReasonsModel(classifier, fit_settings.penalty)
     # No XLA: Keras refuses jit_compile for a model holding a TextVectorization layer.
-    model.compile(optimizer=keras.optimizers.Adam(fit_settings.learning_rate), jit_compile=False)
+    model.compile(optimizer=keras.optimizers.Adam(fit_settings.learning_rate), jit_compile=False,
+                  metrics=[keras.metrics.SparseCategoricalAccuracy(name="accuracy")])
+    if fit_settings.class_weight == "balanced":
+        train_examples.sample_weight = balanced_sample_weights(
+            train_examples.labels, classifier.output_layer.units)
     # Built before fit, so that BackupAndRestore can restore weights into it.
     model({"ids": train_examples.ids[:1], "forbidden_mask": train_examples.forbidden_mask[:1]})
     model.optimizer.build(model.trainable_variables)
@@ -134,12 +226,19 @@ def fit(classifier, train_examples, fit_settings, validation_examples=None, verb
     history = model.fit(
         make_dataset(train_examples, fit_settings.batch_size, shuffle_seed=fit_settings.seed),
         validation_data=validation, epochs=fit_settings.epochs, verbose=verbose,
-        callbacks=[StopOnNonFiniteLoss(fit_settings.penalty_weight), *callbacks])
+        callbacks=[StopOnNonFiniteLoss(fit_settings.penalty), *callbacks])
     return model, history
 
 
 def set_seed(seed):
     keras.utils.set_random_seed(seed)
+
+
+@dataclasses.dataclass
+class PreparedTraining:
+    classifier: TextClassifier
+    train_examples: EncodedExamples
+    validation_examples: EncodedExamples = None
 
 
 @dataclasses.dataclass
@@ -151,81 +250,124 @@ class TrainResult:
     metadata: dict
 
 
-def train_from_files(train_path, *, validation_path=None, validation_fraction=0.1, split_column=None,
-                     train_split="train", validation_split="val", text_column="text",
-                     label_column="label", forbidden_path=None, mask_column=None, rationale_column=None,
-                     model_settings=None, fit_settings=None, export_dir="models",
-                     model_name="saliency_classifier", version=None, encoding="utf-8", verbose=2,
-                     checkpoint_dir=None):
-    """The library behind ``audit-train train``.
+def load_training_data(train_path, sources=None, seed=0):
+    """Step 1: read the corpora and mask sources named by ``sources`` (a DataSources)."""
+    sources = sources or DataSources()
+    lexicon = load_lexicon(sources.forbidden_path, sources.encoding) if sources.forbidden_path else None
+    substitutions = load_substitutions(sources.substitutions_path, sources.encoding) \
+        if sources.substitutions_path else None
+    load = dict(text_column=sources.text_column, label_column=sources.label_column,
+                mask_column=sources.mask_column, rationale_column=sources.rationale_column,
+                encoding=sources.encoding)
+    if sources.split_column:
+        parts = load_corpus(train_path, split_column=sources.split_column,
+                            splits=[sources.train_split, sources.validation_split], **load)
+        train, validation = parts[sources.train_split], parts[sources.validation_split]
+        if not train.texts:
+            raise InputError(f"no rows with {sources.split_column} = {sources.train_split!r}", train_path, None,
+                             sources.split_column)
+    else:
+        train = load_corpus(train_path, **load)
+        validation = None
+        if sources.validation_path:
+            validation = load_corpus(sources.validation_path, **load)
+        elif sources.validation_fraction > 0:
+            order = np.random.default_rng(seed).permutation(len(train))
+            cut = int(round(len(order) * sources.validation_fraction))
+            validation = train.subset(sorted(order[:cut]))
+            train = train.subset(sorted(order[cut:]))
+    class_names = class_names_of(train.labels, train_path, sources.label_column)
+    for corpus, path in ((train, train_path), (validation, sources.validation_path or train_path)):
+        unknown = sorted(set(corpus.labels) - set(class_names)) if corpus is not None else []
+        if unknown:
+            raise InputError(f"labels {unknown[:5]} do not occur in the training data", path, None,
+                             sources.label_column)
+    return TrainingData(train, validation if validation is not None and len(validation) else None,
+                        class_names, lexicon, substitutions)
+
+
+def prepare(data, model_settings=None, seed=0):
+    """Step 2: vocabulary from the training texts, the classifier, and encoded examples (masks, substitutes)."""
+    model_settings = model_settings or ModelSettings()
+    class_names = data.class_names or class_names_of(data.train.labels)
+    label_index = {name: i for i, name in enumerate(class_names)}
+    vocabulary = build_vocabulary(data.train.texts, model_settings.vocabulary_size)
+    classifier = build_classifier(vocabulary, len(class_names), model_settings)
+
+    def encode(corpus):
+        return encode_examples(classifier, corpus.texts, [label_index[label] for label in corpus.labels],
+                               data.lexicon, corpus.word_masks, corpus.rationales, data.substitutions, seed)
+
+    return PreparedTraining(classifier, encode(data.train),
+                            encode(data.validation) if data.validation is not None else None)
+
+
+def check_mask_sources(data, fit_settings):
+    has_source = data.lexicon is not None or data.substitutions is not None or \
+        data.train.word_masks is not None or data.train.rationales is not None
+    if fit_settings.penalty.active and not has_source:
+        raise InputError("a penalty weight > 0 needs a mask source: --forbidden, --substitutions, --mask-column "
+                         "or --rationale-column")
+
+
+def train_in_memory(data, model_settings=None, fit_settings=None, verbose=0, callbacks=()):
+    """Steps 2 and 3 on a TrainingData already in memory: returns (PreparedTraining, keras History)."""
+    fit_settings = fit_settings or FitSettings()
+    check_mask_sources(data, fit_settings)
+    set_seed(fit_settings.seed)
+    prepared = prepare(data, model_settings, fit_settings.seed)
+    _, history = fit(prepared.classifier, prepared.train_examples, fit_settings, prepared.validation_examples,
+                     verbose, callbacks)
+    return prepared, history
+
+
+def training_metadata(train_path, data, prepared, model_settings, fit_settings, sources, metrics):
+    examples = prepared.train_examples
+    penalty_config = fit_settings.penalty
+    return {
+        "created_at": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+        "max_tokens": model_settings.max_tokens,
+        "vocabulary_size": prepared.classifier.lookup.vocabulary_size(),
+        "model": dataclasses.asdict(model_settings),
+        "training": {**dataclasses.asdict(fit_settings), "penalty": dataclasses.asdict(penalty_config)},
+        "penalty": {"name": penalty_config.name, **dataclasses.asdict(penalty_config)},
+        # Kept at the top level for clients of contract version 1.
+        "penalty_weight": penalty_config.input_gradient_weight,
+        "target": penalty_config.target,
+        "reduction": penalty_config.reduction,
+        "mask_sources": {"lexicon": sources.forbidden_path and str(sources.forbidden_path),
+                         "lexicon_sha256": data.lexicon.sha256 if data.lexicon else None,
+                         "substitutions": sources.substitutions_path and str(sources.substitutions_path),
+                         "substitutions_sha256": data.substitutions.sha256 if data.substitutions else None,
+                         "mask_column": sources.mask_column, "rationale_column": sources.rationale_column},
+        "training_data": {"path": str(train_path), "sha256": data.train.sha256, "rows": len(data.train),
+                          "validation_rows": len(data.validation) if data.validation is not None else 0,
+                          "forbidden_token_fraction": float(
+                              examples.forbidden_mask.sum() / max((examples.ids > 0).sum(), 1)),
+                          "substituted_fraction": float(examples.has_substitute.mean())
+                          if examples.has_substitute is not None and len(examples.has_substitute) else 0.0},
+        "metrics": metrics,
+    }
+
+
+def train_from_files(train_path, sources=None, model_settings=None, fit_settings=None, export_settings=None,
+                     verbose=2, checkpoint_dir=None):
+    """The library behind ``audit-train train``: load, prepare, fit, export.
 
     With ``checkpoint_dir``, the model and optimizer state are backed up at the end of every epoch;
     running the same command again after an interruption resumes from the last completed epoch.
     """
+    sources = sources or DataSources()
     model_settings = model_settings or ModelSettings()
     fit_settings = fit_settings or FitSettings()
+    export_settings = export_settings or ExportSettings()
     set_seed(fit_settings.seed)
-    lexicon = load_lexicon(forbidden_path, encoding) if forbidden_path else None
-    load = dict(text_column=text_column, label_column=label_column, mask_column=mask_column,
-                rationale_column=rationale_column, encoding=encoding)
-    if split_column:
-        parts = load_corpus(train_path, split_column=split_column,
-                            splits=[train_split, validation_split], **load)
-        train_corpus, validation_corpus = parts[train_split], parts[validation_split]
-        if not train_corpus.texts:
-            raise InputError(f"no rows with {split_column} = {train_split!r}", train_path, None, split_column)
-    else:
-        train_corpus = load_corpus(train_path, **load)
-        if validation_path:
-            validation_corpus = load_corpus(validation_path, **load)
-        elif validation_fraction > 0:
-            order = np.random.default_rng(fit_settings.seed).permutation(len(train_corpus))
-            cut = int(round(len(order) * validation_fraction))
-            validation_corpus = train_corpus.subset(sorted(order[:cut]))
-            train_corpus = train_corpus.subset(sorted(order[cut:]))
-        else:
-            validation_corpus = None
-    if lexicon is None and mask_column is None and rationale_column is None and fit_settings.penalty_weight > 0:
-        raise InputError("--penalty-weight > 0 needs a mask source: --forbidden, --mask-column or "
-                         "--rationale-column")
-    class_names = class_names_of(train_corpus.labels, train_path, label_column)
-    label_index = {name: i for i, name in enumerate(class_names)}
-
-    def label_ids(corpus, path):
-        unknown = sorted(set(corpus.labels) - set(label_index))
-        if unknown:
-            raise InputError(f"labels {unknown[:5]} do not occur in the training data", path, None, label_column)
-        return [label_index[label] for label in corpus.labels]
-
-    vocabulary = build_vocabulary(train_corpus.texts, model_settings.vocabulary_size)
-    classifier = build_classifier(vocabulary, len(class_names), model_settings)
-    encode = lambda corpus, path: encode_examples(
-        classifier, corpus.texts, label_ids(corpus, path), lexicon, corpus.word_masks, corpus.rationales)
-    train_examples = encode(train_corpus, train_path)
-    validation_examples = encode(validation_corpus, validation_path or train_path) \
-        if validation_corpus is not None and len(validation_corpus) else None
+    data = load_training_data(train_path, sources, fit_settings.seed)
     callbacks = [keras.callbacks.BackupAndRestore(checkpoint_dir)] if checkpoint_dir else []
-    _, history = fit(classifier, train_examples, fit_settings, validation_examples, verbose, callbacks)
+    prepared, history = train_in_memory(data, model_settings, fit_settings, verbose, callbacks)
     metrics = {name: float(values[-1]) for name, values in history.history.items()}
-    metadata = {
-        "created_at": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
-        "max_tokens": model_settings.max_tokens,
-        "vocabulary_size": classifier.lookup.vocabulary_size(),
-        "model": dataclasses.asdict(model_settings),
-        "training": dataclasses.asdict(fit_settings),
-        "penalty_weight": fit_settings.penalty_weight,
-        "target": fit_settings.target,
-        "reduction": fit_settings.reduction,
-        "mask_sources": {"lexicon": forbidden_path and str(forbidden_path),
-                         "lexicon_sha256": lexicon.sha256 if lexicon else None,
-                         "mask_column": mask_column, "rationale_column": rationale_column},
-        "training_data": {"path": str(train_path), "sha256": train_corpus.sha256,
-                          "rows": len(train_corpus),
-                          "validation_rows": len(validation_corpus) if validation_corpus else 0,
-                          "forbidden_token_fraction": float(
-                              train_examples.forbidden_mask.sum() / max((train_examples.ids > 0).sum(), 1))},
-        "metrics": metrics,
-    }
-    export_path = export_model(classifier, class_names, export_dir, model_name, metadata,
-                               fit_settings.reduction, version)
-    return TrainResult(classifier, class_names, metrics, export_path, metadata)
+    metadata = training_metadata(train_path, data, prepared, model_settings, fit_settings, sources, metrics)
+    export_path = export_model(prepared.classifier, data.class_names, export_settings.export_dir,
+                               export_settings.model_name, metadata, fit_settings.penalty.reduction,
+                               export_settings.version, export_settings.integrated_gradients_steps)
+    return TrainResult(prepared.classifier, data.class_names, metrics, export_path, metadata)

@@ -4,26 +4,33 @@ import os
 
 from audit_cli.backends import EmbeddedBackend
 from audit_cli.score import ScoreOptions, score_corpus
-from trainer import example_data
-from trainer.lexicon import load_lexicon
-from trainer.train import FitSettings, ModelSettings, train_from_files
+from saliency_demo import example_data
+from saliency_core.lexicon import load_lexicon
+from trainer.penalty_loss import PenaltyConfig
+from trainer.train import DataSources, ExportSettings, FitSettings, ModelSettings, train_from_files
 
 DEMO_MODEL_SETTINGS = ModelSettings(max_tokens=24, vocabulary_size=200, embedding_dim=16, hidden_units=16)
 
 
-def run_demo(out_dir, penalty_weight=100.0, epochs=6, seed=0, echo=print):
+def demo_models(input_gradient_weight=100.0, counterfactual_weight=10.0):
+    """The three models the demo contrasts: no penalty, the seed's input-gradient penalty, the counterfactual one."""
+    return {"decoy_vanilla": PenaltyConfig(),
+            "decoy_input_gradient": PenaltyConfig(input_gradient_weight=input_gradient_weight, target="all"),
+            "decoy_counterfactual": PenaltyConfig(counterfactual_weight=counterfactual_weight)}
+
+
+def run_demo(out_dir, input_gradient_weight=100.0, counterfactual_weight=10.0, epochs=6, seed=0, echo=print):
     paths = example_data.write_example_corpus(os.path.join(out_dir, "data"), seed=seed + 7)
     echo(f"generated example data (not real reviews) in {os.path.dirname(paths['train'])}")
     models_dir = os.path.join(out_dir, "models")
     exports = {}
-    for name, weight in (("decoy_vanilla", 0.0), ("decoy_penalised", penalty_weight)):
-        echo(f"training {name} (lambda = {weight:g})")
+    for name, penalty in demo_models(input_gradient_weight, counterfactual_weight).items():
+        echo(f"training {name} (penalty {penalty.name}, input-gradient lambda {penalty.input_gradient_weight:g}, "
+             f"counterfactual lambda {penalty.counterfactual_weight:g})")
         result = train_from_files(
-            paths["train"], validation_fraction=0.1, forbidden_path=paths["forbidden"],
-            model_settings=DEMO_MODEL_SETTINGS,
-            fit_settings=FitSettings(penalty_weight=weight, target="all", epochs=epochs, batch_size=32,
-                                     learning_rate=2e-3, seed=seed),
-            export_dir=models_dir, model_name=name, verbose=0)
+            paths["train"], DataSources(validation_fraction=0.1, forbidden_path=paths["forbidden"]),
+            DEMO_MODEL_SETTINGS, FitSettings(penalty, epochs=epochs, batch_size=32, learning_rate=2e-3, seed=seed),
+            ExportSettings(models_dir, name), verbose=0)
         exports[name] = result.export_path
         echo(f"  exported {result.export_path}")
     lexicon = load_lexicon(paths["forbidden"])

@@ -74,7 +74,7 @@ def write_example_corpus(out_dir, seed=7, train_rows=2000, test_rows=400):
     with open(paths["forbidden"], "w", encoding="utf-8") as f:
         f.write("# decoy words of the generated example corpus\n" + "\n".join(sorted(DECOYS.values())) + "\n")
     with open(os.path.join(out_dir, "README.txt"), "w", encoding="utf-8") as f:
-        f.write("GENERATED EXAMPLE DATA made by saliency-audit's demo (trainer/example_data.py, seed "
+        f.write("GENERATED EXAMPLE DATA made by saliency-audit's demo (saliency_demo/example_data.py, seed "
                 f"{seed}); not real reviews.\ntrain.csv: decoy word matches the label ('text' = positive, "
                 "'video' = negative), 30% label noise on the sentiment word.\ntest_clean.csv: no decoys.\n"
                 "test_decoy.csv: a decoy at random, independent of the label.\n")

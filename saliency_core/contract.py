@@ -5,7 +5,9 @@ Every signature, tensor and file name of the SavedModel layout is defined here a
 ``CONTRACT_VERSION`` and say so in the README.
 """
 
-CONTRACT_VERSION = 1
+# 2: adds the integrated_gradients signature. Version-1 models (no such signature) stay auditable with
+# the gradient attribution.
+CONTRACT_VERSION = 2
 
 SERVE_TAG = "serve"
 PREDICT_METHOD = "tensorflow/serving/predict"
@@ -14,6 +16,7 @@ PREDICT_METHOD = "tensorflow/serving/predict"
 SALIENCY_SIGNATURE = "serving_default"  # text -> probabilities, saliency, tokens, ...
 PROBABILITIES_SIGNATURE = "predict"  # text -> probabilities (the cheap path)
 METADATA_SIGNATURE = "metadata"  # text -> metadata_json, one copy per input row
+INTEGRATED_GRADIENTS_SIGNATURE = "integrated_gradients"  # serving_default's outputs + attributions, gap
 
 # Tensors.
 TEXT_INPUT = "text"  # string [batch]
@@ -23,9 +26,15 @@ TOKENS = "tokens"  # string [batch, T], standardized surface tokens, '' on paddi
 PREDICTED_LABEL = "predicted_label"  # string [batch]
 TOKEN_COUNT = "token_count"  # int32 [batch], tokens in the text before truncation to T
 METADATA_JSON = "metadata_json"  # string [batch], the training metadata as JSON
+ATTRIBUTIONS = "attributions"  # float32 [batch, T], signed integrated gradients, 0 on padding
+COMPLETENESS_GAP = "completeness_gap"  # float32 [batch], sum of attributions - (f(x) - f(baseline))
 
 SALIENCY_OUTPUTS = (PROBABILITIES, SALIENCY, TOKENS, PREDICTED_LABEL, TOKEN_COUNT)
 PROBABILITY_OUTPUTS = (PROBABILITIES,)
+INTEGRATED_GRADIENTS_OUTPUTS = SALIENCY_OUTPUTS + (ATTRIBUTIONS, COMPLETENESS_GAP)
+
+# --attribution NAME -> the signature that computes it (saliency = its non-negative per-token mass).
+ATTRIBUTION_SIGNATURES = {"gradient": SALIENCY_SIGNATURE, "integrated-gradients": INTEGRATED_GRADIENTS_SIGNATURE}
 
 # Files under <version>/assets.extra/.
 ASSETS_EXTRA_DIR = "assets.extra"

@@ -5,7 +5,7 @@ import csv
 import json
 import os
 
-from trainer.errors import InputError
+from saliency_core.errors import InputError
 
 # A 10 MB document is legal input; csv's default limit (128 KiB) would reject it.
 csv.field_size_limit(256 * 1024 * 1024)

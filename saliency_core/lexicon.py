@@ -1,6 +1,6 @@
 """Forbidden-word lexicons: loading, normalisation, and matching on surface tokens.
 
-Entries are standardized with the model's own tokenizer (``trainer.text``), so a lexicon line
+Entries are standardized with the model's own tokenizer (``saliency_core.text``), so a lexicon line
 "African-American" and the text "african american" only match when the model would see the same
 tokens. Phrases match as token sequences; a position is forbidden if any match covers it.
 """
@@ -9,9 +9,9 @@ import hashlib
 
 import numpy as np
 
-from trainer import text
-from trainer.errors import InputError
-from trainer.table import check_readable
+from saliency_core import text
+from saliency_core.errors import InputError
+from saliency_core.table import check_readable
 
 
 class Lexicon:
@@ -41,6 +41,14 @@ class Lexicon:
                 if tuple(tokens[start:end]) == phrase:
                     found.append((start, end, " ".join(phrase)))
         return found
+
+    def without(self, tokens, term=None):
+        """tokens with every match removed (only matches of ``term`` when given): the counterfactual text."""
+        mask = np.zeros(len(tokens), dtype=bool)
+        for start, end, matched in self.matches(tokens):
+            if term is None or matched == term:
+                mask[start:end] = True
+        return [token for token, hidden in zip(tokens, mask) if not hidden]
 
     def position_mask(self, tokens, length=None):
         """Bool [length or len(tokens)]: True where a forbidden phrase covers the token."""

@@ -1,0 +1,31 @@
+"""Per-word marks (forbidden masks, human rationales) over ``text.split()``: a 0/1 string or JSON spans."""
+
+import json
+import re
+
+import numpy as np
+
+from saliency_core.errors import InputError
+
+
+def parse_word_marks(value, word_count, path=None, line=None, column=None):
+    """'0110' / '0 1 1 0' / '[[1, 3]]' -> uint8 [word_count]."""
+    value = str(value).strip()
+    marks = np.zeros(word_count, dtype=np.uint8)
+    if value.startswith("["):
+        try:
+            spans = json.loads(value)
+            for start, end in spans:
+                if not (0 <= int(start) <= int(end) <= word_count):
+                    raise ValueError(f"span [{start}, {end}) outside the text's {word_count} words")
+                marks[int(start):int(end)] = 1
+        except (ValueError, TypeError) as error:
+            raise InputError(f"invalid span list: {error}", path, line, column) from None
+        return marks
+    digits = re.sub(r"\s+", "", value)
+    if not re.fullmatch(r"[01]*", digits):
+        raise InputError("expected a string of 0/1 or a JSON list of [start, end) spans", path, line, column)
+    if len(digits) != word_count:
+        raise InputError(f"{len(digits)} marks for {word_count} whitespace-separated words", path, line, column)
+    marks[:] = np.frombuffer(digits.encode(), dtype=np.uint8) - ord("0")
+    return marks
