@@ -4,6 +4,7 @@ Both return the saliency signature's outputs as numpy arrays, so everything afte
 is the same code.
 """
 
+import dataclasses
 import json
 import socket
 
@@ -27,6 +28,29 @@ RETRY_SERVICE_CONFIG = {
                         "backoffMultiplier": 2, "retryableStatusCodes": ["UNAVAILABLE"]},
     }],
 }
+
+
+@dataclasses.dataclass(frozen=True)
+class BackendConfig:
+    """Where and how to reach the model: gRPC servers (TF Serving / audit-serve) or an embedded SavedModel."""
+    servers: tuple = ()
+    model_path: str = None
+    model_name: str = "saliency_classifier"
+    model_version: int = None
+    signature: str = contract.SALIENCY_SIGNATURE
+    deadline: float = 60.0
+    tls_ca: str = None
+    tls_cert: str = None
+    tls_key: str = None
+
+
+def open_backend(config):
+    """A GrpcBackend for ``config.servers``, else an EmbeddedBackend for ``config.model_path``."""
+    if config.servers:
+        return GrpcBackend(config.servers, config.model_name, config.signature, config.model_version, config.deadline,
+                           connect_timeout=min(10.0, config.deadline), tls_ca=config.tls_ca, tls_cert=config.tls_cert,
+                           tls_key=config.tls_key)
+    return EmbeddedBackend(config.model_path, config.signature)
 
 
 class ServerError(RuntimeError):
@@ -131,6 +155,8 @@ class GrpcBackend:
     def explain(self, texts):
         outputs = self.predict(self.signature, texts)
         missing = [name for name in contract.SALIENCY_OUTPUTS if name not in outputs]
+        if self.signature == contract.INTEGRATED_GRADIENTS_SIGNATURE:
+            missing += [name for name in (contract.ATTRIBUTIONS, contract.COMPLETENESS_GAP) if name not in outputs]
         if missing:
             raise InputError(f"signature {self.signature!r} of model {self.model_name!r} lacks outputs "
                              f"{missing}; it is not a saliency signature")

@@ -1,5 +1,6 @@
 """audit-cli: a thin command-line layer over audit_cli's library functions."""
 
+import functools
 import os
 import signal
 import sys
@@ -8,13 +9,17 @@ import time
 
 import click
 
-from audit_cli.backends import EmbeddedBackend, GrpcBackend, ServerError
+from audit_cli.backends import BackendConfig, GrpcBackend, ServerError, open_backend
 from audit_cli.compare import compare as compare_folders
-from audit_cli.document import audit_document
+from audit_cli.document import CorpusRow, Explanation, RecordSettings, audit_document
+from audit_cli.evaluations import Batch, Reliance
 from audit_cli.score import AuditInterrupted, ScoreOptions, score_corpus
+from audit_cli.summary import reliance_sentence
 from saliency_core import contract
 from saliency_core.errors import exit_on_input_error
 from saliency_core.lexicon import load_lexicon
+from saliency_core.substitutions import load_substitutions
+from saliency_core.text import tokenize_all
 
 EXIT_GATE_FAILED = 1
 EXIT_SERVER_FAILED = 3
@@ -22,7 +27,12 @@ EXIT_SERVER_FAILED = 3
 unit_interval = click.FloatRange(0.0, 1.0)
 
 
+BACKEND_PARAMETERS = ("servers", "model_path", "model_name", "model_version", "signature", "attribution", "deadline",
+                      "tls_ca", "tls_cert", "tls_key")
+
+
 def backend_options(function):
+    """The model options of every command, passed to the command as one BackendConfig ``backend``."""
     options = [
         click.option("--server", "servers", multiple=True, metavar="HOST:PORT",
                      help="TF Serving / audit-serve gRPC address; repeat for client-side round-robin, "
@@ -32,28 +42,36 @@ def backend_options(function):
         click.option("--model-name", default="saliency_classifier", show_default=True,
                      help="Model name on the server."),
         click.option("--model-version", type=int, help="Pin a version on the server (default: latest)."),
-        click.option("--signature", default=contract.SALIENCY_SIGNATURE, show_default=True,
-                     help="Signature returning probabilities and saliency."),
+        click.option("--attribution", type=click.Choice(sorted(contract.ATTRIBUTION_SIGNATURES)), default="gradient",
+                     show_default=True,
+                     help="Attribution behind the saliency shares: the gradient (serving_default) or integrated "
+                          "gradients (contract 2 models).")
+        ,
+        click.option("--signature", help="Signature returning probabilities and saliency (default: the "
+                                         "--attribution's signature).")
+        ,
         click.option("--deadline", type=click.FloatRange(min=0.1), default=60.0, show_default=True,
                      help="Seconds per Predict call, retries included."),
         click.option("--tls-ca", type=click.Path(exists=True, dir_okay=False), help="CA of the server certificate."),
         click.option("--tls-cert", type=click.Path(exists=True, dir_okay=False), help="Client certificate (mTLS)."),
         click.option("--tls-key", type=click.Path(exists=True, dir_okay=False), help="Client key (mTLS)."),
     ]
+
+    @functools.wraps(function)
+    def wrapper(*args, **kwargs):
+        values = {name: kwargs.pop(name) for name in BACKEND_PARAMETERS}
+        if values["servers"] and values["model_path"]:
+            raise click.BadParameter("give either --server or --model, not both", param_hint="--server")
+        if not values["servers"] and not values["model_path"]:
+            raise click.BadParameter("give --server HOST:PORT or --model PATH", param_hint="--server")
+        attribution = values.pop("attribution")
+        values["signature"] = values["signature"] or contract.ATTRIBUTION_SIGNATURES[attribution]
+        values["servers"] = tuple(values["servers"])
+        return function(*args, backend=BackendConfig(**values), attribution=attribution, **kwargs)
+
     for option in reversed(options):
-        function = option(function)
-    return function
-
-
-def open_backend(servers, model_path, model_name, model_version, signature, deadline, tls_ca, tls_cert, tls_key):
-    if servers and model_path:
-        raise click.BadParameter("give either --server or --model, not both", param_hint="--server")
-    if servers:
-        return GrpcBackend(servers, model_name, signature, model_version, deadline,
-                           connect_timeout=min(10.0, deadline), tls_ca=tls_ca, tls_cert=tls_cert, tls_key=tls_key)
-    if not model_path:
-        raise click.BadParameter("give --server HOST:PORT or --model PATH", param_hint="--server")
-    return EmbeddedBackend(model_path, signature)
+        wrapper = option(wrapper)
+    return wrapper
 
 
 class Progress:
@@ -93,9 +111,12 @@ def main():
               help="Per-word human rationale (0/1 string or JSON [start, end) spans): ERASER token F1 and AUPRC.")
 @click.option("--toxic-classes", help="Comma-separated class names forming the positive side of a binary task: "
                                       "with --label-column, per-term bias AUCs (subgroup, BPSN, BNSP, pinned).")
-@click.option("--occlusion", is_flag=True,
-              help="Also predict each document with its forbidden terms removed (one more cheap `predict` call per "
-                   "batch): a reliance check that gradient saliency can miss.")
+@click.option("--occlusion/--no-occlusion", default=True, show_default=True,
+              help="Reliance: predict each document without its forbidden terms, and without each term alone (one "
+                   "more cheap `predict` call per batch). The report's headline; gradient saliency can miss it.")
+@click.option("--substitutions", "substitutions_path", type=click.Path(dir_okay=False),
+              help="Substitution groups, one per line, comma-separated: the counterfactual token fairness gap "
+                   "(|change of p(predicted)| when a term is replaced by a substitute).")
 @click.option("--out", "out_dir", default="audit-output", show_default=True, type=click.Path(file_okay=False),
               help="Output folder (its old outputs are replaced).")
 @click.option("--batch-size", type=click.IntRange(1, 65536), default=64, show_default=True)
@@ -103,6 +124,11 @@ def main():
               help="Predict requests outstanding at once.")
 @click.option("--threshold", type=unit_interval, default=0.5, show_default=True,
               help="A document is flagged when its forbidden share is >= this.")
+@click.option("--max-flip-fraction", type=unit_interval,
+              help="Gate: fail (exit 1) when more than this fraction of predictions (of documents with a forbidden "
+                   "word) changes without the forbidden words.")
+@click.option("--max-mean-drop", type=unit_interval,
+              help="Gate: fail (exit 1) when the mean drop of p(predicted) without the forbidden words exceeds this.")
 @click.option("--fail-above", type=unit_interval,
               help="Gate: fail (exit 1) when the mean forbidden share of documents with a forbidden term exceeds this.")
 @click.option("--max-flagged-fraction", type=unit_interval,
@@ -118,12 +144,21 @@ def main():
 @click.option("--resume", is_flag=True,
               help="Continue an interrupted run in --out from its last checkpoint (same input, model and options).")
 @exit_on_input_error
-def score(corpus, servers, model_path, model_name, model_version, signature, deadline, tls_ca, tls_cert,
-          tls_key, forbidden_path, text_column, id_column, label_column, rationale_column, toxic_classes, occlusion,
-          out_dir, batch_size, max_in_flight, threshold, fail_above, max_flagged_fraction, top_k, redact, strict,
-          encoding, quiet, checkpoint_seconds, resume):
+def score(corpus, backend, attribution, forbidden_path, text_column, id_column, label_column, rationale_column,
+          toxic_classes, occlusion, substitutions_path, out_dir, batch_size, max_in_flight, threshold,
+          max_flip_fraction, max_mean_drop, fail_above, max_flagged_fraction, top_k, redact, strict, encoding, quiet,
+          checkpoint_seconds, resume):
     """Audit every document of CORPUS (CSV or JSONL) and write records.jsonl, records.csv,
     summary.json, report.md and report.html to --out.
+
+    Reliance comes first: each document is also predicted without its forbidden words (--no-occlusion
+    turns that off), and the verdict, console and report lead with how many predictions change.
+
+    \b
+    Examples:
+      audit-cli score corpus.csv --server localhost:8500 --forbidden forbidden.txt --max-flip-fraction 0.02
+      audit-cli score corpus.csv --model models/m --forbidden identity.txt --substitutions groups.txt
+      audit-cli score corpus.csv --model models/m --forbidden f.txt --attribution integrated-gradients
 
     Exit codes: 0 gates pass, 1 a gate failed, 2 usage or input error, 3 the server failed past its
     retry budget (resume with --resume), 130/143 stopped by SIGINT/SIGTERM (resume with --resume).
@@ -131,12 +166,16 @@ def score(corpus, servers, model_path, model_name, model_version, signature, dea
     toxic = tuple(c.strip() for c in toxic_classes.split(",") if c.strip()) if toxic_classes else ()
     if toxic and not label_column:
         raise click.BadParameter("needs --label-column", param_hint="--toxic-classes")
+    if not occlusion and (max_flip_fraction is not None or max_mean_drop is not None):
+        raise click.BadParameter("reliance gates need the reliance check; drop --no-occlusion",
+                                 param_hint="--max-flip-fraction/--max-mean-drop")
     lexicon = load_lexicon(forbidden_path, encoding)
-    backend = open_backend(servers, model_path, model_name, model_version, signature, deadline,
-                           tls_ca, tls_cert, tls_key)
+    substitutions = load_substitutions(substitutions_path, encoding) if substitutions_path else None
+    backend = open_backend(backend)
     options = ScoreOptions(text_column, id_column, label_column, batch_size, max_in_flight, threshold,
                            top_k, redact, strict, encoding, checkpoint_seconds=checkpoint_seconds,
-                           rationale_column=rationale_column, toxic_classes=toxic, occlusion=occlusion)
+                           rationale_column=rationale_column, toxic_classes=toxic, occlusion=occlusion,
+                           attribution=attribution)
     stop = threading.Event()
 
     def request_stop(signum, frame):
@@ -145,9 +184,10 @@ def score(corpus, servers, model_path, model_name, model_version, signature, dea
 
     previous = {s: signal.signal(s, request_stop) for s in (signal.SIGINT, signal.SIGTERM)}
     try:
-        summary, passed = score_corpus(corpus, backend, lexicon, out_dir, options,
-                                       {"fail_above": fail_above, "max_flagged_fraction": max_flagged_fraction},
-                                       Progress(not quiet), resume=resume, stop=stop)
+        gates = {"max_flip_fraction": max_flip_fraction, "max_mean_drop": max_mean_drop, "fail_above": fail_above,
+                 "max_flagged_fraction": max_flagged_fraction}
+        summary, passed = score_corpus(corpus, backend, lexicon, out_dir, options, gates, Progress(not quiet),
+                                       resume=resume, stop=stop, substitutions=substitutions)
     except ServerError as error:
         click.echo(f"error: the server failed and retries did not help: {error}. Committed records are kept in "
                    f"{out_dir} (marked INCOMPLETE); when the server is back, rerun the same command with --resume.",
@@ -161,19 +201,37 @@ def score(corpus, servers, model_path, model_name, model_version, signature, dea
         for signum, handler in previous.items():
             signal.signal(signum, handler)
         backend.close()
-    d = summary.share_distribution
-    if summary.occlusion_documents:
-        click.echo(f"occlusion: removing forbidden terms changes {summary.occlusion_flipped} of "
-                   f"{summary.occlusion_documents} predictions; mean drop of p(predicted) "
-                   f"{summary.mean_occlusion_drop:.4f}")
-    click.echo(f"{summary.scored} scored, {summary.skipped} skipped, {summary.with_forbidden_terms} with forbidden "
-               f"terms, {summary.flagged} flagged; mean forbidden share {d.mean:.4f} (p90 {d.p90:.4f}); "
-               f"{summary.documents_per_second:,.0f} docs/s; outputs in {out_dir}")
-    for gate in summary.gates:
-        click.echo(f"gate {gate.name}: observed {gate.observed:.4f}, limit {gate.limit:g}: "
-                   f"{'pass' if gate.passed else 'FAIL'}")
+    if not quiet and sys.stderr.isatty():
+        click.echo("", err=True)  # end the progress line before the summary
+    for line in console_summary(summary, out_dir):
+        click.echo(line)
     if not passed:
         raise SystemExit(EXIT_GATE_FAILED)
+
+
+def console_summary(summary, out_dir):
+    """The run's summary for the terminal: verdict, reliance, then saliency, gates and where the outputs are."""
+    d = summary.share_distribution
+    lines = [f"verdict: {summary.verdict}: {summary.verdict_reason}"]
+    if summary.occlusion_documents:
+        lines.append("reliance: " + reliance_sentence(summary))
+        for term in summary.term_reliance[:5]:
+            lines.append(f"  {term.term}: {term.documents} documents, mean drop {term.mean_drop * 100:.1f} points, "
+                         f"{term.flip_fraction * 100:.1f} % flip")
+    if summary.substitution_documents:
+        lines.append(f"substitution: mean gap {summary.mean_substitution_gap * 100:.1f} points over "
+                     f"{summary.substitution_documents} documents, {summary.substitution_flipped} flip")
+    lines.append(f"{summary.attribution} saliency: mean forbidden share {d.mean:.4f} (p90 {d.p90:.4f}) over "
+                 f"{d.documents} documents with a forbidden word; {summary.flagged} flagged")
+    if summary.saliency_underreports_reliance:
+        lines.append(f"note: {summary.attribution} saliency under-reports reliance on this model: trust the "
+                     "reliance figures above")
+    for gate in summary.gates:
+        lines.append(f"gate {gate.name}: observed {gate.observed:.4f}, limit {gate.limit:g}: "
+                     f"{'pass' if gate.passed else 'FAIL'}")
+    lines.append(f"{summary.scored} scored, {summary.skipped} skipped, {summary.with_forbidden_terms} with forbidden "
+                 f"words; {summary.documents_per_second:,.0f} docs/s; outputs in {out_dir}")
+    return lines
 
 
 @main.command()
@@ -182,31 +240,34 @@ def score(corpus, servers, model_path, model_name, model_version, signature, dea
 @click.option("--forbidden", "forbidden_path", type=click.Path(dir_okay=False), help="Lexicon to match.")
 @click.option("--color/--no-color", default=None, help="Colour tokens by saliency (default: on a terminal).")
 @exit_on_input_error
-def explain(text, servers, model_path, model_name, model_version, signature, deadline, tls_ca, tls_cert,
-            tls_key, forbidden_path, color):
-    """Explain one TEXT: tokens with their saliency and the forbidden share."""
+def explain(text, backend, attribution, forbidden_path, color):
+    """Explain one TEXT: each token's share of the saliency, and what removing each forbidden term does."""
     lexicon = load_lexicon(forbidden_path) if forbidden_path else None
-    backend = open_backend(servers, model_path, model_name, model_version, signature, deadline,
-                           tls_ca, tls_cert, tls_key)
+    backend = open_backend(backend)
+    document = CorpusRow(1, "1", text)
     try:
-        result = backend.explain([text])
+        outputs = backend.explain([text])
         class_names = backend.metadata()["class_names"]
+        reliance = Reliance(lexicon) if lexicon is not None else None
+        explanation = Explanation.at(outputs, 0)
+        prepared = reliance.prepare(backend, Batch([text], tokenize_all([text]), outputs, 0)) if reliance else None
     except ServerError as error:
         click.echo(f"error: {error}", err=True)
         raise SystemExit(EXIT_SERVER_FAILED) from None
     finally:
         backend.close()
-    record = audit_document(1, "1", text, result[contract.PROBABILITIES][0], result[contract.SALIENCY][0],
-                            result[contract.TOKENS][0], result[contract.PREDICTED_LABEL][0],
-                            result[contract.TOKEN_COUNT][0], class_names, lexicon, 0.5,
-                            top_k=result[contract.TOKENS].shape[1])
+    record = audit_document(document, explanation,
+                            RecordSettings(class_names, lexicon, top_k=outputs[contract.TOKENS].shape[1]))
+    if reliance is not None:
+        reliance.annotate(record, prepared, 0, document, explanation)
     by_position = {t.position: t for t in record.top_tokens}
+    total = record.saliency_mass or 1.0
     top = max((t.saliency for t in record.top_tokens), default=0.0) or 1.0
     use_color = sys.stdout.isatty() if color is None else color
     pieces = []
     for position in range(record.explained_tokens):
         token = by_position[position]
-        label = f"{token.token}({token.saliency:.3g})"
+        label = f"{token.token}({token.saliency / total * 100:.1f}%)"
         if use_color:
             level = token.saliency / top
             label = click.style(label, fg="red" if token.forbidden else None, bold=level > 0.5,
@@ -215,17 +276,25 @@ def explain(text, servers, model_path, model_name, model_version, signature, dea
             label = f"[{label}]"
         pieces.append(label)
     click.echo(" ".join(pieces))
-    click.echo(f"predicted {record.predicted_label} ({record.confidence:.3f}); forbidden share "
-               f"{record.forbidden_share:.4f}" + ("; truncated: tokens beyond T not explained" if record.truncated else ""))
+    click.echo(f"predicted {record.predicted_label} (p = {record.confidence:.3f}); forbidden words hold "
+               f"{record.forbidden_share * 100:.1f} % of the {attribution} saliency"
+               + ("; truncated: tokens beyond T not explained" if record.truncated else ""))
+    if record.occluded:
+        click.echo(f"without every forbidden word: p({record.predicted_label}) drops by "
+                   f"{record.occlusion_drop * 100:.1f} points" + ("; the prediction changes" if record.occlusion_flips
+                                                                  else "; the prediction stays"))
+        for item in record.term_reliance:
+            click.echo(f"  without {item.term!r}: drop {item.drop * 100:.1f} points"
+                       + (", prediction changes" if item.flips else ""))
 
 
 @main.command()
 @backend_options
 @exit_on_input_error
-def status(servers, model_path, model_name, model_version, signature, deadline, tls_ca, tls_cert, tls_key):
+def status(backend, attribution):
     """Model status, signatures and training metadata from the server (or the embedded model)."""
-    backend = open_backend(servers, model_path, model_name, model_version, signature, deadline,
-                           tls_ca, tls_cert, tls_key)
+    model_name = backend.model_name
+    backend = open_backend(backend)
     try:
         if isinstance(backend, GrpcBackend):
             for status_entry in backend.model_status().model_version_status:
@@ -247,7 +316,7 @@ def status(servers, model_path, model_name, model_version, signature, deadline, 
         raise SystemExit(EXIT_SERVER_FAILED) from None
     finally:
         backend.close()
-    for key in ("class_names", "max_tokens", "penalty_weight", "target", "reduction", "created_at"):
+    for key in ("class_names", "max_tokens", "contract_version", "penalty", "created_at"):
         click.echo(f"{key}: {metadata.get(key)}")
     click.echo(f"training data sha256: {metadata.get('training_data', {}).get('sha256')}")
     click.echo(f"metrics: {metadata.get('metrics')}")

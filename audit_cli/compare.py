@@ -22,17 +22,22 @@ def compare(folder_a, folder_b, out_dir):
         ("model", f"{a.model_name} v{a.model_version}", f"{b.model_name} v{b.model_version}"),
         ("input sha256", a.input_sha256[:16], b.input_sha256[:16]),
         ("lexicon sha256", a.lexicon_sha256[:16], b.lexicon_sha256[:16]),
+        ("verdict", a.verdict, b.verdict),
         ("documents scored", a.scored, b.scored),
         ("with forbidden terms", a.with_forbidden_terms, b.with_forbidden_terms),
+    ]
+    if a.occlusion_documents or b.occlusion_documents:
+        rows += [("flips without forbidden", f"{a.occlusion_flip_fraction:.4f}", f"{b.occlusion_flip_fraction:.4f}"),
+                 ("mean occlusion drop", f"{a.mean_occlusion_drop:.4f}", f"{b.mean_occlusion_drop:.4f}")]
+    if a.substitution_documents or b.substitution_documents:
+        rows.append(("mean substitution gap", f"{a.mean_substitution_gap:.4f}", f"{b.mean_substitution_gap:.4f}"))
+    rows += [
+        ("attribution", a.attribution, b.attribution),
         ("mean forbidden share", f"{a.share_distribution.mean:.4f}", f"{b.share_distribution.mean:.4f}"),
         ("median forbidden share", f"{a.share_distribution.median:.4f}", f"{b.share_distribution.median:.4f}"),
         ("p90 forbidden share", f"{a.share_distribution.p90:.4f}", f"{b.share_distribution.p90:.4f}"),
         ("flagged fraction", f"{a.flagged_fraction:.4f}", f"{b.flagged_fraction:.4f}"),
     ]
-    if a.occlusion_documents or b.occlusion_documents:
-        flips = lambda s: f"{s.occlusion_flipped / s.occlusion_documents:.4f}" if s.occlusion_documents else "-"
-        rows += [("flips without forbidden", flips(a), flips(b)),
-                 ("mean occlusion drop", f"{a.mean_occlusion_drop:.4f}", f"{b.mean_occlusion_drop:.4f}")]
     if a.labelled or b.labelled:
         rows.append(("accuracy", f"{a.accuracy:.4f}", f"{b.accuracy:.4f}"))
     warnings = []

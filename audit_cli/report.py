@@ -7,12 +7,25 @@ import html
 import os
 
 from audit_cli import outputs
+from audit_cli.evaluations import SECONDARY_SECTIONS, Reliance
 
 STYLE = """body{font-family:system-ui,sans-serif;max-width:980px;margin:2em auto;color:#222}
 table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #ccc;padding:3px 8px;text-align:right}
 th{background:#f3f3f3}td.l,th.l{text-align:left}.pass{color:#1a7f37}.fail{color:#b42318;font-weight:bold}
 .doc{border:1px solid #ddd;padding:8px;margin:8px 0;line-height:1.9}.tok{padding:1px 2px;border-radius:3px}
-.forbidden{outline:2px solid #b42318}.muted{color:#666}"""
+.forbidden{outline:2px solid #b42318}.muted{color:#666}
+.verdict{padding:12px 16px;border-radius:6px;font-size:1.15em;margin:1em 0}.verdict b{font-size:1.2em}
+.v-FAIL{background:#fde8e6;border:2px solid #b42318}.v-PASS{background:#e6f4ea;border:2px solid #1a7f37}
+.v-ATTENTION{background:#fff4e0;border:2px solid #b26b00}.v-OK{background:#eef2f7;border:2px solid #4c78a8}
+.note{background:#fff4e0;padding:6px 10px;border-left:4px solid #b26b00}"""
+
+GLOSSARY = [
+    "reliance: what happens to the prediction when the forbidden words are removed from the text; a flip is a "
+    "prediction that changes, the drop is how much p(predicted label) falls (in percentage points).",
+    "share: the forbidden words' part of the attribution mass of a document (gradient saliency or integrated "
+    "gradients); a second view, which a model can drive to 0 on a word it still decides by.",
+    "flagged: a document whose share is at least the threshold.",
+]
 
 
 def esc(value):
@@ -46,24 +59,34 @@ def _gate_lines(summary):
     return [(g.name, g.description, g.observed, "pass" if g.passed else "FAIL") for g in summary.gates]
 
 
+def headline_lines(summary):
+    """Verdict, reliance and the under-reporting note: what a reader must see first (Markdown)."""
+    lines = [f"**Verdict: {summary.verdict}** — {summary.verdict_reason}", "", "## Reliance on forbidden words"]
+    lines += Reliance.markdown(summary)
+    if summary.saliency_underreports_reliance:
+        lines += ["", f"> {summary.attribution} saliency under-reports reliance on this model: the forbidden words "
+                      f"hold {summary.share_distribution.mean * 100:.1f} % of the saliency while removing them changes "
+                      f"{summary.occlusion_flip_fraction * 100:.1f} % of predictions. Trust the reliance figures."]
+    return lines
+
+
 def markdown_report(summary):
     d = summary.share_distribution
     lines = [
-        f"# Saliency audit: {summary.model_name} v{summary.model_version}", "",
-        f"- input: `{summary.input_path}` (sha256 `{summary.input_sha256[:16]}…`)",
-        f"- lexicon: `{summary.lexicon_path}` ({summary.lexicon_terms} terms, sha256 `{summary.lexicon_sha256[:16]}…`)",
-        f"- backend: `{summary.backend}`, signature `{summary.signature_name}`, T = {summary.max_tokens}",
-        f"- {summary.started_at} → {summary.finished_at}, {summary.seconds:.1f} s, "
-        f"{summary.documents_per_second:.0f} docs/s", "",
+        f"# Audit: {summary.model_name} v{summary.model_version}", "",
+        *headline_lines(summary), "",
+        f"## Saliency share ({summary.attribution}; second view)", "",
         "| documents | scored | skipped | with forbidden terms | flagged (share ≥ "
         f"{summary.threshold:g}) | flagged fraction | truncated |",
         "|---|---|---|---|---|---|---|",
         f"| {summary.documents} | {summary.scored} | {summary.skipped} | {summary.with_forbidden_terms} | "
         f"{summary.flagged} | {summary.flagged_fraction:.4f} | {summary.truncated} |", "",
-        "## Forbidden share (documents with a forbidden term)", "",
-        "| documents | mean | median | p90 | p99 |", "|---|---|---|---|---|",
+        "| documents with a forbidden term | mean share | median | p90 | p99 |", "|---|---|---|---|---|",
         f"| {d.documents} | {d.mean:.4f} | {d.median:.4f} | {d.p90:.4f} | {d.p99:.4f} |", "",
     ]
+    if summary.mean_abs_completeness_gap:
+        lines += [f"Integrated gradients: mean |completeness gap| {summary.mean_abs_completeness_gap:.4f} "
+                  "(sum of attributions − (f(x) − f(baseline))); large values mean too few steps.", ""]
     if summary.gates:
         lines += ["## Gates", "", "| gate | rule | observed | result |", "|---|---|---|---|"]
         lines += [f"| {n} | {desc} | {obs:.4f} | {res} |" for n, desc, obs, res in _gate_lines(summary)]
@@ -80,6 +103,12 @@ def markdown_report(summary):
     if summary.truncated:
         lines += ["", f"Note: {summary.truncated} documents were longer than T = {summary.max_tokens} tokens; "
                       "tokens beyond T were not explained and forbidden words there are not counted."]
+    lines += ["", "## Glossary", ""] + [f"- {entry}" for entry in GLOSSARY]
+    lines += ["", f"input `{summary.input_path}` (sha256 `{summary.input_sha256[:16]}…`); lexicon "
+                  f"`{summary.lexicon_path}` ({summary.lexicon_terms} terms, sha256 `{summary.lexicon_sha256[:16]}…`); "
+                  f"backend `{summary.backend}`, signature `{summary.signature_name}`, T = {summary.max_tokens}; "
+                  f"{summary.started_at} → {summary.finished_at}, {summary.seconds:.1f} s, "
+                  f"{summary.documents_per_second:.0f} docs/s"]
     return "\n".join(lines) + "\n"
 
 
@@ -88,27 +117,41 @@ def _percent(value):
 
 
 def _evaluation_lines(summary):
-    """Optional evaluations: accuracy, rationale agreement, bias metrics (Markdown)."""
+    """Accuracy and the secondary evaluations (substitution, rationale, bias), in Markdown."""
     lines = []
     if summary.labelled:
         lines += ["", f"Accuracy on {summary.labelled} labelled documents: {summary.accuracy * 100:.1f} %."]
-    if summary.occlusion_documents:
-        lines += ["", f"Occlusion ({summary.occlusion_documents} documents with a forbidden term): removing the "
-                      f"forbidden terms lowers p(predicted label) by {summary.mean_occlusion_drop * 100:.1f} points on "
-                      f"average and changes the prediction of {summary.occlusion_flipped} documents "
-                      f"({summary.occlusion_flipped / summary.occlusion_documents * 100:.1f} %)."]
-    if summary.rationale_documents:
-        lines += ["", f"Human rationale ({summary.rationale_documents} documents with rationale tokens in the explained "
-                      f"part): mean token F1 {summary.mean_rationale_token_f1 * 100:.1f} %, mean AUPRC "
-                      f"{summary.mean_rationale_auprc * 100:.1f} %."]
-    if summary.term_bias:
-        lines += ["", f"## Bias metrics (toxic = {', '.join(summary.toxic_classes)}; overall AUC "
-                      f"{_percent(summary.toxic_auc)} %; pinned AUC equality difference "
-                      f"{summary.pinned_auc_equality_difference:.3f})", "",
-                  "| term | documents | subgroup AUC % | BPSN AUC % | BNSP AUC % | pinned AUC % |", "|---|---|---|---|---|---|"]
-        lines += [f"| {b.term} | {b.documents} | {_percent(b.subgroup_auc)} | {_percent(b.bpsn_auc)} | "
-                  f"{_percent(b.bnsp_auc)} | {_percent(b.pinned_auc)} |" for b in summary.term_bias]
+    for section in SECONDARY_SECTIONS:
+        lines += section.markdown(summary)
     return lines
+
+
+def markdown_to_html(lines):
+    """The small Markdown subset the report uses (headings, tables, paragraphs, quotes, bold) -> HTML."""
+    parts, table = [], []
+
+    def flush():
+        if table:
+            rows = [[cell.strip() for cell in row.strip().strip("|").split("|")] for row in table
+                    if not set(row.replace("|", "").strip()) <= {"-"}]
+            parts.append(_table(rows[0], rows[1:]))
+            table.clear()
+
+    for line in lines:
+        if line.startswith("|"):
+            table.append(line)
+            continue
+        flush()
+        if not line.strip():
+            continue
+        if line.startswith("## "):
+            parts.append(f"<h2>{esc(line[3:])}</h2>")
+        elif line.startswith("> "):
+            parts.append(f"<p class='note'>{esc(line[2:])}</p>")
+        else:
+            parts.append(f"<p>{esc(line)}</p>")
+    flush()
+    return "\n".join(parts)
 
 
 def _table(headers, rows):
@@ -139,17 +182,23 @@ def html_report(summary, examples):
         gates = f"<h2>Gates</h2><table><tr><th class='l'>gate</th><th class='l'>rule</th><th>observed</th>" \
                 f"<th>result</th></tr>{rows}</table>"
     terms = summary.terms[:15]
+    reliance_terms = summary.term_reliance[:15]
     parts = [
         "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>",
-        f"<title>Saliency audit: {esc(summary.model_name)}</title><style>{STYLE}</style></head><body>",
-        f"<h1>Saliency audit: {esc(summary.model_name)} v{summary.model_version}</h1>",
-        f"<p class='muted'>input {esc(summary.input_path)} · lexicon {esc(summary.lexicon_path)} "
-        f"({summary.lexicon_terms} terms) · {esc(summary.backend)} · {esc(summary.finished_at)}</p>",
+        f"<title>Audit: {esc(summary.model_name)}</title><style>{STYLE}</style></head><body>",
+        f"<h1>Audit: {esc(summary.model_name)} v{summary.model_version}</h1>",
+        f"<div class='verdict v-{esc(summary.verdict)}'><b>{esc(summary.verdict)}</b> — "
+        f"{esc(summary.verdict_reason)}</div>",
+        markdown_to_html(headline_lines(summary)[2:]),
+        bar_chart_svg("Predictions that change without the term (%)", [t.term for t in reliance_terms],
+                      [t.flip_fraction * 100 for t in reliance_terms], value_format="{:.1f}")
+        if reliance_terms else "",
+        gates,
+        f"<h2>Saliency share ({esc(summary.attribution)}; second view)</h2>",
         _table(["documents", "scored", "skipped", "with forbidden terms", "flagged", "flagged fraction", "truncated"],
                [[summary.documents, summary.scored, summary.skipped, summary.with_forbidden_terms,
                  summary.flagged, f"{summary.flagged_fraction:.4f}", summary.truncated]]),
-        gates,
-        "<h2>Forbidden share</h2>",
+        "<h3>Forbidden share</h3>",
         _table(["documents with a forbidden term", "mean", "median", "p90", "p99"],
                [[d.documents, f"{d.mean:.4f}", f"{d.median:.4f}", f"{d.p90:.4f}", f"{d.p99:.4f}"]]),
         bar_chart_svg("Documents by forbidden share", histogram_labels(len(d.histogram)), d.histogram,
@@ -169,23 +218,30 @@ def html_report(summary, examples):
     ]
     evaluation = _evaluation_lines(summary)
     if evaluation:
-        parts.append("<h2>Evaluation</h2>")
-        table_rows = [line for line in evaluation if line.startswith("| ") and not line.startswith("| term")]
-        for line in evaluation:
-            if line and not line.startswith("|"):
-                parts.append(f"<p>{esc(line.lstrip('# '))}</p>")
-        if table_rows:
-            parts.append(_table(["term", "documents", "subgroup AUC %", "BPSN AUC %", "BNSP AUC %", "pinned AUC %"],
-                                [[cell.strip() for cell in row.strip("|").split("|")] for row in table_rows]))
+        parts.append("<h2>Other evaluations</h2>" + markdown_to_html(evaluation))
     if examples:
-        parts.append("<h2>Documents with the highest forbidden share</h2>"
-                     "<p class='muted'>Background: saliency; outlined: forbidden positions.</p>")
+        ranked_by = "reliance (drop without the forbidden words)" if summary.occlusion_documents else "forbidden share"
+        parts.append(f"<h2>Documents ranked by {ranked_by}</h2>"
+                     "<p class='muted'>Legend: <span class='tok' style='background:rgba(230,85,13,0.85)'>high</span> "
+                     "<span class='tok' style='background:rgba(230,85,13,0.3)'>low</span> saliency; "
+                     "<span class='tok forbidden'>outlined</span>: a forbidden word.</p>")
         for example in examples:
-            parts.append(f"<div class='doc'><div class='muted'>row {example.row} · id {esc(example.doc_id)} · "
-                         f"predicted {esc(example.label)} · share {example.share:.3f}</div>{_highlight(example)}</div>")
+            facts = [f"row {example.row}", f"id {esc(example.doc_id)}", f"predicted {esc(example.label)}"]
+            if example.true_label:
+                facts.append(f"true {esc(example.true_label)}")
+            if example.drop is not None:
+                facts.append(f"without forbidden words: drop {example.drop * 100:.1f} points"
+                             + (", <b>prediction changes</b>" if example.flips else ", prediction stays"))
+            share = sum(v for v, f in zip(example.saliency, example.forbidden) if f) / (sum(example.saliency) or 1.0)
+            facts.append(f"share {share:.3f}")
+            parts.append(f"<div class='doc'><div class='muted'>{' · '.join(facts)}</div>{_highlight(example)}</div>")
     if summary.truncated:
         parts.append(f"<p>{summary.truncated} documents exceeded T = {summary.max_tokens} tokens; "
                      "tokens beyond T were not explained.</p>")
+    parts.append("<h2>Glossary</h2><ul>" + "".join(f"<li>{esc(entry)}</li>" for entry in GLOSSARY) + "</ul>")
+    parts.append(f"<p class='muted'>input {esc(summary.input_path)} · lexicon {esc(summary.lexicon_path)} "
+                 f"({summary.lexicon_terms} terms) · {esc(summary.backend)} · signature {esc(summary.signature_name)} "
+                 f"· {esc(summary.finished_at)}</p>")
     parts.append("</body></html>")
     return "\n".join(parts)
 

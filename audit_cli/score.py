@@ -16,15 +16,16 @@ from concurrent import futures
 import numpy as np
 
 from audit_cli import outputs
-from audit_cli.document import audit_document, explained_tokens, skipped_record
+from audit_cli.document import CorpusRow, Explanation, RecordSettings, audit_document, explained_tokens, skipped_record
+from audit_cli.evaluations import Batch, build_evaluations
 from audit_cli.summary import SummaryBuilder, apply_gates, utc_now
 from protos import audit_pb2
 from saliency_core import contract
+from saliency_core.errors import InputError
 from saliency_core.hashing import file_sha256
 from saliency_core.marks import parse_word_marks
-from saliency_core.text import tokenize, tokenize_all
-from saliency_core.errors import InputError
 from saliency_core.table import RowReader
+from saliency_core.text import tokenize_all
 
 CHECKPOINT_SECONDS = 2.0
 
@@ -43,7 +44,8 @@ class ScoreOptions:
     encoding: str = "utf-8"
     rationale_column: str = None  # per-word human rationale: ERASER token F1 and AUPRC per document
     toxic_classes: tuple = ()  # with label_column: bias metrics per forbidden term on this binary task
-    occlusion: bool = False  # also predict each document with its forbidden terms removed
+    occlusion: bool = True  # reliance: predict each document without its forbidden terms (and each term alone)
+    attribution: str = "gradient"  # the signature behind the saliency shares (contract.ATTRIBUTION_SIGNATURES)
     examples: int = 6  # highlighted documents in report.html
     checkpoint_seconds: float = CHECKPOINT_SECONDS
 
@@ -64,6 +66,9 @@ class Example:
     tokens: list
     saliency: list
     forbidden: list
+    true_label: str = ""
+    drop: float = None  # reliance: drop of p(predicted) without the forbidden words (None: not measured)
+    flips: bool = None
 
 
 class AuditInterrupted(Exception):
@@ -75,7 +80,7 @@ class AuditInterrupted(Exception):
 
 
 def _batches(reader, options, skip_rows):
-    """Yield lists of (row, id, text, true_label, rationale marks or None); empty texts carry text None."""
+    """Yield lists of CorpusRow; a row with empty text has text None (it becomes a skipped record)."""
     seen_ids = {}
     batch = []
     texts_in_batch = 0
@@ -103,7 +108,7 @@ def _batches(reader, options, skip_rows):
         if options.rationale_column and text is not None:
             marks = parse_word_marks(row[options.rationale_column], len(text.split()), reader.path, line,
                                      options.rationale_column)
-        batch.append((row_number, doc_id, text, label, marks))
+        batch.append(CorpusRow(row_number, doc_id, text, label, marks))
         texts_in_batch += text is not None
         if texts_in_batch >= options.batch_size:
             yield batch
@@ -112,43 +117,31 @@ def _batches(reader, options, skip_rows):
         yield batch
 
 
-def _explain_batch(backend, batch, max_tokens, with_word_index, occlusion_lexicon):
-    """The backend's outputs for the batch's texts, plus each token's word index when rationales need it
-    and, with occlusion, the probabilities of the texts without their forbidden terms (NaN rows where a
-    text has none)."""
-    texts = [item[2] for item in batch if item[2] is not None]
+def _explain_batch(backend, batch, max_tokens, evaluations):
+    """The backend's outputs for the batch's texts and what each evaluation prepared for them (a list)."""
+    texts = [document.text for document in batch if document.text is not None]
     if not texts:
-        return None
-    result = dict(backend.explain(texts))
-    if with_word_index:
-        import tensorflow as tf
-        result["word_index"] = tokenize(tf.constant(texts), max_tokens)[2].numpy()
-    if occlusion_lexicon is not None:
-        occluded = np.full(result[contract.PROBABILITIES].shape, np.nan, dtype=np.float32)
-        rows, reduced = [], []
-        for n, tokens in enumerate(tokenize_all(texts)):
-            mask = occlusion_lexicon.position_mask(tokens)
-            if mask.any():
-                rows.append(n)
-                reduced.append(" ".join(t for t, hidden in zip(tokens, mask) if not hidden))
-        if rows:
-            occluded[rows] = backend.probabilities(reduced)
-        result["occluded_probabilities"] = occluded
-    return result
+        return None, []
+    outputs = dict(backend.explain(texts))
+    tokens = tokenize_all(texts) if any(e.needs_tokens for e in evaluations) else None
+    context = Batch(texts, tokens, outputs, max_tokens)
+    return outputs, [evaluation.prepare(backend, context) for evaluation in evaluations]
 
 
 class _Run:
     """The mutable state of one audit run: what is committed, and what the summary needs."""
 
-    def __init__(self, corpus_path, backend, lexicon, out_dir, options, resume):
+    def __init__(self, corpus_path, backend, lexicon, out_dir, options, resume, substitutions=None):
         self.options = options
         self.lexicon = lexicon
         self.metadata = backend.metadata()
         self.class_names = self.metadata["class_names"]
+        self.settings = RecordSettings(self.class_names, lexicon, options.threshold, options.top_k, options.redact)
         self.input_sha256 = file_sha256(corpus_path)
         self.identity = {
             "input_sha256": self.input_sha256, "options": options.fingerprint(),
             "lexicon_sha256": lexicon.sha256 if lexicon else "",
+            "substitutions_sha256": substitutions.sha256 if substitutions else "",
             "model_name": self.metadata.get("model_name", ""),
             "model_version": int(getattr(backend, "loaded_version", 0) or self.metadata.get("version", 0)),
             "signature": backend.signature,
@@ -156,7 +149,8 @@ class _Run:
         unknown = [c for c in options.toxic_classes if c not in self.class_names]
         if unknown:
             raise InputError(f"--toxic-classes {unknown} are not classes of the model {self.class_names}")
-        self.builder = SummaryBuilder(options.toxic_classes)
+        self.evaluations = build_evaluations(options, lexicon, substitutions)
+        self.builder = SummaryBuilder(self.evaluations, options.attribution)
         self.examples = []  # min-heap of (share, -row, Example)
         self.rows_done = 0
         self.started_at = utc_now()
@@ -189,38 +183,35 @@ class _Run:
                 "seconds": self.seconds(),
                 "examples": [dataclasses.asdict(example) for _, _, example in self.examples]}
 
-    def write_batch(self, batch, result):
-        options, index = self.options, 0
-        for row, doc_id, text, label, marks in batch:
-            if text is None:
-                record = skipped_record(row, doc_id, "", "empty text", options.redact, label)
+    def write_batch(self, batch, outputs, prepared):
+        index = 0
+        for document in batch:
+            if document.text is None:
+                record = skipped_record(document.row, document.doc_id, "", "empty text", self.options.redact,
+                                        document.true_label)
             else:
-                saliency = result[contract.SALIENCY][index]
-                tokens = result[contract.TOKENS][index]
-                record = audit_document(
-                    row, doc_id, text, result[contract.PROBABILITIES][index], saliency, tokens,
-                    result[contract.PREDICTED_LABEL][index], result[contract.TOKEN_COUNT][index],
-                    self.class_names, self.lexicon, options.threshold, options.top_k, options.redact, label)
-                if marks is not None:
-                    _rationale_metrics(record, saliency, marks, result["word_index"][index])
-                if "occluded_probabilities" in result:
-                    _occlusion(record, result[contract.PROBABILITIES][index],
-                               result["occluded_probabilities"][index])
+                explanation = Explanation.at(outputs, index)
+                record = audit_document(document, explanation, self.settings)
+                for evaluation, batch_data in zip(self.evaluations, prepared):
+                    evaluation.annotate(record, batch_data, index, document, explanation)
                 index += 1
-                if options.examples and record.forbidden_terms:
-                    self._keep_example(record, tokens, saliency)
+                if self.options.examples and record.forbidden_terms:
+                    self._keep_example(record, explanation.tokens, explanation.saliency)
             self.writer.write(record)
             self.builder.add(record)
-            self.rows_done = row
+            self.rows_done = document.row
 
     def _keep_example(self, record, tokens_row, saliency_row):
-        key = (record.forbidden_share, -record.row)
+        # The report shows the documents that rely most on forbidden words (by share without the reliance check).
+        key = (record.occlusion_drop if self.options.occlusion else record.forbidden_share, -record.row)
         if len(self.examples) >= self.options.examples and key <= self.examples[0][:2]:
             return
         tokens = explained_tokens(tokens_row)
-        example = Example(record.forbidden_share, record.row, record.id, record.predicted_label, tokens,
+        example = Example(key[0], record.row, record.id, record.predicted_label, tokens,
                           [float(s) for s in saliency_row[:len(tokens)]],
-                          self.lexicon.position_mask(tokens).tolist())
+                          self.lexicon.position_mask(tokens).tolist(), record.true_label,
+                          record.occlusion_drop if record.occluded else None,
+                          record.occlusion_flips if record.occluded else None)
         item = (*key, example)
         if len(self.examples) < self.options.examples:
             heapq.heappush(self.examples, item)
@@ -228,28 +219,8 @@ class _Run:
             heapq.heapreplace(self.examples, item)
 
 
-def _occlusion(record, probabilities, occluded_probabilities):
-    if np.isnan(occluded_probabilities).any():
-        return
-    predicted = int(np.argmax(probabilities))
-    record.occluded = True
-    record.occlusion_drop = float(probabilities[predicted] - occluded_probabilities[predicted])
-    record.occlusion_flips = int(np.argmax(occluded_probabilities)) != predicted
-
-
-def _rationale_metrics(record, saliency_row, marks, word_index_row):
-    from audit_cli import rationale_metrics
-    explained = record.explained_tokens
-    rationale = marks[word_index_row[:explained]].astype(bool)
-    saliency = saliency_row[:explained]
-    if rationale.any():
-        record.has_rationale = True
-        record.rationale_token_f1 = rationale_metrics.token_f1(saliency, rationale, int(rationale.sum()))[2]
-        record.rationale_auprc = rationale_metrics.auprc(saliency, rationale)
-
-
 def score_corpus(corpus_path, backend, lexicon, out_dir, options=None, gate_limits=None, progress=None,
-                 resume=False, stop=None):
+                 resume=False, stop=None, substitutions=None):
     """Audit every row of ``corpus_path``; write records, summary and reports to ``out_dir``.
 
     Returns (AuditSummary, gates_passed). On bad input (InputError), a server failure
@@ -262,7 +233,7 @@ def score_corpus(corpus_path, backend, lexicon, out_dir, options=None, gate_limi
     gate_limits = gate_limits or {}
     required = [options.text_column, options.id_column, options.label_column, options.rationale_column]
     with RowReader(corpus_path, required, options.encoding) as reader:
-        run = _Run(corpus_path, backend, lexicon, out_dir, options, resume)
+        run = _Run(corpus_path, backend, lexicon, out_dir, options, resume, substitutions)
         try:
             _stream(reader, backend, run, progress, stop)
             if run.builder.documents == 0:
@@ -306,7 +277,7 @@ def _stream(reader, backend, run, progress, stop):
         def drain_one():
             nonlocal last_checkpoint
             batch, future = pending.popleft()
-            run.write_batch(batch, future.result())
+            run.write_batch(batch, *future.result())
             if time.monotonic() - last_checkpoint >= run.options.checkpoint_seconds:
                 run.writer.checkpoint(run.state())
                 last_checkpoint = time.monotonic()
@@ -317,9 +288,7 @@ def _stream(reader, backend, run, progress, stop):
             for batch in _batches(reader, run.options, run.rows_done):
                 if stop is not None and stop.is_set():
                     break
-                pending.append((batch, pool.submit(
-                    _explain_batch, backend, batch, run.max_tokens, bool(run.options.rationale_column),
-                    run.lexicon if run.options.occlusion else None)))
+                pending.append((batch, pool.submit(_explain_batch, backend, batch, run.max_tokens, run.evaluations)))
                 if len(pending) >= run.options.max_in_flight:
                     drain_one()
             # Batches already sent are finished and committed, even when stopping.

@@ -15,21 +15,18 @@ def utc_now():
 
 
 class SummaryBuilder:
-    """Accumulates AuditRecords in O(terms + classes) memory plus 4 bytes per document with a forbidden term."""
+    """Accumulates AuditRecords in O(terms + classes) memory plus 4 bytes per document with a forbidden term.
 
-    def __init__(self, toxic_classes=()):
-        self.toxic_classes = tuple(toxic_classes)
-        self.occlusion_documents = self.occlusion_flipped = 0
-        self.occlusion_drop_sum = 0.0
-        self.rationale_documents = 0
-        self.rationale_f1_sum = self.rationale_auprc_sum = 0.0
-        # Bias metrics need every scored, labelled document: 5 bytes each plus 8 per term match.
-        self.bias_scores = array.array("f")
-        self.bias_labels = array.array("b")
-        self.bias_term_rows = {}
+    The evaluations (audit_cli.evaluations) accumulate their own parts from the same records.
+    """
+
+    def __init__(self, evaluations=(), attribution="gradient"):
+        self.evaluations = list(evaluations)
+        self.attribution = attribution
         self.documents = self.scored = self.skipped = self.flagged = self.truncated = 0
         self.with_terms = 0
         self.labelled = self.correct = 0
+        self.completeness_gap_sum = 0.0
         self.shares = array.array("f")  # forbidden_share of documents containing a forbidden term
         self.terms = {}  # term -> [documents, occurrences, saliency_mass, share_sum]
         self.classes = {}  # label -> [documents, with_terms, flagged, share_sum]
@@ -42,22 +39,12 @@ class SummaryBuilder:
         self.scored += 1
         self.flagged += record.flagged
         self.truncated += record.truncated
+        self.completeness_gap_sum += abs(record.completeness_gap)
         if record.true_label:
             self.labelled += 1
             self.correct += record.true_label == record.predicted_label
-            if self.toxic_classes:
-                for term in {hit.term for hit in record.forbidden_terms}:
-                    self.bias_term_rows.setdefault(term, array.array("q")).append(len(self.bias_scores))
-                self.bias_scores.append(sum(record.probabilities[c] for c in self.toxic_classes))
-                self.bias_labels.append(record.true_label in self.toxic_classes)
-        if record.occluded:
-            self.occlusion_documents += 1
-            self.occlusion_drop_sum += record.occlusion_drop
-            self.occlusion_flipped += record.occlusion_flips
-        if record.has_rationale:
-            self.rationale_documents += 1
-            self.rationale_f1_sum += record.rationale_token_f1
-            self.rationale_auprc_sum += record.rationale_auprc
+        for evaluation in self.evaluations:
+            evaluation.add(record)
         has_terms = len(record.forbidden_terms) > 0
         cls = self.classes.setdefault(record.predicted_label, [0, 0, 0, 0.0])
         cls[0] += 1
@@ -89,30 +76,11 @@ class SummaryBuilder:
         summary.truncated = self.truncated
         summary.labelled = self.labelled
         summary.accuracy = self.correct / self.labelled if self.labelled else 0.0
-        if self.occlusion_documents:
-            summary.occlusion_documents = self.occlusion_documents
-            summary.mean_occlusion_drop = self.occlusion_drop_sum / self.occlusion_documents
-            summary.occlusion_flipped = self.occlusion_flipped
-        if self.rationale_documents:
-            summary.rationale_documents = self.rationale_documents
-            summary.mean_rationale_token_f1 = self.rationale_f1_sum / self.rationale_documents
-            summary.mean_rationale_auprc = self.rationale_auprc_sum / self.rationale_documents
-        if self.toxic_classes and len(self.bias_scores):
-            from audit_cli import bias_metrics
-            labels = np.frombuffer(self.bias_labels, dtype=np.int8).astype(bool)
-            scores = np.frombuffer(self.bias_scores, dtype=np.float32).astype(np.float64)
-            subgroups = {}
-            for term, rows in self.bias_term_rows.items():
-                mask = np.zeros(len(scores), bool)
-                mask[np.frombuffer(rows, dtype=np.int64)] = True
-                subgroups[term] = mask
-            rows, difference = bias_metrics.bias_table(labels, scores, subgroups)
-            summary.toxic_classes[:] = list(self.toxic_classes)
-            summary.toxic_auc = bias_metrics.auc(labels, scores)
-            summary.pinned_auc_equality_difference = difference
-            for term, documents, subgroup, bpsn, bnsp, pinned in rows:
-                summary.term_bias.add(term=term, documents=documents, subgroup_auc=subgroup, bpsn_auc=bpsn,
-                                      bnsp_auc=bnsp, pinned_auc=pinned)
+        summary.attribution = self.attribution
+        if self.attribution == "integrated-gradients" and self.scored:
+            summary.mean_abs_completeness_gap = self.completeness_gap_sum / self.scored
+        for evaluation in self.evaluations:
+            evaluation.summarise(summary)
         distribution = summary.share_distribution
         distribution.documents = len(self.shares)
         shares = np.frombuffer(self.shares, dtype=np.float32).astype(np.float64) if self.shares else np.zeros(0)
@@ -128,10 +96,68 @@ class SummaryBuilder:
         for label, (documents, with_terms, flagged, share_sum) in sorted(self.classes.items()):
             summary.classes.add(label=label, documents=documents, with_forbidden_terms=with_terms,
                                 flagged=flagged, mean_forbidden_share=share_sum / documents)
+        summary.saliency_underreports_reliance = saliency_underreports_reliance(summary)
         return summary
 
 
+# Reliance worth a reader's attention even when no gate is set.
+ATTENTION_FLIP_FRACTION = 0.05
+ATTENTION_MEAN_DROP = 0.05
+
+
+def reliance_found(summary):
+    return summary.occlusion_documents > 0 and (summary.occlusion_flip_fraction >= ATTENTION_FLIP_FRACTION
+                                                or summary.mean_occlusion_drop >= ATTENTION_MEAN_DROP)
+
+
+def saliency_underreports_reliance(summary):
+    """Removal shows notable reliance while the forbidden terms get under half as large a share of the
+    attribution mass as the larger of the flip fraction and the mean drop."""
+    if not reliance_found(summary):
+        return False
+    reliance = max(summary.occlusion_flip_fraction, summary.mean_occlusion_drop)
+    return summary.share_distribution.mean < reliance / 2
+
+
+def reliance_sentence(summary):
+    """The reliance finding in one sentence, or '' when occlusion did not run or found no forbidden term."""
+    if not summary.occlusion_documents:
+        return ""
+    return (f"removing the forbidden words changes {summary.occlusion_flip_fraction * 100:.1f} % of predictions "
+            f"({summary.occlusion_flipped} of {summary.occlusion_documents} documents with a forbidden word; "
+            f"mean drop of p(predicted) {summary.mean_occlusion_drop * 100:.1f} points)")
+
+
+def set_verdict(summary):
+    """FAIL when a gate failed; PASS when gates were set and all passed; else ATTENTION when reliance was
+    found, OK when not. The reason is the single most important finding."""
+    failed = [gate for gate in summary.gates if not gate.passed]
+    finding = reliance_sentence(summary)
+    if failed:
+        gate = failed[0]
+        summary.verdict = "FAIL"
+        summary.verdict_reason = f"{gate.description} (observed {gate.observed:.4g})"
+    elif summary.gates:
+        summary.verdict = "PASS"
+        summary.verdict_reason = finding or "every gate passed"
+    elif reliance_found(summary):
+        summary.verdict = "ATTENTION"
+        summary.verdict_reason = finding
+    else:
+        summary.verdict = "OK"
+        if finding:
+            summary.verdict_reason = finding
+        elif not summary.with_forbidden_terms:
+            summary.verdict_reason = "no document holds a forbidden word"
+        else:
+            summary.verdict_reason = "no reliance check ran (--no-occlusion)"
+
+
 GATES = {
+    "max_flip_fraction": ("fraction of predictions that change without the forbidden words",
+                          lambda s: s.occlusion_flip_fraction),
+    "max_mean_drop": ("mean drop of p(predicted) without the forbidden words",
+                      lambda s: s.mean_occlusion_drop),
     "fail_above": ("mean forbidden share over documents with a forbidden term",
                    lambda s: s.share_distribution.mean),
     "max_flagged_fraction": ("fraction of scored documents flagged",
@@ -151,4 +177,5 @@ def apply_gates(summary, limits):
         passed &= ok
         summary.gates.add(name=name, limit=limit, observed=observed, passed=ok,
                           description=f"{description} must be <= {limit:g}")
+    set_verdict(summary)
     return passed

@@ -40,8 +40,18 @@ class ForbiddenTermHit(_message.Message):
     saliency: float
     def __init__(self, term: _Optional[str] = ..., start: _Optional[int] = ..., end: _Optional[int] = ..., saliency: _Optional[float] = ...) -> None: ...
 
+class TermReliance(_message.Message):
+    __slots__ = ("term", "drop", "flips")
+    TERM_FIELD_NUMBER: _ClassVar[int]
+    DROP_FIELD_NUMBER: _ClassVar[int]
+    FLIPS_FIELD_NUMBER: _ClassVar[int]
+    term: str
+    drop: float
+    flips: bool
+    def __init__(self, term: _Optional[str] = ..., drop: _Optional[float] = ..., flips: _Optional[bool] = ...) -> None: ...
+
 class AuditRecord(_message.Message):
-    __slots__ = ("row", "id", "status", "skip_reason", "text_sha256", "text", "predicted_label", "confidence", "probabilities", "forbidden_share", "saliency_mass", "flagged", "forbidden_terms", "top_tokens", "token_count", "explained_tokens", "truncated", "true_label", "has_rationale", "rationale_token_f1", "rationale_auprc", "occluded", "occlusion_drop", "occlusion_flips")
+    __slots__ = ("row", "id", "status", "skip_reason", "text_sha256", "text", "predicted_label", "confidence", "probabilities", "forbidden_share", "saliency_mass", "flagged", "forbidden_terms", "top_tokens", "token_count", "explained_tokens", "truncated", "true_label", "has_rationale", "rationale_token_f1", "rationale_auprc", "occluded", "occlusion_drop", "occlusion_flips", "term_reliance", "substituted", "substitution_variants", "substitution_gap_mean", "substitution_gap_max", "substitution_flips", "completeness_gap")
     class ProbabilitiesEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -73,6 +83,13 @@ class AuditRecord(_message.Message):
     OCCLUDED_FIELD_NUMBER: _ClassVar[int]
     OCCLUSION_DROP_FIELD_NUMBER: _ClassVar[int]
     OCCLUSION_FLIPS_FIELD_NUMBER: _ClassVar[int]
+    TERM_RELIANCE_FIELD_NUMBER: _ClassVar[int]
+    SUBSTITUTED_FIELD_NUMBER: _ClassVar[int]
+    SUBSTITUTION_VARIANTS_FIELD_NUMBER: _ClassVar[int]
+    SUBSTITUTION_GAP_MEAN_FIELD_NUMBER: _ClassVar[int]
+    SUBSTITUTION_GAP_MAX_FIELD_NUMBER: _ClassVar[int]
+    SUBSTITUTION_FLIPS_FIELD_NUMBER: _ClassVar[int]
+    COMPLETENESS_GAP_FIELD_NUMBER: _ClassVar[int]
     row: int
     id: str
     status: RecordStatus
@@ -97,7 +114,14 @@ class AuditRecord(_message.Message):
     occluded: bool
     occlusion_drop: float
     occlusion_flips: bool
-    def __init__(self, row: _Optional[int] = ..., id: _Optional[str] = ..., status: _Optional[_Union[RecordStatus, str]] = ..., skip_reason: _Optional[str] = ..., text_sha256: _Optional[str] = ..., text: _Optional[str] = ..., predicted_label: _Optional[str] = ..., confidence: _Optional[float] = ..., probabilities: _Optional[_Mapping[str, float]] = ..., forbidden_share: _Optional[float] = ..., saliency_mass: _Optional[float] = ..., flagged: _Optional[bool] = ..., forbidden_terms: _Optional[_Iterable[_Union[ForbiddenTermHit, _Mapping]]] = ..., top_tokens: _Optional[_Iterable[_Union[TokenSaliency, _Mapping]]] = ..., token_count: _Optional[int] = ..., explained_tokens: _Optional[int] = ..., truncated: _Optional[bool] = ..., true_label: _Optional[str] = ..., has_rationale: _Optional[bool] = ..., rationale_token_f1: _Optional[float] = ..., rationale_auprc: _Optional[float] = ..., occluded: _Optional[bool] = ..., occlusion_drop: _Optional[float] = ..., occlusion_flips: _Optional[bool] = ...) -> None: ...
+    term_reliance: _containers.RepeatedCompositeFieldContainer[TermReliance]
+    substituted: bool
+    substitution_variants: int
+    substitution_gap_mean: float
+    substitution_gap_max: float
+    substitution_flips: bool
+    completeness_gap: float
+    def __init__(self, row: _Optional[int] = ..., id: _Optional[str] = ..., status: _Optional[_Union[RecordStatus, str]] = ..., skip_reason: _Optional[str] = ..., text_sha256: _Optional[str] = ..., text: _Optional[str] = ..., predicted_label: _Optional[str] = ..., confidence: _Optional[float] = ..., probabilities: _Optional[_Mapping[str, float]] = ..., forbidden_share: _Optional[float] = ..., saliency_mass: _Optional[float] = ..., flagged: _Optional[bool] = ..., forbidden_terms: _Optional[_Iterable[_Union[ForbiddenTermHit, _Mapping]]] = ..., top_tokens: _Optional[_Iterable[_Union[TokenSaliency, _Mapping]]] = ..., token_count: _Optional[int] = ..., explained_tokens: _Optional[int] = ..., truncated: _Optional[bool] = ..., true_label: _Optional[str] = ..., has_rationale: _Optional[bool] = ..., rationale_token_f1: _Optional[float] = ..., rationale_auprc: _Optional[float] = ..., occluded: _Optional[bool] = ..., occlusion_drop: _Optional[float] = ..., occlusion_flips: _Optional[bool] = ..., term_reliance: _Optional[_Iterable[_Union[TermReliance, _Mapping]]] = ..., substituted: _Optional[bool] = ..., substitution_variants: _Optional[int] = ..., substitution_gap_mean: _Optional[float] = ..., substitution_gap_max: _Optional[float] = ..., substitution_flips: _Optional[bool] = ..., completeness_gap: _Optional[float] = ...) -> None: ...
 
 class TermBias(_message.Message):
     __slots__ = ("term", "documents", "subgroup_auc", "bpsn_auc", "bnsp_auc", "pinned_auc")
@@ -173,8 +197,22 @@ class GateResult(_message.Message):
     description: str
     def __init__(self, name: _Optional[str] = ..., limit: _Optional[float] = ..., observed: _Optional[float] = ..., passed: _Optional[bool] = ..., description: _Optional[str] = ...) -> None: ...
 
+class TermRelianceSummary(_message.Message):
+    __slots__ = ("term", "documents", "mean_drop", "flipped", "flip_fraction")
+    TERM_FIELD_NUMBER: _ClassVar[int]
+    DOCUMENTS_FIELD_NUMBER: _ClassVar[int]
+    MEAN_DROP_FIELD_NUMBER: _ClassVar[int]
+    FLIPPED_FIELD_NUMBER: _ClassVar[int]
+    FLIP_FRACTION_FIELD_NUMBER: _ClassVar[int]
+    term: str
+    documents: int
+    mean_drop: float
+    flipped: int
+    flip_fraction: float
+    def __init__(self, term: _Optional[str] = ..., documents: _Optional[int] = ..., mean_drop: _Optional[float] = ..., flipped: _Optional[int] = ..., flip_fraction: _Optional[float] = ...) -> None: ...
+
 class AuditSummary(_message.Message):
-    __slots__ = ("complete", "model_name", "model_version", "signature_name", "backend", "input_path", "input_sha256", "lexicon_path", "lexicon_sha256", "lexicon_terms", "threshold", "documents", "scored", "skipped", "with_forbidden_terms", "flagged", "flagged_fraction", "truncated", "share_distribution", "terms", "classes", "gates", "started_at", "finished_at", "seconds", "documents_per_second", "model_metadata_json", "redacted", "max_tokens", "labelled", "accuracy", "rationale_documents", "mean_rationale_token_f1", "mean_rationale_auprc", "toxic_auc", "term_bias", "pinned_auc_equality_difference", "toxic_classes", "occlusion_documents", "mean_occlusion_drop", "occlusion_flipped")
+    __slots__ = ("complete", "model_name", "model_version", "signature_name", "backend", "input_path", "input_sha256", "lexicon_path", "lexicon_sha256", "lexicon_terms", "threshold", "documents", "scored", "skipped", "with_forbidden_terms", "flagged", "flagged_fraction", "truncated", "share_distribution", "terms", "classes", "gates", "started_at", "finished_at", "seconds", "documents_per_second", "model_metadata_json", "redacted", "max_tokens", "labelled", "accuracy", "rationale_documents", "mean_rationale_token_f1", "mean_rationale_auprc", "toxic_auc", "term_bias", "pinned_auc_equality_difference", "toxic_classes", "occlusion_documents", "mean_occlusion_drop", "occlusion_flipped", "occlusion_flip_fraction", "term_reliance", "substitution_documents", "mean_substitution_gap", "mean_max_substitution_gap", "substitution_flipped", "attribution", "saliency_underreports_reliance", "verdict", "verdict_reason", "mean_abs_completeness_gap")
     COMPLETE_FIELD_NUMBER: _ClassVar[int]
     MODEL_NAME_FIELD_NUMBER: _ClassVar[int]
     MODEL_VERSION_FIELD_NUMBER: _ClassVar[int]
@@ -216,6 +254,17 @@ class AuditSummary(_message.Message):
     OCCLUSION_DOCUMENTS_FIELD_NUMBER: _ClassVar[int]
     MEAN_OCCLUSION_DROP_FIELD_NUMBER: _ClassVar[int]
     OCCLUSION_FLIPPED_FIELD_NUMBER: _ClassVar[int]
+    OCCLUSION_FLIP_FRACTION_FIELD_NUMBER: _ClassVar[int]
+    TERM_RELIANCE_FIELD_NUMBER: _ClassVar[int]
+    SUBSTITUTION_DOCUMENTS_FIELD_NUMBER: _ClassVar[int]
+    MEAN_SUBSTITUTION_GAP_FIELD_NUMBER: _ClassVar[int]
+    MEAN_MAX_SUBSTITUTION_GAP_FIELD_NUMBER: _ClassVar[int]
+    SUBSTITUTION_FLIPPED_FIELD_NUMBER: _ClassVar[int]
+    ATTRIBUTION_FIELD_NUMBER: _ClassVar[int]
+    SALIENCY_UNDERREPORTS_RELIANCE_FIELD_NUMBER: _ClassVar[int]
+    VERDICT_FIELD_NUMBER: _ClassVar[int]
+    VERDICT_REASON_FIELD_NUMBER: _ClassVar[int]
+    MEAN_ABS_COMPLETENESS_GAP_FIELD_NUMBER: _ClassVar[int]
     complete: bool
     model_name: str
     model_version: int
@@ -257,4 +306,15 @@ class AuditSummary(_message.Message):
     occlusion_documents: int
     mean_occlusion_drop: float
     occlusion_flipped: int
-    def __init__(self, complete: _Optional[bool] = ..., model_name: _Optional[str] = ..., model_version: _Optional[int] = ..., signature_name: _Optional[str] = ..., backend: _Optional[str] = ..., input_path: _Optional[str] = ..., input_sha256: _Optional[str] = ..., lexicon_path: _Optional[str] = ..., lexicon_sha256: _Optional[str] = ..., lexicon_terms: _Optional[int] = ..., threshold: _Optional[float] = ..., documents: _Optional[int] = ..., scored: _Optional[int] = ..., skipped: _Optional[int] = ..., with_forbidden_terms: _Optional[int] = ..., flagged: _Optional[int] = ..., flagged_fraction: _Optional[float] = ..., truncated: _Optional[int] = ..., share_distribution: _Optional[_Union[ShareDistribution, _Mapping]] = ..., terms: _Optional[_Iterable[_Union[TermSummary, _Mapping]]] = ..., classes: _Optional[_Iterable[_Union[ClassSummary, _Mapping]]] = ..., gates: _Optional[_Iterable[_Union[GateResult, _Mapping]]] = ..., started_at: _Optional[str] = ..., finished_at: _Optional[str] = ..., seconds: _Optional[float] = ..., documents_per_second: _Optional[float] = ..., model_metadata_json: _Optional[str] = ..., redacted: _Optional[bool] = ..., max_tokens: _Optional[int] = ..., labelled: _Optional[int] = ..., accuracy: _Optional[float] = ..., rationale_documents: _Optional[int] = ..., mean_rationale_token_f1: _Optional[float] = ..., mean_rationale_auprc: _Optional[float] = ..., toxic_auc: _Optional[float] = ..., term_bias: _Optional[_Iterable[_Union[TermBias, _Mapping]]] = ..., pinned_auc_equality_difference: _Optional[float] = ..., toxic_classes: _Optional[_Iterable[str]] = ..., occlusion_documents: _Optional[int] = ..., mean_occlusion_drop: _Optional[float] = ..., occlusion_flipped: _Optional[int] = ...) -> None: ...
+    occlusion_flip_fraction: float
+    term_reliance: _containers.RepeatedCompositeFieldContainer[TermRelianceSummary]
+    substitution_documents: int
+    mean_substitution_gap: float
+    mean_max_substitution_gap: float
+    substitution_flipped: int
+    attribution: str
+    saliency_underreports_reliance: bool
+    verdict: str
+    verdict_reason: str
+    mean_abs_completeness_gap: float
+    def __init__(self, complete: _Optional[bool] = ..., model_name: _Optional[str] = ..., model_version: _Optional[int] = ..., signature_name: _Optional[str] = ..., backend: _Optional[str] = ..., input_path: _Optional[str] = ..., input_sha256: _Optional[str] = ..., lexicon_path: _Optional[str] = ..., lexicon_sha256: _Optional[str] = ..., lexicon_terms: _Optional[int] = ..., threshold: _Optional[float] = ..., documents: _Optional[int] = ..., scored: _Optional[int] = ..., skipped: _Optional[int] = ..., with_forbidden_terms: _Optional[int] = ..., flagged: _Optional[int] = ..., flagged_fraction: _Optional[float] = ..., truncated: _Optional[int] = ..., share_distribution: _Optional[_Union[ShareDistribution, _Mapping]] = ..., terms: _Optional[_Iterable[_Union[TermSummary, _Mapping]]] = ..., classes: _Optional[_Iterable[_Union[ClassSummary, _Mapping]]] = ..., gates: _Optional[_Iterable[_Union[GateResult, _Mapping]]] = ..., started_at: _Optional[str] = ..., finished_at: _Optional[str] = ..., seconds: _Optional[float] = ..., documents_per_second: _Optional[float] = ..., model_metadata_json: _Optional[str] = ..., redacted: _Optional[bool] = ..., max_tokens: _Optional[int] = ..., labelled: _Optional[int] = ..., accuracy: _Optional[float] = ..., rationale_documents: _Optional[int] = ..., mean_rationale_token_f1: _Optional[float] = ..., mean_rationale_auprc: _Optional[float] = ..., toxic_auc: _Optional[float] = ..., term_bias: _Optional[_Iterable[_Union[TermBias, _Mapping]]] = ..., pinned_auc_equality_difference: _Optional[float] = ..., toxic_classes: _Optional[_Iterable[str]] = ..., occlusion_documents: _Optional[int] = ..., mean_occlusion_drop: _Optional[float] = ..., occlusion_flipped: _Optional[int] = ..., occlusion_flip_fraction: _Optional[float] = ..., term_reliance: _Optional[_Iterable[_Union[TermRelianceSummary, _Mapping]]] = ..., substitution_documents: _Optional[int] = ..., mean_substitution_gap: _Optional[float] = ..., mean_max_substitution_gap: _Optional[float] = ..., substitution_flipped: _Optional[int] = ..., attribution: _Optional[str] = ..., saliency_underreports_reliance: _Optional[bool] = ..., verdict: _Optional[str] = ..., verdict_reason: _Optional[str] = ..., mean_abs_completeness_gap: _Optional[float] = ...) -> None: ...

@@ -41,6 +41,7 @@ def test_duplicate_ids_name_both_rows(tiny_export, lexicon, tmp_path):
     assert f"{corpus}:4" in output and "duplicate id 'a' (first at row 1)" in output
 
 
+@pytest.mark.slow
 def test_ten_megabyte_row_is_scored_and_marked_truncated(tiny_export, lexicon, tmp_path):
     corpus = tmp_path / "c.csv"
     corpus.write_text("id,text\nbig," + "word text " * 1_000_000 + "\nsmall,a video\n")

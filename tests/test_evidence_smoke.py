@@ -9,13 +9,14 @@ import pytest
 from conftest import ROOT, SHARED_DATA
 
 SCRIPTS = {
-    "decoy_sentiment.py": ("decoy_rt_polarity_smoke.md", ["| vanilla |", "| clean baseline |", "penalised λ=0.1"]),
+    "decoy_sentiment.py": ("decoy_rt_polarity_smoke.md", ["| vanilla |", "| clean baseline |", "counterfactual KL λ=10"]),
     "eraser_rationales.py": ("eraser_rationales_smoke.md", ["| vanilla |", "rationale penalty λ=1"]),
     "identity_bias.py": ("identity_bias_smoke.md", ["| vanilla |", "BPSN", "| white |"]),
     "lime_comparison.py": ("lime_comparison_smoke.md", ["ratio LIME / ours", "Spearman"]),
 }
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not os.path.isdir(SHARED_DATA), reason="../shared/data is absent")
 @pytest.mark.parametrize("script", sorted(SCRIPTS))
 def test_evidence_script_smoke(script, tmp_path):

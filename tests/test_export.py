@@ -2,6 +2,7 @@ import json
 import os
 
 import numpy as np
+import pytest
 import tensorflow as tf
 from tensorflow_serving.apis import prediction_log_pb2
 
@@ -70,14 +71,18 @@ def test_metadata_and_warmup_files(tiny_export):
     extra = os.path.join(tiny_export.export_path, contract.ASSETS_EXTRA_DIR)
     with open(os.path.join(extra, contract.METADATA_FILENAME)) as f:
         assert json.load(f) == metadata
-    for key in ("class_names", "max_tokens", "penalty_weight", "target", "reduction", "training_data", "metrics"):
+    for key in ("class_names", "max_tokens", "penalty", "penalty_weight", "target", "reduction", "training_data",
+                "metrics", "contract_version", "integrated_gradients_steps"):
         assert key in metadata
+    assert metadata["penalty"] == {"name": "input-gradient", "input_gradient_weight": 1.0, "counterfactual_weight": 0.0,
+                                   "target": "predicted", "reduction": "l2", "divergence": "kl"}
     assert metadata["penalty_weight"] == 1.0 and metadata["reduction"] == "l2"
+    assert metadata["contract_version"] == contract.CONTRACT_VERSION == 2
     assert len(metadata["training_data"]["sha256"]) == 64
     logs = [prediction_log_pb2.PredictionLog.FromString(r.numpy())
             for r in tf.data.TFRecordDataset(os.path.join(extra, contract.WARMUP_FILENAME))]
     assert {log.predict_log.request.model_spec.signature_name for log in logs} == {
-        contract.SALIENCY_SIGNATURE, contract.PROBABILITIES_SIGNATURE}
+        contract.SALIENCY_SIGNATURE, contract.PROBABILITIES_SIGNATURE, contract.INTEGRATED_GRADIENTS_SIGNATURE}
     for log in logs:
         request = log.predict_log.request
         model.run(request.model_spec.signature_name,
@@ -91,6 +96,7 @@ def test_versions_are_next_integer(tiny_export, tmp_path):
     assert not [n for n in os.listdir(base) if n.startswith(".staging")]
 
 
+@pytest.mark.slow
 def test_bidirectional_unrolled_model_exports_and_agrees(example_paths, tmp_path):
     from conftest import TINY_MODEL
     from trainer.train import DataSources, ExportSettings, FitSettings, ModelSettings, train_from_files
@@ -102,3 +108,18 @@ def test_bidirectional_unrolled_model_exports_and_agrees(example_paths, tmp_path
     out = SessionModel(result.export_path).explain(TEXTS)
     np.testing.assert_allclose(out[contract.PROBABILITIES], expected_p, atol=1e-5)
     np.testing.assert_allclose(out[contract.SALIENCY], expected_s, atol=1e-5)
+
+
+def test_integrated_gradients_signature_on_the_session_loader(tiny_export):
+    """The IG signature runs where TF Serving runs it, agrees with the in-training computation, is complete."""
+    from trainer.attributions import integrated_gradients
+    model = SessionModel(tiny_export.export_path)
+    out = model.run(contract.INTEGRATED_GRADIENTS_SIGNATURE, {contract.TEXT_INPUT: np.asarray(TEXTS, dtype=object)})
+    assert set(out) == set(contract.INTEGRATED_GRADIENTS_OUTPUTS)
+    classifier = tiny_export.classifier
+    _, _, _, ids = classifier.encode(tf.constant(TEXTS))
+    expected = integrated_gradients.attribute(classifier, ids, model.metadata()["integrated_gradients_steps"])
+    np.testing.assert_allclose(out[contract.ATTRIBUTIONS], expected.attributions.numpy(), atol=1e-5)
+    np.testing.assert_allclose(out[contract.SALIENCY], np.abs(out[contract.ATTRIBUTIONS]), atol=1e-7)
+    moved = np.abs(out[contract.ATTRIBUTIONS].sum(-1))
+    assert np.all(np.abs(out[contract.COMPLETENESS_GAP]) <= 0.05 * np.maximum(moved, 1e-2))

@@ -17,6 +17,8 @@ from saliency_core import contract
 
 TIMING_FIELDS = ("started_at", "finished_at", "seconds", "documents_per_second", "backend")
 
+pytestmark = pytest.mark.slow  # real audit-serve processes, killed and restarted
+
 
 @pytest.fixture(scope="module")
 def big_corpus(tmp_path_factory):

@@ -14,6 +14,8 @@ from cryptography.x509.oid import NameOID
 from audit_cli.cli import main as audit_cli
 from conftest import ServerProcess
 
+pytestmark = pytest.mark.slow  # real audit-serve processes with certificates made here
+
 
 def make_certificate(name, issuer_key=None, issuer_name=None, is_ca=False, server=False):
     key = ec.generate_private_key(ec.SECP256R1())

@@ -1,0 +1,319 @@
+"""The audit's evaluations behind one interface: prepare a batch -> annotate each record -> accumulate ->
+summarise -> render.
+
+- ``prepare(backend, batch)`` runs in the worker thread that called the model, once per batch, and may call
+  the model again (the reliance and substitution checks send counterfactual texts to ``predict``);
+- ``annotate(record, prepared, index, document, explanation)`` writes per-record fields;
+- ``add(record)`` accumulates from the record alone, so that ``--resume`` can replay committed records;
+- ``summarise(summary)`` fills AuditSummary fields; ``markdown(summary)`` renders its report section.
+
+Reliance comes first (DESIGN.md): it measures the prediction, which a model cannot hide the way it can drive
+gradient saliency to 0 on a word it still decides by.
+"""
+
+import array
+import dataclasses
+
+import numpy as np
+
+
+@dataclasses.dataclass
+class Batch:
+    """What every evaluation may need about one batch of scored texts (rows without text are left out)."""
+    texts: list  # str [B]
+    tokens: list  # B lists of every surface token (not truncated to T)
+    outputs: dict  # the attribution signature's outputs {alias: array [B, ...]}
+    max_tokens: int
+
+
+class Evaluation:
+    needs_tokens = False
+
+    def prepare(self, backend, batch):
+        return None
+
+    def annotate(self, record, prepared, index, document, explanation):
+        pass
+
+    def add(self, record):
+        pass
+
+    def summarise(self, summary):
+        pass
+
+    @staticmethod
+    def markdown(summary):
+        """Report lines (Markdown) for this evaluation's summary fields."""
+        return []
+
+
+def _predicted(probabilities):
+    return int(np.argmax(probabilities))
+
+
+class Reliance(Evaluation):
+    """Occlusion: predict each document without all its forbidden terms, and without each term alone.
+
+    One extra ``predict`` call per batch: texts without every forbidden term, plus, for documents holding
+    two or more distinct terms, one text per term (a single-term document's per-term result is the same).
+    """
+    needs_tokens = True
+
+    def __init__(self, lexicon):
+        self.lexicon = lexicon
+        self.documents = self.flipped = 0
+        self.drop_sum = 0.0
+        self.terms = {}  # term -> [documents, drop_sum, flipped]
+
+    def prepare(self, backend, batch):
+        texts, plan = [], []  # plan: (document index, term or None for "all terms")
+        for n, tokens in enumerate(batch.tokens):
+            terms = sorted({term for _, _, term in self.lexicon.matches(tokens)})
+            if not terms:
+                continue
+            texts.append(" ".join(self.lexicon.without(tokens)))
+            plan.append((n, None, terms))
+            if len(terms) > 1:
+                for term in terms:
+                    texts.append(" ".join(self.lexicon.without(tokens, term)))
+                    plan.append((n, term, terms))
+        if not texts:
+            return {}
+        probabilities = backend.probabilities(texts)
+        prepared = {}
+        for (n, term, terms), p in zip(plan, probabilities):
+            entry = prepared.setdefault(n, {"terms": terms})
+            entry[term] = p
+        return prepared
+
+    def annotate(self, record, prepared, index, document, explanation):
+        entry = prepared.get(index)
+        if entry is None:
+            return
+        original = np.asarray(explanation.probabilities)
+        predicted = _predicted(original)
+
+        def effect(p):
+            return float(original[predicted] - p[predicted]), _predicted(p) != predicted
+
+        record.occluded = True
+        record.occlusion_drop, record.occlusion_flips = effect(entry[None])
+        for term in entry["terms"]:
+            drop, flips = effect(entry[term] if len(entry["terms"]) > 1 else entry[None])
+            record.term_reliance.add(term=term, drop=drop, flips=flips)
+
+    def add(self, record):
+        if not record.occluded:
+            return
+        self.documents += 1
+        self.drop_sum += record.occlusion_drop
+        self.flipped += record.occlusion_flips
+        for item in record.term_reliance:
+            stats = self.terms.setdefault(item.term, [0, 0.0, 0])
+            stats[0] += 1
+            stats[1] += item.drop
+            stats[2] += item.flips
+
+    def summarise(self, summary):
+        summary.occlusion_documents = self.documents
+        if self.documents:
+            summary.mean_occlusion_drop = self.drop_sum / self.documents
+            summary.occlusion_flipped = self.flipped
+            summary.occlusion_flip_fraction = self.flipped / self.documents
+        for term, (documents, drop_sum, flipped) in sorted(
+                self.terms.items(), key=lambda item: (-item[1][1] / item[1][0], item[0])):
+            summary.term_reliance.add(term=term, documents=documents, mean_drop=drop_sum / documents,
+                                      flipped=flipped, flip_fraction=flipped / documents)
+
+    @staticmethod
+    def markdown(summary):
+        if not summary.occlusion_documents:
+            return ["", "Reliance: no document holds a forbidden word, so removal changes nothing."
+                    if summary.with_forbidden_terms == 0 else "Reliance: not measured (--no-occlusion)."]
+        lines = ["", "| documents with a forbidden word | predictions that change without them | "
+                     "mean drop of p(predicted) |", "|---|---|---|",
+                 f"| {summary.occlusion_documents} | {summary.occlusion_flipped} "
+                 f"({summary.occlusion_flip_fraction * 100:.1f} %) | {summary.mean_occlusion_drop * 100:.1f} points |",
+                 "", "| term | documents | mean drop without the term (points) | predictions that change |",
+                 "|---|---|---|---|"]
+        lines += [f"| {t.term} | {t.documents} | {t.mean_drop * 100:.1f} | {t.flipped} ({t.flip_fraction * 100:.1f} %) |"
+                  for t in summary.term_reliance]
+        return lines
+
+
+class Substitution(Evaluation):
+    """Counterfactual token fairness (Garg et al. 2019): replace each group term by each of its substitutes."""
+    needs_tokens = True
+
+    def __init__(self, groups):
+        self.groups = groups
+        self.documents = self.flipped = 0
+        self.mean_sum = self.max_sum = 0.0
+
+    def prepare(self, backend, batch):
+        texts, owners = [], []
+        for n, tokens in enumerate(batch.tokens):
+            for _, _, replaced in self.groups.variants(tokens):
+                texts.append(" ".join(replaced))
+                owners.append(n)
+        if not texts:
+            return {}
+        probabilities = backend.probabilities(texts)
+        prepared = {}
+        for n, p in zip(owners, probabilities):
+            prepared.setdefault(n, []).append(p)
+        return prepared
+
+    def annotate(self, record, prepared, index, document, explanation):
+        variants = prepared.get(index)
+        if not variants:
+            return
+        original = np.asarray(explanation.probabilities)
+        predicted = _predicted(original)
+        variants = np.asarray(variants)
+        gaps = np.abs(original[predicted] - variants[:, predicted])
+        record.substituted = True
+        record.substitution_variants = len(variants)
+        record.substitution_gap_mean = float(gaps.mean())
+        record.substitution_gap_max = float(gaps.max())
+        record.substitution_flips = bool(np.any(variants.argmax(-1) != predicted))
+
+    def add(self, record):
+        if record.substituted:
+            self.documents += 1
+            self.mean_sum += record.substitution_gap_mean
+            self.max_sum += record.substitution_gap_max
+            self.flipped += record.substitution_flips
+
+    def summarise(self, summary):
+        summary.substitution_documents = self.documents
+        if self.documents:
+            summary.mean_substitution_gap = self.mean_sum / self.documents
+            summary.mean_max_substitution_gap = self.max_sum / self.documents
+            summary.substitution_flipped = self.flipped
+
+    @staticmethod
+    def markdown(summary):
+        if not summary.substitution_documents:
+            return ["", "Substitution: no document holds a term of the substitution groups."]
+        return ["", f"Substitution ({summary.substitution_documents} documents with a group term): replacing a "
+                    f"term by a substitute moves p(predicted label) by {summary.mean_substitution_gap * 100:.1f} "
+                    f"points on average (mean of each document's largest move: "
+                    f"{summary.mean_max_substitution_gap * 100:.1f} points) and changes the prediction of "
+                    f"{summary.substitution_flipped} documents."]
+
+
+class Rationale(Evaluation):
+    """Agreement of the saliency with a human rationale (ERASER token F1 and AUPRC)."""
+
+    def prepare(self, backend, batch):
+        import tensorflow as tf  # the model's own tokenizer gives each token's word index
+
+        from saliency_core.text import tokenize
+        return tokenize(tf.constant(batch.texts), batch.max_tokens)[2].numpy()
+
+    def __init__(self):
+        self.documents = 0
+        self.f1_sum = self.auprc_sum = 0.0
+
+    def annotate(self, record, word_index, index, document, explanation):
+        from audit_cli import rationale_metrics
+        if document.rationale is None:
+            return
+        explained = record.explained_tokens
+        rationale = document.rationale[word_index[index][:explained]].astype(bool)
+        saliency = np.asarray(explanation.saliency[:explained])
+        if rationale.any():
+            record.has_rationale = True
+            record.rationale_token_f1 = rationale_metrics.token_f1(saliency, rationale, int(rationale.sum()))[2]
+            record.rationale_auprc = rationale_metrics.auprc(saliency, rationale)
+
+    def add(self, record):
+        if record.has_rationale:
+            self.documents += 1
+            self.f1_sum += record.rationale_token_f1
+            self.auprc_sum += record.rationale_auprc
+
+    def summarise(self, summary):
+        if self.documents:
+            summary.rationale_documents = self.documents
+            summary.mean_rationale_token_f1 = self.f1_sum / self.documents
+            summary.mean_rationale_auprc = self.auprc_sum / self.documents
+
+    @staticmethod
+    def markdown(summary):
+        if not summary.rationale_documents:
+            return []
+        return ["", f"Human rationale ({summary.rationale_documents} documents with rationale tokens in the explained "
+                    f"part): mean token F1 {summary.mean_rationale_token_f1 * 100:.1f} %, mean AUPRC "
+                    f"{summary.mean_rationale_auprc * 100:.1f} %."]
+
+
+class Bias(Evaluation):
+    """Per-term bias AUCs on the binary task of --toxic-classes (needs --label-column)."""
+
+    def __init__(self, toxic_classes):
+        self.toxic_classes = tuple(toxic_classes)
+        # Every scored, labelled document: 5 bytes each plus 8 per term match.
+        self.scores = array.array("f")
+        self.labels = array.array("b")
+        self.term_rows = {}
+
+    def add(self, record):
+        if not record.true_label or not record.predicted_label:
+            return
+        for term in {hit.term for hit in record.forbidden_terms}:
+            self.term_rows.setdefault(term, array.array("q")).append(len(self.scores))
+        self.scores.append(sum(record.probabilities[c] for c in self.toxic_classes))
+        self.labels.append(record.true_label in self.toxic_classes)
+
+    def summarise(self, summary):
+        if not len(self.scores):
+            return
+        from audit_cli import bias_metrics
+        labels = np.frombuffer(self.labels, dtype=np.int8).astype(bool)
+        scores = np.frombuffer(self.scores, dtype=np.float32).astype(np.float64)
+        subgroups = {}
+        for term, rows in self.term_rows.items():
+            mask = np.zeros(len(scores), bool)
+            mask[np.frombuffer(rows, dtype=np.int64)] = True
+            subgroups[term] = mask
+        rows, difference = bias_metrics.bias_table(labels, scores, subgroups)
+        summary.toxic_classes[:] = list(self.toxic_classes)
+        summary.toxic_auc = bias_metrics.auc(labels, scores)
+        summary.pinned_auc_equality_difference = difference
+        for term, documents, subgroup, bpsn, bnsp, pinned in rows:
+            summary.term_bias.add(term=term, documents=documents, subgroup_auc=subgroup, bpsn_auc=bpsn,
+                                  bnsp_auc=bnsp, pinned_auc=pinned)
+
+    @staticmethod
+    def markdown(summary):
+        if not summary.term_bias:
+            return []
+        percent = lambda value: "–" if value != value else f"{value * 100:.1f}"
+        lines = ["", f"## Bias metrics (toxic = {', '.join(summary.toxic_classes)}; overall AUC "
+                     f"{percent(summary.toxic_auc)} %; pinned AUC equality difference "
+                     f"{summary.pinned_auc_equality_difference:.3f})", "",
+                 "| term | documents | subgroup AUC % | BPSN AUC % | BNSP AUC % | pinned AUC % |",
+                 "|---|---|---|---|---|---|"]
+        lines += [f"| {b.term} | {b.documents} | {percent(b.subgroup_auc)} | {percent(b.bpsn_auc)} | "
+                  f"{percent(b.bnsp_auc)} | {percent(b.pinned_auc)} |" for b in summary.term_bias]
+        return lines
+
+
+# Report order after the reliance headline.
+SECONDARY_SECTIONS = (Substitution, Rationale, Bias)
+
+
+def build_evaluations(options, lexicon, substitutions=None):
+    """The evaluations a run's options ask for, in report order (reliance first)."""
+    evaluations = []
+    if options.occlusion and lexicon is not None:
+        evaluations.append(Reliance(lexicon))
+    if substitutions is not None:
+        evaluations.append(Substitution(substitutions))
+    if options.rationale_column:
+        evaluations.append(Rationale())
+    if options.toxic_classes:
+        evaluations.append(Bias(options.toxic_classes))
+    return evaluations
