@@ -40,31 +40,66 @@ def bnsp_auc(labels, scores, in_subgroup):
     return auc(labels[pick], scores[pick])
 
 
-def pinned_auc(labels, scores, in_subgroup, seed=0):
-    """AUC on the subgroup plus an equal-size random sample of all data (Dixon et al. 2018)."""
+PINNED_DRAWS = 20
+
+
+def pinned_auc(labels, scores, in_subgroup, rng, draws=PINNED_DRAWS):
+    """AUC on the subgroup plus an equal-size random background sample of all data (Dixon et al. 2018), for
+    ``draws`` independent background samples from ``rng``. Returns float [draws] (empty without a subgroup).
+
+    One shared sample is noisier than the effects it is used to compare (issue 14: sd 0.04 across draws), so
+    callers average over draws and report the spread.
+    """
     subgroup = np.flatnonzero(in_subgroup)
     if len(subgroup) == 0:
-        return float("nan")
-    background = np.random.default_rng(seed).choice(len(labels), size=min(len(subgroup), len(labels)), replace=False)
-    pick = np.r_[subgroup, background]
-    return auc(labels[pick], scores[pick])
+        return np.zeros(0)
+    size = min(len(subgroup), len(labels))
+    values = []
+    for _ in range(draws):
+        pick = np.r_[subgroup, rng.choice(len(labels), size=size, replace=False)]
+        values.append(auc(labels[pick], scores[pick]))
+    return np.asarray(values)
 
 
-def bias_table(labels, scores, subgroups, seed=0):
-    """subgroups: {term: bool [N]}. Returns (rows, pinned AUC equality difference).
+def bias_table(labels, scores, subgroups, seed=0, draws=PINNED_DRAWS):
+    """subgroups: {term: bool [N]}. Returns (rows, equality difference mean, its sd over draws).
 
-    rows: [(term, documents, subgroup AUC, BPSN AUC, BNSP AUC, pinned AUC)]; the equality difference is
-    sum over terms of |overall AUC - pinned AUC| (terms with a defined pinned AUC).
+    rows: [(term, documents, subgroup AUC, BPSN AUC, BNSP AUC, pinned AUC mean over draws)]. Every term gets its
+    own independent background draws from one generator. The pinned AUC equality difference of draw d is
+    sum over terms of |overall AUC - pinned AUC of the term in draw d| (terms with a defined pinned AUC); its
+    mean and standard deviation over the draws are returned.
     """
     labels = np.asarray(labels, dtype=bool)
     scores = np.asarray(scores, dtype=np.float64)
     overall = auc(labels, scores)
-    rows, difference = [], 0.0
+    rng = np.random.default_rng(seed)
+    rows, differences = [], np.zeros(draws)
     for term, mask in sorted(subgroups.items()):
         mask = np.asarray(mask, dtype=bool)
-        pinned = pinned_auc(labels, scores, mask, seed)
+        pinned = pinned_auc(labels, scores, mask, rng, draws)
+        defined = len(pinned) and not np.any(np.isnan(pinned))
         rows.append((term, int(mask.sum()), subgroup_auc(labels, scores, mask), bpsn_auc(labels, scores, mask),
-                     bnsp_auc(labels, scores, mask), pinned))
-        if not np.isnan(pinned):
-            difference += abs(overall - pinned)
-    return rows, difference
+                     bnsp_auc(labels, scores, mask), float(pinned.mean()) if defined else float("nan")))
+        if defined:
+            differences += np.abs(overall - pinned)
+    return rows, float(differences.mean()), float(differences.std())
+
+
+def rate_equality_differences(labels, flagged, subgroups):
+    """False positive / negative rate equality differences (Dixon et al. 2018) at one decision threshold.
+
+    flagged: bool [N] (score above the threshold). Returns (sum over terms of |FPR - FPR_term|, same for FNR),
+    over terms whose subgroup holds both classes.
+    """
+    labels = np.asarray(labels, dtype=bool)
+    flagged = np.asarray(flagged, dtype=bool)
+    fpr = lambda pick: np.mean(flagged[pick & ~labels])
+    fnr = lambda pick: np.mean(~flagged[pick & labels])
+    everyone = np.ones(len(labels), bool)
+    fped = fned = 0.0
+    for mask in subgroups.values():
+        mask = np.asarray(mask, dtype=bool)
+        if (mask & labels).any() and (mask & ~labels).any():
+            fped += abs(fpr(everyone) - fpr(mask))
+            fned += abs(fnr(everyone) - fnr(mask))
+    return float(fped), float(fned)

@@ -278,10 +278,12 @@ class Bias(Evaluation):
             mask = np.zeros(len(scores), bool)
             mask[np.frombuffer(rows, dtype=np.int64)] = True
             subgroups[term] = mask
-        rows, difference = bias_metrics.bias_table(labels, scores, subgroups)
+        rows, difference, spread = bias_metrics.bias_table(labels, scores, subgroups)
         summary.toxic_classes[:] = list(self.toxic_classes)
         summary.toxic_auc = bias_metrics.auc(labels, scores)
         summary.pinned_auc_equality_difference = difference
+        summary.pinned_auc_equality_difference_sd = spread
+        summary.pinned_auc_draws = bias_metrics.PINNED_DRAWS
         for term, documents, subgroup, bpsn, bnsp, pinned in rows:
             summary.term_bias.add(term=term, documents=documents, subgroup_auc=subgroup, bpsn_auc=bpsn,
                                   bnsp_auc=bnsp, pinned_auc=pinned)
@@ -293,7 +295,8 @@ class Bias(Evaluation):
         percent = lambda value: "–" if value != value else f"{value * 100:.1f}"
         lines = ["", f"## Bias metrics (toxic = {', '.join(summary.toxic_classes)}; overall AUC "
                      f"{percent(summary.toxic_auc)} %; pinned AUC equality difference "
-                     f"{summary.pinned_auc_equality_difference:.3f})", "",
+                     f"{summary.pinned_auc_equality_difference:.3f} ± {summary.pinned_auc_equality_difference_sd:.3f} "
+                     f"over {summary.pinned_auc_draws} background draws)", "",
                  "| term | documents | subgroup AUC % | BPSN AUC % | BNSP AUC % | pinned AUC % |",
                  "|---|---|---|---|---|---|"]
         lines += [f"| {b.term} | {b.documents} | {percent(b.subgroup_auc)} | {percent(b.bpsn_auc)} | "

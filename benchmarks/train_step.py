@@ -19,7 +19,13 @@ import tensorflow as tf
 from saliency_core import contract
 from serving.session_model import SessionModel
 from trainer.export import export_model
+from trainer.attributions.integrated_gradients import DEFAULT_STEPS
 from trainer.model import RightReasonsModel, TextClassifier
+from trainer.penalty_loss import PenaltyConfig
+
+PENALTIES = {"input gradient": PenaltyConfig(input_gradient_weight=1.0),
+             "counterfactual KL": PenaltyConfig(counterfactual_weight=1.0),
+             "counterfactual logit pairing": PenaltyConfig(counterfactual_weight=1.0, divergence="logit-pairing")}
 
 VOCABULARY = [f"w{i}" for i in range(5000)]
 
@@ -58,32 +64,41 @@ def main():
         plain = TextClassifier(VOCABULARY, 2, T, 64, 64, unroll=unroll)
         plain.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
         models[("vanilla", unroll)] = (plain, (ids, labels))
-        keras.utils.set_random_seed(0)
-        wrapped = RightReasonsModel(TextClassifier(VOCABULARY, 2, T, 64, 64, unroll=unroll), penalty_weight=1.0)
-        wrapped.compile(optimizer="adam")
-        models[("penalised", unroll)] = (wrapped, ({"ids": ids, "forbidden_mask": forbidden}, labels))
+        for name, config in PENALTIES.items():
+            keras.utils.set_random_seed(0)
+            wrapped = RightReasonsModel(TextClassifier(VOCABULARY, 2, T, 64, 64, unroll=unroll), config)
+            wrapped.compile(optimizer="adam")
+            models[(name, unroll)] = (wrapped, ({"ids": ids, "forbidden_mask": forbidden}, labels))
     seconds = median_step_seconds(models, args.steps, args.repeats)
     print(f"train step, batch {args.batch}, T {T}, LSTM 64: median of {args.repeats} interleaved runs of "
-          f"{args.steps} steps (plain Keras fit vs RightReasonsModel)")
-    print(f"{'LSTM unroll':>12}{'vanilla ms':>12}{'penalised ms':>14}{'ratio':>8}")
+          f"{args.steps} steps (plain Keras fit vs RightReasonsModel with each penalty)")
+    print(f"{'penalty':>30}{'LSTM unroll':>12}{'vanilla ms':>12}{'penalised ms':>14}{'ratio':>8}")
     for unroll in (False, True):
-        vanilla, penalised = seconds[("vanilla", unroll)], seconds[("penalised", unroll)]
-        print(f"{str(unroll):>12}{vanilla * 1e3:>12.1f}{penalised * 1e3:>14.1f}{penalised / vanilla:>8.2f}  (goal <= 2.0)")
+        vanilla = seconds[("vanilla", unroll)]
+        for name in PENALTIES:
+            penalised = seconds[(name, unroll)]
+            goal = "goal <= 1.5" if name.startswith("counterfactual") else "goal <= 2.0"
+            print(f"{name:>30}{str(unroll):>12}{vanilla * 1e3:>12.1f}{penalised * 1e3:>14.1f}"
+                  f"{penalised / vanilla:>8.2f}  ({goal})")
 
     texts = np.asarray([" ".join(rng.choice(VOCABULARY, size=40)) for _ in range(256)], dtype=object)
     for unroll in (False, True):
-        saliency, predict = serving_seconds(TextClassifier(VOCABULARY, 2, 64, 64, 64, unroll=unroll), texts,
-                                            5 * args.repeats)
+        costs = serving_seconds(TextClassifier(VOCABULARY, 2, 64, 64, 64, unroll=unroll), texts, 5 * args.repeats)
+        saliency, predict, ig = (costs[s] for s in (contract.SALIENCY_SIGNATURE, contract.PROBABILITIES_SIGNATURE,
+                                                    contract.INTEGRATED_GRADIENTS_SIGNATURE))
         print(f"serving, batch 256, T 64, LSTM unroll {unroll}, session loader path, median of {5 * args.repeats} "
               f"interleaved calls: saliency {saliency * 1e6:.0f} us/doc, predict {predict * 1e6:.0f} us/doc, "
-              f"ratio {saliency / predict:.2f} (goal <= 2.0)")
+              f"ratio {saliency / predict:.2f} (goal <= 2.0); integrated gradients ({DEFAULT_STEPS} steps) "
+              f"{ig * 1e6:.0f} us/doc = {ig / saliency:.2f} x gradient = {ig / saliency / DEFAULT_STEPS:.2f} x m x "
+              "gradient (goal <= 0.8)")
 
 
 def serving_seconds(classifier, texts, repeats):
     """Median seconds per document of the saliency and the predict signatures, timed interleaved."""
     with tempfile.TemporaryDirectory() as base:
         model = SessionModel(export_model(classifier, ["0", "1"], base, "bench", {}, "l2"))
-        signatures = (contract.SALIENCY_SIGNATURE, contract.PROBABILITIES_SIGNATURE)
+        signatures = (contract.SALIENCY_SIGNATURE, contract.PROBABILITIES_SIGNATURE,
+                      contract.INTEGRATED_GRADIENTS_SIGNATURE)
         samples = {signature: [] for signature in signatures}
         for signature in signatures:
             model.run(signature, {contract.TEXT_INPUT: texts})
@@ -93,8 +108,7 @@ def serving_seconds(classifier, texts, repeats):
                 model.run(signature, {contract.TEXT_INPUT: texts})
                 samples[signature].append((time.perf_counter() - start) / len(texts))
         model.close()
-    return (float(np.median(samples[contract.SALIENCY_SIGNATURE])),
-            float(np.median(samples[contract.PROBABILITIES_SIGNATURE])))
+    return {signature: float(np.median(values)) for signature, values in samples.items()}
 
 
 if __name__ == "__main__":

@@ -42,8 +42,38 @@ def test_bias_metrics_detect_a_subgroup_scored_as_toxic():
     in_subgroup = rng.random(n) < 0.2
     scores = labels * 1.0 + rng.normal(0, 0.5, n)
     biased = scores + 1.5 * in_subgroup  # non-toxic subgroup texts look toxic
-    fair_rows, fair_gap = bias_metrics.bias_table(labels, scores, {"term": in_subgroup})
-    biased_rows, biased_gap = bias_metrics.bias_table(labels, biased, {"term": in_subgroup})
+    fair_rows, fair_gap, _ = bias_metrics.bias_table(labels, scores, {"term": in_subgroup})
+    biased_rows, biased_gap, _ = bias_metrics.bias_table(labels, biased, {"term": in_subgroup})
     assert biased_rows[0][3] < fair_rows[0][3] - 0.2  # BPSN AUC drops
     assert biased_rows[0][4] > fair_rows[0][4]  # BNSP AUC rises
     assert abs(biased_rows[0][2] - fair_rows[0][2]) < 0.02  # within-subgroup ranking unchanged
+
+
+def test_pinned_auc_draws_are_independent_across_terms_and_averaged():
+    """The shared-sample bug: two terms of the same size used to get the very same background sample."""
+    rng = np.random.default_rng(2)
+    n = 3000
+    labels = rng.random(n) < 0.5
+    scores = labels * 1.0 + rng.normal(0, 1.0, n)
+    first = np.zeros(n, bool)
+    first[:40] = True
+    second = np.zeros(n, bool)
+    second[40:80] = True
+    scores_same_subgroups = scores.copy()
+    scores_same_subgroups[40:80] = scores[:40]  # identical subgroup scores...
+    labels[40:80] = labels[:40]  # ...and labels: only the background draws can differ
+    draws_a = bias_metrics.pinned_auc(labels, scores_same_subgroups, first, np.random.default_rng(0), 20)
+    assert len(draws_a) == 20 and draws_a.std() > 0  # the draws differ from each other
+    rows, difference, spread = bias_metrics.bias_table(labels, scores_same_subgroups, {"a": first, "b": second},
+                                                       draws=20)
+    assert rows[0][5] != rows[1][5]  # independent backgrounds per term
+    assert spread > 0 and difference > 0
+
+
+def test_rate_equality_differences():
+    labels = np.array([1, 1, 0, 0, 1, 1, 0, 0], bool)
+    flagged = np.array([1, 1, 0, 0, 1, 0, 1, 1], bool)
+    subgroup = np.array([0, 0, 0, 0, 1, 1, 1, 1], bool)
+    fped, fned = bias_metrics.rate_equality_differences(labels, flagged, {"t": subgroup})
+    # Overall FPR 2/4, subgroup FPR 2/2; overall FNR 1/4, subgroup FNR 1/2.
+    assert fped == pytest.approx(0.5) and fned == pytest.approx(0.25)
