@@ -44,7 +44,7 @@ class BackendConfig:
     tls_key: str = None
 
 
-def open_backend(config):
+def open_backend(config: BackendConfig) -> "GrpcBackend | EmbeddedBackend":
     """A GrpcBackend for ``config.servers``, else an EmbeddedBackend for ``config.model_path``."""
     if config.servers:
         return GrpcBackend(config.servers, config.model_name, config.signature, config.model_version, config.deadline,

@@ -32,14 +32,26 @@ class Explanation:
     predicted_label: bytes
     token_count: int
     completeness_gap: float = None  # integrated gradients only
+    order: np.ndarray = None  # int [T]: positions by saliency, highest first (ties in text order), or None
 
     @classmethod
-    def at(cls, outputs, index):
-        """Row ``index`` of a batch of signature outputs {alias: array [B, ...]}."""
+    def at(cls, outputs: dict, index: int, order: np.ndarray = None) -> "Explanation":
+        """Row ``index`` of a batch of signature outputs {alias: array [B, ...]}; ``order`` from ``batch_order``."""
         gap = outputs.get(contract.COMPLETENESS_GAP)
         return cls(outputs[contract.PROBABILITIES][index], outputs[contract.SALIENCY][index],
                    outputs[contract.TOKENS][index], outputs[contract.PREDICTED_LABEL][index],
-                   int(outputs[contract.TOKEN_COUNT][index]), None if gap is None else float(gap[index]))
+                   int(outputs[contract.TOKEN_COUNT][index]), None if gap is None else float(gap[index]),
+                   None if order is None else order[index])
+
+
+def batch_order(outputs: dict, top_k: int) -> np.ndarray:
+    """int [B, k]: each row's positions by saliency, highest first, ties in text order; one sort per batch.
+
+    Padding has saliency 0 and sorts after every real token with the same saliency (stable sort, padding on the
+    right), so the first min(k, explained) entries of a row are its real top tokens.
+    """
+    saliency = outputs[contract.SALIENCY]
+    return np.argsort(-saliency, axis=1, kind="stable")[:, :top_k]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -52,13 +64,16 @@ class RecordSettings:
     redact: bool = False
 
 
-def explained_tokens(tokens_row):
-    """tokens_row: bytes/str [T] -> list of str without padding."""
+def explained_tokens(tokens_row, count: int = None) -> list[str]:
+    """tokens_row: bytes/str [T] -> list of str without padding. With ``count`` (the token count before
+    truncation), only the first min(count, T) entries are read: the model pads on the right."""
+    if count is not None:
+        tokens_row = tokens_row[:count]
     tokens = [t.decode("utf-8") if isinstance(t, bytes) else str(t) for t in tokens_row]
     return [t for t in tokens if t]
 
 
-def forbidden_share(saliency, forbidden_positions):
+def forbidden_share(saliency: np.ndarray, forbidden_positions: np.ndarray) -> float:
     """sum of saliency on forbidden positions / total saliency; 0 when there is no saliency mass."""
     total = float(np.sum(saliency, dtype=np.float64))
     if total <= 0.0:
@@ -66,14 +81,16 @@ def forbidden_share(saliency, forbidden_positions):
     return float(np.sum(saliency[forbidden_positions], dtype=np.float64)) / total
 
 
-def audit_document(document, explanation, settings):
+def audit_document(document: CorpusRow, explanation: Explanation, settings: RecordSettings) -> audit_pb2.AuditRecord:
     """One AuditRecord from one document (CorpusRow) and its Explanation under RecordSettings."""
     lexicon, redact = settings.lexicon, settings.redact
-    tokens = explained_tokens(explanation.tokens)
+    tokens = explained_tokens(explanation.tokens, explanation.token_count)
     explained = len(tokens)
     saliency = np.asarray(explanation.saliency[:explained], dtype=np.float32)
     forbidden = lexicon.position_mask(tokens) if lexicon is not None else np.zeros(explained, bool)
-    share = forbidden_share(saliency, forbidden)
+    mass = float(saliency.sum(dtype=np.float64))
+    # Same value as forbidden_share(saliency, forbidden), without reductions on documents with no forbidden word.
+    share = float(saliency[forbidden].sum(dtype=np.float64)) / mass if mass > 0.0 and forbidden.any() else 0.0
     probabilities = np.asarray(explanation.probabilities, dtype=np.float32)
     label = explanation.predicted_label
     label = label.decode("utf-8") if isinstance(label, bytes) else str(label)
@@ -83,7 +100,7 @@ def audit_document(document, explanation, settings):
         text_sha256=hashlib.sha256(text.encode("utf-8")).hexdigest(),
         text="" if redact else text,
         predicted_label=label, confidence=float(np.max(probabilities)),
-        forbidden_share=share, saliency_mass=float(np.sum(saliency, dtype=np.float64)),
+        forbidden_share=share, saliency_mass=mass,
         flagged=share >= settings.threshold, token_count=explanation.token_count, explained_tokens=explained,
         truncated=explanation.token_count > explained, true_label=document.true_label)
     if explanation.completeness_gap is not None:
@@ -95,14 +112,17 @@ def audit_document(document, explanation, settings):
             record.forbidden_terms.add(term=term, start=start, end=end,
                                        saliency=float(np.sum(saliency[start:end], dtype=np.float64)))
     # Most salient first; ties keep text order. Redaction keeps only forbidden words' text.
-    for position in np.argsort(-saliency, kind="stable")[:settings.top_k]:
+    order = explanation.order[:min(settings.top_k, explained)] if explanation.order is not None \
+        else np.argsort(-saliency, kind="stable")[:settings.top_k]
+    for position in order:
         shown = tokens[position] if not redact or forbidden[position] else ""
         record.top_tokens.add(token=shown, position=int(position),
                               saliency=float(saliency[position]), forbidden=bool(forbidden[position]))
     return record
 
 
-def skipped_record(row, doc_id, text, reason, redact=False, true_label=""):
+def skipped_record(row: int, doc_id: str, text: str, reason: str, redact: bool = False,
+                   true_label: str = "") -> audit_pb2.AuditRecord:
     return audit_pb2.AuditRecord(
         row=row, id=doc_id, status=audit_pb2.RECORD_STATUS_SKIPPED, skip_reason=reason,
         text_sha256=hashlib.sha256(text.encode("utf-8")).hexdigest(),

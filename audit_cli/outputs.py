@@ -11,6 +11,7 @@ import tempfile
 
 from google.protobuf import json_format
 
+from audit_cli.record_json import JsonEncoder
 from protos import audit_pb2
 
 RECORDS_JSONL = "records.jsonl"
@@ -35,9 +36,13 @@ def neutralise_cell(value):
     return value
 
 
+_RECORD_ENCODER = JsonEncoder(audit_pb2.AuditRecord.DESCRIPTOR)
+
+
 def record_json(record):
-    return json_format.MessageToJson(record, indent=None, preserving_proto_field_name=True, sort_keys=True,
-                                     always_print_fields_with_no_presence=True)
+    """The record's protobuf JSON mapping on one line (byte-identical to json_format.MessageToJson with
+    preserving_proto_field_name, sort_keys and always_print_fields_with_no_presence; see record_json.py)."""
+    return _RECORD_ENCODER.to_json(record)
 
 
 def record_csv_row(record):

@@ -16,14 +16,17 @@ from concurrent import futures
 import numpy as np
 
 from audit_cli import outputs
-from audit_cli.document import CorpusRow, Explanation, RecordSettings, audit_document, explained_tokens, skipped_record
+from audit_cli.document import (CorpusRow, Explanation, RecordSettings, audit_document, batch_order, explained_tokens,
+                                skipped_record)
 from audit_cli.evaluations import Batch, build_evaluations
 from audit_cli.summary import SummaryBuilder, apply_gates, utc_now
 from protos import audit_pb2
 from saliency_core import contract
 from saliency_core.errors import InputError
 from saliency_core.hashing import file_sha256
+from saliency_core.lexicon import Lexicon
 from saliency_core.marks import parse_word_marks
+from saliency_core.substitutions import SubstitutionGroups
 from saliency_core.table import RowReader
 from saliency_core.text import tokenize_all
 
@@ -185,12 +188,13 @@ class _Run:
 
     def write_batch(self, batch, outputs, prepared):
         index = 0
+        order = batch_order(outputs, self.options.top_k) if outputs is not None else None
         for document in batch:
             if document.text is None:
                 record = skipped_record(document.row, document.doc_id, "", "empty text", self.options.redact,
                                         document.true_label)
             else:
-                explanation = Explanation.at(outputs, index)
+                explanation = Explanation.at(outputs, index, order)
                 record = audit_document(document, explanation, self.settings)
                 for evaluation, batch_data in zip(self.evaluations, prepared):
                     evaluation.annotate(record, batch_data, index, document, explanation)
@@ -219,8 +223,9 @@ class _Run:
             heapq.heapreplace(self.examples, item)
 
 
-def score_corpus(corpus_path, backend, lexicon, out_dir, options=None, gate_limits=None, progress=None,
-                 resume=False, stop=None, substitutions=None):
+def score_corpus(corpus_path: str, backend, lexicon: Lexicon | None, out_dir: str, options: ScoreOptions | None = None,
+                 gate_limits: dict | None = None, progress=None, resume: bool = False, stop=None,
+                 substitutions: SubstitutionGroups | None = None) -> tuple[audit_pb2.AuditSummary, bool]:
     """Audit every row of ``corpus_path``; write records, summary and reports to ``out_dir``.
 
     Returns (AuditSummary, gates_passed). On bad input (InputError), a server failure

@@ -105,12 +105,12 @@ ATTENTION_FLIP_FRACTION = 0.05
 ATTENTION_MEAN_DROP = 0.05
 
 
-def reliance_found(summary):
+def reliance_found(summary: audit_pb2.AuditSummary) -> bool:
     return summary.occlusion_documents > 0 and (summary.occlusion_flip_fraction >= ATTENTION_FLIP_FRACTION
                                                 or summary.mean_occlusion_drop >= ATTENTION_MEAN_DROP)
 
 
-def saliency_underreports_reliance(summary):
+def saliency_underreports_reliance(summary: audit_pb2.AuditSummary) -> bool:
     """Removal shows notable reliance while the forbidden terms get under half as large a share of the
     attribution mass as the larger of the flip fraction and the mean drop."""
     if not reliance_found(summary):
@@ -119,7 +119,7 @@ def saliency_underreports_reliance(summary):
     return summary.share_distribution.mean < reliance / 2
 
 
-def reliance_sentence(summary):
+def reliance_sentence(summary: audit_pb2.AuditSummary) -> str:
     """The reliance finding in one sentence, or '' when occlusion did not run or found no forbidden term."""
     if not summary.occlusion_documents:
         return ""
@@ -128,7 +128,7 @@ def reliance_sentence(summary):
             f"mean drop of p(predicted) {summary.mean_occlusion_drop * 100:.1f} points)")
 
 
-def set_verdict(summary):
+def set_verdict(summary: audit_pb2.AuditSummary) -> None:
     """FAIL when a gate failed; PASS when gates were set and all passed; else ATTENTION when reliance was
     found, OK when not. The reason is the single most important finding."""
     failed = [gate for gate in summary.gates if not gate.passed]
@@ -165,7 +165,7 @@ GATES = {
 }
 
 
-def apply_gates(summary, limits):
+def apply_gates(summary: audit_pb2.AuditSummary, limits: dict) -> bool:
     """limits: {gate name: limit or None}. Adds GateResults; returns True when all pass."""
     passed = True
     for name, limit in limits.items():

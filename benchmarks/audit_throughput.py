@@ -22,7 +22,9 @@ sys.path.insert(0, os.path.join(ROOT, "tests"))  # server_process: the audit-ser
 WORDS = [f"w{i}" for i in range(3000)] + ["text", "video"]
 
 
-def write_corpus(path, rows, seed=0):
+def write_corpus(path, rows, seed=0, decoy_everywhere=False):
+    """Synthetic documents of 8-40 words; with decoy_everywhere, each holds 'text' or 'video' (the worst case
+    for the reliance check: one more prediction per document)."""
     rng = np.random.default_rng(seed)
     with open(path, "w", newline="") as f:
         writer = csv.writer(f)
@@ -32,7 +34,10 @@ def write_corpus(path, rows, seed=0):
             lengths = rng.integers(8, 40, size=n)
             words = rng.choice(WORDS, size=(n, 40))
             for i in range(n):
-                writer.writerow([f"d{start + i}", " ".join(words[i, :lengths[i]])])
+                row = list(words[i, :lengths[i]])
+                if decoy_everywhere:
+                    row.insert(int(rng.integers(0, len(row) + 1)), ("text", "video")[i % 2])
+                writer.writerow([f"d{start + i}", " ".join(row)])
 
 
 # Runs audit-cli's main in this child and reports the child's own peak RSS on the last stderr line.
@@ -75,6 +80,8 @@ def main():
         f.write("text\nvideo\n")
     corpus = os.path.join(work, "corpus.csv")
     write_corpus(corpus, args.rows)
+    decoy_corpus = os.path.join(work, "decoy_corpus.csv")
+    write_corpus(decoy_corpus, args.rows, seed=3, decoy_everywhere=True)
     common = [corpus, "--forbidden", lexicon, "--id-column", "id", "--batch-size", str(args.batch_size),
               "--max-in-flight", str(args.max_in_flight)]
 
@@ -82,8 +89,12 @@ def main():
     server = AuditServeProcess("bench", os.path.join(work, "bench"))
     port = server.port
     try:
-        grpc_seconds, _ = run_audit([*common, "--server", f"127.0.0.1:{port}", "--model-name", "bench",
-                                     "--out", os.path.join(work, "grpc")])
+        server_args = ["--server", f"127.0.0.1:{port}", "--model-name", "bench"]
+        grpc_seconds, _ = run_audit([*common, *server_args, "--out", os.path.join(work, "grpc")])
+        # Reliance on (the default) and off, side by side, on documents that all hold a forbidden word.
+        decoy_common = [decoy_corpus, *common[1:], *server_args]
+        reliance_seconds, _ = run_audit([*decoy_common, "--out", os.path.join(work, "reliance")])
+        no_reliance_seconds, _ = run_audit([*decoy_common, "--no-occlusion", "--out", os.path.join(work, "none")])
     finally:
         server.stop()
     embedded_seconds, small_rss = run_audit([*common, "--model", os.path.join(work, "bench"),
@@ -93,6 +104,9 @@ def main():
     print(f"  gRPC via audit-serve: {args.rows / grpc_seconds:,.0f} docs/s  ({grpc_seconds:.1f} s)")
     print(f"  embedded:             {args.rows / embedded_seconds:,.0f} docs/s  ({embedded_seconds:.1f} s)")
     print(f"  gRPC / embedded:      {embedded_seconds / grpc_seconds:.2f} (goal >= 0.8)")
+    print(f"every document with a forbidden word, gRPC: reliance on (default) {args.rows / reliance_seconds:,.0f} "
+          f"docs/s, off {args.rows / no_reliance_seconds:,.0f} docs/s, ratio {no_reliance_seconds / reliance_seconds:.2f}"
+          " (goal: reliance on >= 2,000 docs/s)")
 
     if args.big_rows:
         small = os.path.join(work, "small.csv")

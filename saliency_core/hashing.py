@@ -3,7 +3,7 @@
 import hashlib
 
 
-def file_sha256(path):
+def file_sha256(path: str) -> str:
     digest = hashlib.sha256()
     with open(path, "rb") as f:
         for block in iter(lambda: f.read(1 << 20), b""):

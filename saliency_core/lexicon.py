@@ -29,10 +29,10 @@ class Lexicon:
         self.sha256 = hashlib.sha256("\n".join(" ".join(p) for p in self.phrases).encode()).hexdigest()
 
     @classmethod
-    def from_entries(cls, entries, source=None):
+    def from_entries(cls, entries: list[str], source: str | None = None) -> "Lexicon":
         return cls([tuple(tokens) for tokens in text.tokenize_all(list(entries)) if tokens], source)
 
-    def matches(self, tokens):
+    def matches(self, tokens: list[str]) -> list[tuple[int, int, str]]:
         """tokens: list of str. Returns [(start, end, phrase string)] for every match, end exclusive."""
         found = []
         for start, token in enumerate(tokens):
@@ -42,7 +42,7 @@ class Lexicon:
                     found.append((start, end, " ".join(phrase)))
         return found
 
-    def without(self, tokens, term=None):
+    def without(self, tokens: list[str], term: str | None = None) -> list[str]:
         """tokens with every match removed (only matches of ``term`` when given): the counterfactual text."""
         mask = np.zeros(len(tokens), dtype=bool)
         for start, end, matched in self.matches(tokens):
@@ -50,7 +50,7 @@ class Lexicon:
                 mask[start:end] = True
         return [token for token, hidden in zip(tokens, mask) if not hidden]
 
-    def position_mask(self, tokens, length=None):
+    def position_mask(self, tokens: list[str], length: int | None = None) -> np.ndarray:
         """Bool [length or len(tokens)]: True where a forbidden phrase covers the token."""
         mask = np.zeros(len(tokens) if length is None else length, dtype=bool)
         for start, end, _ in self.matches(tokens):
@@ -58,7 +58,7 @@ class Lexicon:
         return mask
 
 
-def load_lexicon(path, encoding="utf-8"):
+def load_lexicon(path: str, encoding: str = "utf-8") -> Lexicon:
     """One entry per line; blank lines and lines starting with '#' are ignored; case and
     punctuation are normalised by the tokenizer and duplicates collapse."""
     check_readable(path)

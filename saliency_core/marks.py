@@ -8,7 +8,8 @@ import numpy as np
 from saliency_core.errors import InputError
 
 
-def parse_word_marks(value, word_count, path=None, line=None, column=None):
+def parse_word_marks(value: str, word_count: int, path: str | None = None, line: int | None = None,
+                     column: str | None = None) -> np.ndarray:
     """'0110' / '0 1 1 0' / '[[1, 3]]' -> uint8 [word_count]."""
     value = str(value).strip()
     marks = np.zeros(word_count, dtype=np.uint8)

@@ -14,7 +14,7 @@ from saliency_core.text import tokenize_all
 
 
 class SubstitutionGroups:
-    def __init__(self, groups, source=None):
+    def __init__(self, groups: list[list[str]], source: str | None = None):
         """groups: list of lists of standardized terms (str, tokens joined by one space)."""
         self.groups = [sorted(set(group)) for group in groups]
         self.source = source
@@ -25,11 +25,11 @@ class SubstitutionGroups:
         self.lexicon = Lexicon([tuple(term.split()) for term in self._substitutes], source)
         self.sha256 = self.lexicon.sha256
 
-    def substitutes(self, term):
+    def substitutes(self, term: str) -> list[str]:
         """Every other member of the groups that hold ``term`` (sorted)."""
         return sorted(self._substitutes.get(term, ()))
 
-    def variants(self, tokens):
+    def variants(self, tokens: list[str]) -> list[tuple[str, str, list[str]]]:
         """[(term, substitute, tokens with every match of term replaced by substitute)] for the terms in tokens."""
         matches = self.lexicon.matches(tokens)
         out = []
@@ -46,7 +46,7 @@ class SubstitutionGroups:
         return out
 
 
-def load_substitutions(path, encoding="utf-8"):
+def load_substitutions(path: str, encoding: str = "utf-8") -> SubstitutionGroups:
     check_readable(path)
     try:
         with open(path, encoding=encoding) as f:

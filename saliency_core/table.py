@@ -33,7 +33,7 @@ def _decoded_lines(binary, path, encoding):
         yield number, line
 
 
-def check_readable(path):
+def check_readable(path: str) -> None:
     if not os.path.exists(path):
         raise InputError("file not found", path)
     if os.path.isdir(path):
@@ -42,7 +42,7 @@ def check_readable(path):
         raise InputError("file is empty", path)
 
 
-def is_jsonl(path):
+def is_jsonl(path: str) -> bool:
     return str(path).lower().endswith((".jsonl", ".ndjson"))
 
 

@@ -42,7 +42,7 @@ def tokenize(texts, max_tokens):
     return dense_tokens, token_count, dense_word_index
 
 
-def tokenize_all(texts, max_tokens=None, batch_size=4096):
+def tokenize_all(texts: list[str], max_tokens: int | None = None, batch_size: int = 4096) -> list[list[str]]:
     """Python-side tokenization of many texts with the graph's own ops.
 
     Returns a list of lists of str (all tokens when ``max_tokens`` is None).

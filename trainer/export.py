@@ -16,7 +16,7 @@ from trainer.attributions import gradient, integrated_gradients
 WARMUP_TEXTS = ("a short warmup request", "")
 
 
-def next_version(model_dir):
+def next_version(model_dir: str) -> int:
     """The next integer version under ``<base>/<model_name>`` (1 when there is none)."""
     existing = [int(name) for name in os.listdir(model_dir) if re.fullmatch(r"\d+", name)] \
         if os.path.isdir(model_dir) else []
@@ -75,8 +75,8 @@ def write_warmup_requests(path, model_name):
             writer.write(log.SerializeToString())
 
 
-def export_model(classifier, class_names, export_base, model_name, metadata, reduction, version=None,
-                 ig_steps=integrated_gradients.DEFAULT_STEPS):
+def export_model(classifier, class_names: list[str], export_base: str, model_name: str, metadata: dict, reduction: str,
+                 version: int | None = None, ig_steps: int = integrated_gradients.DEFAULT_STEPS) -> str:
     """Write ``<export_base>/<model_name>/<version>/`` and return its path.
 
     The version directory appears in one rename once it is complete, so a server watching the

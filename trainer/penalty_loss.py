@@ -44,7 +44,7 @@ class PenaltyConfig:
             raise ValueError("penalty weights must be >= 0")
 
     @classmethod
-    def named(cls, name, weight, counterfactual_weight=None, **kwargs):
+    def named(cls, name: str, weight: float, counterfactual_weight: float | None = None, **kwargs) -> "PenaltyConfig":
         """The CLI's form: --penalty NAME --penalty-weight W [--counterfactual-weight W_cf] (with 'both')."""
         if name not in PENALTIES:
             raise ValueError(f"penalty must be one of {PENALTIES}")
@@ -57,11 +57,11 @@ class PenaltyConfig:
                    **kwargs)
 
     @property
-    def active(self):
+    def active(self) -> bool:
         return self.input_gradient_weight > 0 or self.counterfactual_weight > 0
 
     @property
-    def name(self):
+    def name(self) -> str:
         terms = [n for n, w in (("input-gradient", self.input_gradient_weight),
                                 ("counterfactual", self.counterfactual_weight)) if w > 0]
         return "+".join(terms) or "none"
@@ -96,7 +96,7 @@ class ForbiddenTokenPenalty:
     tokens from the text itself).
     """
 
-    def __init__(self, config):
+    def __init__(self, config: PenaltyConfig):
         self.config = config
 
     def __call__(self, classifier, inputs, training=False, measure_all=False):

@@ -101,7 +101,7 @@ class TrainingDiverged(RuntimeError):
     pass
 
 
-def build_vocabulary(texts, size):
+def build_vocabulary(texts: list[str], size: int) -> list[str]:
     """The ``size - 2`` most frequent surface tokens (ids 0 and 1 are padding and OOV); ties alphabetical."""
     counts = collections.Counter(token for tokens in text.tokenize_all(texts) for token in tokens)
     ranked = sorted(counts.items(), key=lambda item: (-item[1], item[0]))
@@ -140,15 +140,16 @@ def _substitute(classifier, texts, ids, substitutions, seed):
     return substituted, has_substitute
 
 
-def balanced_sample_weights(label_ids, num_classes):
+def balanced_sample_weights(label_ids: np.ndarray, num_classes: int) -> np.ndarray:
     """n / (C * n_class) per example (scikit-learn's 'balanced'): every class adds the same total weight."""
     counts = np.bincount(label_ids, minlength=num_classes).astype(np.float64)
     weights = len(label_ids) / (num_classes * np.maximum(counts, 1.0))
     return weights[label_ids].astype(np.float32)
 
 
-def encode_examples(classifier, texts, label_ids, lexicon=None, word_masks=None, rationales=None,
-                    substitutions=None, seed=0):
+def encode_examples(classifier: TextClassifier, texts: list[str], label_ids: list[int], lexicon: Lexicon | None = None,
+                    word_masks: list | None = None, rationales: list | None = None,
+                    substitutions: SubstitutionGroups | None = None, seed: int = 0) -> EncodedExamples:
     """Tokenize with the model's own graph ops and combine the mask sources on token positions."""
     ids, tokens, word_index = _encode(classifier, texts)
     real = word_index >= 0
@@ -171,7 +172,7 @@ def encode_examples(classifier, texts, label_ids, lexicon=None, word_masks=None,
     return examples
 
 
-def make_dataset(examples, batch_size, shuffle_seed=None):
+def make_dataset(examples: EncodedExamples, batch_size: int, shuffle_seed: int | None = None) -> tf.data.Dataset:
     parts = (examples.inputs(), examples.labels)
     if examples.sample_weight is not None:
         parts += (examples.sample_weight,)
@@ -202,13 +203,15 @@ class StopOnNonFiniteLoss(keras.callbacks.Callback):
                 "--learning-rate")
 
 
-def build_classifier(vocabulary, num_classes, model_settings):
+def build_classifier(vocabulary: list[str], num_classes: int, model_settings: ModelSettings) -> TextClassifier:
     return TextClassifier(vocabulary, num_classes, model_settings.max_tokens,
                           model_settings.embedding_dim, model_settings.hidden_units,
                           model_settings.bidirectional, model_settings.unroll)
 
 
-def fit(classifier, train_examples, fit_settings, validation_examples=None, verbose=2, callbacks=()):
+def fit(classifier: TextClassifier, train_examples: EncodedExamples, fit_settings: FitSettings,
+        validation_examples: EncodedExamples | None = None, verbose: int = 2,
+        callbacks: tuple = ()) -> tuple[RightReasonsModel, keras.callbacks.History]:
     """Train ``classifier`` in place with the penalty; returns (RightReasonsModel, keras History)."""
     model = RightReasonsModel(classifier, fit_settings.penalty)
     # No XLA: Keras refuses jit_compile for a model holding a TextVectorization layer.
@@ -230,7 +233,7 @@ def fit(classifier, train_examples, fit_settings, validation_examples=None, verb
     return model, history
 
 
-def set_seed(seed):
+def set_seed(seed: int) -> None:
     keras.utils.set_random_seed(seed)
 
 
@@ -250,7 +253,7 @@ class TrainResult:
     metadata: dict
 
 
-def load_training_data(train_path, sources=None, seed=0):
+def load_training_data(train_path: str, sources: DataSources | None = None, seed: int = 0) -> TrainingData:
     """Step 1: read the corpora and mask sources named by ``sources`` (a DataSources)."""
     sources = sources or DataSources()
     lexicon = load_lexicon(sources.forbidden_path, sources.encoding) if sources.forbidden_path else None
@@ -286,7 +289,7 @@ def load_training_data(train_path, sources=None, seed=0):
                         class_names, lexicon, substitutions)
 
 
-def prepare(data, model_settings=None, seed=0):
+def prepare(data: TrainingData, model_settings: ModelSettings | None = None, seed: int = 0) -> PreparedTraining:
     """Step 2: vocabulary from the training texts, the classifier, and encoded examples (masks, substitutes)."""
     model_settings = model_settings or ModelSettings()
     class_names = data.class_names or class_names_of(data.train.labels)
@@ -302,7 +305,7 @@ def prepare(data, model_settings=None, seed=0):
                             encode(data.validation) if data.validation is not None else None)
 
 
-def check_mask_sources(data, fit_settings):
+def check_mask_sources(data: TrainingData, fit_settings: FitSettings) -> None:
     has_source = data.lexicon is not None or data.substitutions is not None or \
         data.train.word_masks is not None or data.train.rationales is not None
     if fit_settings.penalty.active and not has_source:
@@ -310,7 +313,9 @@ def check_mask_sources(data, fit_settings):
                          "or --rationale-column")
 
 
-def train_in_memory(data, model_settings=None, fit_settings=None, verbose=0, callbacks=()):
+def train_in_memory(data: TrainingData, model_settings: ModelSettings | None = None,
+                    fit_settings: FitSettings | None = None, verbose: int = 0,
+                    callbacks: tuple = ()) -> tuple[PreparedTraining, keras.callbacks.History]:
     """Steps 2 and 3 on a TrainingData already in memory: returns (PreparedTraining, keras History)."""
     fit_settings = fit_settings or FitSettings()
     check_mask_sources(data, fit_settings)
@@ -321,7 +326,8 @@ def train_in_memory(data, model_settings=None, fit_settings=None, verbose=0, cal
     return prepared, history
 
 
-def training_metadata(train_path, data, prepared, model_settings, fit_settings, sources, metrics):
+def training_metadata(train_path: str, data: TrainingData, prepared: PreparedTraining, model_settings: ModelSettings,
+                      fit_settings: FitSettings, sources: DataSources, metrics: dict) -> dict:
     examples = prepared.train_examples
     penalty_config = fit_settings.penalty
     return {
@@ -350,8 +356,9 @@ def training_metadata(train_path, data, prepared, model_settings, fit_settings, 
     }
 
 
-def train_from_files(train_path, sources=None, model_settings=None, fit_settings=None, export_settings=None,
-                     verbose=2, checkpoint_dir=None):
+def train_from_files(train_path: str, sources: DataSources | None = None, model_settings: ModelSettings | None = None,
+                     fit_settings: FitSettings | None = None, export_settings: ExportSettings | None = None,
+                     verbose: int = 2, checkpoint_dir: str | None = None) -> TrainResult:
     """The library behind ``audit-train train``: load, prepare, fit, export.
 
     With ``checkpoint_dir``, the model and optimizer state are backed up at the end of every epoch;
