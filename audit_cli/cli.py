@@ -14,6 +14,7 @@ from audit_cli.compare import compare as compare_folders
 from audit_cli.document import CorpusRow, Explanation, RecordSettings, audit_document
 from audit_cli.evaluations import Batch, Reliance
 from audit_cli.score import AuditInterrupted, ScoreOptions, score_corpus
+from audit_cli.report import warning_lines
 from audit_cli.summary import reliance_sentence
 from saliency_core import contract
 from saliency_core.errors import exit_on_input_error
@@ -102,11 +103,15 @@ def main():
 @main.command()
 @click.argument("corpus", type=click.Path(dir_okay=False))
 @backend_options
-@click.option("--forbidden", "forbidden_path", required=True, type=click.Path(dir_okay=False),
-              help="Lexicon: one word or phrase per line; '#' comments and blank lines ignored.")
+@click.option("--forbidden", "forbidden_path", type=click.Path(dir_okay=False),
+              help="Lexicon: one word or phrase per line; '#' comments and blank lines ignored. Needed unless "
+                   "--rationale-column or --substitutions gives something else to audit.")
 @click.option("--text-column", default="text", show_default=True)
 @click.option("--id-column", help="Unique document id column (default: the row number).")
 @click.option("--label-column", help="True label column: copied into the records; accuracy in the summary.")
+@click.option("--label-map", metavar="LABEL=CLASS,...",
+              help="Map corpus labels to model classes (e.g. 'pos=1,neg=0') or to a binary task "
+                   "(e.g. 'BAD=positive,NOT_BAD=negative', with --toxic-classes naming the model's positive side).")
 @click.option("--rationale-column",
               help="Per-word human rationale (0/1 string or JSON [start, end) spans): ERASER token F1 and AUPRC.")
 @click.option("--toxic-classes", help="Comma-separated class names forming the positive side of a binary task: "
@@ -144,7 +149,8 @@ def main():
 @click.option("--resume", is_flag=True,
               help="Continue an interrupted run in --out from its last checkpoint (same input, model and options).")
 @exit_on_input_error
-def score(corpus, backend, attribution, forbidden_path, text_column, id_column, label_column, rationale_column,
+def score(corpus, backend, attribution, forbidden_path, text_column, id_column, label_column, label_map,
+          rationale_column,
           toxic_classes, occlusion, substitutions_path, out_dir, batch_size, max_in_flight, threshold,
           max_flip_fraction, max_mean_drop, fail_above, max_flagged_fraction, top_k, redact, strict, encoding, quiet,
           checkpoint_seconds, resume):
@@ -169,13 +175,26 @@ def score(corpus, backend, attribution, forbidden_path, text_column, id_column, 
     if not occlusion and (max_flip_fraction is not None or max_mean_drop is not None):
         raise click.BadParameter("reliance gates need the reliance check; drop --no-occlusion",
                                  param_hint="--max-flip-fraction/--max-mean-drop")
-    lexicon = load_lexicon(forbidden_path, encoding)
+    if not (forbidden_path or rationale_column or substitutions_path):
+        raise click.BadParameter("nothing to audit: give --forbidden, --rationale-column or --substitutions",
+                                 param_hint="--forbidden")
+    if not forbidden_path and (toxic or max_flip_fraction is not None or max_mean_drop is not None
+                               or fail_above is not None or max_flagged_fraction is not None):
+        raise click.BadParameter("per-term bias metrics and the reliance and share gates need --forbidden",
+                                 param_hint="--forbidden")
+    pairs = parse_label_map(label_map) if label_map else ()
+    if pairs and not label_column:
+        raise click.BadParameter("needs --label-column", param_hint="--label-map")
+    if pairs and {t for _, t in pairs} <= {"positive", "negative"} and not toxic:
+        raise click.BadParameter("a binary map needs --toxic-classes (the model classes whose probabilities "
+                                 "make the positive score)", param_hint="--label-map")
+    lexicon = load_lexicon(forbidden_path, encoding) if forbidden_path else None
     substitutions = load_substitutions(substitutions_path, encoding) if substitutions_path else None
     backend = open_backend(backend)
     options = ScoreOptions(text_column, id_column, label_column, batch_size, max_in_flight, threshold,
                            top_k, redact, strict, encoding, checkpoint_seconds=checkpoint_seconds,
                            rationale_column=rationale_column, toxic_classes=toxic, occlusion=occlusion,
-                           attribution=attribution)
+                           attribution=attribution, label_map=pairs)
     stop = threading.Event()
 
     def request_stop(signum, frame):
@@ -209,10 +228,24 @@ def score(corpus, backend, attribution, forbidden_path, text_column, id_column, 
         raise SystemExit(EXIT_GATE_FAILED)
 
 
+def parse_label_map(value):
+    """'a=x,b=y' -> (('a', 'x'), ('b', 'y')); a usage error names the malformed entry."""
+    pairs = []
+    for entry in value.split(","):
+        source, separator, target = entry.partition("=")
+        if not separator or not source.strip() or not target.strip():
+            raise click.BadParameter(f"expected LABEL=CLASS pairs separated by commas, got {entry!r}",
+                                     param_hint="--label-map")
+        pairs.append((source.strip(), target.strip()))
+    if len({s for s, _ in pairs}) != len(pairs):
+        raise click.BadParameter("a label is mapped twice", param_hint="--label-map")
+    return tuple(pairs)
+
+
 def console_summary(summary, out_dir):
     """The run's summary for the terminal: verdict, reliance, then saliency, gates and where the outputs are."""
     d = summary.share_distribution
-    lines = [f"verdict: {summary.verdict}: {summary.verdict_reason}"]
+    lines = [f"verdict: {summary.verdict}: {summary.verdict_reason}", *warning_lines(summary)]
     if summary.occlusion_documents:
         lines.append("reliance: " + reliance_sentence(summary))
         for term in summary.term_reliance[:5]:

@@ -21,6 +21,7 @@ class CorpusRow:
     text: str
     true_label: str = ""
     rationale: np.ndarray = None  # uint8 [words] per-word rationale marks, or None
+    rationale_missing: bool = False  # --rationale-column given, but this row's cell is empty
 
 
 @dataclasses.dataclass(frozen=True)
@@ -102,7 +103,8 @@ def audit_document(document: CorpusRow, explanation: Explanation, settings: Reco
         predicted_label=label, confidence=float(np.max(probabilities)),
         forbidden_share=share, saliency_mass=mass,
         flagged=share >= settings.threshold, token_count=explanation.token_count, explained_tokens=explained,
-        truncated=explanation.token_count > explained, true_label=document.true_label)
+        truncated=explanation.token_count > explained, true_label=document.true_label,
+        rationale_missing=document.rationale_missing)
     if explanation.completeness_gap is not None:
         record.completeness_gap = explanation.completeness_gap
     for name, p in zip(settings.class_names, probabilities):

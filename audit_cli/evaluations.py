@@ -242,10 +242,11 @@ class Rationale(Evaluation):
 
     @staticmethod
     def markdown(summary):
-        if not summary.rationale_documents:
+        if not summary.rationale_documents and not summary.rationale_missing_documents:
             return []
         return ["", f"Human rationale ({summary.rationale_documents} documents with rationale tokens in the explained "
-                    f"part): mean token F1 {summary.mean_rationale_token_f1 * 100:.1f} %, mean AUPRC "
+                    f"part; {summary.rationale_missing_documents} documents had no rationale): mean token F1 "
+                    f"{summary.mean_rationale_token_f1 * 100:.1f} %, mean AUPRC "
                     f"{summary.mean_rationale_auprc * 100:.1f} %."]
 
 
@@ -265,7 +266,8 @@ class Bias(Evaluation):
         for term in {hit.term for hit in record.forbidden_terms}:
             self.term_rows.setdefault(term, array.array("q")).append(len(self.scores))
         self.scores.append(sum(record.probabilities[c] for c in self.toxic_classes))
-        self.labels.append(record.true_label in self.toxic_classes)
+        # Labels are model classes, or "positive" / "negative" after a binary --label-map.
+        self.labels.append(record.true_label in self.toxic_classes or record.true_label == "positive")
 
     def summarise(self, summary):
         if not len(self.scores):

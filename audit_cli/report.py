@@ -59,9 +59,25 @@ def _gate_lines(summary):
     return [(g.name, g.description, g.observed, "pass" if g.passed else "FAIL") for g in summary.gates]
 
 
+def warning_lines(summary):
+    """Warnings a reader must not miss (one line each)."""
+    lines = []
+    if summary.out_of_vocabulary_terms:
+        lines.append(f"Warning: {len(summary.out_of_vocabulary_terms)} lexicon terms are outside the model's "
+                     f"vocabulary ({', '.join(summary.out_of_vocabulary_terms[:12])}"
+                     + (", …" if len(summary.out_of_vocabulary_terms) > 12 else "")
+                     + "): the model sees each of them as the same unknown word, so their saliency cannot single "
+                       "them out; removal and substitution still measure them.")
+    if summary.labels_outside_model_classes and not summary.labelled:
+        lines.append("Warning: no label is a class of the model, so accuracy is not reported (use --label-map).")
+    return lines
+
+
 def headline_lines(summary):
     """Verdict, reliance and the under-reporting note: what a reader must see first (Markdown)."""
-    lines = [f"**Verdict: {summary.verdict}** — {summary.verdict_reason}", "", "## Reliance on forbidden words"]
+    lines = [f"**Verdict: {summary.verdict}** — {summary.verdict_reason}", ""]
+    lines += [f"> {line}" for line in warning_lines(summary)]
+    lines += ["", "## Reliance on forbidden words"]
     lines += Reliance.markdown(summary)
     if summary.saliency_underreports_reliance:
         lines += ["", f"> {summary.attribution} saliency under-reports reliance on this model: the forbidden words "
@@ -121,6 +137,11 @@ def _evaluation_lines(summary):
     lines = []
     if summary.labelled:
         lines += ["", f"Accuracy on {summary.labelled} labelled documents: {summary.accuracy * 100:.1f} %."]
+    if summary.labels_outside_model_classes:
+        lines += ["", f"{summary.labels_outside_model_classes} labelled documents carry labels that are not classes of "
+                      "the model, so no accuracy is computed for them"
+                      + (" (binary labels: see the AUC of the bias metrics)." if summary.label_space == "binary"
+                         else "; map them with --label-map.")]
     for section in SECONDARY_SECTIONS:
         lines += section.markdown(summary)
     return lines
@@ -189,7 +210,7 @@ def html_report(summary, examples):
         f"<h1>Audit: {esc(summary.model_name)} v{summary.model_version}</h1>",
         f"<div class='verdict v-{esc(summary.verdict)}'><b>{esc(summary.verdict)}</b> — "
         f"{esc(summary.verdict_reason)}</div>",
-        markdown_to_html(headline_lines(summary)[2:]),
+        markdown_to_html(headline_lines(summary)[1:]),
         bar_chart_svg("Predictions that change without the term (%)", [t.term for t in reliance_terms],
                       [t.flip_fraction * 100 for t in reliance_terms], value_format="{:.1f}")
         if reliance_terms else "",

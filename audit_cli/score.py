@@ -25,7 +25,7 @@ from saliency_core import contract
 from saliency_core.errors import InputError
 from saliency_core.hashing import file_sha256
 from saliency_core.lexicon import Lexicon
-from saliency_core.marks import parse_word_marks
+from saliency_core.marks import parse_optional_word_marks
 from saliency_core.substitutions import SubstitutionGroups
 from saliency_core.table import RowReader
 from saliency_core.text import tokenize_all
@@ -49,6 +49,7 @@ class ScoreOptions:
     toxic_classes: tuple = ()  # with label_column: bias metrics per forbidden term on this binary task
     occlusion: bool = True  # reliance: predict each document without its forbidden terms (and each term alone)
     attribution: str = "gradient"  # the signature behind the saliency shares (contract.ATTRIBUTION_SIGNATURES)
+    label_map: tuple = ()  # (corpus label, model class or "positive"/"negative") pairs; () = labels as they are
     examples: int = 6  # highlighted documents in report.html
     checkpoint_seconds: float = CHECKPOINT_SECONDS
 
@@ -85,6 +86,7 @@ class AuditInterrupted(Exception):
 def _batches(reader, options, skip_rows):
     """Yield lists of CorpusRow; a row with empty text has text None (it becomes a skipped record)."""
     seen_ids = {}
+    label_map = dict(options.label_map)
     batch = []
     texts_in_batch = 0
     row_number = 0
@@ -103,15 +105,21 @@ def _batches(reader, options, skip_rows):
         text = row[options.text_column]
         text = "" if text is None else str(text)
         label = str(row[options.label_column]).strip() if options.label_column else ""
+        if label and label_map:
+            if label not in label_map:
+                raise InputError(f"label {label!r} is not in --label-map ({sorted(label_map)})", reader.path, line,
+                                 options.label_column)
+            label = label_map[label]
         if not text.strip():
             if options.strict:
                 raise InputError("empty text", reader.path, line, options.text_column)
             text = None
         marks = None
         if options.rationale_column and text is not None:
-            marks = parse_word_marks(row[options.rationale_column], len(text.split()), reader.path, line,
-                                     options.rationale_column)
-        batch.append(CorpusRow(row_number, doc_id, text, label, marks))
+            marks = parse_optional_word_marks(row[options.rationale_column], len(text.split()), reader.path, line,
+                                              options.rationale_column)
+        batch.append(CorpusRow(row_number, doc_id, text, label, marks,
+                               bool(options.rationale_column) and text is not None and marks is None))
         texts_in_batch += text is not None
         if texts_in_batch >= options.batch_size:
             yield batch
@@ -129,6 +137,22 @@ def _explain_batch(backend, batch, max_tokens, evaluations):
     tokens = tokenize_all(texts) if any(e.needs_tokens for e in evaluations) else None
     context = Batch(texts, tokens, outputs, max_tokens)
     return outputs, [evaluation.prepare(backend, context) for evaluation in evaluations]
+
+
+BINARY_LABELS = ("positive", "negative")
+
+
+def label_space(label_map, class_names):
+    """'model classes' or 'binary' for a --label-map, '' without one; anything else is a usage error."""
+    if not label_map:
+        return ""
+    targets = {target for _, target in label_map}
+    if targets <= set(class_names):
+        return "model classes"
+    if targets <= set(BINARY_LABELS):
+        return "binary"
+    raise InputError(f"--label-map must map every label to a class of the model {class_names} or every label to "
+                     f"positive / negative; got {sorted(targets)}")
 
 
 class _Run:
@@ -152,8 +176,12 @@ class _Run:
         unknown = [c for c in options.toxic_classes if c not in self.class_names]
         if unknown:
             raise InputError(f"--toxic-classes {unknown} are not classes of the model {self.class_names}")
+        self.label_space = label_space(options.label_map, self.class_names)
+        vocabulary = set(self.metadata.get("vocabulary") or ())
+        self.out_of_vocabulary_terms = [" ".join(p) for p in lexicon.phrases if any(t not in vocabulary for t in p)] \
+            if vocabulary and lexicon is not None else []
         self.evaluations = build_evaluations(options, lexicon, substitutions)
-        self.builder = SummaryBuilder(self.evaluations, options.attribution)
+        self.builder = SummaryBuilder(self.evaluations, options.attribution, self.class_names)
         self.examples = []  # min-heap of (share, -row, Example)
         self.rows_done = 0
         self.started_at = utc_now()
@@ -263,7 +291,11 @@ def score_corpus(corpus_path: str, backend, lexicon: Lexicon | None, out_dir: st
     summary.started_at, summary.finished_at = run.started_at, utc_now()
     summary.seconds = run.seconds()
     summary.documents_per_second = run.builder.scored / summary.seconds if summary.seconds > 0 else 0.0
-    summary.model_metadata_json = json.dumps(run.metadata, sort_keys=True)
+    # The vocabulary is for the coverage check above; it would swell every summary.json.
+    summary.model_metadata_json = json.dumps({k: v for k, v in run.metadata.items() if k != "vocabulary"},
+                                             sort_keys=True)
+    summary.out_of_vocabulary_terms[:] = run.out_of_vocabulary_terms
+    summary.label_space = run.label_space
     summary.redacted = options.redact
     summary.max_tokens = run.max_tokens
     passed = apply_gates(summary, gate_limits)

@@ -20,9 +20,11 @@ class SummaryBuilder:
     The evaluations (audit_cli.evaluations) accumulate their own parts from the same records.
     """
 
-    def __init__(self, evaluations=(), attribution="gradient"):
+    def __init__(self, evaluations=(), attribution="gradient", class_names=None):
         self.evaluations = list(evaluations)
         self.attribution = attribution
+        self.class_names = None if class_names is None else set(class_names)
+        self.labels_outside = self.rationale_missing = 0
         self.documents = self.scored = self.skipped = self.flagged = self.truncated = 0
         self.with_terms = 0
         self.labelled = self.correct = 0
@@ -40,9 +42,14 @@ class SummaryBuilder:
         self.flagged += record.flagged
         self.truncated += record.truncated
         self.completeness_gap_sum += abs(record.completeness_gap)
+        self.rationale_missing += record.rationale_missing
         if record.true_label:
-            self.labelled += 1
-            self.correct += record.true_label == record.predicted_label
+            # Accuracy only where the label space is the model's: other labels would count as errors.
+            if self.class_names is None or record.true_label in self.class_names:
+                self.labelled += 1
+                self.correct += record.true_label == record.predicted_label
+            else:
+                self.labels_outside += 1
         for evaluation in self.evaluations:
             evaluation.add(record)
         has_terms = len(record.forbidden_terms) > 0
@@ -76,6 +83,8 @@ class SummaryBuilder:
         summary.truncated = self.truncated
         summary.labelled = self.labelled
         summary.accuracy = self.correct / self.labelled if self.labelled else 0.0
+        summary.labels_outside_model_classes = self.labels_outside
+        summary.rationale_missing_documents = self.rationale_missing
         summary.attribution = self.attribution
         if self.attribution == "integrated-gradients" and self.scored:
             summary.mean_abs_completeness_gap = self.completeness_gap_sum / self.scored

@@ -30,3 +30,18 @@ def parse_word_marks(value: str, word_count: int, path: str | None = None, line:
         raise InputError(f"{len(digits)} marks for {word_count} whitespace-separated words", path, line, column)
     marks[:] = np.frombuffer(digits.encode(), dtype=np.uint8) - ord("0")
     return marks
+
+
+MISSING_VALUES = ("", "null", "none", "nan")
+
+
+def parse_optional_word_marks(value, word_count: int, path: str | None = None, line: int | None = None,
+                              column: str | None = None) -> np.ndarray | None:
+    """Like parse_word_marks, but an empty cell (or null / none / nan) means "no marks for this row": None.
+
+    Evaluation sets often give rationales only for some rows (e.g. only toxic posts); such rows are audited
+    without rationale metrics and trained without a rationale penalty, instead of stopping the run.
+    """
+    if value is None or str(value).strip().lower() in MISSING_VALUES:
+        return None
+    return parse_word_marks(value, word_count, path, line, column)

@@ -56,6 +56,11 @@ def main():
 @click.option("--embedding-dim", type=click.IntRange(min=1), default=64, show_default=True)
 @click.option("--hidden-units", type=click.IntRange(min=1), default=64, show_default=True)
 @click.option("--bidirectional", is_flag=True, help="Bidirectional LSTM.")
+@click.option("--lexicon-in-vocabulary", is_flag=True,
+              help="Put every --forbidden / --substitutions token in the vocabulary, so that the model can tell "
+                   "rare or unseen terms apart (otherwise they all share the unknown-word id).")
+@click.option("--restore-best", metavar="METRIC",
+              help="Export the weights of the epoch with the best validation METRIC (e.g. val_accuracy, val_loss).")
 @click.option("--unroll", is_flag=True,
               help="Unroll the LSTM over T: about 2x faster penalised steps at T = 60 (benchmarks/train_step.py), "
                    "a larger graph for large T.")
@@ -72,8 +77,9 @@ def main():
 def train(train_path, validation_path, validation_fraction, split_column, train_split, validation_split,
           text_column, label_column, forbidden_path, mask_column, rationale_column, substitutions_path, penalty_name,
           penalty_weight, counterfactual_weight, divergence, target, reduction, class_weight, epochs, batch_size,
-          learning_rate, seed, max_tokens, vocabulary_size, embedding_dim, hidden_units, bidirectional, unroll,
-          export_dir, model_name, version, ig_steps, encoding, checkpoint_dir, verbose):
+          learning_rate, seed, max_tokens, vocabulary_size, embedding_dim, hidden_units, bidirectional,
+          lexicon_in_vocabulary, restore_best, unroll, export_dir, model_name, version, ig_steps, encoding,
+          checkpoint_dir, verbose):
     """Train on TRAIN.csv (or .jsonl) with cross-entropy + lambda * penalty on forbidden tokens, then export.
 
     \b
@@ -93,13 +99,22 @@ def train(train_path, validation_path, validation_fraction, split_column, train_
     try:
         result = train_from_files(
             train_path, sources,
-            ModelSettings(max_tokens, vocabulary_size, embedding_dim, hidden_units, bidirectional, unroll),
-            FitSettings(penalty_config, epochs, batch_size, learning_rate, seed, class_weight),
+            ModelSettings(max_tokens, vocabulary_size, embedding_dim, hidden_units, bidirectional, unroll,
+                          lexicon_in_vocabulary),
+            FitSettings(penalty_config, epochs, batch_size, learning_rate, seed, class_weight, restore_best),
             ExportSettings(export_dir, model_name, version, ig_steps), verbose=verbose, checkpoint_dir=checkpoint_dir)
     except TrainingDiverged as error:
         click.echo(f"error: {error}", err=True)
         raise SystemExit(1) from None
-    click.echo("final metrics: " + ", ".join(f"{k}={v:.4f}" for k, v in sorted(result.metrics.items())))
+    coverage = result.metadata["vocabulary_coverage"]
+    if coverage["out_of_vocabulary_terms"]:
+        terms = coverage["out_of_vocabulary_terms"]
+        click.echo(f"warning: {len(terms)} lexicon terms are outside the vocabulary ({', '.join(terms[:12])}"
+                   f"{', …' if len(terms) > 12 else ''}; {coverage['training_texts_with_them']} training texts hold "
+                   "them): the model cannot tell them apart; --lexicon-in-vocabulary adds them", err=True)
+    restored = result.metadata.get("restore_best")
+    label = f"metrics of epoch {restored['epoch']} (best {restored['monitor']})" if restored else "final metrics"
+    click.echo(f"{label}: " + ", ".join(f"{k}={v:.4f}" for k, v in sorted(result.metrics.items())))
     click.echo(f"exported: {result.export_path}")
 
 

@@ -4,7 +4,9 @@ Mask sources (combinable; a token is forbidden if any source says so):
   lexicon      forbidden words and phrases, matched on surface tokens;
   mask column  per-word 0/1 over ``text.split()``: a string of 0/1 (spaces optional) or a JSON list
                of [start, end) word spans;
-  rationale    per-word Z in the same formats, 1 = important; the penalty covers the other real tokens.
+  rationale    per-word Z in the same formats, 1 = important; the penalty covers the other real tokens. An
+               empty cell, or a rationale with no 1 at all, means "no rationale for this row": that row gets no
+               rationale penalty (all zeros would otherwise penalise every token).
 """
 
 import dataclasses
@@ -14,7 +16,7 @@ import numpy as np
 
 from saliency_core.errors import InputError
 from saliency_core.hashing import file_sha256
-from saliency_core.marks import parse_word_marks
+from saliency_core.marks import parse_optional_word_marks, parse_word_marks
 from saliency_core.table import RowReader
 
 
@@ -64,8 +66,8 @@ def load_corpus(path, text_column="text", label_column="label", mask_column=None
             if mask_column:
                 corpus.word_masks.append(parse_word_marks(row[mask_column], word_count, path, line, mask_column))
             if rationale_column:
-                corpus.rationales.append(
-                    parse_word_marks(row[rationale_column], word_count, path, line, rationale_column))
+                corpus.rationales.append(  # None where the cell is empty: no rationale for this row
+                    parse_optional_word_marks(row[rationale_column], word_count, path, line, rationale_column))
     digest = file_sha256(path)
     for corpus in by_split.values():
         corpus.sha256 = digest

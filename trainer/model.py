@@ -94,14 +94,17 @@ class RightReasonsModel(keras.Model):
         """Terms with weight 0 are not computed in training steps (lambda = 0 is exactly vanilla training
         and costs nothing extra); validation measures every term, so val_saliency_loss and
         val_counterfactual_loss show how much a model relies on forbidden tokens whatever it trained with."""
-        self.classification_loss_tracker.update_state(classification_loss)
+        # Weighted by batch size, as Keras' own loss tracker is: an epoch's value is the mean over its examples
+        # even when the last batch is smaller.
+        batch_size = tf.shape(labels)[0]
+        self.classification_loss_tracker.update_state(classification_loss, sample_weight=batch_size)
         trackers = {"saliency_loss": self.saliency_loss_tracker,
                     "counterfactual_loss": self.counterfactual_loss_tracker}
         for name, value in terms.items():
-            trackers[name].update_state(value)
+            trackers[name].update_state(value, sample_weight=batch_size)
         for metric in self.metrics:
             if metric.name == "loss":
-                metric.update_state(loss)
+                metric.update_state(loss, sample_weight=batch_size)
         # Updates the user's compile() metrics and returns every metric's result.
         logs = self.compute_metrics(None, labels, probabilities, sample_weight)
         return {k: v for k, v in logs.items() if k not in trackers or k in terms}

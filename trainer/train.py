@@ -30,6 +30,7 @@ class ModelSettings:
     hidden_units: int = 64
     bidirectional: bool = False
     unroll: bool = False
+    lexicon_in_vocabulary: bool = False  # put every lexicon / substitution token in the vocabulary
 
 
 CLASS_WEIGHTS = ("balanced",)
@@ -43,6 +44,7 @@ class FitSettings:
     learning_rate: float = 1e-3
     seed: int = 0
     class_weight: str = None  # None, or "balanced": weight n / (C * n_class) on each example's loss
+    restore_best: str = None  # a validation metric (e.g. "val_accuracy"): keep the weights of its best epoch
 
 
 @dataclasses.dataclass
@@ -101,11 +103,33 @@ class TrainingDiverged(RuntimeError):
     pass
 
 
-def build_vocabulary(texts: list[str], size: int) -> list[str]:
-    """The ``size - 2`` most frequent surface tokens (ids 0 and 1 are padding and OOV); ties alphabetical."""
+def build_vocabulary(texts: list[str], size: int, required: tuple = ()) -> list[str]:
+    """The ``size - 2`` most frequent surface tokens (ids 0 and 1 are padding and OOV); ties alphabetical.
+
+    ``required`` tokens (e.g. every lexicon token, with --lexicon-in-vocabulary) come first, so that the model
+    can tell them apart even when they are rare or absent in the training texts."""
     counts = collections.Counter(token for tokens in text.tokenize_all(texts) for token in tokens)
     ranked = sorted(counts.items(), key=lambda item: (-item[1], item[0]))
-    return [token for token, _ in ranked[:max(size - 2, 1)]]
+    required = list(dict.fromkeys(required))
+    rest = [token for token, _ in ranked if token not in set(required)]
+    return (required + rest)[:max(size - 2, 1)]
+
+
+def vocabulary_coverage(vocabulary, data):
+    """Lexicon and substitution terms with a token outside ``vocabulary``, and how many training texts hold them.
+
+    Such terms all map to the one unknown-word id: the model cannot tell them apart and the input-gradient
+    penalty cannot single them out (the counterfactual penalty still removes or substitutes them)."""
+    known = set(vocabulary)
+    phrases = set(data.lexicon.phrases) if data.lexicon is not None else set()
+    if data.substitutions is not None:
+        phrases |= set(data.substitutions.lexicon.phrases)
+    outside = sorted(" ".join(p) for p in phrases if any(token not in known for token in p))
+    documents = 0
+    if outside:
+        check = Lexicon([tuple(term.split()) for term in outside])
+        documents = sum(1 for tokens in text.tokenize_all(data.train.texts) if check.matches(tokens))
+    return {"out_of_vocabulary_terms": outside, "training_texts_with_them": documents}
 
 
 def _encode(classifier, texts, batch_size=4096):
@@ -162,6 +186,8 @@ def encode_examples(classifier: TextClassifier, texts: list[str], label_ids: lis
         if per_word is None:
             continue
         for n, marks in enumerate(per_word):
+            if invert and (marks is None or not marks.any()):
+                continue  # no rationale for this row: no rationale penalty (not "penalise every token")
             positions = word_index[n][real[n]]
             marked = marks[positions].astype(np.float32)
             forbidden[n, :len(positions)] = np.maximum(
@@ -226,10 +252,25 @@ def fit(classifier: TextClassifier, train_examples: EncodedExamples, fit_setting
     validation = None
     if validation_examples is not None and len(validation_examples.labels):
         validation = make_dataset(validation_examples, fit_settings.batch_size)
+    callbacks = list(callbacks)
+    best = None
+    if fit_settings.restore_best:
+        if validation is None:
+            raise InputError("--restore-best needs validation data (--validation, --split-column or "
+                             "--validation-fraction > 0)")
+        # Never stops early (patience = epochs); restores the weights of the best epoch at the end.
+        best = keras.callbacks.EarlyStopping(monitor=fit_settings.restore_best, patience=fit_settings.epochs,
+                                             restore_best_weights=True, verbose=0)
+        callbacks.append(best)
     history = model.fit(
         make_dataset(train_examples, fit_settings.batch_size, shuffle_seed=fit_settings.seed),
         validation_data=validation, epochs=fit_settings.epochs, verbose=verbose,
         callbacks=[StopOnNonFiniteLoss(fit_settings.penalty), *callbacks])
+    if best is not None:
+        if fit_settings.restore_best not in history.history:
+            raise InputError(f"--restore-best {fit_settings.restore_best!r} is not a logged metric; choose one of "
+                             f"{sorted(k for k in history.history if k.startswith('val_'))}")
+        history.restored_epoch = int(best.best_epoch)  # 0-based
     return model, history
 
 
@@ -242,6 +283,7 @@ class PreparedTraining:
     classifier: TextClassifier
     train_examples: EncodedExamples
     validation_examples: EncodedExamples = None
+    vocabulary_coverage: dict = None
 
 
 @dataclasses.dataclass
@@ -294,7 +336,12 @@ def prepare(data: TrainingData, model_settings: ModelSettings | None = None, see
     model_settings = model_settings or ModelSettings()
     class_names = data.class_names or class_names_of(data.train.labels)
     label_index = {name: i for i, name in enumerate(class_names)}
-    vocabulary = build_vocabulary(data.train.texts, model_settings.vocabulary_size)
+    required = ()
+    if model_settings.lexicon_in_vocabulary:
+        phrases = list(data.lexicon.phrases) if data.lexicon is not None else []
+        phrases += list(data.substitutions.lexicon.phrases) if data.substitutions is not None else []
+        required = tuple(token for phrase in phrases for token in phrase)
+    vocabulary = build_vocabulary(data.train.texts, model_settings.vocabulary_size, required)
     classifier = build_classifier(vocabulary, len(class_names), model_settings)
 
     def encode(corpus):
@@ -302,7 +349,8 @@ def prepare(data: TrainingData, model_settings: ModelSettings | None = None, see
                                data.lexicon, corpus.word_masks, corpus.rationales, data.substitutions, seed)
 
     return PreparedTraining(classifier, encode(data.train),
-                            encode(data.validation) if data.validation is not None else None)
+                            encode(data.validation) if data.validation is not None else None,
+                            vocabulary_coverage(vocabulary, data))
 
 
 def check_mask_sources(data: TrainingData, fit_settings: FitSettings) -> None:
@@ -327,7 +375,7 @@ def train_in_memory(data: TrainingData, model_settings: ModelSettings | None = N
 
 
 def training_metadata(train_path: str, data: TrainingData, prepared: PreparedTraining, model_settings: ModelSettings,
-                      fit_settings: FitSettings, sources: DataSources, metrics: dict) -> dict:
+                      fit_settings: FitSettings, sources: DataSources, metrics: dict, restored: int = None) -> dict:
     examples = prepared.train_examples
     penalty_config = fit_settings.penalty
     return {
@@ -353,6 +401,10 @@ def training_metadata(train_path: str, data: TrainingData, prepared: PreparedTra
                           "substituted_fraction": float(examples.has_substitute.mean())
                           if examples.has_substitute is not None and len(examples.has_substitute) else 0.0},
         "metrics": metrics,
+        "restore_best": {"monitor": fit_settings.restore_best, "epoch": restored + 1} if restored is not None else None,
+        "vocabulary_coverage": prepared.vocabulary_coverage,
+        # The audit checks its lexicon against this (terms outside it all share the unknown-word id).
+        "vocabulary": list(prepared.classifier.lookup.get_vocabulary()),
     }
 
 
@@ -372,8 +424,10 @@ def train_from_files(train_path: str, sources: DataSources | None = None, model_
     data = load_training_data(train_path, sources, fit_settings.seed)
     callbacks = [keras.callbacks.BackupAndRestore(checkpoint_dir)] if checkpoint_dir else []
     prepared, history = train_in_memory(data, model_settings, fit_settings, verbose, callbacks)
-    metrics = {name: float(values[-1]) for name, values in history.history.items()}
-    metadata = training_metadata(train_path, data, prepared, model_settings, fit_settings, sources, metrics)
+    epoch = getattr(history, "restored_epoch", -1)  # the metrics of the weights that are exported
+    metrics = {name: float(values[epoch]) for name, values in history.history.items()}
+    metadata = training_metadata(train_path, data, prepared, model_settings, fit_settings, sources, metrics,
+                                 getattr(history, "restored_epoch", None))
     export_path = export_model(prepared.classifier, data.class_names, export_settings.export_dir,
                                export_settings.model_name, metadata, fit_settings.penalty.reduction,
                                export_settings.version, export_settings.integrated_gradients_steps)
