@@ -7,6 +7,7 @@ is the same code.
 import dataclasses
 import json
 import socket
+import time
 
 import grpc
 import numpy as np
@@ -39,17 +40,19 @@ class BackendConfig:
     model_version: int = None
     signature: str = contract.SALIENCY_SIGNATURE
     deadline: float = 60.0
+    wait_for_server: float = 30.0  # seconds to wait for the server and its model to come up
     tls_ca: str = None
     tls_cert: str = None
     tls_key: str = None
 
 
-def open_backend(config: BackendConfig) -> "GrpcBackend | EmbeddedBackend":
-    """A GrpcBackend for ``config.servers``, else an EmbeddedBackend for ``config.model_path``."""
+def open_backend(config: BackendConfig, on_wait=None) -> "GrpcBackend | EmbeddedBackend":
+    """A GrpcBackend for ``config.servers`` (waiting up to ``config.wait_for_server`` for the server and its model,
+    calling ``on_wait(message)`` once when it has to wait), else an EmbeddedBackend for ``config.model_path``."""
     if config.servers:
         return GrpcBackend(config.servers, config.model_name, config.signature, config.model_version, config.deadline,
-                           connect_timeout=min(10.0, config.deadline), tls_ca=config.tls_ca, tls_cert=config.tls_cert,
-                           tls_key=config.tls_key)
+                           connect_timeout=config.wait_for_server, tls_ca=config.tls_ca, tls_cert=config.tls_cert,
+                           tls_key=config.tls_key, on_wait=on_wait)
     return EmbeddedBackend(config.model_path, config.signature)
 
 
@@ -101,25 +104,63 @@ class GrpcBackend:
 
     def __init__(self, servers, model_name, signature=contract.SALIENCY_SIGNATURE, version=None,
                  deadline=30.0, connect_timeout=10.0, tls_ca=None, tls_cert=None, tls_key=None,
-                 message_limit=MESSAGE_LIMIT_BYTES):
+                 message_limit=MESSAGE_LIMIT_BYTES, on_wait=None):
         self.servers = list(servers)
         self.model_name = model_name
         self.signature = signature
         self.version = version
         self.deadline = deadline
         self.channel = make_channel(self.servers, tls_ca, tls_cert, tls_key, message_limit)
+        give_up_at = time.monotonic() + connect_timeout
+        said = set()
+
+        def wait_note(key, message):
+            if on_wait is not None and key not in said:
+                said.add(key)
+                on_wait(message)
+
         try:
-            grpc.channel_ready_future(self.channel).result(timeout=connect_timeout)
+            grpc.channel_ready_future(self.channel).result(timeout=min(1.0, connect_timeout))
         except grpc.FutureTimeoutError:
-            self.channel.close()
-            tls = "TLS handshake or " if (tls_ca or tls_cert) else ""
-            raise InputError(f"server unreachable: {', '.join(self.servers)} (no {tls}connection within "
-                             f"{connect_timeout:g} s; check the address, and --tls-ca/--tls-cert/--tls-key if the "
-                             "server uses TLS)") from None
+            wait_note("server", f"waiting for the server at {', '.join(self.servers)} (up to {connect_timeout:g} s)")
+            try:
+                grpc.channel_ready_future(self.channel).result(timeout=max(give_up_at - time.monotonic(), 0.0))
+            except grpc.FutureTimeoutError:
+                self.channel.close()
+                tls = "TLS handshake or " if (tls_ca or tls_cert) else ""
+                raise InputError(f"server unreachable: {', '.join(self.servers)} (no {tls}connection within "
+                                 f"{connect_timeout:g} s; check the address, and --tls-ca/--tls-cert/--tls-key if the "
+                                 "server uses TLS)") from None
         self.prediction = prediction_service_pb2_grpc.PredictionServiceStub(self.channel)
         self.models = model_service_pb2_grpc.ModelServiceStub(self.channel)
         self._metadata = None
         self.loaded_version = None
+        self._wait_for_model(give_up_at, wait_note)
+
+    def _wait_for_model(self, give_up_at, wait_note):
+        """A server started together with the client (docker compose) may still be loading the model."""
+        started = time.monotonic()
+        while True:
+            try:
+                status = self.models.GetModelStatus(
+                    get_model_status_pb2.GetModelStatusRequest(model_spec=self._model_spec("")),
+                    timeout=max(min(self.deadline, give_up_at - time.monotonic()), 0.1))
+                if any(v.state == get_model_status_pb2.ModelVersionStatus.AVAILABLE
+                       for v in status.model_version_status):
+                    return
+                problem = "no version AVAILABLE yet"
+            except grpc.RpcError as error:
+                if error.code() not in (grpc.StatusCode.NOT_FOUND, grpc.StatusCode.UNAVAILABLE,
+                                        grpc.StatusCode.DEADLINE_EXCEEDED):
+                    return  # a server without the model service: Predict will say what is wrong
+                problem = _describe(error)
+            if time.monotonic() >= give_up_at:
+                self.channel.close()
+                raise InputError(f"model {self.model_name!r} is not available on {', '.join(self.servers)}: "
+                                 f"{problem}")
+            if time.monotonic() - started >= 1.0:  # a typo in --model-name stays a one-line error with short waits
+                wait_note("model", f"the server is up; waiting for model {self.model_name!r} to load")
+            time.sleep(min(0.5, max(give_up_at - time.monotonic(), 0.0)))
 
     @property
     def description(self):

@@ -10,6 +10,7 @@ import time
 import click
 
 from audit_cli.backends import BackendConfig, GrpcBackend, ServerError, open_backend
+from audit_cli.compare import METRICS as COMPARISON_METRICS
 from audit_cli.compare import compare as compare_folders
 from audit_cli.document import CorpusRow, Explanation, RecordSettings, audit_document
 from audit_cli.evaluations import Batch, Reliance
@@ -29,7 +30,42 @@ unit_interval = click.FloatRange(0.0, 1.0)
 
 
 BACKEND_PARAMETERS = ("servers", "model_path", "model_name", "model_version", "signature", "attribution", "deadline",
-                      "tls_ca", "tls_cert", "tls_key")
+                      "wait_for_server", "tls_ca", "tls_cert", "tls_key")
+
+
+class GroupedCommand(click.Command):
+    """A command whose --help lists its options in named sections (SCORE_OPTION_GROUPS), then the rest."""
+
+    option_groups = {}
+
+    def format_options(self, ctx, formatter):
+        records = {param.name: param.get_help_record(ctx) for param in self.get_params(ctx)
+                   if isinstance(param, click.Option)}
+        records = {name: record for name, record in records.items() if record}
+        shown = set()
+        for title, names in self.option_groups.items():
+            rows = [records[name] for name in names if name in records]
+            shown.update(names)
+            if rows:
+                with formatter.section(title):
+                    formatter.write_dl(rows)
+        rest = [record for name, record in records.items() if name not in shown]
+        if rest:
+            with formatter.section("Other options"):
+                formatter.write_dl(rest)
+
+
+class ScoreCommand(GroupedCommand):
+    option_groups = {
+        "Model": ["servers", "model_path", "model_name", "model_version", "attribution", "signature", "deadline",
+                  "wait_for_server", "tls_ca", "tls_cert", "tls_key"],
+        "Input": ["forbidden_path", "text_column", "id_column", "label_column", "label_map", "encoding", "strict"],
+        "Evaluations (reliance first)": ["occlusion", "substitutions_path", "rationale_column", "toxic_classes"],
+        "Gates (exit 1 when one fails)": ["max_flip_fraction", "max_mean_drop", "fail_above", "max_flagged_fraction",
+                                          "threshold"],
+        "Output": ["out_dir", "top_k", "redact", "quiet", "batch_size", "max_in_flight"],
+        "Resume": ["resume", "checkpoint_seconds"],
+    }
 
 
 def backend_options(function):
@@ -51,8 +87,11 @@ def backend_options(function):
         click.option("--signature", help="Signature returning probabilities and saliency (default: the "
                                          "--attribution's signature).")
         ,
-        click.option("--deadline", type=click.FloatRange(min=0.1), default=60.0, show_default=True,
+        click.option("--deadline", type=click.FloatRange(min=0.1, max=86400), default=60.0, show_default=True,
                      help="Seconds per Predict call, retries included."),
+        click.option("--wait-for-server", type=click.FloatRange(min=0.0, max=86400), default=30.0, show_default=True,
+                     help="Seconds to wait for the server and its model to come up (e.g. started together by "
+                          "docker compose); says so on stderr while it waits."),
         click.option("--tls-ca", type=click.Path(exists=True, dir_okay=False), help="CA of the server certificate."),
         click.option("--tls-cert", type=click.Path(exists=True, dir_okay=False), help="Client certificate (mTLS)."),
         click.option("--tls-key", type=click.Path(exists=True, dir_okay=False), help="Client key (mTLS)."),
@@ -76,14 +115,17 @@ def backend_options(function):
 
 
 class Progress:
-    """docs and docs/s on stderr: redrawn in place on a terminal, a line every 10 s otherwise."""
+    """Progress on stderr: on a terminal one line redrawn in place (documents, % of the file, docs/s, ETA); when
+    piped, a plain line every 10 s. ``finish`` ends the line so that the summary starts on a line of its own."""
 
-    def __init__(self, enabled):
+    def __init__(self, enabled, stream=None):
         self.enabled = enabled
-        self.tty = sys.stderr.isatty()
+        self.stream = stream or sys.stderr
+        self.tty = self.stream.isatty()
         self.last = 0.0
+        self.drawn = False
 
-    def __call__(self, documents, seconds):
+    def __call__(self, documents, seconds, fraction=0.0):
         if not self.enabled:
             return
         now = time.monotonic()
@@ -91,8 +133,30 @@ class Progress:
             return
         self.last = now
         rate = documents / seconds if seconds > 0 else 0.0
-        prefix = "\r" if self.tty else ""
-        click.echo(f"{prefix}{documents} docs, {rate:,.0f} docs/s", err=True, nl=not self.tty)
+        line = f"{documents:,} docs"
+        if fraction > 0:
+            remaining = seconds * (1 - fraction) / fraction
+            line += f", {fraction * 100:.0f} % of the file, {rate:,.0f} docs/s, ETA {format_seconds(remaining)}"
+        else:
+            line += f", {rate:,.0f} docs/s"
+        if self.tty:
+            self.stream.write("\r" + line.ljust(78))
+            self.drawn = True
+        else:
+            self.stream.write(line + "\n")
+        self.stream.flush()
+
+    def finish(self):
+        if self.drawn:
+            self.stream.write("\n")
+            self.stream.flush()
+            self.drawn = False
+
+
+def format_seconds(seconds):
+    seconds = int(round(seconds))
+    return f"{seconds // 3600}:{seconds // 60 % 60:02d}:{seconds % 60:02d}" if seconds >= 3600 else \
+        f"{seconds // 60}:{seconds % 60:02d}"
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -100,7 +164,7 @@ def main():
     """Audit how much a text classifier's saliency falls on forbidden words."""
 
 
-@main.command()
+@main.command(cls=ScoreCommand)
 @click.argument("corpus", type=click.Path(dir_okay=False))
 @backend_options
 @click.option("--forbidden", "forbidden_path", type=click.Path(dir_okay=False),
@@ -190,7 +254,7 @@ def score(corpus, backend, attribution, forbidden_path, text_column, id_column, 
                                  "make the positive score)", param_hint="--label-map")
     lexicon = load_lexicon(forbidden_path, encoding) if forbidden_path else None
     substitutions = load_substitutions(substitutions_path, encoding) if substitutions_path else None
-    backend = open_backend(backend)
+    backend = open_backend(backend, on_wait=say_waiting)
     options = ScoreOptions(text_column, id_column, label_column, batch_size, max_in_flight, threshold,
                            top_k, redact, strict, encoding, checkpoint_seconds=checkpoint_seconds,
                            rationale_column=rationale_column, toxic_classes=toxic, occlusion=occlusion,
@@ -205,8 +269,12 @@ def score(corpus, backend, attribution, forbidden_path, text_column, id_column, 
     try:
         gates = {"max_flip_fraction": max_flip_fraction, "max_mean_drop": max_mean_drop, "fail_above": fail_above,
                  "max_flagged_fraction": max_flagged_fraction}
-        summary, passed = score_corpus(corpus, backend, lexicon, out_dir, options, gates, Progress(not quiet),
-                                       resume=resume, stop=stop, substitutions=substitutions)
+        progress = Progress(not quiet)
+        try:
+            summary, passed = score_corpus(corpus, backend, lexicon, out_dir, options, gates, progress,
+                                           resume=resume, stop=stop, substitutions=substitutions)
+        finally:
+            progress.finish()
     except ServerError as error:
         click.echo(f"error: the server failed and retries did not help: {error}. Committed records are kept in "
                    f"{out_dir} (marked INCOMPLETE); when the server is back, rerun the same command with --resume.",
@@ -220,12 +288,14 @@ def score(corpus, backend, attribution, forbidden_path, text_column, id_column, 
         for signum, handler in previous.items():
             signal.signal(signum, handler)
         backend.close()
-    if not quiet and sys.stderr.isatty():
-        click.echo("", err=True)  # end the progress line before the summary
     for line in console_summary(summary, out_dir):
         click.echo(line)
     if not passed:
         raise SystemExit(EXIT_GATE_FAILED)
+
+
+def say_waiting(message):
+    click.echo(f"{message}…", err=True)
 
 
 def parse_label_map(value):
@@ -276,7 +346,7 @@ def console_summary(summary, out_dir):
 def explain(text, backend, attribution, forbidden_path, color):
     """Explain one TEXT: each token's share of the saliency, and what removing each forbidden term does."""
     lexicon = load_lexicon(forbidden_path) if forbidden_path else None
-    backend = open_backend(backend)
+    backend = open_backend(backend, on_wait=say_waiting)
     document = CorpusRow(1, "1", text)
     try:
         outputs = backend.explain([text])
@@ -327,7 +397,7 @@ def explain(text, backend, attribution, forbidden_path, color):
 def status(backend, attribution):
     """Model status, signatures and training metadata from the server (or the embedded model)."""
     model_name = backend.model_name
-    backend = open_backend(backend)
+    backend = open_backend(backend, on_wait=say_waiting)
     try:
         if isinstance(backend, GrpcBackend):
             for status_entry in backend.model_status().model_version_status:
@@ -355,16 +425,54 @@ def status(backend, attribution):
     click.echo(f"metrics: {metadata.get('metrics')}")
 
 
+def parse_changes(values, option):
+    pairs = []
+    for value in values:
+        name, separator, amount = value.partition("=")
+        try:
+            limit = float(amount)
+        except ValueError:
+            limit = float("nan")
+        if not separator or name not in COMPARISON_METRICS or not (limit >= 0 and limit != float("inf")):
+            raise click.BadParameter(f"expected METRIC=AMOUNT with METRIC in {sorted(COMPARISON_METRICS)} and a "
+                                     f"finite AMOUNT >= 0, got {value!r}", param_hint=option)
+        pairs.append((name, limit))
+    return tuple(pairs)
+
+
 @main.command()
-@click.argument("folder_a", type=click.Path(file_okay=False))
-@click.argument("folder_b", type=click.Path(file_okay=False))
+@click.argument("baseline", type=click.Path(file_okay=False))
+@click.argument("candidate", type=click.Path(file_okay=False))
 @click.option("--out", "out_dir", default="audit-compare", show_default=True, type=click.Path(file_okay=False))
+@click.option("--max-increase", multiple=True, metavar="METRIC=AMOUNT",
+              help="Fail (exit 1) when the candidate's METRIC exceeds the baseline's by more than AMOUNT (a "
+                   "fraction, e.g. flip_fraction=0.01). Repeatable.")
+@click.option("--max-decrease", multiple=True, metavar="METRIC=AMOUNT",
+              help="Fail (exit 1) when the candidate's METRIC falls below the baseline's by more than AMOUNT "
+                   "(e.g. accuracy=0.01). Repeatable.")
 @exit_on_input_error
-def compare(folder_a, folder_b, out_dir):
-    """Compare two audit output folders (e.g. before and after the penalty): compare.md, compare.html."""
-    for label, a, b in compare_folders(folder_a, folder_b, out_dir):
-        click.echo(f"{label:>24}: {a!s:>18}  {b!s:>18}")
+def compare(baseline, candidate, out_dir, max_increase, max_decrease):
+    """Compare two audit folders, BASELINE and CANDIDATE: reliance first, deltas with the better direction,
+    and change thresholds (exit 1 when one fails). Writes compare.md and compare.html.
+
+    \b
+    Example:
+      audit-cli compare audit-current/ audit-new/ --max-increase flip_fraction=0.01 --max-decrease accuracy=0.01
+    """
+    comparison = compare_folders(baseline, candidate, out_dir, parse_changes(max_increase, "--max-increase"),
+                                 parse_changes(max_decrease, "--max-decrease"))
+    for warning in comparison.warnings:
+        click.echo(f"warning: {warning}")
+    width = max(len(row.label) for row in comparison.rows) if comparison.rows else 10
+    click.echo(f"{'':<{width}}  {comparison.baseline_title:>22}  {comparison.candidate_title:>22}  change")
+    for row in comparison.rows:
+        click.echo(f"{row.label:<{width}}  {row.baseline * 100:>21.1f}%  {row.candidate * 100:>21.1f}%  "
+                   f"{row.delta * 100:+.1f} ({row.verdict})")
+    for text, passed in comparison.threshold_results:
+        click.echo(f"{'pass' if passed else 'FAIL'}: {text}")
     click.echo(f"written to {os.path.join(out_dir, 'compare.md')} and compare.html")
+    if not comparison.passed:
+        raise SystemExit(EXIT_GATE_FAILED)
 
 
 if __name__ == "__main__":

@@ -23,9 +23,11 @@ INCOMPLETE = "INCOMPLETE"
 CHECKPOINT = "checkpoint.json"
 FINAL_OUTPUTS = (RECORDS_JSONL, RECORDS_CSV, SUMMARY_JSON, REPORT_MD, REPORT_HTML)
 
-CSV_COLUMNS = ["row", "id", "status", "skip_reason", "predicted_label", "confidence", "forbidden_share",
-               "flagged", "truncated", "token_count", "explained_tokens", "forbidden_terms", "top_tokens",
-               "true_label", "text_sha256", "text"]
+CSV_COLUMNS = ["row", "id", "status", "skip_reason", "predicted_label", "confidence", "occluded", "occlusion_drop",
+               "occlusion_flips", "term_reliance", "substitution_variants", "substitution_gap_mean",
+               "substitution_gap_max", "substitution_flips", "forbidden_share", "flagged", "truncated", "token_count",
+               "explained_tokens", "forbidden_terms", "top_tokens", "true_label", "has_rationale", "rationale_missing",
+               "rationale_token_f1", "rationale_auprc", "completeness_gap", "text_sha256", "text"]
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
 
@@ -50,6 +52,17 @@ def record_csv_row(record):
         "row": record.row, "id": record.id,
         "status": audit_pb2.RecordStatus.Name(record.status), "skip_reason": record.skip_reason,
         "predicted_label": record.predicted_label, "confidence": f"{record.confidence:.6f}",
+        "occluded": int(record.occluded), "occlusion_drop": f"{record.occlusion_drop:.6f}" if record.occluded else "",
+        "occlusion_flips": int(record.occlusion_flips) if record.occluded else "",
+        "term_reliance": "; ".join(f"{t.term}:{t.drop:.6f}{':flips' if t.flips else ''}" for t in record.term_reliance),
+        "substitution_variants": record.substitution_variants if record.substituted else "",
+        "substitution_gap_mean": f"{record.substitution_gap_mean:.6f}" if record.substituted else "",
+        "substitution_gap_max": f"{record.substitution_gap_max:.6f}" if record.substituted else "",
+        "substitution_flips": int(record.substitution_flips) if record.substituted else "",
+        "has_rationale": int(record.has_rationale), "rationale_missing": int(record.rationale_missing),
+        "rationale_token_f1": f"{record.rationale_token_f1:.6f}" if record.has_rationale else "",
+        "rationale_auprc": f"{record.rationale_auprc:.6f}" if record.has_rationale else "",
+        "completeness_gap": f"{record.completeness_gap:.6f}" if record.completeness_gap else "",
         "forbidden_share": f"{record.forbidden_share:.6f}", "flagged": int(record.flagged),
         "truncated": int(record.truncated), "token_count": record.token_count,
         "explained_tokens": record.explained_tokens,

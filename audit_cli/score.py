@@ -13,7 +13,6 @@ import os
 import time
 from concurrent import futures
 
-import numpy as np
 
 from audit_cli import outputs
 from audit_cli.document import (CorpusRow, Explanation, RecordSettings, audit_document, batch_order, explained_tokens,
@@ -21,7 +20,6 @@ from audit_cli.document import (CorpusRow, Explanation, RecordSettings, audit_do
 from audit_cli.evaluations import Batch, build_evaluations
 from audit_cli.summary import SummaryBuilder, apply_gates, utc_now
 from protos import audit_pb2
-from saliency_core import contract
 from saliency_core.errors import InputError
 from saliency_core.hashing import file_sha256
 from saliency_core.lexicon import Lexicon
@@ -319,7 +317,7 @@ def _stream(reader, backend, run, progress, stop):
                 run.writer.checkpoint(run.state())
                 last_checkpoint = time.monotonic()
             if progress:
-                progress(run.builder.documents, run.seconds())
+                progress(run.builder.documents, run.seconds(), reader.fraction_read())
 
         try:
             for batch in _batches(reader, run.options, run.rows_done):

@@ -1,8 +1,6 @@
-"""Shared pieces of the evidence scripts: data, decoys, training, the audit, results files and SVG charts."""
+"""Shared pieces of the evidence scripts: data, decoys, training, the audit and results files."""
 
 import datetime
-import html
-import math
 import os
 import platform
 import shlex
@@ -143,45 +141,5 @@ def write_results(name, text, out_dir=None):
     path = os.path.join(out_dir, name)
     with open(path, "w", encoding="utf-8") as f:
         f.write(text)
-    print(f"wrote {path}")
-    return path
-
-
-def svg_line_chart(path, title, x_labels, series, y_label, y_range=(0.0, 1.0), width=560, height=300):
-    """series: {name: (means, stds)} plotted over categorical x positions; a self-contained SVG file."""
-    colors = ["#4c78a8", "#e45756", "#54a24b", "#b279a2", "#f58518"]
-    left, right, top, bottom = 60, 150, 30, 40
-    plot_w, plot_h = width - left - right, height - top - bottom
-    lo, hi = y_range
-    x = lambda i: left + (plot_w * i / max(len(x_labels) - 1, 1))
-    y = lambda v: top + plot_h * (1 - (v - lo) / (hi - lo))
-    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" font-family="sans-serif">',
-             f'<text x="{left}" y="18" font-size="14" font-weight="bold">{html.escape(title)}</text>',
-             f'<line x1="{left}" y1="{top + plot_h}" x2="{left + plot_w}" y2="{top + plot_h}" stroke="#333"/>',
-             f'<line x1="{left}" y1="{top}" x2="{left}" y2="{top + plot_h}" stroke="#333"/>',
-             f'<text x="14" y="{top + plot_h / 2}" font-size="12" transform="rotate(-90 14 {top + plot_h / 2})">'
-             f'{html.escape(y_label)}</text>']
-    for tick in np.linspace(lo, hi, 6):
-        parts.append(f'<text x="{left - 6}" y="{y(tick) + 4}" font-size="10" text-anchor="end">{tick:.1f}</text>'
-                     f'<line x1="{left}" y1="{y(tick)}" x2="{left + plot_w}" y2="{y(tick)}" stroke="#eee"/>')
-    for i, label in enumerate(x_labels):
-        parts.append(f'<text x="{x(i)}" y="{top + plot_h + 16}" font-size="10" text-anchor="middle">'
-                     f'{html.escape(str(label))}</text>')
-    for index, (name, (means, stds)) in enumerate(series.items()):
-        color = colors[index % len(colors)]
-        points = [(x(i), y(m)) for i, m in enumerate(means) if not math.isnan(m)]
-        parts.append(f'<polyline fill="none" stroke="{color}" stroke-width="2" points="'
-                     + " ".join(f"{a:.1f},{b:.1f}" for a, b in points) + '"/>')
-        for i, (m, s) in enumerate(zip(means, stds)):
-            if math.isnan(m):
-                continue
-            parts.append(f'<circle cx="{x(i):.1f}" cy="{y(m):.1f}" r="3" fill="{color}"/>'
-                         f'<line x1="{x(i):.1f}" x2="{x(i):.1f}" y1="{y(min(hi, m + s)):.1f}" y2="{y(max(lo, m - s)):.1f}" '
-                         f'stroke="{color}"/>')
-        parts.append(f'<rect x="{left + plot_w + 12}" y="{top + 16 * index}" width="10" height="10" fill="{color}"/>'
-                     f'<text x="{left + plot_w + 26}" y="{top + 16 * index + 9}" font-size="11">{html.escape(name)}</text>')
-    parts.append("</svg>")
-    with open(path, "w", encoding="utf-8") as f:
-        f.write("".join(parts))
     print(f"wrote {path}")
     return path

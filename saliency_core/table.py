@@ -61,6 +61,7 @@ class RowReader:
         self.path = str(path)
         self.encoding = encoding
         self._binary = open(path, "rb")
+        self.size = os.path.getsize(path)
         self._lines = _decoded_lines(self._binary, self.path, encoding)
         self.jsonl = is_jsonl(path)
         if self.jsonl:
@@ -129,6 +130,13 @@ class RowReader:
                 raise InputError(f"expected {width} fields as in the header, found {len(values)}",
                                  self.path, self._line_number)
             yield self._line_number, dict(zip(self.columns, values))
+
+    def fraction_read(self):
+        """Bytes consumed / file size, in [0, 1]: the progress of a streamed read (read-ahead makes it lead a little)."""
+        try:
+            return min(1.0, self._binary.tell() / max(self.size, 1))
+        except (OSError, ValueError):
+            return 0.0
 
     def close(self):
         self._binary.close()

@@ -58,7 +58,7 @@ def test_ten_megabyte_row_is_scored_and_marked_truncated(tiny_export, lexicon, t
 def test_unknown_model_version_signature_on_server(tiny_server, example_paths, lexicon, tmp_path, option, value,
                                                    message):
     args = ["score", example_paths["test_clean"], "--server", tiny_server.address, "--model-name", "tiny",
-            "--forbidden", lexicon, "--out", str(tmp_path / "o"), option, value]
+            "--forbidden", lexicon, "--out", str(tmp_path / "o"), "--wait-for-server", "1", option, value]
     output = one_line_error(CliRunner().invoke(audit_cli, args))
     assert message in output
 

@@ -93,3 +93,46 @@ def test_audit_duplicate_ids_and_model_missing(tmp_path):
     result = CliRunner().invoke(audit_cli, ["score", str(corpus), "--model", str(tmp_path), "--forbidden",
                                             str(lexicon), "--id-column", "id"])
     assert "no SavedModel" in one_line_error(result)
+
+
+class FakeStream:
+    def __init__(self, tty):
+        self.tty, self.text = tty, ""
+
+    def isatty(self):
+        return self.tty
+
+    def write(self, text):
+        self.text += text
+
+    def flush(self):
+        pass
+
+
+def test_progress_redraws_on_a_terminal_and_writes_lines_to_a_pipe():
+    from audit_cli.cli import Progress
+    terminal = Progress(True, FakeStream(tty=True))
+    terminal(500, 2.0, 0.25)
+    assert terminal.stream.text.startswith("\r500 docs, 25 % of the file, 250 docs/s, ETA 0:06")
+    terminal.last = 0.0
+    terminal(1000, 4.0, 0.5)
+    assert terminal.stream.text.count("\r") == 2 and "\n" not in terminal.stream.text
+    terminal.finish()
+    assert terminal.stream.text.endswith("\n")  # the summary starts on its own line
+    pipe = Progress(True, FakeStream(tty=False))
+    pipe(500, 2.0, 0.25)
+    pipe(600, 2.1, 0.3)  # within 10 s of the last line: nothing
+    assert pipe.stream.text == "500 docs, 25 % of the file, 250 docs/s, ETA 0:06\n" and "\r" not in pipe.stream.text
+    pipe.finish()
+    assert pipe.stream.text.count("\n") == 1
+
+
+def test_score_help_is_grouped_with_examples():
+    result = CliRunner().invoke(audit_cli, ["score", "--help"])
+    assert result.exit_code == 0
+    sections = ["Model:", "Input:", "Evaluations (reliance first):", "Gates (exit 1 when one fails):", "Output:",
+                "Resume:"]
+    positions = [result.output.index(section) for section in sections]
+    assert positions == sorted(positions) and "Examples:" in result.output
+    other = result.output.split("Other options:")[1].strip().splitlines()
+    assert len(other) == 1 and "--help" in other[0]  # every real option sits in a section

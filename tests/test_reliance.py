@@ -110,7 +110,7 @@ def test_reliance_gates_verdict_and_usage_errors(tiny_export, example_paths, tmp
     passing = run(base + ["--out", str(tmp_path / "p"), "--max-flip-fraction", "1", "--max-mean-drop", "1"])
     assert passing.exit_code == 0
     assert json.loads((tmp_path / "p" / "summary.json").read_text())["verdict"] == "PASS"
-    no_gates = run(base + ["--out", str(tmp_path / "n")])
+    run(base + ["--out", str(tmp_path / "n")])
     verdict = json.loads((tmp_path / "n" / "summary.json").read_text())["verdict"]
     assert verdict == ("ATTENTION" if flip_fraction >= 0.05 or summary["mean_occlusion_drop"] >= 0.05 else "OK")
     usage = CliRunner().invoke(audit_cli, base + ["--out", str(tmp_path / "u"), "--no-occlusion",

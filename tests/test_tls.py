@@ -70,7 +70,7 @@ def test_server_tls(pki, base):
     try:
         address = f"localhost:{server.port}"
         assert status(address, "--tls-ca", pki["ca"]).exit_code == 0
-        plaintext = status(address)
+        plaintext = status(address, "--wait-for-server", "2")
         assert plaintext.exit_code == 2 and "server unreachable" in plaintext.output
     finally:
         server.stop()

@@ -12,7 +12,6 @@ Mask sources (combinable; a token is forbidden if any source says so):
 import dataclasses
 import re
 
-import numpy as np
 
 from saliency_core.errors import InputError
 from saliency_core.hashing import file_sha256
