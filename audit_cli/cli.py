@@ -9,19 +9,33 @@ import time
 
 import click
 
-from audit_cli.backends import BackendConfig, GrpcBackend, ServerError, open_backend
 from audit_cli.compare import METRICS as COMPARISON_METRICS
-from audit_cli.compare import compare as compare_folders
-from audit_cli.document import CorpusRow, Explanation, RecordSettings, audit_document
-from audit_cli.evaluations import Batch, Reliance
-from audit_cli.score import AuditInterrupted, ScoreOptions, score_corpus
-from audit_cli.report import warning_lines
-from audit_cli.summary import reliance_sentence
 from saliency_core import contract
 from saliency_core.errors import exit_on_input_error
-from saliency_core.lexicon import load_lexicon
-from saliency_core.substitutions import load_substitutions
-from saliency_core.text import tokenize_all
+
+# TensorFlow, gRPC and the model code load only in the commands that need them (score, explain, status), so
+# that --help and compare start fast; TensorFlow's C++ start-up logging stays off unless --verbose asks for it.
+VERBOSE_ENV = "SALIENCY_AUDIT_VERBOSE"
+
+
+def quiet_tensorflow():
+    """Import TensorFlow with its C++ start-up lines out of the user's terminal (unless --verbose).
+
+    TF_CPP_MIN_LOG_LEVEL does not silence the absl lines printed at import (tensorflow/tensorflow#100442), so
+    file descriptor 2 points at /dev/null while TensorFlow imports; a failing import still raises as usual."""
+    if os.environ.get(VERBOSE_ENV) or "tensorflow" in sys.modules:
+        return
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    sys.stderr.flush()
+    saved, devnull = os.dup(2), os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, 2)
+        import tensorflow  # noqa: F401
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+        os.close(devnull)
+
 
 EXIT_GATE_FAILED = 1
 EXIT_SERVER_FAILED = 3
@@ -107,6 +121,8 @@ def backend_options(function):
         attribution = values.pop("attribution")
         values["signature"] = values["signature"] or contract.ATTRIBUTION_SIGNATURES[attribution]
         values["servers"] = tuple(values["servers"])
+        quiet_tensorflow()
+        from audit_cli.backends import BackendConfig  # the commands with a model need TensorFlow anyway
         return function(*args, backend=BackendConfig(**values), attribution=attribution, **kwargs)
 
     for option in reversed(options):
@@ -160,8 +176,12 @@ def format_seconds(seconds):
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
-def main():
-    """Audit how much a text classifier's saliency falls on forbidden words."""
+@click.option("--verbose", is_flag=True, help="Show TensorFlow's start-up logging and warnings.")
+def main(verbose):
+    """Audit whether a text classifier relies on forbidden words: reliance (what removing them does to each
+    prediction) first, saliency share second."""
+    if verbose:
+        os.environ[VERBOSE_ENV] = "1"
 
 
 @main.command(cls=ScoreCommand)
@@ -233,6 +253,11 @@ def score(corpus, backend, attribution, forbidden_path, text_column, id_column, 
     Exit codes: 0 gates pass, 1 a gate failed, 2 usage or input error, 3 the server failed past its
     retry budget (resume with --resume), 130/143 stopped by SIGINT/SIGTERM (resume with --resume).
     """
+    quiet_tensorflow()
+    from audit_cli.backends import ServerError, open_backend
+    from audit_cli.score import AuditInterrupted, ScoreOptions, score_corpus
+    from saliency_core.lexicon import load_lexicon
+    from saliency_core.substitutions import load_substitutions
     toxic = tuple(c.strip() for c in toxic_classes.split(",") if c.strip()) if toxic_classes else ()
     if toxic and not label_column:
         raise click.BadParameter("needs --label-column", param_hint="--toxic-classes")
@@ -254,6 +279,10 @@ def score(corpus, backend, attribution, forbidden_path, text_column, id_column, 
                                  "make the positive score)", param_hint="--label-map")
     lexicon = load_lexicon(forbidden_path, encoding) if forbidden_path else None
     substitutions = load_substitutions(substitutions_path, encoding) if substitutions_path else None
+    # Every check that needs no model runs before the model loads: the corpus is readable, its columns exist.
+    from saliency_core.table import RowReader
+    with RowReader(corpus, [text_column, id_column, label_column, rationale_column], encoding):
+        pass
     backend = open_backend(backend, on_wait=say_waiting)
     options = ScoreOptions(text_column, id_column, label_column, batch_size, max_in_flight, threshold,
                            top_k, redact, strict, encoding, checkpoint_seconds=checkpoint_seconds,
@@ -314,6 +343,8 @@ def parse_label_map(value):
 
 def console_summary(summary, out_dir):
     """The run's summary for the terminal: verdict, reliance, then saliency, gates and where the outputs are."""
+    from audit_cli.report import warning_lines
+    from audit_cli.summary import reliance_sentence
     d = summary.share_distribution
     lines = [f"verdict: {summary.verdict}: {summary.verdict_reason}", *warning_lines(summary)]
     if summary.occlusion_documents:
@@ -345,6 +376,12 @@ def console_summary(summary, out_dir):
 @exit_on_input_error
 def explain(text, backend, attribution, forbidden_path, color):
     """Explain one TEXT: each token's share of the saliency, and what removing each forbidden term does."""
+    quiet_tensorflow()
+    from audit_cli.backends import ServerError, open_backend
+    from audit_cli.document import CorpusRow, Explanation, RecordSettings, audit_document
+    from audit_cli.evaluations import Batch, Reliance
+    from saliency_core.lexicon import load_lexicon
+    from saliency_core.text import tokenize_all
     lexicon = load_lexicon(forbidden_path) if forbidden_path else None
     backend = open_backend(backend, on_wait=say_waiting)
     document = CorpusRow(1, "1", text)
@@ -396,6 +433,8 @@ def explain(text, backend, attribution, forbidden_path, color):
 @exit_on_input_error
 def status(backend, attribution):
     """Model status, signatures and training metadata from the server (or the embedded model)."""
+    quiet_tensorflow()
+    from audit_cli.backends import GrpcBackend, ServerError, open_backend
     model_name = backend.model_name
     backend = open_backend(backend, on_wait=say_waiting)
     try:
@@ -459,6 +498,7 @@ def compare(baseline, candidate, out_dir, max_increase, max_decrease):
     Example:
       audit-cli compare audit-current/ audit-new/ --max-increase flip_fraction=0.01 --max-decrease accuracy=0.01
     """
+    from audit_cli.compare import compare as compare_folders
     comparison = compare_folders(baseline, candidate, out_dir, parse_changes(max_increase, "--max-increase"),
                                  parse_changes(max_decrease, "--max-decrease"))
     for warning in comparison.warnings:

@@ -7,6 +7,8 @@ and the export tests all go through this class.
 """
 
 import json
+import logging
+import os
 
 import numpy as np
 import tensorflow as tf
@@ -31,9 +33,18 @@ class SessionModel:
         config = tf.compat.v1.ConfigProto(intra_op_parallelism_threads=intra_op_threads,
                                           inter_op_parallelism_threads=inter_op_threads)
         self.session = tf.compat.v1.Session(graph=self.graph, config=config)
-        with self.graph.as_default():
-            meta_graph = tf.compat.v1.saved_model.loader.load(
-                self.session, [contract.SERVE_TAG], export_dir)
+        # The loader is deprecated in favour of eager tf.saved_model.load, which is not what TF Serving runs; its
+        # warning would tell users to switch away from the path this project uses on purpose.
+        logger = tf.get_logger()
+        level = logger.level
+        if not os.environ.get("SALIENCY_AUDIT_VERBOSE"):
+            logger.setLevel(logging.ERROR)
+        try:
+            with self.graph.as_default():
+                meta_graph = tf.compat.v1.saved_model.loader.load(
+                    self.session, [contract.SERVE_TAG], export_dir)
+        finally:
+            logger.setLevel(level)
         self.signature_defs = dict(meta_graph.signature_def)
         self._metadata = None
 

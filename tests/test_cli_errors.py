@@ -136,3 +136,14 @@ def test_score_help_is_grouped_with_examples():
     assert positions == sorted(positions) and "Examples:" in result.output
     other = result.output.split("Other options:")[1].strip().splitlines()
     assert len(other) == 1 and "--help" in other[0]  # every real option sits in a section
+
+
+def test_the_cli_module_does_not_import_tensorflow():
+    """--help and compare must start fast: TensorFlow loads only in the commands that need a model."""
+    import subprocess
+    import sys
+    from conftest import ROOT
+    probe = subprocess.run([sys.executable, "-c", "import sys, audit_cli.cli; print(sorted(m for m in sys.modules "
+                            "if m.split('.')[0] in ('tensorflow', 'keras', 'grpc')))"],
+                           capture_output=True, text=True, cwd=ROOT, check=True)
+    assert probe.stdout.strip() == "[]"
