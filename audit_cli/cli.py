@@ -11,6 +11,7 @@ import click
 
 from audit_cli.compare import METRICS as COMPARISON_METRICS
 from saliency_core import contract
+from saliency_core.cli_types import FiniteFloatRange
 from saliency_core.errors import exit_on_input_error
 
 # TensorFlow, gRPC and the model code load only in the commands that need them (score, explain, status), so
@@ -40,7 +41,7 @@ def quiet_tensorflow():
 EXIT_GATE_FAILED = 1
 EXIT_SERVER_FAILED = 3
 
-unit_interval = click.FloatRange(0.0, 1.0)
+unit_interval = FiniteFloatRange(0.0, 1.0)
 
 
 BACKEND_PARAMETERS = ("servers", "model_path", "model_name", "model_version", "signature", "attribution", "deadline",
@@ -73,7 +74,8 @@ class ScoreCommand(GroupedCommand):
     option_groups = {
         "Model": ["servers", "model_path", "model_name", "model_version", "attribution", "signature", "deadline",
                   "wait_for_server", "tls_ca", "tls_cert", "tls_key"],
-        "Input": ["forbidden_path", "text_column", "id_column", "label_column", "label_map", "encoding", "strict"],
+        "Input": ["forbidden_path", "text_column", "id_column", "label_column", "label_map", "encoding", "strict",
+              "strict_lexicon"],
         "Evaluations (reliance first)": ["occlusion", "substitutions_path", "rationale_column", "toxic_classes"],
         "Gates (exit 1 when one fails)": ["max_flip_fraction", "max_mean_drop", "fail_above", "max_flagged_fraction",
                                           "threshold"],
@@ -101,9 +103,9 @@ def backend_options(function):
         click.option("--signature", help="Signature returning probabilities and saliency (default: the "
                                          "--attribution's signature).")
         ,
-        click.option("--deadline", type=click.FloatRange(min=0.1, max=86400), default=60.0, show_default=True,
+        click.option("--deadline", type=FiniteFloatRange(min=0.1, max=86400), default=60.0, show_default=True,
                      help="Seconds per Predict call, retries included."),
-        click.option("--wait-for-server", type=click.FloatRange(min=0.0, max=86400), default=30.0, show_default=True,
+        click.option("--wait-for-server", type=FiniteFloatRange(min=0.0, max=86400), default=30.0, show_default=True,
                      help="Seconds to wait for the server and its model to come up (e.g. started together by "
                           "docker compose); says so on stderr while it waits."),
         click.option("--tls-ca", type=click.Path(exists=True, dir_okay=False), help="CA of the server certificate."),
@@ -226,9 +228,12 @@ def main(verbose):
               help="Most salient tokens kept per record.")
 @click.option("--redact", is_flag=True, help="Write no document text anywhere (ids, hashes, terms, scores only).")
 @click.option("--strict", is_flag=True, help="Empty text is an error instead of a skipped record.")
+@click.option("--strict-lexicon", is_flag=True,
+              help="A lexicon entry that the model's normalisation changes (e.g. 'U.S.' -> 'us') or drops is an "
+                   "error instead of a warning.")
 @click.option("--encoding", default="utf-8", show_default=True, help="Encoding of the corpus and the lexicon.")
 @click.option("--quiet", is_flag=True, help="No progress output.")
-@click.option("--checkpoint-seconds", type=click.FloatRange(min=0.0), default=2.0, show_default=True,
+@click.option("--checkpoint-seconds", type=FiniteFloatRange(min=0.0), default=2.0, show_default=True,
               help="How often committed records are made durable for --resume.")
 @click.option("--resume", is_flag=True,
               help="Continue an interrupted run in --out from its last checkpoint (same input, model and options).")
@@ -236,8 +241,8 @@ def main(verbose):
 def score(corpus, backend, attribution, forbidden_path, text_column, id_column, label_column, label_map,
           rationale_column,
           toxic_classes, occlusion, substitutions_path, out_dir, batch_size, max_in_flight, threshold,
-          max_flip_fraction, max_mean_drop, fail_above, max_flagged_fraction, top_k, redact, strict, encoding, quiet,
-          checkpoint_seconds, resume):
+          max_flip_fraction, max_mean_drop, fail_above, max_flagged_fraction, top_k, redact, strict, strict_lexicon,
+          encoding, quiet, checkpoint_seconds, resume):
     """Audit every document of CORPUS (CSV or JSONL) and write records.jsonl, records.csv,
     summary.json, report.md and report.html to --out.
 
@@ -277,7 +282,13 @@ def score(corpus, backend, attribution, forbidden_path, text_column, id_column, 
     if pairs and {t for _, t in pairs} <= {"positive", "negative"} and not toxic:
         raise click.BadParameter("a binary map needs --toxic-classes (the model classes whose probabilities "
                                  "make the positive score)", param_hint="--label-map")
-    lexicon = load_lexicon(forbidden_path, encoding) if forbidden_path else None
+    from audit_cli.outputs import claim_out_dir
+    out_lock = claim_out_dir(out_dir, [p for p in (corpus, forbidden_path, substitutions_path) if p], resume)
+    lexicon = load_lexicon(forbidden_path, encoding, strict_lexicon) if forbidden_path else None
+    for note in (lexicon.notes if lexicon is not None else [])[:5]:
+        click.echo(f"warning: lexicon: {note}", err=True)
+    if lexicon is not None and len(lexicon.notes) > 5:
+        click.echo(f"warning: lexicon: and {len(lexicon.notes) - 5} more entries changed or dropped", err=True)
     substitutions = load_substitutions(substitutions_path, encoding) if substitutions_path else None
     # Every check that needs no model runs before the model loads: the corpus is readable, its columns exist.
     from saliency_core.table import RowReader
@@ -317,6 +328,7 @@ def score(corpus, backend, attribution, forbidden_path, text_column, id_column, 
         for signum, handler in previous.items():
             signal.signal(signum, handler)
         backend.close()
+        out_lock.close()
     for line in console_summary(summary, out_dir):
         click.echo(line)
     if not passed:

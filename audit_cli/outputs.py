@@ -159,6 +159,45 @@ class RecordWriter:
                      "files; rerun the same command with --resume to continue.\n")
 
 
+LOCK = ".audit.lock"
+
+
+def claim_out_dir(out_dir, input_paths, resume=False):
+    """Make ``out_dir`` this run's: refuse a folder that holds an input file, take an exclusive lock (a second run
+    into the same folder fails at once), and, unless resuming, remove the previous run's outputs before anything
+    else can fail, so that nothing there looks complete that this run did not finish. Returns the lock's file
+    (keep it open for the run; closing it releases the lock)."""
+    import fcntl
+
+    from saliency_core.errors import InputError
+    if not str(out_dir).strip():
+        raise InputError("--out is empty: name an output folder")
+    try:
+        os.makedirs(out_dir, exist_ok=True)
+    except OSError as error:
+        raise InputError(f"cannot create the output folder: {error.strerror}", out_dir) from None
+    folder = os.path.realpath(out_dir)
+    for path in input_paths:
+        if os.path.dirname(os.path.realpath(path)) == folder:
+            raise InputError("is inside --out, whose files the audit replaces: choose another --out", path)
+    try:
+        lock = open(os.path.join(out_dir, LOCK), "w")
+    except OSError as error:
+        raise InputError(f"cannot write to the output folder: {error.strerror}", out_dir) from None
+    try:
+        fcntl.flock(lock.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        lock.close()
+        raise InputError("another audit is writing to this folder right now; wait for it or choose another --out",
+                         out_dir) from None
+    if not resume:
+        for name in FINAL_OUTPUTS + (INCOMPLETE, CHECKPOINT, RECORDS_JSONL + ".partial", RECORDS_CSV + ".partial"):
+            path = os.path.join(out_dir, name)
+            if os.path.exists(path):
+                os.unlink(path)
+    return lock
+
+
 def read_checkpoint(out_dir):
     path = os.path.join(out_dir, CHECKPOINT)
     if not os.path.isfile(path):

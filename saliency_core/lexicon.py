@@ -17,7 +17,8 @@ from saliency_core.table import check_readable
 class Lexicon:
     """A set of forbidden phrases, each a tuple of surface tokens."""
 
-    def __init__(self, phrases, source=None):
+    def __init__(self, phrases, source=None, notes=()):
+        self.notes = list(notes)  # entries the model's normalisation changed or dropped (see load_lexicon)
         self.phrases = tuple(sorted(set(phrases)))
         if not self.phrases:
             raise InputError("the lexicon has no entries", source)
@@ -58,17 +59,38 @@ class Lexicon:
         return mask
 
 
-def load_lexicon(path: str, encoding: str = "utf-8") -> Lexicon:
-    """One entry per line; blank lines and lines starting with '#' are ignored; case and
-    punctuation are normalised by the tokenizer and duplicates collapse."""
+def load_lexicon(path: str, encoding: str = "utf-8", strict: bool = False) -> Lexicon:
+    """One entry per line; blank lines and lines starting with '#' are ignored; case and punctuation are
+    normalised by the tokenizer and duplicates collapse. Entries that the normalisation changes beyond case and
+    spacing (e.g. 'U.S.' -> 'us') or drops (e.g. '.*') are listed in ``Lexicon.notes``; with ``strict`` they are
+    an error instead."""
+    import codecs
     check_readable(path)
     try:
+        codecs.lookup(encoding)
+    except LookupError:
+        raise InputError(f"unknown encoding {encoding!r}", path) from None
+    try:
         with open(path, encoding=encoding) as f:
-            lines = f.read().splitlines()
+            lines = f.read().lstrip("\ufeff").splitlines()  # a BOM would hide the first entry
     except UnicodeDecodeError as error:
         raise InputError(f"lexicon is not valid {encoding}: {error.reason}", path) from None
     entries = [line.strip() for line in lines]
     entries = [e for e in entries if e and not e.startswith("#")]
     if not entries:
         raise InputError("the lexicon has no entries (only blank lines or comments)", path)
-    return Lexicon.from_entries(entries, source=str(path))
+    phrases, notes = [], []
+    for entry, tokens in zip(entries, text.tokenize_all(entries)):
+        if not tokens:
+            notes.append(f"{entry!r} is dropped (nothing left after the model's normalisation)")
+            continue
+        normalised = " ".join(tokens)
+        if normalised != " ".join(entry.lower().split()):
+            notes.append(f"{entry!r} is matched as {normalised!r}")
+        phrases.append(tuple(tokens))
+    if strict and notes:
+        raise InputError(f"--strict-lexicon: {notes[0]}" + (f" (and {len(notes) - 1} more)" if len(notes) > 1
+                                                            else ""), path)
+    if not phrases:
+        raise InputError("the lexicon has no entries the model can match: " + "; ".join(notes[:3]), path)
+    return Lexicon(phrases, source=str(path), notes=notes)

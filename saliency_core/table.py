@@ -49,7 +49,8 @@ def is_jsonl(path: str) -> bool:
 class RowReader:
     """Iterate over (line_number, row dict) of a CSV or JSONL file, checking required columns.
 
-    ``columns`` (the header) is known after construction. Use as a context manager.
+    ``required_columns[0]`` is the text column (in JSONL it must hold strings; the other required columns may
+    also hold integers). ``columns`` (the header) is known after construction. Use as a context manager.
     """
 
     def __init__(self, path, required_columns=(), encoding="utf-8"):
@@ -69,7 +70,8 @@ class RowReader:
             self.columns = list(self._pending[1]) if self._pending else []
         else:
             self._line_number = 0
-            self._csv = csv.reader(self._numbered_lines())
+            # strict: a quote opened and never closed is an error, not every later row swallowed into one field.
+            self._csv = csv.reader(self._numbered_lines(), strict=True)
             try:
                 header = next(self._csv)
             except StopIteration:
@@ -80,6 +82,12 @@ class RowReader:
         if not self.columns:
             self.close()
             raise InputError("no header row", self.path, 1)
+        duplicates = sorted({c for c in self.columns if self.columns.count(c) > 1})
+        if duplicates:
+            self.close()
+            raise InputError(f"duplicate column name {duplicates[0]!r} in the header: which one is meant is "
+                             "ambiguous", self.path, 1, duplicates[0])
+        self.required = [c for c in required_columns if c]
         missing = [c for c in required_columns if c and c not in self.columns]
         if missing:
             self.close()
@@ -113,16 +121,20 @@ class RowReader:
         if self.jsonl:
             while self._pending is not None:
                 number, value = self._pending
-                yield number, {k: "" if v is None else v for k, v in value.items()}
+                yield number, self._json_row(number, value)
                 self._pending = self._next_json()
             return
         width = len(self.columns)
         while True:
+            record_start = self._line_number + 1
             try:
                 values = next(self._csv)
             except StopIteration:
                 return
             except csv.Error as error:
+                if "unexpected end of data" in str(error):
+                    raise InputError("a quoted field opens on this line and is never closed (the rest of the file "
+                                     "would be read as one field)", self.path, record_start) from None
                 raise InputError(f"unreadable CSV: {error}", self.path, self._line_number) from None
             if not values or (len(values) == 1 and not values[0].strip()):
                 continue
@@ -137,6 +149,26 @@ class RowReader:
             return min(1.0, self._binary.tell() / max(self.size, 1))
         except (OSError, ValueError):
             return 0.0
+
+    def _json_row(self, number, value):
+        """JSON values of the columns the caller uses must be strings (null: empty); ids and labels may be
+        integers. Objects, lists, booleans and floats would otherwise be scored as their Python text."""
+        row = {}
+        for key, item in value.items():
+            if item is None:
+                item = ""
+            elif key in self.required and not isinstance(item, str):
+                text_column = self.required[0]
+                if isinstance(item, int) and not isinstance(item, bool) and key != text_column:
+                    item = str(item)
+                else:
+                    raise InputError(f"value is a JSON {type(item).__name__}, expected a string (or null)",
+                                     self.path, number, key)
+            row[key] = item
+        missing = [c for c in self.required if c not in row]
+        if missing:
+            raise InputError(f"missing key {missing[0]!r}", self.path, number, missing[0])
+        return row
 
     def close(self):
         self._binary.close()

@@ -2,6 +2,7 @@
 
 import click
 
+from saliency_core.cli_types import FiniteFloatRange
 from saliency_core.errors import exit_on_input_error
 from trainer import penalty
 from trainer.penalty_loss import PENALTIES, PenaltyConfig
@@ -17,7 +18,7 @@ def main():
 @main.command()
 @click.argument("train_path", metavar="TRAIN.csv", type=click.Path(dir_okay=False))
 @click.option("--validation", "validation_path", type=click.Path(dir_okay=False), help="Validation CSV/JSONL.")
-@click.option("--validation-fraction", type=click.FloatRange(0.0, 0.9), default=0.1, show_default=True,
+@click.option("--validation-fraction", type=FiniteFloatRange(0.0, 0.9), default=0.1, show_default=True,
               help="Held out from TRAIN when there is no --validation or --split-column.")
 @click.option("--split-column", help="Column naming each row's split; see --train-split, --validation-split.")
 @click.option("--train-split", default="train", show_default=True)
@@ -34,9 +35,9 @@ def main():
 @click.option("--penalty", "penalty_name", type=click.Choice(PENALTIES), default="counterfactual", show_default=True,
               help="counterfactual: divergence between p(x) and p(x without forbidden tokens) (and substitutes); "
                    "input-gradient: the seed's squared input gradient on forbidden tokens; both.")
-@click.option("--penalty-weight", "--lambda", "penalty_weight", type=click.FloatRange(min=0.0), default=0.0,
+@click.option("--penalty-weight", "--lambda", "penalty_weight", type=FiniteFloatRange(min=0.0), default=0.0,
               show_default=True, help="lambda of --penalty (0 = vanilla training); with 'both', of input-gradient.")
-@click.option("--counterfactual-weight", type=click.FloatRange(min=0.0),
+@click.option("--counterfactual-weight", type=FiniteFloatRange(min=0.0),
               help="With --penalty both: lambda of the counterfactual term (default: --penalty-weight).")
 @click.option("--divergence", type=click.Choice(penalty.DIVERGENCES), default="kl", show_default=True,
               help="Counterfactual divergence: kl = KL(p(x) || p(x')); logit-pairing = squared logit difference.")
@@ -48,7 +49,7 @@ def main():
               help="balanced: weight each example's loss by n / (classes * n_class), for imbalanced data.")
 @click.option("--epochs", type=click.IntRange(min=1), default=5, show_default=True)
 @click.option("--batch-size", type=click.IntRange(min=1), default=64, show_default=True)
-@click.option("--learning-rate", type=click.FloatRange(min=0.0, min_open=True), default=1e-3, show_default=True)
+@click.option("--learning-rate", type=FiniteFloatRange(min=0.0, min_open=True), default=1e-3, show_default=True)
 @click.option("--seed", type=int, default=0, show_default=True)
 @click.option("--max-tokens", type=click.IntRange(min=1), default=60, show_default=True,
               help="T: tokens per text; longer texts are truncated (and reported as such by the audit).")
