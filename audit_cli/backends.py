@@ -56,6 +56,16 @@ def open_backend(config: BackendConfig, on_wait=None) -> "GrpcBackend | Embedded
     return EmbeddedBackend(config.model_path, config.signature)
 
 
+def encode_texts(texts):
+    """str [B] -> UTF-8 bytes [B] (object array). A lone surrogate (e.g. undecodable bytes in a shell argument)
+    cannot be UTF-8: that is an input error, not a crash inside TensorFlow."""
+    try:
+        return np.asarray([t.encode("utf-8") if isinstance(t, str) else t for t in texts], dtype=object)
+    except UnicodeEncodeError as error:
+        raise InputError(f"text is not valid Unicode ({error.reason} at character {error.start}); check its "
+                         "encoding") from None
+
+
 class ServerError(RuntimeError):
     """The server failed in a way retries did not fix; the audit must stop, not drop documents."""
 
@@ -174,8 +184,7 @@ class GrpcBackend:
 
     def predict(self, signature, texts, wait_for_ready=True):
         request = predict_pb2.PredictRequest(model_spec=self._model_spec(signature))
-        request.inputs[contract.TEXT_INPUT].CopyFrom(
-            tf.make_tensor_proto(np.asarray(texts, dtype=object), dtype=tf.string))
+        request.inputs[contract.TEXT_INPUT].CopyFrom(tf.make_tensor_proto(encode_texts(texts), dtype=tf.string))
         try:
             response = self.prediction.Predict(request, timeout=self.deadline, wait_for_ready=wait_for_ready)
         except grpc.RpcError as error:
@@ -246,7 +255,11 @@ class EmbeddedBackend:
         from serving.session_model import SessionModel, SignatureNotFound
 
         self.export_dir = resolve_version_dir(model_path)
-        self.model = SessionModel(self.export_dir)
+        try:
+            self.model = SessionModel(self.export_dir)
+        except Exception as error:  # a corrupt or foreign saved_model.pb: TF raises many kinds
+            message = str(error).splitlines()[0] if str(error) else type(error).__name__
+            raise InputError(f"cannot load the SavedModel: {message[:300]}", self.export_dir) from None
         self.signature = signature
         try:
             self.model.signature(signature)
@@ -261,11 +274,11 @@ class EmbeddedBackend:
         return "embedded:" + self.export_dir
 
     def explain(self, texts):
-        return self.model.run(self.signature, {contract.TEXT_INPUT: np.asarray(texts, dtype=object)})
+        return self.model.run(self.signature, {contract.TEXT_INPUT: encode_texts(texts)})
 
     def probabilities(self, texts):
         return self.model.run(contract.PROBABILITIES_SIGNATURE,
-                              {contract.TEXT_INPUT: np.asarray(texts, dtype=object)})[contract.PROBABILITIES]
+                              {contract.TEXT_INPUT: encode_texts(texts)})[contract.PROBABILITIES]
 
     def metadata(self):
         return self.model.metadata()

@@ -12,7 +12,7 @@ import click
 from audit_cli.compare import METRICS as COMPARISON_METRICS
 from saliency_core import contract
 from saliency_core.cli_types import FiniteFloatRange
-from saliency_core.errors import exit_on_input_error
+from saliency_core.errors import DEBUG_ENV, exit_on_input_error
 
 # TensorFlow, gRPC and the model code load only in the commands that need them (score, explain, status), so
 # that --help and compare start fast; TensorFlow's C++ start-up logging stays off unless --verbose asks for it.
@@ -179,11 +179,14 @@ def format_seconds(seconds):
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("--verbose", is_flag=True, help="Show TensorFlow's start-up logging and warnings.")
-def main(verbose):
+@click.option("--debug", is_flag=True, help="Show the traceback of an unexpected error instead of one line.")
+def main(verbose, debug):
     """Audit whether a text classifier relies on forbidden words: reliance (what removing them does to each
     prediction) first, saliency share second."""
     if verbose:
         os.environ[VERBOSE_ENV] = "1"
+    if debug:
+        os.environ[DEBUG_ENV] = "1"
 
 
 @main.command(cls=ScoreCommand)
@@ -256,7 +259,8 @@ def score(corpus, backend, attribution, forbidden_path, text_column, id_column, 
       audit-cli score corpus.csv --model models/m --forbidden f.txt --attribution integrated-gradients
 
     Exit codes: 0 gates pass, 1 a gate failed, 2 usage or input error, 3 the server failed past its
-    retry budget (resume with --resume), 130/143 stopped by SIGINT/SIGTERM (resume with --resume).
+    retry budget (resume with --resume), 4 the machine refused (disk full, read-only), 70 internal error,
+    130/143 stopped by SIGINT/SIGTERM (resume with --resume).
     """
     quiet_tensorflow()
     from audit_cli.backends import ServerError, open_backend

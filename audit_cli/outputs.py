@@ -150,13 +150,25 @@ class RecordWriter:
             if os.path.exists(path):
                 os.unlink(path)
 
-    def abandon(self, reason, state):
-        self.checkpoint(state)
+    def abandon(self, reason, state, resumable=True):
+        """Mark the run unfinished. ``resumable``: the cause is outside the input (server, signal), so --resume
+        helps; after an input error it would repeat the error, and the note says to fix the input instead."""
+        try:
+            self.checkpoint(state)
+        except OSError:
+            pass  # e.g. the disk is full: the INCOMPLETE note below matters more than the checkpoint
         self._jsonl.close()
         self._csv_file.close()
-        write_atomic(os.path.join(self.out_dir, INCOMPLETE),
-                     f"This audit did not finish: {reason}\n{self.count} records are committed in *.partial "
-                     "files; rerun the same command with --resume to continue.\n")
+        advice = "rerun the same command with --resume to continue" if resumable else \
+            "fix the input and rerun without --resume"
+        note = (f"This audit did not finish: {reason}\n{self.count} records are committed in *.partial files; "
+                f"{advice}.\n")
+        try:
+            write_atomic(os.path.join(self.out_dir, INCOMPLETE), note)
+        except OSError:
+            # No room even for the note: a bare marker still says that nothing here is complete.
+            with open(os.path.join(self.out_dir, INCOMPLETE), "w") as marker:
+                marker.write("incomplete\n")
 
 
 LOCK = ".audit.lock"

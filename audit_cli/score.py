@@ -270,7 +270,8 @@ def score_corpus(corpus_path: str, backend, lexicon: Lexicon | None, out_dir: st
             if run.builder.documents == 0:
                 raise InputError("no data rows (header only)", corpus_path)
         except BaseException as error:
-            run.writer.abandon(f"{type(error).__name__}: {error}", run.state())
+            run.writer.abandon(f"{type(error).__name__}: {error}", run.state(),
+                               resumable=not isinstance(error, InputError))
             raise
         run.writer.commit()
     summary = run.builder.build(audit_pb2.AuditSummary())

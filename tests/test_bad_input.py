@@ -130,3 +130,68 @@ def test_every_data_row_becomes_one_record_in_order(tiny_export, tmp_path):
     assert [r["id"] for r in records] == [r[0] for r in rows]
     assert [r["text"] for r in records] == [r[1] for r in rows]
     assert os.path.exists(tmp_path / "o" / "summary.json")
+
+
+def test_a_corrupt_saved_model_is_a_one_line_error(tiny_export, tmp_path):
+    import shutil
+    model = tmp_path / "m" / "1"
+    shutil.copytree(tiny_export.export_path, model)
+    (model / "saved_model.pb").write_bytes(b"not a saved model")
+    corpus = write(tmp_path / "in" / "c.csv", "text\nfine text\n")
+    lexicon = write(tmp_path / "in" / "lexicon.txt", LEXICON)
+    result = CliRunner().invoke(audit_cli, ["score", corpus, "--model", str(model), "--forbidden", lexicon,
+                                            "--out", str(tmp_path / "o"), "--quiet"])
+    assert result.exit_code == 2 and "cannot load the SavedModel" in result.output
+    assert len(result.output.strip().splitlines()) == 1
+
+
+def test_invalid_utf8_in_an_explain_argument(tiny_export):
+    text = b"dull \xff text".decode("utf-8", "surrogateescape")  # what a shell argument with bad bytes becomes
+    result = CliRunner().invoke(audit_cli, ["explain", text, "--model", tiny_export.export_path])
+    assert result.exit_code == 2 and "not valid Unicode" in result.output and "Traceback" not in result.output
+
+
+def test_disk_full_marks_the_run_incomplete_and_exits_4(tiny_export, tmp_path, monkeypatch):
+    import errno
+
+    from audit_cli import outputs
+    corpus = write(tmp_path / "in" / "c.csv", "text\nfine text\nmore video\n")
+    lexicon = write(tmp_path / "in" / "lexicon.txt", LEXICON)
+
+    def full(self, record):
+        raise OSError(errno.ENOSPC, "No space left on device", str(tmp_path / "o" / "records.jsonl.partial"))
+
+    monkeypatch.setattr(outputs.RecordWriter, "write", full)  # a full disk cannot be made here: simulated
+    result = CliRunner().invoke(audit_cli, ["score", corpus, "--model", tiny_export.export_path, "--forbidden",
+                                            lexicon, "--out", str(tmp_path / "o"), "--quiet"])
+    assert result.exit_code == 4 and "No space left on device" in result.output
+    assert (tmp_path / "o" / "INCOMPLETE").exists() and not (tmp_path / "o" / "summary.json").exists()
+
+
+def test_an_input_error_mid_file_does_not_recommend_resume(tiny_export, tmp_path):
+    corpus = write(tmp_path / "in" / "c.csv", "id,text\n1,fine text\n1,duplicate id video\n")
+    lexicon = write(tmp_path / "in" / "lexicon.txt", LEXICON)
+    result = CliRunner().invoke(audit_cli, ["score", corpus, "--model", tiny_export.export_path, "--forbidden",
+                                            lexicon, "--id-column", "id", "--out", str(tmp_path / "o"), "--quiet"])
+    assert result.exit_code == 2
+    note = (tmp_path / "o" / "INCOMPLETE").read_text()
+    assert "fix the input and rerun without --resume" in note
+
+
+def test_an_unexpected_error_is_one_line_with_exit_70_and_debug_shows_it(tiny_export, tmp_path, monkeypatch):
+    from audit_cli import score
+    corpus = write(tmp_path / "in" / "c.csv", "text\nfine text\n")
+    lexicon = write(tmp_path / "in" / "lexicon.txt", LEXICON)
+
+    def broken(*args, **kwargs):
+        raise ZeroDivisionError("a bug")
+
+    monkeypatch.setattr(score, "score_corpus", broken)
+    args = ["score", corpus, "--model", tiny_export.export_path, "--forbidden", lexicon, "--out", str(tmp_path / "o")]
+    result = CliRunner().invoke(audit_cli, args)
+    assert result.exit_code == 70 and "internal error: ZeroDivisionError: a bug" in result.output
+    assert "--debug" in result.output and "Traceback" not in result.output
+    monkeypatch.delenv("SALIENCY_AUDIT_DEBUG", raising=False)
+    debug = CliRunner().invoke(audit_cli, ["--debug", *args])
+    assert isinstance(debug.exception, ZeroDivisionError)  # --debug lets the traceback through
+    monkeypatch.delenv("SALIENCY_AUDIT_DEBUG", raising=False)

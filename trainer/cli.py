@@ -1,9 +1,11 @@
 """audit-train: a thin command-line layer over trainer's library functions."""
 
+import os
+
 import click
 
 from saliency_core.cli_types import FiniteFloatRange
-from saliency_core.errors import exit_on_input_error
+from saliency_core.errors import DEBUG_ENV, exit_on_input_error
 from trainer import penalty
 from trainer.penalty_loss import PENALTIES, PenaltyConfig
 from trainer.train import (CLASS_WEIGHTS, DataSources, ExportSettings, FitSettings, ModelSettings, TrainingDiverged,
@@ -11,8 +13,11 @@ from trainer.train import (CLASS_WEIGHTS, DataSources, ExportSettings, FitSettin
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
-def main():
+@click.option("--debug", is_flag=True, help="Show the traceback of an unexpected error instead of one line.")
+def main(debug):
     """Train right-for-the-right-reasons text classifiers and export them for TF Serving."""
+    if debug:
+        os.environ[DEBUG_ENV] = "1"
 
 
 @main.command()
