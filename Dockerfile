@@ -2,9 +2,11 @@
 FROM python:3.11-slim
 WORKDIR /app
 COPY pyproject.toml README.md ./
+COPY saliency_core saliency_core
 COPY trainer trainer
 COPY serving serving
 COPY audit_cli audit_cli
 COPY protos protos
+COPY saliency_demo saliency_demo
 RUN pip install --no-cache-dir .
 ENTRYPOINT []

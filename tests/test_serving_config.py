@@ -86,3 +86,13 @@ def test_compose_jobs_use_the_project_commands():
     assert services["audit"]["command"][:2] == ["audit-cli", "score"]
     assert "serving:8500" in services["audit"]["command"]
     assert services["audit"]["depends_on"]["serving"]["condition"] == "service_healthy"
+
+
+def test_the_image_copies_every_package_the_project_installs():
+    import re
+    with open(os.path.join(ROOT, "pyproject.toml")) as f:
+        packages = re.search(r"packages = \[(.*?)\]", f.read()).group(1)
+    top_level = {name.strip().strip('"').split(".")[0] for name in packages.split(",")}
+    with open(os.path.join(ROOT, "Dockerfile")) as f:
+        copied = set(re.findall(r"^COPY (\w+) \1$", f.read(), re.M))
+    assert top_level <= copied, top_level - copied
