@@ -89,6 +89,9 @@ def main():
     parser.add_argument("--target", default="all")
     parser.add_argument("--smoke", action="store_true")
     parser.add_argument("--out", default=None, help="results folder (default benchmarks/results)")
+    parser.add_argument("--render-partial", metavar="JSON",
+                        help="write the results file from a partial JSON of an interrupted run with the same options "
+                             "(only seeds for which every configuration finished)")
     args = parser.parse_args()
     if args.smoke:
         args.seeds, args.configs, args.epochs = args.seeds[:1], ["ig:10", "kl:10"], 1
@@ -110,7 +113,13 @@ def main():
     decoy_texts = inject_decoys(test.texts, test.labels, seed=99)
     # Stress test: every test text carries the other class's decoy.
     swapped_texts = inject_decoys(test.texts, [1 - label for label in test_labels], seed=99)
-    for seed in args.seeds:
+    if args.render_partial:
+        with open(args.render_partial, encoding="utf-8") as f:
+            results = json.load(f)
+        finished = min(len(results[name]["accuracy"]) for name, _, _ in configurations)
+        results = {name: {key: values[:finished] for key, values in r.items()} for name, r in results.items()}
+        args.seeds = args.seeds[:finished]
+    for seed in [] if args.render_partial else args.seeds:
         decoy_train = inject_decoys(train.texts, train.labels, seed=seed)
         for name, data, penalty_config in configurations:
             texts = decoy_train if data == "decoy" else train.texts

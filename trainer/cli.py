@@ -112,6 +112,8 @@ def train(train_path, validation_path, validation_fraction, split_column, train_
     except TrainingDiverged as error:
         click.echo(f"error: {error}", err=True)
         raise SystemExit(1) from None
+    for note in result.metadata["mask_sources"]["lexicon_notes"][:5]:
+        click.echo(f"warning: lexicon: {note}", err=True)
     coverage = result.metadata["vocabulary_coverage"]
     if coverage["out_of_vocabulary_terms"]:
         terms = coverage["out_of_vocabulary_terms"]

@@ -391,6 +391,7 @@ def training_metadata(train_path: str, data: TrainingData, prepared: PreparedTra
         "reduction": penalty_config.reduction,
         "mask_sources": {"lexicon": sources.forbidden_path and str(sources.forbidden_path),
                          "lexicon_sha256": data.lexicon.sha256 if data.lexicon else None,
+                         "lexicon_notes": data.lexicon.notes if data.lexicon else [],
                          "substitutions": sources.substitutions_path and str(sources.substitutions_path),
                          "substitutions_sha256": data.substitutions.sha256 if data.substitutions else None,
                          "mask_column": sources.mask_column, "rationale_column": sources.rationale_column},
