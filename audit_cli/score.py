@@ -26,7 +26,7 @@ from saliency_core.lexicon import Lexicon
 from saliency_core.marks import parse_optional_word_marks
 from saliency_core.substitutions import SubstitutionGroups
 from saliency_core.table import RowReader
-from saliency_core.text import tokenize_all
+from saliency_core.text import split_words, tokenize_all
 
 CHECKPOINT_SECONDS = 2.0
 
@@ -114,8 +114,8 @@ def _batches(reader, options, skip_rows):
             text = None
         marks = None
         if options.rationale_column and text is not None:
-            marks = parse_optional_word_marks(row[options.rationale_column], len(text.split()), reader.path, line,
-                                              options.rationale_column)
+            marks = parse_optional_word_marks(row[options.rationale_column], len(split_words(text)), reader.path,
+                                              line, options.rationale_column)
         batch.append(CorpusRow(row_number, doc_id, text, label, marks,
                                bool(options.rationale_column) and text is not None and marks is None))
         texts_in_batch += text is not None

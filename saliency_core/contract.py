@@ -5,8 +5,9 @@ Every signature, tensor and file name of the SavedModel layout is defined here a
 ``CONTRACT_VERSION`` and say so in the README.
 """
 
-# 2: adds the integrated_gradients signature. Version-1 models (no such signature) stay auditable with
-# the gradient attribution.
+# 2: adds the integrated_gradients signature, and the exported tokenizer splits on every Unicode whitespace
+# character and drops default-ignorable ones (saliency_core.text.normalize). Version-1 models (no such
+# signature, ASCII-whitespace splitting baked into their graph) stay auditable with the gradient attribution.
 CONTRACT_VERSION = 2
 
 SERVE_TAG = "serve"

@@ -1,4 +1,4 @@
-"""Per-word marks (forbidden masks, human rationales) over ``text.split()``: a 0/1 string or JSON spans."""
+"""Per-word marks (forbidden masks, human rationales) over ``saliency_core.text.split_words(text)``: 0/1 or spans."""
 
 import json
 import re

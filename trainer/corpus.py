@@ -2,7 +2,8 @@
 
 Mask sources (combinable; a token is forbidden if any source says so):
   lexicon      forbidden words and phrases, matched on surface tokens;
-  mask column  per-word 0/1 over ``text.split()``: a string of 0/1 (spaces optional) or a JSON list
+  mask column  per-word 0/1 over the words of ``saliency_core.text.split_words`` (text.split() after
+               whitespace normalisation): a string of 0/1 (spaces optional) or a JSON list
                of [start, end) word spans;
   rationale    per-word Z in the same formats, 1 = important; the penalty covers the other real tokens. An
                empty cell, or a rationale with no 1 at all, means "no rationale for this row": that row gets no
@@ -17,6 +18,7 @@ from saliency_core.errors import InputError
 from saliency_core.hashing import file_sha256
 from saliency_core.marks import parse_optional_word_marks, parse_word_marks
 from saliency_core.table import RowReader
+from saliency_core.text import split_words
 
 
 @dataclasses.dataclass
@@ -59,7 +61,7 @@ def load_corpus(path, text_column="text", label_column="label", mask_column=None
             label = str(row[label_column]).strip()
             if not label:
                 raise InputError("empty label", path, line, label_column)
-            word_count = len(text_value.split())
+            word_count = len(split_words(text_value))
             corpus.texts.append(text_value)
             corpus.labels.append(label)
             if mask_column:
