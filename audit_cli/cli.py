@@ -267,6 +267,10 @@ def score(corpus, backend, attribution, forbidden_path, text_column, id_column, 
     from audit_cli.score import AuditInterrupted, ScoreOptions, score_corpus
     from saliency_core.lexicon import load_lexicon
     from saliency_core.substitutions import load_substitutions
+    for option, value in (("--text-column", text_column), ("--id-column", id_column),
+                          ("--label-column", label_column), ("--rationale-column", rationale_column)):
+        if value is not None and not value.strip():
+            raise click.BadParameter("must name a column, not be empty", param_hint=option)
     toxic = tuple(c.strip() for c in toxic_classes.split(",") if c.strip()) if toxic_classes else ()
     if toxic and not label_column:
         raise click.BadParameter("needs --label-column", param_hint="--toxic-classes")
@@ -287,6 +291,8 @@ def score(corpus, backend, attribution, forbidden_path, text_column, id_column, 
         raise click.BadParameter("a binary map needs --toxic-classes (the model classes whose probabilities "
                                  "make the positive score)", param_hint="--label-map")
     from audit_cli.outputs import claim_out_dir
+    from saliency_core.table import check_encoding
+    check_encoding(encoding)
     out_lock = claim_out_dir(out_dir, [p for p in (corpus, forbidden_path, substitutions_path) if p], resume)
     lexicon = load_lexicon(forbidden_path, encoding, strict_lexicon) if forbidden_path else None
     for note in (lexicon.notes if lexicon is not None else [])[:5]:

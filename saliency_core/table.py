@@ -34,6 +34,9 @@ def _decoded_lines(binary, path, encoding):
 
 
 def check_readable(path: str) -> None:
+    if str(path) == "-":
+        raise InputError("reading standard input is not supported (the audit reads the file twice, for its "
+                         "fingerprint and for --resume offsets); save it to a file first", path)
     if not os.path.exists(path):
         raise InputError("file not found", path)
     if os.path.isdir(path):
@@ -42,8 +45,45 @@ def check_readable(path: str) -> None:
         raise InputError("file is empty", path)
 
 
+MAGIC = {b"\x1f\x8b": "gzip-compressed", b"PK\x03\x04": "a zip archive", b"BZh": "bzip2-compressed",
+         b"\xfd7zXZ": "xz-compressed"}
+
+
+def check_encoding(encoding: str, path: str | None = None) -> None:
+    """An encoding this reader can stream: known, and a newline is the single byte 0x0A (not UTF-16/32)."""
+    try:
+        codecs.lookup(encoding)
+    except LookupError:
+        raise InputError(f"unknown encoding {encoding!r}", path) from None
+    if "\n".encode(encoding, errors="replace") != b"\n":
+        raise InputError(f"--encoding {encoding}: only encodings in which a newline is the byte 0x0A can be "
+                         "streamed (UTF-8, Latin-1, cp1252, ...); convert the file to UTF-8", path)
+
+
+def check_content(path: str, encoding: str) -> None:
+    """Refuse what this reader cannot read correctly, with a message that says what the file is."""
+    check_encoding(encoding, path)
+    with open(path, "rb") as f:
+        head = f.read(65536)
+    for magic, what in MAGIC.items():
+        if head.startswith(magic):
+            raise InputError(f"the file is {what}; decompress it first", path)
+    if b"\r" in head and b"\n" not in head and head.count(b"\r") > 1:
+        raise InputError("the file uses CR-only (classic Mac) line endings; convert them to LF or CRLF", path)
+
+
 def is_jsonl(path: str) -> bool:
-    return str(path).lower().endswith((".jsonl", ".ndjson"))
+    """JSON Lines by suffix (.jsonl, .ndjson), or a .json file whose first character opens an object."""
+    name = str(path).lower()
+    if name.endswith((".jsonl", ".ndjson")):
+        return True
+    if name.endswith(".json"):
+        with open(path, "rb") as f:
+            first = f.read(4096).lstrip(b"\xef\xbb\xbf \t\r\n")[:1]
+        if first == b"[":
+            raise InputError("a JSON array: write one JSON object per line (JSON Lines) instead", path)
+        return first == b"{"
+    return False
 
 
 class RowReader:
@@ -59,6 +99,7 @@ class RowReader:
             codecs.lookup(encoding)
         except LookupError:
             raise InputError(f"unknown encoding {encoding!r}") from None
+        check_content(path, encoding)
         self.path = str(path)
         self.encoding = encoding
         self._binary = open(path, "rb")

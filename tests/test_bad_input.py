@@ -41,13 +41,23 @@ CASES = {
     "unknown encoding": ("c.csv", "text\nfine text\n", ["--encoding", "no-such-codec"], "unknown encoding", None),
     "empty --out": ("c.csv", "text\nfine text\n", ["--out", ""], "--out is empty", None),
     "missing column": ("c.csv", "body\nfine text\n", [], "missing column 'text'", ":1"),
+    "gzip corpus": ("c.csv.gz", None, [], "the file is gzip-compressed; decompress it first", None),
+    "CR-only line endings": ("c.csv", "text\rfine text\rmore video\r", [], "CR-only", None),
+    "JSON array in a .json file": ("c.json", '[{"text": "fine text"}]\n', [], "a JSON array", None),
+    "UTF-16 encoding": ("c.csv", "text\nfine text\n", ["--encoding", "utf-16"], "only encodings in which a newline",
+                        None),
+    "empty --text-column": ("c.csv", "text\nfine text\n", ["--text-column", ""], "must name a column", None),
 }
 
 
 @pytest.mark.parametrize("name", sorted(CASES))
 def test_bad_corpus_or_option(name, tiny_export, tmp_path):
     filename, content, extra, message, line = CASES[name]
-    corpus = write(tmp_path / "in" / filename, content)
+    if content is None:  # a compressed copy of a valid corpus
+        import gzip
+        corpus = write(tmp_path / "in" / filename, gzip.compress(b"text\nfine text\n"), binary=True)
+    else:
+        corpus = write(tmp_path / "in" / filename, content)
     lexicon = write(tmp_path / "in" / "lexicon.txt", LEXICON)
     out = tmp_path / "out"
     args = ["score", corpus, "--model", tiny_export.export_path, "--forbidden", lexicon, "--quiet"]
@@ -195,3 +205,19 @@ def test_an_unexpected_error_is_one_line_with_exit_70_and_debug_shows_it(tiny_ex
     debug = CliRunner().invoke(audit_cli, ["--debug", *args])
     assert isinstance(debug.exception, ZeroDivisionError)  # --debug lets the traceback through
     monkeypatch.delenv("SALIENCY_AUDIT_DEBUG", raising=False)
+
+
+def test_standard_input_is_refused_with_a_reason(tiny_export, tmp_path):
+    lexicon = write(tmp_path / "in" / "lexicon.txt", LEXICON)
+    result = CliRunner().invoke(audit_cli, ["score", "-", "--model", tiny_export.export_path, "--forbidden", lexicon,
+                                            "--out", str(tmp_path / "o")])
+    assert result.exit_code == 2 and "reading standard input is not supported" in result.output
+
+
+def test_a_json_lines_file_named_json_is_read_as_json_lines(tiny_export, tmp_path):
+    corpus = write(tmp_path / "in" / "c.json", '{"text": "fine text"}\n{"text": "more video"}\n')
+    lexicon = write(tmp_path / "in" / "lexicon.txt", LEXICON)
+    result = CliRunner().invoke(audit_cli, ["score", corpus, "--model", tiny_export.export_path, "--forbidden",
+                                            lexicon, "--out", str(tmp_path / "o"), "--quiet"])
+    assert result.exit_code == 0, result.output
+    assert len((tmp_path / "o" / "records.jsonl").read_text().splitlines()) == 2
