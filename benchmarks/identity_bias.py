@@ -111,9 +111,10 @@ def main():
     w = args.weight
     configurations = [("vanilla", PenaltyConfig(), None),
                       (f"input gradient λ={w:g}", PenaltyConfig(input_gradient_weight=w, target="all"), None),
-                      (f"counterfactual KL λ={w:g} (removal)", PenaltyConfig(counterfactual_weight=w), None),
-                      (f"counterfactual KL λ={w:g} (removal + substitution)", PenaltyConfig(counterfactual_weight=w),
-                       groups)]
+                      (f"counterfactual KL λ={w:g} (removal)", PenaltyConfig(counterfactual_weight=w, divergence="kl"),
+                       None),
+                      (f"counterfactual KL λ={w:g} (removal + substitution)",
+                       PenaltyConfig(counterfactual_weight=w, divergence="kl"), groups)]
     if args.smoke:
         configurations = configurations[::3]
     results = {name: [] for name, _, _ in configurations}

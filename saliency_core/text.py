@@ -11,8 +11,6 @@ and human rationales (given on ``text.split()``) with model positions.
 
 import re
 
-import tensorflow as tf
-
 # Keras' DEFAULT_STRIP_REGEX: ASCII punctuation.
 PUNCTUATION_PATTERN = r'[!"#$%&()\*\+,-\./:;<=>?@\[\\\]^_`{|}~\']'
 PADDING_TOKEN = ""
@@ -37,16 +35,38 @@ def split_words(text):
     return normalize_text(text).split()
 
 
+# Upper-case letters that Python 3.11's Unicode tables lower-case and TensorFlow's (older ICU) tables leave
+# alone. The model's graph decides, so the Python tokenizer keeps them too; tests/test_text.py regenerates this
+# list from TensorFlow over every code point, so a TensorFlow or Python upgrade that changes it fails a test.
+TENSORFLOW_KEEPS_CASE = frozenset("\U00002c2f\U0000a7c0\U0000a7d0\U0000a7d6\U0000a7d8\U00010570\U00010571\U00010572\U00010573\U00010574\U00010575\U00010576\U00010577\U00010578\U00010579\U0001057a\U0001057c\U0001057d\U0001057e\U0001057f\U00010580\U00010581\U00010582\U00010583\U00010584\U00010585\U00010586\U00010587\U00010588\U00010589\U0001058a\U0001058c\U0001058d\U0001058e\U0001058f\U00010590\U00010591\U00010592\U00010594\U00010595")
+_PUNCTUATION = re.compile(PUNCTUATION_PATTERN)
+
+
+def _lower(word):
+    if TENSORFLOW_KEEPS_CASE.isdisjoint(word):
+        return word.lower()
+    return "".join(c if c in TENSORFLOW_KEEPS_CASE else c.lower() for c in word)
+
+
+def surface_tokens(text):
+    """The model's surface tokens of one text, in pure Python (no TensorFlow): the same as the graph's
+    ``tokenize`` without truncation (tests/test_text.py checks parity on tricky text and every code point)."""
+    tokens = (_PUNCTUATION.sub("", _lower(word)) for word in split_words(text))
+    return [token for token in tokens if token]
+
+
 def normalize(texts):
     """texts: string tensor. The same as normalize_text, as TF ops (exported into the model's graph).
 
     Not Unicode NFC/NFKC: core TensorFlow has no normalisation op, and the graph and Python must agree."""
+    import tensorflow as tf
     texts = tf.strings.regex_replace(texts, IGNORABLE_PATTERN, "")
     return tf.strings.regex_replace(texts, WHITESPACE_PATTERN, " ")
 
 
 def standardize(words):
     """Lower-case and strip punctuation. words: string tensor (dense or ragged), any shape."""
+    import tensorflow as tf
     lowered = tf.strings.lower(words, encoding="utf-8")
     return tf.strings.regex_replace(lowered, PUNCTUATION_PATTERN, "")
 
@@ -57,8 +77,9 @@ def tokenize(texts, max_tokens):
     texts: string [B].
     Returns (tokens string [B, T] with '' on padding,
              token_count int32 [B] = number of tokens before truncation,
-             word_index int32 [B, T] = index in ``text.split()`` of each token's word, -1 on padding).
+             word_index int32 [B, T] = index in ``split_words(text)`` of each token's word, -1 on padding).
     """
+    import tensorflow as tf
     words = tf.strings.split(normalize(texts))
     standardized = tf.ragged.map_flat_values(standardize, words)
     keep = standardized != PADDING_TOKEN
@@ -74,17 +95,21 @@ def tokenize(texts, max_tokens):
 
 
 def tokenize_all(texts: list[str], max_tokens: int | None = None, batch_size: int = 4096) -> list[list[str]]:
-    """Python-side tokenization of many texts with the graph's own ops.
+    """Surface tokens of many texts (all tokens when ``max_tokens`` is None), in pure Python: lexicon
+    matching, reliance and substitution texts, vocabulary building. ``batch_size`` is kept for callers."""
+    return [tokens if max_tokens is None else tokens[:max_tokens] for tokens in map(surface_tokens, texts)]
 
-    Returns a list of lists of str (all tokens when ``max_tokens`` is None).
-    """
+
+def tokenize_all_with_graph_ops(texts, max_tokens=None):
+    """The same with the exported graph's own ops: the reference the Python tokenizer is tested against."""
+    import tensorflow as tf
     result = []
-    for start in range(0, len(texts), batch_size):
-        chunk = tf.constant(list(texts[start:start + batch_size]), dtype=tf.string)
-        words = tf.strings.split(normalize(chunk))
-        standardized = tf.ragged.map_flat_values(standardize, words)
-        tokens = tf.ragged.boolean_mask(standardized, standardized != PADDING_TOKEN)
-        for row in tokens.to_list():
-            row = [t.decode("utf-8") for t in row]
-            result.append(row if max_tokens is None else row[:max_tokens])
+    if not len(texts):
+        return result
+    words = tf.strings.split(normalize(tf.constant(list(texts), dtype=tf.string)))
+    standardized = tf.ragged.map_flat_values(standardize, words)
+    tokens = tf.ragged.boolean_mask(standardized, standardized != PADDING_TOKEN)
+    for row in tokens.to_list():
+        row = [t.decode("utf-8") for t in row]
+        result.append(row if max_tokens is None else row[:max_tokens])
     return result

@@ -30,6 +30,7 @@ def read_jsonl(path):
         return [json.loads(line) for line in f]
 
 
+@pytest.mark.slow
 def test_score_via_audit_serve_matches_independent_computation(tiny_server, tiny_export, example_paths, tmp_path):
     out = tmp_path / "out"
     result = run(["score", example_paths["test_decoy"], "--server", tiny_server.address, "--model-name", "tiny",
@@ -66,6 +67,7 @@ def test_score_via_audit_serve_matches_independent_computation(tiny_server, tiny
         assert len(list(csv.DictReader(f))) == len(rows)
 
 
+@pytest.mark.slow
 def test_grpc_and_embedded_paths_give_identical_records(tiny_server, tiny_export, example_paths, tmp_path):
     common = [example_paths["test_clean"], "--forbidden", example_paths["forbidden"], "--quiet", "--batch-size", "16"]
     assert run(["score", *common, "--server", tiny_server.address, "--model-name", "tiny",
@@ -101,6 +103,7 @@ def test_oov_forbidden_words_and_phrases_are_found(tiny_export, tmp_path):
     assert {t["term"]: int(t["documents"]) for t in summary["terms"]} == {"zorblax": 2, "the plot": 2}
 
 
+@pytest.mark.slow
 def test_gates_and_exit_codes(tiny_export, example_paths, tmp_path):
     base = ["score", example_paths["test_decoy"], "--model", tiny_export.export_path,
             "--forbidden", example_paths["forbidden"], "--quiet"]
@@ -208,6 +211,7 @@ def test_audit_serve_picks_up_a_new_version(tiny_export, tmp_path):
         server.stop()
 
 
+@pytest.mark.slow
 def test_status_and_explain_commands(tiny_server, example_paths):
     status = run(["status", "--server", tiny_server.address, "--model-name", "tiny"])
     assert status.exit_code == 0, status.output
@@ -222,6 +226,7 @@ def test_status_and_explain_commands(tiny_server, example_paths):
     assert "without every forbidden word" in explained.output and "without 'text'" in explained.output
 
 
+@pytest.mark.slow
 def test_compare_two_audits(tiny_export, example_paths, tmp_path):
     for name, path in (("a", example_paths["test_clean"]), ("b", example_paths["test_decoy"])):
         assert run(["score", path, "--model", tiny_export.export_path, "--forbidden", example_paths["forbidden"],
@@ -232,6 +237,7 @@ def test_compare_two_audits(tiny_export, example_paths, tmp_path):
     assert "different input files" in text and "mean forbidden share of the saliency" in text
 
 
+@pytest.mark.slow
 def test_server_unreachable_is_a_one_line_error(example_paths, tmp_path):
     from conftest import free_port
     result = run(["score", example_paths["test_clean"], "--server", f"127.0.0.1:{free_port()}",
@@ -257,6 +263,7 @@ def test_several_servers_share_one_round_robin_channel(tiny_server, tiny_export,
         second.stop()
 
 
+@pytest.mark.slow
 def test_jsonl_corpus_and_skipped_empty_text(tiny_export, tmp_path):
     corpus = tmp_path / "c.jsonl"
     corpus.write_text('{"text": "the plot is dull text"}\n{"text": ""}\n{"text": "wonderful video"}\n')
@@ -274,6 +281,7 @@ def test_jsonl_corpus_and_skipped_empty_text(tiny_export, tmp_path):
     assert not (tmp_path / "s" / "summary.json").exists() and (tmp_path / "s" / "INCOMPLETE").exists()
 
 
+@pytest.mark.slow
 def test_rationale_and_bias_evaluations(tiny_export, tmp_path):
     from audit_cli import bias_metrics, rationale_metrics
     rows = [("a", "the plot is dull text overall", "1", "0 1 1 1 0 0"), ("b", "wonderful video, truly!", "0", "1 0 0"),
@@ -307,6 +315,7 @@ def test_rationale_and_bias_evaluations(tiny_export, tmp_path):
     assert bad.exit_code == 2 and "--label-column" in bad.output
 
 
+@pytest.mark.slow
 def test_occlusion_matches_predictions_without_the_forbidden_terms(tiny_server, tiny_export, tmp_path):
     rows = [("a", "The plot is dull text overall"), ("b", "nothing forbidden here"), ("c", "text, text and VIDEO!")]
     corpus = write_csv(tmp_path / "c.csv", rows)

@@ -55,6 +55,7 @@ def test_ten_megabyte_row_is_scored_and_marked_truncated(tiny_export, lexicon, t
 @pytest.mark.parametrize("option, value, message", [("--model-name", "nope", "NOT_FOUND"),
                                                     ("--model-version", "7", "NOT_FOUND"),
                                                     ("--signature", "nope", "NOT_FOUND")])
+@pytest.mark.slow
 def test_unknown_model_version_signature_on_server(tiny_server, example_paths, lexicon, tmp_path, option, value,
                                                    message):
     args = ["score", example_paths["test_clean"], "--server", tiny_server.address, "--model-name", "tiny",

@@ -121,6 +121,7 @@ def test_lexicon_bom_and_normalisation_notes(tiny_export, tmp_path):
     assert strict.exit_code == 2 and "--strict-lexicon" in strict.output
 
 
+@pytest.mark.slow
 def test_every_data_row_becomes_one_record_in_order(tiny_export, tmp_path):
     """Quotes, commas, newlines inside fields and unicode: one record per data row, in order."""
     import csv

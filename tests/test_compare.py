@@ -7,6 +7,8 @@ from click.testing import CliRunner
 
 from audit_cli.cli import main as audit_cli
 
+pytestmark = pytest.mark.slow  # two audits in a fixture, then several compares
+
 
 def run(args):
     return CliRunner().invoke(audit_cli, args)

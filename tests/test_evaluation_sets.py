@@ -120,6 +120,7 @@ def test_label_map_errors_are_one_line_exit_2(tiny_export, example_paths, labell
     assert result.exit_code == 2 and message in result.output and "Traceback" not in result.output
 
 
+@pytest.mark.slow
 def test_lexicon_terms_outside_the_vocabulary_are_reported_and_can_be_added(example_paths, tmp_path):
     lexicon = tmp_path / "f.txt"
     lexicon.write_text("text\nvideo\nzorblax\n")  # zorblax never occurs in the training texts
@@ -142,6 +143,7 @@ def test_lexicon_terms_outside_the_vocabulary_are_reported_and_can_be_added(exam
     assert prepared.vocabulary_coverage["out_of_vocabulary_terms"] == []
 
 
+@pytest.mark.slow
 def test_restore_best_exports_the_best_validation_epoch(example_paths, tmp_path):
     result = train_from_files(example_paths["train"], DataSources(validation_path=example_paths["test_clean"]),
                               TINY_MODEL, FitSettings(epochs=4, batch_size=32, learning_rate=0.03,

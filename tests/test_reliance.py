@@ -98,6 +98,7 @@ def test_reliance_per_document_and_term_and_substitution_gap(tiny_export, groups
     assert report.index("**Verdict: ") < report.index("## Reliance on forbidden words")
 
 
+@pytest.mark.slow
 def test_reliance_gates_verdict_and_usage_errors(tiny_export, example_paths, tmp_path):
     base = ["score", example_paths["test_decoy"], "--model", tiny_export.export_path, "--forbidden",
             example_paths["forbidden"], "--id-column", "id", "--quiet"]
@@ -118,6 +119,7 @@ def test_reliance_gates_verdict_and_usage_errors(tiny_export, example_paths, tmp
     assert usage.exit_code == 2 and "reliance gates need the reliance check" in usage.output
 
 
+@pytest.mark.slow
 def test_integrated_gradients_attribution_in_the_audit(tiny_export, example_paths, tmp_path):
     result = run(["score", example_paths["test_decoy"], "--model", tiny_export.export_path, "--forbidden",
                   example_paths["forbidden"], "--attribution", "integrated-gradients", "--out", str(tmp_path / "o"),

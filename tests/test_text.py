@@ -3,6 +3,7 @@ default-ignorable characters vanish, and both sides agree on tricky strings."""
 
 import sys
 
+import pytest
 import tensorflow as tf
 
 from saliency_core import text
@@ -38,3 +39,28 @@ def test_word_index_aligns_with_split_words():
     tokens, _, word_index = text.tokenize(tf.constant([raw]), 8)
     assert [t.decode() for t in tokens.numpy()[0] if t] == ["one", "two", "three", "four"]
     assert word_index.numpy()[0][:4].tolist() == [0, 1, 2, 3] and len(text.split_words(raw)) == 4
+
+
+def test_python_tokenizer_matches_the_graph_on_tricky_text():
+    extra = ["İstanbul ǅemal ΣΊΣΥΦΟΣ straße", "ÀÉÎÕÜ çà et là", "Dr. O'Neil's e-mail: a@b.c!", "ﬁne ＦＵＬＬ width",
+             "ⰯꟀ𐕰 kept case", "mixed\u00a0NBSP,\u200bZWSP", "numbers 3.14 and 1,000", "tabs\tand\r\nCRLF"]
+    for raw, graph in zip(TRICKY + extra, text.tokenize_all_with_graph_ops(TRICKY + extra)):
+        assert text.surface_tokens(raw) == graph, repr(raw)
+
+
+@pytest.mark.slow
+def test_every_code_point_tokenizes_the_same_in_python_and_in_the_graph():
+    """Each character alone and inside a word, through both tokenizers (NUL excluded: the reader refuses it)."""
+    chars = [chr(c) for c in range(1, sys.maxunicode + 1) if not 0xD800 <= c <= 0xDFFF]
+    samples = [f"A{c}b" for c in chars]
+    graph = text.tokenize_all_with_graph_ops(samples)
+    mismatches = [(s, g) for s, g in zip(samples, graph) if text.surface_tokens(s) != g]
+    assert mismatches == []
+
+
+@pytest.mark.slow
+def test_the_keep_case_list_is_what_tensorflow_does():
+    chars = [chr(c) for c in range(1, sys.maxunicode + 1) if not 0xD800 <= c <= 0xDFFF]
+    lowered = tf.strings.lower(tf.constant(chars), encoding="utf-8").numpy()
+    kept = {c for c, low in zip(chars, lowered) if low.decode("utf-8") != c.lower()}
+    assert kept == set(text.TENSORFLOW_KEEPS_CASE)

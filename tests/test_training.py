@@ -84,6 +84,7 @@ def test_removal_through_the_mask_equals_removing_the_words_from_the_text(bidire
     assert examples.forbidden_mask.sum() > 0
 
 
+@pytest.mark.slow
 def test_lambda_zero_reproduces_plain_fit():
     classifier, examples = tiny_examples(seed=3)
     classifier(tf.constant(examples.ids[:1]))
@@ -103,6 +104,7 @@ def test_lambda_zero_reproduces_plain_fit():
     assert "saliency_loss" not in history.history and "counterfactual_loss" not in history.history
 
 
+@pytest.mark.slow
 def test_trackers_are_per_model_reset_each_epoch_and_compile_metrics_still_apply():
     classifier, examples = tiny_examples()
     model = RightReasonsModel(classifier, PenaltyConfig(input_gradient_weight=1.0, counterfactual_weight=1.0))

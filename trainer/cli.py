@@ -44,8 +44,9 @@ def main(debug):
               show_default=True, help="lambda of --penalty (0 = vanilla training); with 'both', of input-gradient.")
 @click.option("--counterfactual-weight", type=FiniteFloatRange(min=0.0),
               help="With --penalty both: lambda of the counterfactual term (default: --penalty-weight).")
-@click.option("--divergence", type=click.Choice(penalty.DIVERGENCES), default="kl", show_default=True,
-              help="Counterfactual divergence: kl = KL(p(x) || p(x')); logit-pairing = squared logit difference.")
+@click.option("--divergence", type=click.Choice(penalty.DIVERGENCES), default="logit-pairing", show_default=True,
+              help="Counterfactual divergence: logit-pairing = squared difference of centred logits; kl = "
+                   "KL(p(x) || p(x')). Both removed decoy reliance; logit pairing did so at lower lambda (README).")
 @click.option("--target", type=click.Choice(penalty.TARGETS), default="predicted", show_default=True,
               help="Input-gradient target: predicted = log p of each example's predicted class; all = sum_k log p_k.")
 @click.option("--reduction", type=click.Choice(penalty.REDUCTIONS), default="l2", show_default=True,
