@@ -262,7 +262,6 @@ def score(corpus, backend, attribution, forbidden_path, text_column, id_column, 
     retry budget (resume with --resume), 4 the machine refused (disk full, read-only), 70 internal error,
     130/143 stopped by SIGINT/SIGTERM (resume with --resume).
     """
-    quiet_tensorflow()
     from audit_cli.backends import ServerError, open_backend
     from audit_cli.score import AuditInterrupted, ScoreOptions, score_corpus
     from saliency_core.lexicon import load_lexicon
@@ -398,7 +397,6 @@ def console_summary(summary, out_dir):
 @exit_on_input_error
 def explain(text, backend, attribution, forbidden_path, color):
     """Explain one TEXT: each token's share of the saliency, and what removing each forbidden term does."""
-    quiet_tensorflow()
     from audit_cli.backends import ServerError, open_backend
     from audit_cli.document import CorpusRow, Explanation, RecordSettings, audit_document
     from audit_cli.evaluations import Batch, Reliance
@@ -455,7 +453,6 @@ def explain(text, backend, attribution, forbidden_path, color):
 @exit_on_input_error
 def status(backend, attribution):
     """Model status, signatures and training metadata from the server (or the embedded model)."""
-    quiet_tensorflow()
     from audit_cli.backends import GrpcBackend, ServerError, open_backend
     model_name = backend.model_name
     backend = open_backend(backend, on_wait=say_waiting)

@@ -74,10 +74,12 @@ def explained_tokens(tokens_row, count: int = None) -> list[str]:
     return [t for t in tokens if t]
 
 
-def forbidden_share(saliency: np.ndarray, forbidden_positions: np.ndarray) -> float:
-    """sum of saliency on forbidden positions / total saliency; 0 when there is no saliency mass."""
-    total = float(np.sum(saliency, dtype=np.float64))
-    if total <= 0.0:
+def forbidden_share(saliency: np.ndarray, forbidden_positions: np.ndarray, mass: float | None = None) -> float:
+    """sum of saliency on forbidden positions / total saliency; 0 when there is no saliency mass.
+
+    ``mass``: the total, when the caller has it. No reduction runs for a document without a forbidden position."""
+    total = float(np.sum(saliency, dtype=np.float64)) if mass is None else mass
+    if total <= 0.0 or not forbidden_positions.any():
         return 0.0
     return float(np.sum(saliency[forbidden_positions], dtype=np.float64)) / total
 
@@ -89,9 +91,8 @@ def audit_document(document: CorpusRow, explanation: Explanation, settings: Reco
     explained = len(tokens)
     saliency = np.asarray(explanation.saliency[:explained], dtype=np.float32)
     forbidden = lexicon.position_mask(tokens) if lexicon is not None else np.zeros(explained, bool)
-    mass = float(saliency.sum(dtype=np.float64))
-    # Same value as forbidden_share(saliency, forbidden), without reductions on documents with no forbidden word.
-    share = float(saliency[forbidden].sum(dtype=np.float64)) / mass if mass > 0.0 and forbidden.any() else 0.0
+    mass = float(np.sum(saliency, dtype=np.float64))
+    share = forbidden_share(saliency, forbidden, mass)
     probabilities = np.asarray(explanation.probabilities, dtype=np.float32)
     label = explanation.predicted_label
     label = label.decode("utf-8") if isinstance(label, bytes) else str(label)

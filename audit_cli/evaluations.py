@@ -47,6 +47,11 @@ class Evaluation:
         return []
 
 
+def percent(value):
+    """A fraction as a percentage with one decimal; '–' for NaN (an AUC without both classes)."""
+    return "–" if value != value else f"{value * 100:.1f}"
+
+
 def _predicted(probabilities):
     return int(np.argmax(probabilities))
 
@@ -294,7 +299,6 @@ class Bias(Evaluation):
     def markdown(summary):
         if not summary.term_bias:
             return []
-        percent = lambda value: "–" if value != value else f"{value * 100:.1f}"
         lines = ["", f"## Bias metrics (toxic = {', '.join(summary.toxic_classes)}; overall AUC "
                      f"{percent(summary.toxic_auc)} %; pinned AUC equality difference "
                      f"{summary.pinned_auc_equality_difference:.3f} ± {summary.pinned_auc_equality_difference_sd:.3f} "

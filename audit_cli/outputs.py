@@ -111,10 +111,7 @@ class RecordWriter:
             self._csv = csv.writer(self._csv_file)
             self.count = resume_from["records"]
             return
-        for name in FINAL_OUTPUTS + (INCOMPLETE, CHECKPOINT):
-            path = os.path.join(out_dir, name)
-            if os.path.exists(path):
-                os.unlink(path)  # an old run's outputs must not pass for this run's
+        remove_previous_outputs(out_dir)  # an old run's outputs must not pass for this run's
         self._jsonl = open(self.jsonl_path, "w", encoding="utf-8")
         self._csv_file = open(self.csv_path, "w", encoding="utf-8", newline="")
         self._csv = csv.writer(self._csv_file)
@@ -203,11 +200,16 @@ def claim_out_dir(out_dir, input_paths, resume=False):
         raise InputError("another audit is writing to this folder right now; wait for it or choose another --out",
                          out_dir) from None
     if not resume:
-        for name in FINAL_OUTPUTS + (INCOMPLETE, CHECKPOINT, RECORDS_JSONL + ".partial", RECORDS_CSV + ".partial"):
-            path = os.path.join(out_dir, name)
-            if os.path.exists(path):
-                os.unlink(path)
+        remove_previous_outputs(out_dir)
     return lock
+
+
+def remove_previous_outputs(out_dir):
+    """Delete every file an audit writes into ``out_dir`` (finished or partial)."""
+    for name in FINAL_OUTPUTS + (INCOMPLETE, CHECKPOINT, RECORDS_JSONL + ".partial", RECORDS_CSV + ".partial"):
+        path = os.path.join(out_dir, name)
+        if os.path.exists(path):
+            os.unlink(path)
 
 
 def read_checkpoint(out_dir):

@@ -124,10 +124,6 @@ def markdown_report(summary):
     return "\n".join(lines) + "\n"
 
 
-def _percent(value):
-    return "–" if value != value else f"{value * 100:.1f}"
-
-
 def _evaluation_lines(summary):
     """Accuracy and the secondary evaluations (substitution, rationale, bias), in Markdown."""
     lines = []
@@ -250,8 +246,7 @@ def html_report(summary, examples):
             if example.drop is not None:
                 facts.append(f"without forbidden words: drop {example.drop * 100:.1f} points"
                              + (", <b>prediction changes</b>" if example.flips else ", prediction stays"))
-            share = sum(v for v, f in zip(example.saliency, example.forbidden) if f) / (sum(example.saliency) or 1.0)
-            facts.append(f"share {share:.3f}")
+            facts.append(f"share {example.share:.3f}")
             parts.append(f"<div class='doc'><div class='muted'>{' · '.join(facts)}</div>{_highlight(example)}</div>")
     if summary.truncated:
         parts.append(f"<p>{summary.truncated} documents exceeded T = {summary.max_tokens} tokens; "

@@ -180,7 +180,7 @@ class _Run:
             if vocabulary and lexicon is not None else []
         self.evaluations = build_evaluations(options, lexicon, substitutions)
         self.builder = SummaryBuilder(self.evaluations, options.attribution, self.class_names)
-        self.examples = []  # min-heap of (share, -row, Example)
+        self.examples = []  # min-heap of (rank, -row, Example), see _rank
         self.rows_done = 0
         self.started_at = utc_now()
         self.previous_seconds = 0.0
@@ -195,7 +195,8 @@ class _Run:
                                      f"({checkpoint['identity'].get(key)!r} then, {value!r} now)", out_dir)
             for record in outputs.read_partial_records(out_dir, checkpoint["records"]):
                 self.builder.add(record)
-            self.examples = [(e["share"], -e["row"], Example(**e)) for e in checkpoint["examples"]]
+            self.examples = [(*self._rank(e["share"], e["drop"], e["row"]), Example(**e))
+                             for e in checkpoint["examples"]]
             heapq.heapify(self.examples)
             self.rows_done = checkpoint["rows_done"]
             self.started_at = checkpoint["started_at"]
@@ -231,13 +232,17 @@ class _Run:
             self.builder.add(record)
             self.rows_done = document.row
 
+    def _rank(self, share, drop, row):
+        """The report shows the documents that rely most on forbidden words: by the drop without them, or by
+        the forbidden share when the reliance check is off. Ties: earlier rows first."""
+        return ((drop or 0.0) if self.options.occlusion else share, -row)
+
     def _keep_example(self, record, tokens_row, saliency_row):
-        # The report shows the documents that rely most on forbidden words (by share without the reliance check).
-        key = (record.occlusion_drop if self.options.occlusion else record.forbidden_share, -record.row)
+        key = self._rank(record.forbidden_share, record.occlusion_drop if record.occluded else None, record.row)
         if len(self.examples) >= self.options.examples and key <= self.examples[0][:2]:
             return
         tokens = explained_tokens(tokens_row)
-        example = Example(key[0], record.row, record.id, record.predicted_label, tokens,
+        example = Example(record.forbidden_share, record.row, record.id, record.predicted_label, tokens,
                           [float(s) for s in saliency_row[:len(tokens)]],
                           self.lexicon.position_mask(tokens).tolist(), record.true_label,
                           record.occlusion_drop if record.occluded else None,

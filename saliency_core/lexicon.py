@@ -11,7 +11,7 @@ import numpy as np
 
 from saliency_core import text
 from saliency_core.errors import InputError
-from saliency_core.table import check_readable
+from saliency_core.table import check_known_encoding, check_readable
 
 
 class Lexicon:
@@ -64,12 +64,8 @@ def load_lexicon(path: str, encoding: str = "utf-8", strict: bool = False) -> Le
     normalised by the tokenizer and duplicates collapse. Entries that the normalisation changes beyond case and
     spacing (e.g. 'U.S.' -> 'us') or drops (e.g. '.*') are listed in ``Lexicon.notes``; with ``strict`` they are
     an error instead."""
-    import codecs
     check_readable(path)
-    try:
-        codecs.lookup(encoding)
-    except LookupError:
-        raise InputError(f"unknown encoding {encoding!r}", path) from None
+    check_known_encoding(encoding, path)
     try:
         with open(path, encoding=encoding) as f:
             lines = f.read().lstrip("\ufeff").splitlines()  # a BOM would hide the first entry

@@ -49,12 +49,16 @@ MAGIC = {b"\x1f\x8b": "gzip-compressed", b"PK\x03\x04": "a zip archive", b"BZh":
          b"\xfd7zXZ": "xz-compressed"}
 
 
-def check_encoding(encoding: str, path: str | None = None) -> None:
-    """An encoding this reader can stream: known, and a newline is the single byte 0x0A (not UTF-16/32)."""
+def check_known_encoding(encoding: str, path: str | None = None) -> None:
     try:
         codecs.lookup(encoding)
     except LookupError:
         raise InputError(f"unknown encoding {encoding!r}", path) from None
+
+
+def check_encoding(encoding: str, path: str | None = None) -> None:
+    """An encoding this reader can stream: known, and a newline is the single byte 0x0A (not UTF-16/32)."""
+    check_known_encoding(encoding, path)
     if "\n".encode(encoding, errors="replace") != b"\n":
         raise InputError(f"--encoding {encoding}: only encodings in which a newline is the byte 0x0A can be "
                          "streamed (UTF-8, Latin-1, cp1252, ...); convert the file to UTF-8", path)
@@ -95,11 +99,7 @@ class RowReader:
 
     def __init__(self, path, required_columns=(), encoding="utf-8"):
         check_readable(path)
-        try:
-            codecs.lookup(encoding)
-        except LookupError:
-            raise InputError(f"unknown encoding {encoding!r}") from None
-        check_content(path, encoding)
+        check_content(path, encoding)  # a known, streamable encoding; not a compressed file
         self.path = str(path)
         self.encoding = encoding
         self._binary = open(path, "rb")
