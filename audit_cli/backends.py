@@ -70,6 +70,19 @@ class ServerError(RuntimeError):
     """The server failed in a way retries did not fix; the audit must stop, not drop documents."""
 
 
+GRPC_URI_SCHEMES = ("dns:", "ipv4:", "ipv6:", "unix:", "unix-abstract:", "vsock:")
+
+
+def host_and_port(server):
+    """'HOST:PORT' -> (host, port); None for a gRPC URI target (dns:///..., unix:...). ValueError otherwise."""
+    if "://" in server or server.startswith(GRPC_URI_SCHEMES):
+        return None
+    host, _, port = server.rpartition(":")
+    if not host or any(c.isspace() for c in server) or not port.isdigit() or not 0 < int(port) < 65536:
+        raise ValueError("expected HOST:PORT with a port in 1-65535, or a gRPC target such as dns:///host:port")
+    return host, int(port)
+
+
 def channel_target(servers):
     """--server values -> one gRPC target. Several servers share one channel with round-robin."""
     servers = list(servers)
@@ -77,13 +90,15 @@ def channel_target(servers):
         return servers[0]
     addresses = []
     for server in servers:
-        if "://" in server or server.startswith(("dns:", "ipv4:", "ipv6:", "unix:")):
-            raise InputError(f"--server {server!r}: a URI target cannot be combined with other --server values")
-        host, _, port = server.rpartition(":")
-        if not host or not port.isdigit():
-            raise InputError(f"--server {server!r}: expected HOST:PORT")
         try:
-            infos = socket.getaddrinfo(host.strip("[]"), int(port), type=socket.SOCK_STREAM)
+            parsed = host_and_port(server)
+        except ValueError as error:
+            raise InputError(f"--server {server!r}: {error}") from None
+        if parsed is None:
+            raise InputError(f"--server {server!r}: a URI target cannot be combined with other --server values")
+        host, port = parsed
+        try:
+            infos = socket.getaddrinfo(host.strip("[]"), port, type=socket.SOCK_STREAM)
         except socket.gaierror as error:
             raise InputError(f"--server {server!r}: cannot resolve host: {error.strerror}") from None
         address = infos[0][4][0]

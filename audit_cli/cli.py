@@ -124,7 +124,12 @@ def backend_options(function):
         values["signature"] = values["signature"] or contract.ATTRIBUTION_SIGNATURES[attribution]
         values["servers"] = tuple(values["servers"])
         quiet_tensorflow()
-        from audit_cli.backends import BackendConfig  # the commands with a model need TensorFlow anyway
+        from audit_cli.backends import BackendConfig, host_and_port  # commands with a model need TensorFlow anyway
+        for server in values["servers"]:  # a typo is a usage error, not a wait for a server that cannot exist
+            try:
+                host_and_port(server)
+            except ValueError as error:
+                raise click.BadParameter(f"{server!r}: {error}", param_hint="--server") from None
         return function(*args, backend=BackendConfig(**values), attribution=attribution, **kwargs)
 
     for option in reversed(options):

@@ -235,4 +235,7 @@ def write_summary(out_dir, summary):
 def read_summary(out_dir):
     path = os.path.join(out_dir, SUMMARY_JSON)
     with open(path, encoding="utf-8") as f:
-        return json_format.Parse(f.read(), audit_pb2.AuditSummary())
+        content = f.read()
+    if not content.lstrip().startswith("{"):
+        raise ValueError("expected a JSON object")
+    return json_format.Parse(content, audit_pb2.AuditSummary())

@@ -8,7 +8,10 @@ Every signature, tensor and file name of the SavedModel layout is defined here a
 # 2: adds the integrated_gradients signature, and the exported tokenizer splits on every Unicode whitespace
 # character and drops default-ignorable ones (saliency_core.text.normalize). Version-1 models (no such
 # signature, ASCII-whitespace splitting baked into their graph) stay auditable with the gradient attribution.
-CONTRACT_VERSION = 2
+# 3: the exported tokenizer folds every word to NFKC (saliency_core.fold: fullwidth letters, ligatures, decomposed
+# accents and compatibility forms become the word they stand for). Version-2 models keep their graph and so their
+# behaviour; the audit client's Python tokenizer folds, so it finds forbidden words in such text for every model.
+CONTRACT_VERSION = 3
 
 SERVE_TAG = "serve"
 PREDICT_METHOD = "tensorflow/serving/predict"

@@ -33,6 +33,15 @@ def _decoded_lines(binary, path, encoding):
         yield number, line
 
 
+def _check_unicode(value, path, line, column):
+    """JSON's \\ud800 escapes decode to lone surrogates, which no UTF-8 text (and so no model input) can hold."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError as error:
+        raise InputError(f"a lone surrogate (\\u{ord(value[error.start]):04x}) at character {error.start}: "
+                         "not valid Unicode text", path, line, column) from None
+
+
 def check_readable(path: str) -> None:
     if str(path) == "-":
         raise InputError("reading standard input is not supported (the audit reads the file twice, for its "
@@ -205,6 +214,8 @@ class RowReader:
                 else:
                     raise InputError(f"value is a JSON {type(item).__name__}, expected a string (or null)",
                                      self.path, number, key)
+            if key in self.required and isinstance(item, str):
+                _check_unicode(item, self.path, number, key)
             row[key] = item
         missing = [c for c in self.required if c not in row]
         if missing:

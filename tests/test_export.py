@@ -77,7 +77,7 @@ def test_metadata_and_warmup_files(tiny_export):
     assert metadata["penalty"] == {"name": "input-gradient", "input_gradient_weight": 1.0, "counterfactual_weight": 0.0,
                                    "target": "predicted", "reduction": "l2", "divergence": "logit-pairing"}
     assert metadata["penalty_weight"] == 1.0 and metadata["reduction"] == "l2"
-    assert metadata["contract_version"] == contract.CONTRACT_VERSION == 2
+    assert metadata["contract_version"] == contract.CONTRACT_VERSION == 3
     assert len(metadata["training_data"]["sha256"]) == 64
     logs = [prediction_log_pb2.PredictionLog.FromString(r.numpy())
             for r in tf.data.TFRecordDataset(os.path.join(extra, contract.WARMUP_FILENAME))]

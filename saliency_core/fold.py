@@ -1,0 +1,118 @@
+"""Unicode compatibility folding of words: NFKC, word by word, one definition for Python and the model's graph.
+
+Why: the same word written with fullwidth letters (ｔｅｘｔ), a ligature (ﬁne), decomposed accents (e + U+0301) or
+compatibility forms (①, ²) is a different token unless it is folded, so a lexicon term written one way never
+matched text written the other (issue 15). NFKC (not NFC) because those compatibility forms are exactly the ones
+that hide a word from a lexicon; it is what identifier and confusable matching use (UAX #31, UTS #39).
+
+How: ``fold_word`` maps each character to its NFKC form (a table), then composes adjacent pairs that NFKC
+composes (another table, plus the algorithmic Hangul L+V and LV+T pairs) in ``COMPOSE_ROUNDS`` parallel rounds.
+The graph does the same with the same tables (``saliency_core.text.fold``), so Python and the exported model
+agree by construction; tests/test_fold.py checks it on every code point. Folding is per word (after splitting on
+whitespace) and whitespace that NFKC produces inside a word (``¨`` -> ``" ̈"``) is dropped, so a word stays one
+word and per-word rationales and masks stay aligned.
+
+Where it differs from NFKC: it does not reorder combining marks given out of canonical order and does not
+compose a mark with a base across another mark (``a`` + U+0316 + U+0301). Such text is rare; tests/test_fold.py
+measures it. The tables are generated from Python's ``unicodedata`` and checked in (``unicode_fold.json``,
+``scripts/generate_unicode_fold.py``), so a model exported with one Python and audited with another fold alike.
+"""
+
+import functools
+import json
+import re
+import sys
+import unicodedata
+from dataclasses import dataclass
+from pathlib import Path
+
+TABLE_PATH = Path(__file__).with_name("unicode_fold.json")
+# The longest canonical composition chain in Unicode 14 (e.g. U+1FA7 = ω + 3 marks) needs 3 rounds; one spare.
+COMPOSE_ROUNDS = 4
+# A pair's key in the graph's sorted composition table: first * KEY_BASE + second (fits int64).
+KEY_BASE = sys.maxunicode + 1
+
+# Hangul: syllables compose algorithmically (Unicode ch. 3.12). Python enumerates these pairs into its table; the
+# graph computes them (11,172 pairs would be 180 KB of constants in every signature).
+L_BASE, V_BASE, T_BASE, S_BASE = 0x1100, 0x1161, 0x11A7, 0xAC00
+L_COUNT, V_COUNT, T_COUNT = 19, 21, 28
+S_COUNT = L_COUNT * V_COUNT * T_COUNT
+
+
+@dataclass(frozen=True)
+class FoldTables:
+    unicode_version: str
+    characters: dict[str, str]  # character -> its NFKC form without whitespace or ignorables (only where it differs)
+    canonical_pairs: dict[tuple[int, int], int]  # (first, second) -> composed code point, from the table
+    compose: dict[tuple[int, int], int]  # canonical_pairs and the Hangul pairs
+
+
+def hangul_pairs() -> dict[tuple[int, int], int]:
+    pairs = {}
+    for l_index in range(L_COUNT):
+        for v_index in range(V_COUNT):
+            lv = S_BASE + (l_index * V_COUNT + v_index) * T_COUNT
+            pairs[(L_BASE + l_index, V_BASE + v_index)] = lv
+            for t_index in range(1, T_COUNT):
+                pairs[(lv, T_BASE + t_index)] = lv + t_index
+    return pairs
+
+
+def generate_tables(drop: re.Pattern) -> dict:
+    """The tables from this Python's ``unicodedata``; ``drop`` matches what folding removes (whitespace, ignorables)."""
+    characters, compose = {}, {}
+    for code in range(sys.maxunicode + 1):
+        if 0xD800 <= code <= 0xDFFF:
+            continue
+        char = chr(code)
+        if drop.fullmatch(char):
+            continue  # never inside a word: split on or removed before folding
+        folded = drop.sub("", unicodedata.normalize("NFKC", char))
+        if folded != char:
+            characters[f"{code:04X}"] = folded
+        decomposition = unicodedata.decomposition(char)
+        if decomposition and not decomposition.startswith("<"):
+            parts = [int(part, 16) for part in decomposition.split()]
+            # Primary composites only: composition exclusions and singletons do not compose back.
+            if len(parts) == 2 and unicodedata.normalize("NFC", chr(parts[0]) + chr(parts[1])) == char:
+                compose[f"{parts[0]:04X} {parts[1]:04X}"] = f"{code:04X}"
+    return {"unicode_version": unicodedata.unidata_version, "characters": characters, "compose": compose}
+
+
+@functools.lru_cache(maxsize=1)
+def tables() -> FoldTables:
+    raw = json.loads(TABLE_PATH.read_text(encoding="utf-8"))
+    canonical = {tuple(int(part, 16) for part in pair.split()): int(value, 16)
+                 for pair, value in raw["compose"].items()}
+    characters = {chr(int(code, 16)): folded for code, folded in raw["characters"].items()}
+    return FoldTables(raw["unicode_version"], characters, canonical, {**canonical, **hangul_pairs()})
+
+
+def _compose_once(codes: list[int], compose: dict) -> list[int] | None:
+    """One parallel round, the graph's rule exactly: pair i composes when it is composable and pair i-1 is not."""
+    found = [compose.get((codes[i], codes[i + 1]), -1) for i in range(len(codes) - 1)]
+    if not any(f >= 0 for f in found):
+        return None
+    found.append(-1)
+    result = []
+    for i, code in enumerate(codes):
+        previous = found[i - 1] >= 0 if i else False
+        if previous and not (i >= 2 and found[i - 2] >= 0):
+            continue  # consumed by the pair (i-1, i)
+        result.append(found[i] if found[i] >= 0 and not previous else code)
+    return result
+
+
+def fold_word(word: str) -> str:
+    """NFKC of one whitespace-free word (see the module docstring for the exact rule). ASCII returns unchanged."""
+    if word.isascii():
+        return word
+    table = tables()
+    characters = table.characters
+    codes = [ord(c) for c in "".join(characters.get(c, c) for c in word)]
+    for _ in range(COMPOSE_ROUNDS):
+        composed = _compose_once(codes, table.compose)
+        if composed is None:
+            break
+        codes = composed
+    return "".join(map(chr, codes))
