@@ -8,5 +8,5 @@ COPY serving serving
 COPY audit_cli audit_cli
 COPY protos protos
 COPY saliency_demo saliency_demo
-RUN pip install --no-cache-dir .
+RUN pip install --no-cache-dir ".[model]"
 ENTRYPOINT []

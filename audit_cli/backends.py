@@ -1,7 +1,7 @@
 """Where the audit gets explanations: TF Serving's gRPC Predict API, or a SavedModel in process.
 
 Both return the saliency signature's outputs as numpy arrays, so everything after the backend
-is the same code.
+is the same code. The gRPC path needs no TensorFlow (``audit_cli.serving_api``); the embedded one imports it.
 """
 
 import dataclasses
@@ -11,11 +11,9 @@ import time
 
 import grpc
 import numpy as np
-import tensorflow as tf
-from tensorflow_serving.apis import (get_model_metadata_pb2, get_model_status_pb2, model_pb2,
-                                     model_service_pb2_grpc, predict_pb2,
-                                     prediction_service_pb2_grpc)
 
+from audit_cli import serving_api
+from audit_cli.serving_api.tensors import string_tensor, to_ndarray
 from saliency_core import contract
 from saliency_core.errors import InputError
 
@@ -156,8 +154,8 @@ class GrpcBackend:
                 raise InputError(f"server unreachable: {', '.join(self.servers)} (no {tls}connection within "
                                  f"{connect_timeout:g} s; check the address, and --tls-ca/--tls-cert/--tls-key if the "
                                  "server uses TLS)") from None
-        self.prediction = prediction_service_pb2_grpc.PredictionServiceStub(self.channel)
-        self.models = model_service_pb2_grpc.ModelServiceStub(self.channel)
+        self.prediction = serving_api.PredictionServiceStub(self.channel)
+        self.models = serving_api.ModelServiceStub(self.channel)
         self._metadata = None
         self.loaded_version = None
         self._wait_for_model(give_up_at, wait_note)
@@ -168,9 +166,9 @@ class GrpcBackend:
         while True:
             try:
                 status = self.models.GetModelStatus(
-                    get_model_status_pb2.GetModelStatusRequest(model_spec=self._model_spec("")),
+                    serving_api.GetModelStatusRequest(model_spec=self._model_spec("")),
                     timeout=max(min(self.deadline, give_up_at - time.monotonic()), 0.1))
-                if any(v.state == get_model_status_pb2.ModelVersionStatus.AVAILABLE
+                if any(v.state == serving_api.ModelVersionStatus.AVAILABLE
                        for v in status.model_version_status):
                     return
                 problem = "no version AVAILABLE yet"
@@ -192,14 +190,14 @@ class GrpcBackend:
         return "grpc:" + ",".join(self.servers)
 
     def _model_spec(self, signature):
-        spec = model_pb2.ModelSpec(name=self.model_name, signature_name=signature)
+        spec = serving_api.ModelSpec(name=self.model_name, signature_name=signature)
         if self.version is not None:
             spec.version.value = int(self.version)
         return spec
 
     def predict(self, signature, texts, wait_for_ready=True):
-        request = predict_pb2.PredictRequest(model_spec=self._model_spec(signature))
-        request.inputs[contract.TEXT_INPUT].CopyFrom(tf.make_tensor_proto(encode_texts(texts), dtype=tf.string))
+        request = serving_api.PredictRequest(model_spec=self._model_spec(signature))
+        request.inputs[contract.TEXT_INPUT].CopyFrom(string_tensor(encode_texts(texts)))
         try:
             response = self.prediction.Predict(request, timeout=self.deadline, wait_for_ready=wait_for_ready)
         except grpc.RpcError as error:
@@ -215,7 +213,7 @@ class GrpcBackend:
                 return {k: np.concatenate([first[k], second[k]]) for k in first}
             raise ServerError(f"{self.description}: {_describe(error)}") from None
         self.loaded_version = response.model_spec.version.value
-        return {alias: tf.make_ndarray(proto) for alias, proto in response.outputs.items()}
+        return {alias: to_ndarray(proto) for alias, proto in response.outputs.items()}
 
     def explain(self, texts):
         outputs = self.predict(self.signature, texts)
@@ -237,7 +235,7 @@ class GrpcBackend:
         return self._metadata
 
     def model_status(self):
-        request = get_model_status_pb2.GetModelStatusRequest(model_spec=self._model_spec(""))
+        request = serving_api.GetModelStatusRequest(model_spec=self._model_spec(""))
         try:
             return self.models.GetModelStatus(request, timeout=self.deadline)
         except grpc.RpcError as error:
@@ -246,7 +244,7 @@ class GrpcBackend:
             raise ServerError(f"{self.description}: {_describe(error)}") from None
 
     def signature_defs(self):
-        request = get_model_metadata_pb2.GetModelMetadataRequest(
+        request = serving_api.GetModelMetadataRequest(
             model_spec=self._model_spec(""), metadata_field=["signature_def"])
         try:
             response = self.prediction.GetModelMetadata(request, timeout=self.deadline)
@@ -254,7 +252,7 @@ class GrpcBackend:
             if error.code() == grpc.StatusCode.NOT_FOUND:
                 raise InputError(f"server: {_describe(error)}") from None
             raise ServerError(f"{self.description}: {_describe(error)}") from None
-        signature_map = get_model_metadata_pb2.SignatureDefMap()
+        signature_map = serving_api.SignatureDefMap()
         response.metadata["signature_def"].Unpack(signature_map)
         return response.model_spec.version.value, dict(signature_map.signature_def)
 

@@ -123,8 +123,13 @@ def backend_options(function):
         attribution = values.pop("attribution")
         values["signature"] = values["signature"] or contract.ATTRIBUTION_SIGNATURES[attribution]
         values["servers"] = tuple(values["servers"])
-        quiet_tensorflow()
-        from audit_cli.backends import BackendConfig, host_and_port  # commands with a model need TensorFlow anyway
+        if values["model_path"]:  # the embedded model runs in TensorFlow; the gRPC client needs none
+            try:
+                quiet_tensorflow()
+            except ImportError:
+                raise click.BadParameter("an embedded model needs TensorFlow: pip install 'saliency-audit[model]', "
+                                         "or audit through a server with --server", param_hint="--model") from None
+        from audit_cli.backends import BackendConfig, host_and_port
         for server in values["servers"]:  # a typo is a usage error, not a wait for a server that cannot exist
             try:
                 host_and_port(server)

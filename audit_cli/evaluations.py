@@ -212,10 +212,14 @@ class Rationale(Evaluation):
     """Agreement of the saliency with a human rationale (ERASER token F1 and AUPRC)."""
 
     def prepare(self, backend, batch):
-        import tensorflow as tf  # the model's own tokenizer gives each token's word index
-
-        from saliency_core.text import tokenize
-        return tokenize(tf.constant(batch.texts), batch.max_tokens)[2].numpy()
+        """The word index of each of the model's tokens, int [B, T], -1 on padding (the Python twin of the
+        graph's tokenizer, so the light client needs no TensorFlow)."""
+        from saliency_core.text import surface_tokens_with_word_index
+        word_index = np.full((len(batch.texts), batch.max_tokens), -1, dtype=np.int32)
+        for row, text in enumerate(batch.texts):
+            positions = surface_tokens_with_word_index(text)[1][:batch.max_tokens]
+            word_index[row, :len(positions)] = positions
+        return word_index
 
     def __init__(self):
         self.documents = 0

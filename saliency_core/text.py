@@ -52,11 +52,21 @@ def _lower(word):
     return "".join(c if c in TENSORFLOW_KEEPS_CASE else c.lower() for c in word)
 
 
+def surface_tokens_with_word_index(text):
+    """(tokens, word index of each token in ``split_words(text)``): the graph's ``tokenize`` without truncation,
+    in pure Python (tests/test_text.py checks parity on tricky text and every code point)."""
+    tokens, word_index = [], []
+    for index, word in enumerate(split_words(text)):
+        token = _PUNCTUATION.sub("", _lower(fold_word(word)))
+        if token:
+            tokens.append(token)
+            word_index.append(index)
+    return tokens, word_index
+
+
 def surface_tokens(text):
-    """The model's surface tokens of one text, in pure Python (no TensorFlow): the same as the graph's
-    ``tokenize`` without truncation (tests/test_text.py checks parity on tricky text and every code point)."""
-    tokens = (_PUNCTUATION.sub("", _lower(fold_word(word))) for word in split_words(text))
-    return [token for token in tokens if token]
+    """The model's surface tokens of one text, in pure Python (no TensorFlow)."""
+    return surface_tokens_with_word_index(text)[0]
 
 
 def normalize(texts):

@@ -22,9 +22,10 @@ class AuditServeProcess:
     The server's stderr goes to a log file (a pipe nobody reads would block the server once full).
     """
 
-    def __init__(self, model_name, base_path, extra=(), poll_seconds=0.2, port=None):
+    def __init__(self, model_name, base_path, extra=(), poll_seconds=0.2, port=None, python=None):
         self.port = port or free_port()
-        self.args = [sys.executable, "-m", "serving.server", "--port", str(self.port), "--model_name", model_name,
+        # python: the interpreter of a full install (the light client's tests run without TensorFlow).
+        self.args = [python or sys.executable, "-m", "serving.server", "--port", str(self.port), "--model_name", model_name,
                      "--model_base_path", str(base_path), "--file_system_poll_wait_seconds", str(poll_seconds),
                      *extra]
         self.log = tempfile.NamedTemporaryFile(prefix="audit-serve-", suffix=".log", delete=False)

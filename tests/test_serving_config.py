@@ -91,7 +91,7 @@ def test_compose_jobs_use_the_project_commands():
 def test_the_image_copies_every_package_the_project_installs():
     import re
     with open(os.path.join(ROOT, "pyproject.toml")) as f:
-        packages = re.search(r"packages = \[(.*?)\]", f.read()).group(1)
+        packages = re.search(r"packages = \[(.*?)\]", f.read(), re.S).group(1)
     top_level = {name.strip().strip('"').split(".")[0] for name in packages.split(",")}
     with open(os.path.join(ROOT, "Dockerfile")) as f:
         copied = set(re.findall(r"^COPY (\w+) \1$", f.read(), re.M))

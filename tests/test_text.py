@@ -64,3 +64,12 @@ def test_the_keep_case_list_is_what_tensorflow_does():
     lowered = tf.strings.lower(tf.constant(chars), encoding="utf-8").numpy()
     kept = {c for c, low in zip(chars, lowered) if low.decode("utf-8") != c.lower()}
     assert kept == set(text.TENSORFLOW_KEEPS_CASE)
+
+
+def test_python_word_index_matches_the_graph():
+    """The rationale alignment of the light client (no TensorFlow) uses the Python word index."""
+    samples = TRICKY + ["a ¨ b ﬁne , ok", "...  !! x", "ｔｅｘｔ\u00a0e\u0301t\u00e9 ㅎㅏ"]
+    _, _, graph_index = text.tokenize(tf.constant(samples), 16)
+    for raw, row in zip(samples, graph_index.numpy().tolist()):
+        expected = [i for i in row if i >= 0]
+        assert text.surface_tokens_with_word_index(raw)[1][:16] == expected, repr(raw)

@@ -1,0 +1,11 @@
+#!/usr/bin/env bash
+# Create .venv-client: the light audit client (base install, no TensorFlow) plus pytest (idempotent).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PYTHON=${PYTHON:-python3.11}
+command -v "$PYTHON" >/dev/null || PYTHON=python3
+if [ ! -x .venv-client/bin/python ]; then
+  "$PYTHON" -m venv .venv-client
+fi
+.venv-client/bin/python -m pip install --quiet --upgrade pip
+.venv-client/bin/python -m pip install --quiet -e . "pytest>=8,<10"

@@ -1,0 +1,78 @@
+"""The light audit client (issue 9): this venv has the base install only, without TensorFlow. It audits a model
+served by audit-serve from the full install (SALIENCY_AUDIT_FULL_PYTHON), and its records equal those of the
+full install's embedded audit of the same model, byte for byte."""
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+from click.testing import CliRunner
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(ROOT, "tests"))
+from server_process import AuditServeProcess  # noqa: E402 (a plain subprocess helper, no TensorFlow)
+
+from audit_cli.cli import main as audit_cli  # noqa: E402
+
+FULL_PYTHON = os.environ.get("SALIENCY_AUDIT_FULL_PYTHON")
+
+
+def test_this_environment_has_no_tensorflow():
+    with pytest.raises(ModuleNotFoundError):
+        import tensorflow  # noqa: F401
+    assert FULL_PYTHON, "run through scripts/test.sh: SALIENCY_AUDIT_FULL_PYTHON names the full install's python"
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory):
+    work = tmp_path_factory.mktemp("light")
+    done = subprocess.run([FULL_PYTHON, os.path.join(ROOT, "tests_light", "export_tiny_model.py"), str(work)],
+                          cwd=ROOT, check=True, capture_output=True, text=True)
+    paths = json.loads(done.stdout.strip().splitlines()[-1])
+    server = AuditServeProcess("tiny", os.path.dirname(paths["export_path"]), python=FULL_PYTHON)
+    yield paths, server, work
+    server.stop()
+
+
+def score(paths, server, out, *extra):
+    args = ["score", paths["test_decoy"], "--server", server.address, "--model-name", "tiny", "--forbidden",
+            paths["forbidden"], "--label-column", "label", "--out", str(out), "--quiet", *extra]
+    return CliRunner().invoke(audit_cli, args)
+
+
+def test_score_explain_status_and_compare_without_tensorflow(served):
+    paths, server, work = served
+    result = score(paths, server, work / "light")
+    assert result.exit_code in (0, 1), result.output  # 1: a gate may fail on this decoy corpus; that is a result
+    summary = json.loads((work / "light" / "summary.json").read_text())
+    assert summary["complete"] and int(summary["scored"]) == 60 and int(summary["occlusion_documents"]) > 0
+    explained = CliRunner().invoke(audit_cli, ["explain", "a fine text about video", "--server", server.address,
+                                               "--model-name", "tiny", "--forbidden", paths["forbidden"]])
+    assert explained.exit_code == 0 and "%" in explained.output, explained.output
+    status = CliRunner().invoke(audit_cli, ["status", "--server", server.address, "--model-name", "tiny"])
+    assert status.exit_code == 0 and "AVAILABLE" in status.output, status.output
+    ig = score(paths, server, work / "light-ig", "--attribution", "integrated-gradients")
+    assert ig.exit_code in (0, 1), ig.output
+    compared = CliRunner().invoke(audit_cli, ["compare", str(work / "light"), str(work / "light-ig"), "--out",
+                                              str(work / "compare")])
+    assert compared.exit_code == 0 and (work / "compare" / "compare.html").exists(), compared.output
+    assert not [m for m in sys.modules if m.split(".")[0] in ("tensorflow", "keras", "tensorflow_serving")]
+
+
+def test_records_equal_the_full_installs_embedded_audit(served):
+    paths, server, work = served
+    assert score(paths, server, work / "grpc").exit_code in (0, 1)
+    subprocess.run([FULL_PYTHON, "-m", "audit_cli.cli", "score", paths["test_decoy"], "--model",
+                    paths["export_path"], "--forbidden", paths["forbidden"], "--label-column", "label", "--out",
+                    str(work / "embedded"), "--quiet"], cwd=ROOT, capture_output=True, text=True)
+    light = (work / "grpc" / "records.jsonl").read_bytes()
+    assert light and light == (work / "embedded" / "records.jsonl").read_bytes()
+
+
+def test_an_embedded_model_asks_for_the_model_extra(served, tmp_path):
+    paths, _, _ = served
+    result = CliRunner().invoke(audit_cli, ["score", paths["test_decoy"], "--model", paths["export_path"],
+                                            "--forbidden", paths["forbidden"], "--out", str(tmp_path / "o")])
+    assert result.exit_code == 2 and "saliency-audit[model]" in result.output, result.output
