@@ -199,63 +199,72 @@ def main(verbose, debug):
         os.environ[DEBUG_ENV] = "1"
 
 
+# What an audit measures and where it writes: shared by `audit-cli score` and `audit-beam score` (one definition,
+# one validation: check_audit_options, load_audit_inputs, score_options).
+AUDIT_OPTIONS = [
+    click.option("--forbidden", "forbidden_path", type=click.Path(dir_okay=False),
+                  help="Lexicon: one word or phrase per line; '#' comments and blank lines ignored. Needed unless "
+                       "--rationale-column or --substitutions gives something else to audit."),
+    click.option("--text-column", default="text", show_default=True),
+    click.option("--id-column", help="Unique document id column (default: the row number)."),
+    click.option("--label-column", help="True label column: copied into the records; accuracy in the summary."),
+    click.option("--label-map", metavar="LABEL=CLASS,...",
+                  help="Map corpus labels to model classes (e.g. 'pos=1,neg=0') or to a binary task "
+                       "(e.g. 'BAD=positive,NOT_BAD=negative', with --toxic-classes naming the model's positive side)."),
+    click.option("--rationale-column",
+                  help="Per-word human rationale (0/1 string or JSON [start, end) spans): ERASER token F1 and AUPRC."),
+    click.option("--toxic-classes", help="Comma-separated class names forming the positive side of a binary task: "
+                                          "with --label-column, per-term bias AUCs (subgroup, BPSN, BNSP, pinned)."),
+    click.option("--occlusion/--no-occlusion", default=True, show_default=True,
+                  help="Reliance: predict each document without its forbidden terms, and without each term alone (one "
+                       "more cheap `predict` call per batch). The report's headline; gradient saliency can miss it."),
+    click.option("--substitutions", "substitutions_path", type=click.Path(dir_okay=False),
+                  help="Substitution groups, one per line, comma-separated: the counterfactual token fairness gap "
+                       "(|change of p(predicted)| when a term is replaced by a substitute)."),
+    click.option("--out", "out_dir", default="audit-output", show_default=True, type=click.Path(file_okay=False),
+                  help="Output folder (its old outputs are replaced)."),
+    click.option("--batch-size", type=click.IntRange(1, 65536), default=64, show_default=True),
+    click.option("--threshold", type=unit_interval, default=0.5, show_default=True,
+                  help="A document is flagged when its forbidden share is >= this."),
+    click.option("--max-flip-fraction", type=unit_interval,
+                  help="Gate: fail (exit 1) when more than this fraction of predictions (of documents with a forbidden "
+                       "word) changes without the forbidden words."),
+    click.option("--max-mean-drop", type=unit_interval,
+                  help="Gate: fail (exit 1) when the mean drop of p(predicted) without the forbidden words exceeds this."),
+    click.option("--fail-above", type=unit_interval,
+                  help="Gate: fail (exit 1) when the mean forbidden share of documents with a forbidden term exceeds this."),
+    click.option("--max-flagged-fraction", type=unit_interval,
+                  help="Gate: fail (exit 1) when more than this fraction of scored documents is flagged."),
+    click.option("--top-k", type=click.IntRange(0, 1000), default=5, show_default=True,
+                  help="Most salient tokens kept per record."),
+    click.option("--redact", is_flag=True, help="Write no document text anywhere (ids, hashes, terms, scores only)."),
+    click.option("--strict", is_flag=True, help="Empty text is an error instead of a skipped record."),
+    click.option("--strict-lexicon", is_flag=True,
+                  help="A lexicon entry that the model's normalisation changes (e.g. 'U.S.' -> 'us') or drops is an "
+                       "error instead of a warning."),
+    click.option("--encoding", default="utf-8", show_default=True, help="Encoding of the corpus and the lexicon."),
+]
+
+
+def audit_options(function):
+    for option in reversed(AUDIT_OPTIONS):
+        function = option(function)
+    return function
+
+
 @main.command(cls=ScoreCommand)
 @click.argument("corpus", type=click.Path(dir_okay=False))
 @backend_options
-@click.option("--forbidden", "forbidden_path", type=click.Path(dir_okay=False),
-              help="Lexicon: one word or phrase per line; '#' comments and blank lines ignored. Needed unless "
-                   "--rationale-column or --substitutions gives something else to audit.")
-@click.option("--text-column", default="text", show_default=True)
-@click.option("--id-column", help="Unique document id column (default: the row number).")
-@click.option("--label-column", help="True label column: copied into the records; accuracy in the summary.")
-@click.option("--label-map", metavar="LABEL=CLASS,...",
-              help="Map corpus labels to model classes (e.g. 'pos=1,neg=0') or to a binary task "
-                   "(e.g. 'BAD=positive,NOT_BAD=negative', with --toxic-classes naming the model's positive side).")
-@click.option("--rationale-column",
-              help="Per-word human rationale (0/1 string or JSON [start, end) spans): ERASER token F1 and AUPRC.")
-@click.option("--toxic-classes", help="Comma-separated class names forming the positive side of a binary task: "
-                                      "with --label-column, per-term bias AUCs (subgroup, BPSN, BNSP, pinned).")
-@click.option("--occlusion/--no-occlusion", default=True, show_default=True,
-              help="Reliance: predict each document without its forbidden terms, and without each term alone (one "
-                   "more cheap `predict` call per batch). The report's headline; gradient saliency can miss it.")
-@click.option("--substitutions", "substitutions_path", type=click.Path(dir_okay=False),
-              help="Substitution groups, one per line, comma-separated: the counterfactual token fairness gap "
-                   "(|change of p(predicted)| when a term is replaced by a substitute).")
-@click.option("--out", "out_dir", default="audit-output", show_default=True, type=click.Path(file_okay=False),
-              help="Output folder (its old outputs are replaced).")
-@click.option("--batch-size", type=click.IntRange(1, 65536), default=64, show_default=True)
+@audit_options
 @click.option("--max-in-flight", type=click.IntRange(1, 256), default=4, show_default=True,
               help="Predict requests outstanding at once.")
-@click.option("--threshold", type=unit_interval, default=0.5, show_default=True,
-              help="A document is flagged when its forbidden share is >= this.")
-@click.option("--max-flip-fraction", type=unit_interval,
-              help="Gate: fail (exit 1) when more than this fraction of predictions (of documents with a forbidden "
-                   "word) changes without the forbidden words.")
-@click.option("--max-mean-drop", type=unit_interval,
-              help="Gate: fail (exit 1) when the mean drop of p(predicted) without the forbidden words exceeds this.")
-@click.option("--fail-above", type=unit_interval,
-              help="Gate: fail (exit 1) when the mean forbidden share of documents with a forbidden term exceeds this.")
-@click.option("--max-flagged-fraction", type=unit_interval,
-              help="Gate: fail (exit 1) when more than this fraction of scored documents is flagged.")
-@click.option("--top-k", type=click.IntRange(0, 1000), default=5, show_default=True,
-              help="Most salient tokens kept per record.")
-@click.option("--redact", is_flag=True, help="Write no document text anywhere (ids, hashes, terms, scores only).")
-@click.option("--strict", is_flag=True, help="Empty text is an error instead of a skipped record.")
-@click.option("--strict-lexicon", is_flag=True,
-              help="A lexicon entry that the model's normalisation changes (e.g. 'U.S.' -> 'us') or drops is an "
-                   "error instead of a warning.")
-@click.option("--encoding", default="utf-8", show_default=True, help="Encoding of the corpus and the lexicon.")
 @click.option("--quiet", is_flag=True, help="No progress output.")
 @click.option("--checkpoint-seconds", type=FiniteFloatRange(min=0.0), default=2.0, show_default=True,
               help="How often committed records are made durable for --resume.")
 @click.option("--resume", is_flag=True,
               help="Continue an interrupted run in --out from its last checkpoint (same input, model and options).")
 @exit_on_input_error
-def score(corpus, backend, attribution, forbidden_path, text_column, id_column, label_column, label_map,
-          rationale_column,
-          toxic_classes, occlusion, substitutions_path, out_dir, batch_size, max_in_flight, threshold,
-          max_flip_fraction, max_mean_drop, fail_above, max_flagged_fraction, top_k, redact, strict, strict_lexicon,
-          encoding, quiet, checkpoint_seconds, resume):
+def score(corpus, backend, attribution, max_in_flight, quiet, checkpoint_seconds, resume, **audit):
     """Audit every document of CORPUS (CSV or JSONL) and write records.jsonl, records.csv,
     summary.json, report.md and report.html to --out.
 
@@ -273,51 +282,20 @@ def score(corpus, backend, attribution, forbidden_path, text_column, id_column, 
     130/143 stopped by SIGINT/SIGTERM (resume with --resume).
     """
     from audit_cli.backends import ServerError, open_backend
-    from audit_cli.score import AuditInterrupted, ScoreOptions, score_corpus
-    from saliency_core.lexicon import load_lexicon
-    from saliency_core.substitutions import load_substitutions
-    for option, value in (("--text-column", text_column), ("--id-column", id_column),
-                          ("--label-column", label_column), ("--rationale-column", rationale_column)):
-        if value is not None and not value.strip():
-            raise click.BadParameter("must name a column, not be empty", param_hint=option)
-    toxic = tuple(c.strip() for c in toxic_classes.split(",") if c.strip()) if toxic_classes else ()
-    if toxic and not label_column:
-        raise click.BadParameter("needs --label-column", param_hint="--toxic-classes")
-    if not occlusion and (max_flip_fraction is not None or max_mean_drop is not None):
-        raise click.BadParameter("reliance gates need the reliance check; drop --no-occlusion",
-                                 param_hint="--max-flip-fraction/--max-mean-drop")
-    if not (forbidden_path or rationale_column or substitutions_path):
-        raise click.BadParameter("nothing to audit: give --forbidden, --rationale-column or --substitutions",
-                                 param_hint="--forbidden")
-    if not forbidden_path and (toxic or max_flip_fraction is not None or max_mean_drop is not None
-                               or fail_above is not None or max_flagged_fraction is not None):
-        raise click.BadParameter("per-term bias metrics and the reliance and share gates need --forbidden",
-                                 param_hint="--forbidden")
-    pairs = parse_label_map(label_map) if label_map else ()
-    if pairs and not label_column:
-        raise click.BadParameter("needs --label-column", param_hint="--label-map")
-    if pairs and {t for _, t in pairs} <= {"positive", "negative"} and not toxic:
-        raise click.BadParameter("a binary map needs --toxic-classes (the model classes whose probabilities "
-                                 "make the positive score)", param_hint="--label-map")
     from audit_cli.outputs import claim_out_dir
-    from saliency_core.table import check_encoding
-    check_encoding(encoding)
-    out_lock = claim_out_dir(out_dir, [p for p in (corpus, forbidden_path, substitutions_path) if p], resume)
-    lexicon = load_lexicon(forbidden_path, encoding, strict_lexicon) if forbidden_path else None
-    for note in (lexicon.notes if lexicon is not None else [])[:5]:
-        click.echo(f"warning: lexicon: {note}", err=True)
-    if lexicon is not None and len(lexicon.notes) > 5:
-        click.echo(f"warning: lexicon: and {len(lexicon.notes) - 5} more entries changed or dropped", err=True)
-    substitutions = load_substitutions(substitutions_path, encoding) if substitutions_path else None
-    # Every check that needs no model runs before the model loads: the corpus is readable, its columns exist.
+    from audit_cli.score import AuditInterrupted, score_corpus
     from saliency_core.table import RowReader
-    with RowReader(corpus, [text_column, id_column, label_column, rationale_column], encoding):
+    check_audit_options(audit)
+    out_dir = audit["out_dir"]
+    out_lock = claim_out_dir(out_dir, [p for p in (corpus, audit["forbidden_path"], audit["substitutions_path"])
+                                       if p], resume)
+    lexicon, substitutions = load_audit_inputs(audit)
+    # Every check that needs no model runs before the model loads: the corpus is readable, its columns exist.
+    with RowReader(corpus, [audit["text_column"], audit["id_column"], audit["label_column"],
+                            audit["rationale_column"]], audit["encoding"]):
         pass
     backend = open_backend(backend, on_wait=say_waiting)
-    options = ScoreOptions(text_column, id_column, label_column, batch_size, max_in_flight, threshold,
-                           top_k, redact, strict, encoding, checkpoint_seconds=checkpoint_seconds,
-                           rationale_column=rationale_column, toxic_classes=toxic, occlusion=occlusion,
-                           attribution=attribution, label_map=pairs)
+    options = score_options(audit, attribution, max_in_flight=max_in_flight, checkpoint_seconds=checkpoint_seconds)
     stop = threading.Event()
 
     def request_stop(signum, frame):
@@ -326,8 +304,7 @@ def score(corpus, backend, attribution, forbidden_path, text_column, id_column, 
 
     previous = {s: signal.signal(s, request_stop) for s in (signal.SIGINT, signal.SIGTERM)}
     try:
-        gates = {"max_flip_fraction": max_flip_fraction, "max_mean_drop": max_mean_drop, "fail_above": fail_above,
-                 "max_flagged_fraction": max_flagged_fraction}
+        gates = gate_limits(audit)
         progress = Progress(not quiet)
         try:
             summary, passed = score_corpus(corpus, backend, lexicon, out_dir, options, gates, progress,
@@ -352,6 +329,76 @@ def score(corpus, backend, attribution, forbidden_path, text_column, id_column, 
         click.echo(line)
     if not passed:
         raise SystemExit(EXIT_GATE_FAILED)
+
+
+def check_audit_options(audit):
+    """Usage errors among the audit options (before anything is read or loaded)."""
+    for option, key in (("--text-column", "text_column"), ("--id-column", "id_column"),
+                        ("--label-column", "label_column"), ("--rationale-column", "rationale_column")):
+        if audit[key] is not None and not audit[key].strip():
+            raise click.BadParameter("must name a column, not be empty", param_hint=option)
+    toxic = toxic_classes(audit)
+    if toxic and not audit["label_column"]:
+        raise click.BadParameter("needs --label-column", param_hint="--toxic-classes")
+    reliance_gates = audit["max_flip_fraction"] is not None or audit["max_mean_drop"] is not None
+    if not audit["occlusion"] and reliance_gates:
+        raise click.BadParameter("reliance gates need the reliance check; drop --no-occlusion",
+                                 param_hint="--max-flip-fraction/--max-mean-drop")
+    if not (audit["forbidden_path"] or audit["rationale_column"] or audit["substitutions_path"]):
+        raise click.BadParameter("nothing to audit: give --forbidden, --rationale-column or --substitutions",
+                                 param_hint="--forbidden")
+    if not audit["forbidden_path"] and (toxic or reliance_gates or audit["fail_above"] is not None
+                                        or audit["max_flagged_fraction"] is not None):
+        raise click.BadParameter("per-term bias metrics and the reliance and share gates need --forbidden",
+                                 param_hint="--forbidden")
+    pairs = label_pairs(audit)
+    if pairs and not audit["label_column"]:
+        raise click.BadParameter("needs --label-column", param_hint="--label-map")
+    if pairs and {t for _, t in pairs} <= {"positive", "negative"} and not toxic:
+        raise click.BadParameter("a binary map needs --toxic-classes (the model classes whose probabilities "
+                                 "make the positive score)", param_hint="--label-map")
+    from saliency_core.table import check_encoding
+    check_encoding(audit["encoding"])
+
+
+def toxic_classes(audit):
+    value = audit["toxic_classes"]
+    return tuple(c.strip() for c in value.split(",") if c.strip()) if value else ()
+
+
+def label_pairs(audit):
+    return parse_label_map(audit["label_map"]) if audit["label_map"] else ()
+
+
+def load_audit_inputs(audit):
+    """(lexicon or None, substitution groups or None), with the lexicon's normalisation notes on stderr."""
+    from saliency_core.lexicon import load_lexicon
+    from saliency_core.substitutions import load_substitutions
+    encoding = audit["encoding"]
+    lexicon = load_lexicon(audit["forbidden_path"], encoding, audit["strict_lexicon"]) \
+        if audit["forbidden_path"] else None
+    for note in (lexicon.notes if lexicon is not None else [])[:5]:
+        click.echo(f"warning: lexicon: {note}", err=True)
+    if lexicon is not None and len(lexicon.notes) > 5:
+        click.echo(f"warning: lexicon: and {len(lexicon.notes) - 5} more entries changed or dropped", err=True)
+    substitutions = load_substitutions(audit["substitutions_path"], encoding) if audit["substitutions_path"] \
+        else None
+    return lexicon, substitutions
+
+
+def score_options(audit, attribution, **run):
+    """The ScoreOptions of checked audit options; ``run`` adds the runner's own (max_in_flight, ...)."""
+    from audit_cli.score import ScoreOptions
+    return ScoreOptions(audit["text_column"], audit["id_column"], audit["label_column"], audit["batch_size"],
+                        threshold=audit["threshold"], top_k=audit["top_k"], redact=audit["redact"],
+                        strict=audit["strict"], encoding=audit["encoding"],
+                        rationale_column=audit["rationale_column"], toxic_classes=toxic_classes(audit),
+                        occlusion=audit["occlusion"], attribution=attribution, label_map=label_pairs(audit), **run)
+
+
+def gate_limits(audit):
+    return {name: audit[name] for name in ("max_flip_fraction", "max_mean_drop", "fail_above",
+                                           "max_flagged_fraction")}
 
 
 def say_waiting(message):

@@ -38,6 +38,10 @@ class Evaluation:
     def add(self, record):
         pass
 
+    def merge(self, other):
+        """Add another accumulator's state (the Beam pipeline's combiner merges per-worker summaries)."""
+        raise NotImplementedError(f"{type(self).__name__} cannot merge")
+
     def summarise(self, summary):
         pass
 
@@ -119,6 +123,16 @@ class Reliance(Evaluation):
             stats[1] += item.drop
             stats[2] += item.flips
 
+    def merge(self, other):
+        self.documents += other.documents
+        self.flipped += other.flipped
+        self.drop_sum += other.drop_sum
+        for term, (documents, drop_sum, flipped) in other.terms.items():
+            stats = self.terms.setdefault(term, [0, 0.0, 0])
+            stats[0] += documents
+            stats[1] += drop_sum
+            stats[2] += flipped
+
     def summarise(self, summary):
         summary.occlusion_documents = self.documents
         if self.documents:
@@ -190,6 +204,12 @@ class Substitution(Evaluation):
             self.max_sum += record.substitution_gap_max
             self.flipped += record.substitution_flips
 
+    def merge(self, other):
+        self.documents += other.documents
+        self.mean_sum += other.mean_sum
+        self.max_sum += other.max_sum
+        self.flipped += other.flipped
+
     def summarise(self, summary):
         summary.substitution_documents = self.documents
         if self.documents:
@@ -242,6 +262,11 @@ class Rationale(Evaluation):
             self.documents += 1
             self.f1_sum += record.rationale_token_f1
             self.auprc_sum += record.rationale_auprc
+
+    def merge(self, other):
+        self.documents += other.documents
+        self.f1_sum += other.f1_sum
+        self.auprc_sum += other.auprc_sum
 
     def summarise(self, summary):
         if self.documents:

@@ -81,12 +81,11 @@ class AuditInterrupted(Exception):
         self.signal_number = signal_number
 
 
-def _batches(reader, options, skip_rows):
-    """Yield lists of CorpusRow; a row with empty text has text None (it becomes a skipped record)."""
+def corpus_rows(reader, options, skip_rows=0):
+    """Yield a CorpusRow per data row after the first ``skip_rows`` (every row's id is still checked); a row
+    with empty text has text None (it becomes a skipped record)."""
     seen_ids = {}
     label_map = dict(options.label_map)
-    batch = []
-    texts_in_batch = 0
     row_number = 0
     for line, row in reader:
         row_number += 1
@@ -116,9 +115,16 @@ def _batches(reader, options, skip_rows):
         if options.rationale_column and text is not None:
             marks = parse_optional_word_marks(row[options.rationale_column], len(split_words(text)), reader.path,
                                               line, options.rationale_column)
-        batch.append(CorpusRow(row_number, doc_id, text, label, marks,
-                               bool(options.rationale_column) and text is not None and marks is None))
-        texts_in_batch += text is not None
+        yield CorpusRow(row_number, doc_id, text, label, marks,
+                        bool(options.rationale_column) and text is not None and marks is None)
+
+
+def _batches(reader, options, skip_rows):
+    """Lists of CorpusRow holding ``options.batch_size`` texts each (skipped rows ride along)."""
+    batch, texts_in_batch = [], 0
+    for document in corpus_rows(reader, options, skip_rows):
+        batch.append(document)
+        texts_in_batch += document.text is not None
         if texts_in_batch >= options.batch_size:
             yield batch
             batch, texts_in_batch = [], 0
@@ -126,7 +132,7 @@ def _batches(reader, options, skip_rows):
         yield batch
 
 
-def _explain_batch(backend, batch, max_tokens, evaluations):
+def explain_batch(backend, batch, max_tokens, evaluations):
     """The backend's outputs for the batch's texts and what each evaluation prepared for them (a list)."""
     texts = [document.text for document in batch if document.text is not None]
     if not texts:
@@ -135,6 +141,24 @@ def _explain_batch(backend, batch, max_tokens, evaluations):
     tokens = tokenize_all(texts) if any(e.needs_tokens for e in evaluations) else None
     context = Batch(texts, tokens, outputs, max_tokens)
     return outputs, [evaluation.prepare(backend, context) for evaluation in evaluations]
+
+
+def build_records(batch, outputs, prepared, settings, evaluations):
+    """Yield (CorpusRow, AuditRecord, Explanation or None for a skipped row) for every row of the batch, in
+    order: what audit-cli writes and what the Beam pipeline emits, from one piece of code."""
+    index = 0
+    order = batch_order(outputs, settings.top_k) if outputs is not None else None
+    for document in batch:
+        if document.text is None:
+            yield document, skipped_record(document.row, document.doc_id, "", "empty text", settings.redact,
+                                           document.true_label), None
+            continue
+        explanation = Explanation.at(outputs, index, order)
+        record = audit_document(document, explanation, settings)
+        for evaluation, batch_data in zip(evaluations, prepared):
+            evaluation.annotate(record, batch_data, index, document, explanation)
+        index += 1
+        yield document, record, explanation
 
 
 BINARY_LABELS = ("positive", "negative")
@@ -214,20 +238,10 @@ class _Run:
                 "examples": [dataclasses.asdict(example) for _, _, example in self.examples]}
 
     def write_batch(self, batch, outputs, prepared):
-        index = 0
-        order = batch_order(outputs, self.options.top_k) if outputs is not None else None
-        for document in batch:
-            if document.text is None:
-                record = skipped_record(document.row, document.doc_id, "", "empty text", self.options.redact,
-                                        document.true_label)
-            else:
-                explanation = Explanation.at(outputs, index, order)
-                record = audit_document(document, explanation, self.settings)
-                for evaluation, batch_data in zip(self.evaluations, prepared):
-                    evaluation.annotate(record, batch_data, index, document, explanation)
-                index += 1
-                if self.options.examples and record.forbidden_terms:
-                    self._keep_example(record, explanation.tokens, explanation.saliency)
+        for document, record, explanation in build_records(batch, outputs, prepared, self.settings,
+                                                           self.evaluations):
+            if explanation is not None and self.options.examples and record.forbidden_terms:
+                self._keep_example(record, explanation.tokens, explanation.saliency)
             self.writer.write(record)
             self.builder.add(record)
             self.rows_done = document.row
@@ -329,7 +343,7 @@ def _stream(reader, backend, run, progress, stop):
             for batch in _batches(reader, run.options, run.rows_done):
                 if stop is not None and stop.is_set():
                     break
-                pending.append((batch, pool.submit(_explain_batch, backend, batch, run.max_tokens, run.evaluations)))
+                pending.append((batch, pool.submit(explain_batch, backend, batch, run.max_tokens, run.evaluations)))
                 if len(pending) >= run.options.max_in_flight:
                     drain_one()
             # Batches already sent are finished and committed, even when stopping.
