@@ -8,5 +8,6 @@ COPY serving serving
 COPY audit_cli audit_cli
 COPY protos protos
 COPY saliency_demo saliency_demo
+COPY audit_beam audit_beam
 RUN pip install --no-cache-dir ".[model]"
 ENTRYPOINT []

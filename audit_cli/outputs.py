@@ -22,6 +22,7 @@ REPORT_HTML = "report.html"
 INCOMPLETE = "INCOMPLETE"
 CHECKPOINT = "checkpoint.json"
 FINAL_OUTPUTS = (RECORDS_JSONL, RECORDS_CSV, SUMMARY_JSON, REPORT_MD, REPORT_HTML)
+SHARDED_RECORDS = "records-*-of-*"  # audit-beam writes records in shards: records-00000-of-00002.jsonl
 
 CSV_COLUMNS = ["row", "id", "status", "skip_reason", "predicted_label", "confidence", "occluded", "occlusion_drop",
                "occlusion_flips", "term_reliance", "substitution_variants", "substitution_gap_mean",
@@ -205,9 +206,10 @@ def claim_out_dir(out_dir, input_paths, resume=False):
 
 
 def remove_previous_outputs(out_dir):
-    """Delete every file an audit writes into ``out_dir`` (finished or partial)."""
-    for name in FINAL_OUTPUTS + (INCOMPLETE, CHECKPOINT, RECORDS_JSONL + ".partial", RECORDS_CSV + ".partial"):
-        path = os.path.join(out_dir, name)
+    """Delete every file an audit writes into ``out_dir`` (finished or partial; audit-beam's record shards)."""
+    import glob
+    names = FINAL_OUTPUTS + (INCOMPLETE, CHECKPOINT, RECORDS_JSONL + ".partial", RECORDS_CSV + ".partial")
+    for path in [os.path.join(out_dir, name) for name in names] + glob.glob(os.path.join(out_dir, SHARDED_RECORDS)):
         if os.path.exists(path):
             os.unlink(path)
 

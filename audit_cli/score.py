@@ -119,7 +119,7 @@ def corpus_rows(reader, options, skip_rows=0):
                         bool(options.rationale_column) and text is not None and marks is None)
 
 
-def _batches(reader, options, skip_rows):
+def batches(reader, options, skip_rows=0):
     """Lists of CorpusRow holding ``options.batch_size`` texts each (skipped rows ride along)."""
     batch, texts_in_batch = [], 0
     for document in corpus_rows(reader, options, skip_rows):
@@ -177,33 +177,91 @@ def label_space(label_map, class_names):
                      f"positive / negative; got {sorted(targets)}")
 
 
+@dataclasses.dataclass
+class ModelFacts:
+    """What the audit takes from the model's metadata, checked against the options."""
+    metadata: dict
+    class_names: list
+    max_tokens: int
+    label_space: str
+    out_of_vocabulary_terms: list
+
+    @classmethod
+    def of(cls, metadata, lexicon, options):
+        class_names = metadata["class_names"]
+        unknown = [c for c in options.toxic_classes if c not in class_names]
+        if unknown:
+            raise InputError(f"--toxic-classes {unknown} are not classes of the model {class_names}")
+        vocabulary = set(metadata.get("vocabulary") or ())
+        out_of_vocabulary = [" ".join(p) for p in lexicon.phrases if any(t not in vocabulary for t in p)] \
+            if vocabulary and lexicon is not None else []
+        return cls(metadata, class_names, int(metadata.get("max_tokens", 0)),
+                   label_space(options.label_map, class_names), out_of_vocabulary)
+
+    def record_settings(self, lexicon, options):
+        return RecordSettings(self.class_names, lexicon, options.threshold, options.top_k, options.redact)
+
+
+@dataclasses.dataclass
+class RunFacts:
+    """Where a run's records came from, for the summary's descriptive fields."""
+    model_name: str
+    model_version: int
+    signature: str
+    backend: str
+    input_path: str
+    input_sha256: str
+    started_at: str
+    seconds: float
+
+
+def finish_summary(summary, facts: RunFacts, model: ModelFacts, lexicon, options, gate_limits):
+    """Complete an AuditSummary whose counts a SummaryBuilder filled in: the run's descriptions, the gates;
+    returns whether every gate passed. audit-cli and the Beam pipeline both end here."""
+    summary.complete = True
+    summary.model_name = facts.model_name
+    summary.model_version = facts.model_version
+    summary.signature_name = facts.signature
+    summary.backend = facts.backend
+    summary.input_path = facts.input_path
+    summary.input_sha256 = facts.input_sha256
+    if lexicon is not None:
+        summary.lexicon_path = os.path.abspath(lexicon.source) if lexicon.source else ""
+        summary.lexicon_sha256 = lexicon.sha256
+        summary.lexicon_terms = len(lexicon.phrases)
+    summary.threshold = options.threshold
+    summary.started_at, summary.finished_at = facts.started_at, utc_now()
+    summary.seconds = facts.seconds
+    summary.documents_per_second = summary.scored / facts.seconds if facts.seconds > 0 else 0.0
+    # The vocabulary is for the coverage check; it would swell every summary.json.
+    summary.model_metadata_json = json.dumps({k: v for k, v in model.metadata.items() if k != "vocabulary"},
+                                             sort_keys=True)
+    summary.out_of_vocabulary_terms[:] = model.out_of_vocabulary_terms
+    summary.label_space = model.label_space
+    summary.redacted = options.redact
+    summary.max_tokens = model.max_tokens
+    return apply_gates(summary, gate_limits)
+
+
 class _Run:
     """The mutable state of one audit run: what is committed, and what the summary needs."""
 
     def __init__(self, corpus_path, backend, lexicon, out_dir, options, resume, substitutions=None):
         self.options = options
         self.lexicon = lexicon
-        self.metadata = backend.metadata()
-        self.class_names = self.metadata["class_names"]
-        self.settings = RecordSettings(self.class_names, lexicon, options.threshold, options.top_k, options.redact)
+        self.model = ModelFacts.of(backend.metadata(), lexicon, options)
+        self.settings = self.model.record_settings(lexicon, options)
         self.input_sha256 = file_sha256(corpus_path)
         self.identity = {
             "input_sha256": self.input_sha256, "options": options.fingerprint(),
             "lexicon_sha256": lexicon.sha256 if lexicon else "",
             "substitutions_sha256": substitutions.sha256 if substitutions else "",
-            "model_name": self.metadata.get("model_name", ""),
-            "model_version": int(getattr(backend, "loaded_version", 0) or self.metadata.get("version", 0)),
+            "model_name": self.model.metadata.get("model_name", ""),
+            "model_version": int(getattr(backend, "loaded_version", 0) or self.model.metadata.get("version", 0)),
             "signature": backend.signature,
         }
-        unknown = [c for c in options.toxic_classes if c not in self.class_names]
-        if unknown:
-            raise InputError(f"--toxic-classes {unknown} are not classes of the model {self.class_names}")
-        self.label_space = label_space(options.label_map, self.class_names)
-        vocabulary = set(self.metadata.get("vocabulary") or ())
-        self.out_of_vocabulary_terms = [" ".join(p) for p in lexicon.phrases if any(t not in vocabulary for t in p)] \
-            if vocabulary and lexicon is not None else []
         self.evaluations = build_evaluations(options, lexicon, substitutions)
-        self.builder = SummaryBuilder(self.evaluations, options.attribution, self.class_names)
+        self.builder = SummaryBuilder(self.evaluations, options.attribution, self.model.class_names)
         self.examples = []  # min-heap of (rank, -row, Example), see _rank
         self.rows_done = 0
         self.started_at = utc_now()
@@ -225,7 +283,7 @@ class _Run:
             self.rows_done = checkpoint["rows_done"]
             self.started_at = checkpoint["started_at"]
             self.previous_seconds = checkpoint["seconds"]
-        self.max_tokens = int(self.metadata.get("max_tokens", 0))
+        self.max_tokens = self.model.max_tokens
         self.writer = outputs.RecordWriter(out_dir, options.redact, resume_from=checkpoint)
         self.clock = time.monotonic()
 
@@ -293,30 +351,11 @@ def score_corpus(corpus_path: str, backend, lexicon: Lexicon | None, out_dir: st
                                resumable=not isinstance(error, InputError))
             raise
         run.writer.commit()
+    facts = RunFacts(run.identity["model_name"], run.identity["model_version"], backend.signature,
+                     backend.description, os.path.abspath(corpus_path), run.input_sha256, run.started_at,
+                     run.seconds())
     summary = run.builder.build(audit_pb2.AuditSummary())
-    summary.complete = True
-    summary.model_name = run.identity["model_name"]
-    summary.model_version = run.identity["model_version"]
-    summary.signature_name = backend.signature
-    summary.backend = backend.description
-    summary.input_path = os.path.abspath(corpus_path)
-    summary.input_sha256 = run.input_sha256
-    if lexicon is not None:
-        summary.lexicon_path = os.path.abspath(lexicon.source) if lexicon.source else ""
-        summary.lexicon_sha256 = lexicon.sha256
-        summary.lexicon_terms = len(lexicon.phrases)
-    summary.threshold = options.threshold
-    summary.started_at, summary.finished_at = run.started_at, utc_now()
-    summary.seconds = run.seconds()
-    summary.documents_per_second = run.builder.scored / summary.seconds if summary.seconds > 0 else 0.0
-    # The vocabulary is for the coverage check above; it would swell every summary.json.
-    summary.model_metadata_json = json.dumps({k: v for k, v in run.metadata.items() if k != "vocabulary"},
-                                             sort_keys=True)
-    summary.out_of_vocabulary_terms[:] = run.out_of_vocabulary_terms
-    summary.label_space = run.label_space
-    summary.redacted = options.redact
-    summary.max_tokens = run.max_tokens
-    passed = apply_gates(summary, gate_limits)
+    passed = finish_summary(summary, facts, run.model, lexicon, options, gate_limits)
     ranked = [example for _, _, example in sorted(run.examples, reverse=True)]
     report.write_reports(out_dir, summary, [] if options.redact else ranked)
     outputs.write_summary(out_dir, summary)
@@ -340,7 +379,7 @@ def _stream(reader, backend, run, progress, stop):
                 progress(run.builder.documents, run.seconds(), reader.fraction_read())
 
         try:
-            for batch in _batches(reader, run.options, run.rows_done):
+            for batch in batches(reader, run.options, run.rows_done):
                 if stop is not None and stop.is_set():
                     break
                 pending.append((batch, pool.submit(explain_batch, backend, batch, run.max_tokens, run.evaluations)))

@@ -1,0 +1,148 @@
+"""audit-beam: ``audit-cli score`` as an Apache Beam pipeline (a thin layer over audit_beam.pipeline).
+
+A separate command rather than ``audit-cli score --runner``: Beam's own pipeline options (--project,
+--temp_location, --flink_master, ...) pass through untouched after the audit's options, and audit-cli keeps
+its light install (Beam is the [beam] extra).
+"""
+
+import contextlib
+import glob
+import os
+import shutil
+import sys
+
+import click
+
+from audit_cli.cli import (EXIT_GATE_FAILED, VERBOSE_ENV, ScoreCommand, audit_options, backend_options, check_audit_options,
+                           console_summary, gate_limits, load_audit_inputs, score_options)
+from saliency_core.errors import InputError, exit_on_input_error
+
+RUNNERS = {"direct": "DirectRunner", "dataflow": "DataflowRunner", "flink": "FlinkRunner", "spark": "SparkRunner"}
+
+
+class BeamCommand(ScoreCommand):
+    option_groups = {**ScoreCommand.option_groups,
+                     "Pipeline": ["runner", "direct_running_mode", "direct_num_workers"]}
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--verbose", is_flag=True, help="Show Beam's and TensorFlow's logging (workers included).")
+@click.option("--debug", is_flag=True, help="Show the traceback of an unexpected error instead of one line.")
+def main(verbose, debug):
+    """Run the audit of `audit-cli score` as an Apache Beam pipeline."""
+    from saliency_core.errors import DEBUG_ENV
+    if verbose:
+        os.environ[VERBOSE_ENV] = "1"
+    if debug:
+        os.environ[DEBUG_ENV] = "1"
+
+
+@main.command(cls=BeamCommand, context_settings={"ignore_unknown_options": True, "allow_extra_args": True})
+@click.argument("corpus", nargs=1)
+@backend_options
+@audit_options
+@click.option("--runner", type=click.Choice(sorted(RUNNERS)), default="direct", show_default=True,
+              help="Beam runner. Other Beam options (--project, --region, --temp_location, --flink_master, ...) "
+                   "may follow; they are passed to Beam as they are.")
+@click.option("--direct-running-mode", type=click.Choice(["in_memory", "multi_threading", "multi_processing"]),
+              default="multi_processing", show_default=True,
+              help="DirectRunner mode (set explicitly so that Beam never tries to download its Prism runner).")
+@click.option("--direct-num-workers", type=click.IntRange(0, 1024), default=2, show_default=True,
+              help="DirectRunner workers (0: one per core).")
+@click.pass_context
+@exit_on_input_error
+def score(ctx, corpus, backend, attribution, runner, direct_running_mode, direct_num_workers, **audit):
+    """Audit every document of CORPUS (a CSV/JSONL file or a glob of them) with a Beam pipeline and write
+    record shards (records-NNNNN-of-MMMMM.jsonl / .csv), summary.json, report.md and report.html to --out.
+
+    The records are those of `audit-cli score` (same code, same JSON); the summary is combined from
+    per-worker parts (share percentiles from a 10,000-bin sketch, within 0.00005).
+
+    \b
+    Examples:
+      audit-beam score corpus.csv --model models/m --forbidden forbidden.txt --direct-num-workers 2
+      audit-beam score 'shards/*.jsonl' --server serving:8500 --forbidden f.txt --runner flink \\
+        --flink_master=localhost:8081 --environment_type=LOOPBACK
+
+    Exit codes as audit-cli score: 0 gates pass, 1 a gate failed, 2 usage or input error, 70 internal error.
+    """
+    from audit_cli.outputs import INCOMPLETE, claim_out_dir, write_atomic
+    from saliency_core.table import RowReader
+    check_audit_options(audit)
+    if audit["toxic_classes"]:
+        raise click.BadParameter("per-term bias AUCs are not in the pipeline yet (pinned AUC needs every "
+                                 "document's score in one place); use audit-cli score", param_hint="--toxic-classes")
+    paths = sorted(glob.glob(corpus)) if glob.has_magic(corpus) else [corpus]
+    if not paths:
+        raise InputError("no file matches this pattern", corpus)
+    out_dir = audit["out_dir"]
+    out_lock = claim_out_dir(out_dir, [*paths, *(p for p in (audit["forbidden_path"], audit["substitutions_path"])
+                                                if p)])
+    try:
+        lexicon, substitutions = load_audit_inputs(audit)
+        for path in paths:  # readable, with the columns: before any worker starts
+            with RowReader(path, [audit["text_column"], audit["id_column"], audit["label_column"],
+                                  audit["rationale_column"]], audit["encoding"]):
+                pass
+        options = score_options(audit, attribution)
+        beam_args = [f"--runner={RUNNERS[runner]}", *ctx.args]
+        if runner == "direct":
+            beam_args += [f"--direct_running_mode={direct_running_mode}", f"--direct_num_workers={direct_num_workers}"]
+        log_path = os.path.join(out_dir, BEAM_LOG)
+        try:
+            # Beam's and the workers' logging (a bad row's traceback included) goes to beam.log, not the terminal.
+            with contextlib.nullcontext() if os.environ.get(VERBOSE_ENV) else stderr_to(log_path):
+                from audit_beam.pipeline import run_audit
+                summary, passed = run_audit(paths, corpus, backend, options, lexicon, substitutions, out_dir,
+                                            gate_limits(audit), beam_args)
+        except BaseException as error:
+            for temporary in glob.glob(os.path.join(out_dir, "beam-temp-*")):
+                shutil.rmtree(temporary, ignore_errors=True)
+            write_atomic(os.path.join(out_dir, INCOMPLETE), f"the pipeline did not finish: {error}\n"
+                                                            f"Beam's log: {log_path}\n")
+            raise pipeline_error(error) from None
+    finally:
+        out_lock.close()
+    for line in console_summary(summary, out_dir):
+        click.echo(line)
+    if not passed:
+        raise SystemExit(EXIT_GATE_FAILED)
+
+
+BEAM_LOG = "beam.log"
+
+
+@contextlib.contextmanager
+def stderr_to(path):
+    """File descriptor 2 (this process's and the worker processes' it starts) points at ``path``."""
+    sys.stderr.flush()
+    saved, log = os.dup(2), os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+    try:
+        os.dup2(log, 2)
+        yield
+    finally:
+        sys.stderr.flush()
+        os.dup2(saved, 2)
+        os.close(saved)
+        os.close(log)
+
+
+def pipeline_error(error):
+    """A worker's InputError comes back wrapped by the runner: unwrap it, so that bad input stays a one-line
+    error with exit code 2 whichever runner ran it."""
+    found, seen = [], error
+    while seen is not None and len(found) < 100:
+        if isinstance(seen, InputError):
+            found.append(seen)
+        seen = seen.__cause__ or seen.__context__
+    if found:  # the runner re-raises a copy without file and line; the original is further down the chain
+        located = [e for e in found if e.path is not None]
+        return located[-1] if located else InputError(found[0].message.split(" [while running")[0])
+    message = str(error)
+    if "InputError: " in message:
+        return InputError(message.split("InputError: ", 1)[1].splitlines()[0].split(" [while running")[0])
+    return error
+
+
+if __name__ == "__main__":
+    main()

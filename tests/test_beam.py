@@ -1,0 +1,103 @@
+"""audit-beam (issue 10): the audit as an Apache Beam pipeline on the DirectRunner gives the records of
+audit-cli score on the same corpus and model, byte for byte, and the same summary."""
+
+import glob
+import json
+import math
+import shutil
+
+import pytest
+from click.testing import CliRunner
+
+from audit_beam.cli import main as audit_beam
+from audit_cli.cli import main as audit_cli
+
+pytestmark = pytest.mark.slow  # each run starts a pipeline (and, multi-processing, worker processes)
+
+# Fields that say when, where and how fast, not what was found.
+RUN_FIELDS = {"seconds", "documents_per_second", "started_at", "finished_at", "backend", "input_path"}
+
+
+def records(pattern):
+    lines = [line for path in sorted(glob.glob(pattern)) for line in open(path, encoding="utf-8").read().splitlines()]
+    return sorted(lines, key=lambda line: json.loads(line)["id"])
+
+
+def assert_same_summary(cli, beam):
+    assert set(cli) - RUN_FIELDS == set(beam) - RUN_FIELDS
+    for key in set(cli) - RUN_FIELDS:
+        assert same(cli[key], beam[key]), (key, cli[key], beam[key])
+
+
+def same(a, b):
+    """Equal, floats up to summation order (the pipeline adds per-worker sums)."""
+    if isinstance(a, float) or isinstance(b, float):
+        return math.isclose(a, b, rel_tol=1e-9, abs_tol=1e-12)
+    if isinstance(a, dict):
+        return a.keys() == b.keys() and all(same(a[k], b[k]) for k in a)
+    if isinstance(a, list):
+        return len(a) == len(b) and all(same(x, y) for x, y in zip(a, b))
+    return a == b
+
+
+@pytest.fixture(scope="module")
+def audit_inputs(example_paths, tmp_path_factory):
+    folder = tmp_path_factory.mktemp("beam-in")
+    groups = folder / "groups.txt"
+    groups.write_text("text,video\n")
+    return example_paths["test_decoy"], example_paths["forbidden"], str(groups)
+
+
+def common_args(tiny_export, forbidden, groups):
+    return ["--model", tiny_export.export_path, "--forbidden", forbidden, "--substitutions", groups,
+            "--label-column", "label", "--batch-size", "16"]
+
+
+@pytest.mark.parametrize("mode", ["in_memory", "multi_processing"])
+def test_pipeline_records_and_summary_equal_audit_cli(mode, tiny_export, audit_inputs, tmp_path):
+    corpus, forbidden, groups = audit_inputs
+    args = common_args(tiny_export, forbidden, groups)
+    cli = CliRunner().invoke(audit_cli, ["score", corpus, *args, "--out", str(tmp_path / "cli"), "--quiet"])
+    assert cli.exit_code in (0, 1), cli.output
+    beam = CliRunner().invoke(audit_beam, ["score", corpus, *args, "--out", str(tmp_path / "beam"),
+                                           "--direct-running-mode", mode, "--direct-num-workers", "2"])
+    assert beam.exit_code == cli.exit_code, beam.output
+    expected = records(str(tmp_path / "cli" / "records.jsonl"))
+    assert expected and records(str(tmp_path / "beam" / "records-*-of-*.jsonl")) == expected
+    summaries = [json.loads((tmp_path / name / "summary.json").read_text()) for name in ("cli", "beam")]
+    assert summaries[0]["occlusion_documents"] and summaries[0]["substitution_documents"]
+    assert_same_summary(*summaries)
+    assert (tmp_path / "beam" / "report.html").exists() and beam.output.splitlines()[0].startswith("verdict:")
+
+
+def test_a_glob_of_files_is_one_audit_with_ids_per_file(tiny_export, audit_inputs, tmp_path):
+    corpus, forbidden, groups = audit_inputs
+    for name in ("a.csv", "b.csv"):
+        shutil.copy(corpus, tmp_path / name)
+    result = CliRunner().invoke(audit_beam, ["score", str(tmp_path / "*.csv"), *common_args(tiny_export, forbidden,
+                                                                                            groups),
+                                             "--out", str(tmp_path / "out"), "--direct-running-mode", "in_memory"])
+    assert result.exit_code in (0, 1), result.output
+    ids = [json.loads(line)["id"] for line in records(str(tmp_path / "out" / "records-*.jsonl"))]
+    rows = sum(1 for _ in open(corpus)) - 1
+    assert len(ids) == len(set(ids)) == 2 * rows and {i.split(":")[0] for i in ids} == {"a.csv", "b.csv"}
+
+
+def test_a_bad_row_is_one_line_exit_2_and_nothing_looks_complete(tiny_export, audit_inputs, tmp_path):
+    _, forbidden, groups = audit_inputs
+    corpus = tmp_path / "bad.csv"
+    corpus.write_text('id,text\n1,fine text\n2,"opens here\n3,more video\n')
+    result = CliRunner().invoke(audit_beam, ["score", str(corpus), *common_args(tiny_export, forbidden, groups)[:4],
+                                             "--out", str(tmp_path / "out"), "--direct-running-mode", "in_memory"])
+    assert result.exit_code == 2, result.output
+    assert result.output.strip().splitlines() == [f"error: {corpus}:3: a quoted field opens on this line and is never "
+                                                  "closed (the rest of the file would be read as one field)"]
+    assert (tmp_path / "out" / "INCOMPLETE").exists() and not (tmp_path / "out" / "summary.json").exists()
+    assert not glob.glob(str(tmp_path / "out" / "records-*"))
+
+
+def test_bias_metrics_are_refused_with_the_reason(tiny_export, audit_inputs, tmp_path):
+    corpus, forbidden, groups = audit_inputs
+    result = CliRunner().invoke(audit_beam, ["score", corpus, *common_args(tiny_export, forbidden, groups),
+                                             "--toxic-classes", "1", "--out", str(tmp_path / "out")])
+    assert result.exit_code == 2 and "not in the pipeline yet" in result.output
