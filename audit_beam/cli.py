@@ -17,7 +17,9 @@ from audit_cli.cli import (EXIT_GATE_FAILED, VERBOSE_ENV, ScoreCommand, audit_op
                            console_summary, gate_limits, load_audit_inputs, score_options)
 from saliency_core.errors import InputError, exit_on_input_error
 
-RUNNERS = {"direct": "DirectRunner", "dataflow": "DataflowRunner", "flink": "FlinkRunner", "spark": "SparkRunner"}
+RUNNERS = {"direct": "DirectRunner", "flink": "FlinkRunner", "spark": "SparkRunner"}
+# Dataflow workers see no local files: it needs gs:// corpus, model and output paths, which the reader and the
+# launcher do not open through Beam's FileSystems yet (README, "Audits on Apache Beam").
 
 
 class BeamCommand(ScoreCommand):
@@ -61,8 +63,10 @@ def score(ctx, corpus, backend, attribution, runner, direct_running_mode, direct
     \b
     Examples:
       audit-beam score corpus.csv --model models/m --forbidden forbidden.txt --direct-num-workers 2
-      audit-beam score 'shards/*.jsonl' --server serving:8500 --forbidden f.txt --runner flink \\
+      audit-beam score '/shared/corpus/*.jsonl' --server serving:8500 --forbidden f.txt --runner flink \\
         --flink_master=localhost:8081 --environment_type=LOOPBACK
+
+    Paths must be visible to every worker (a shared file system); Dataflow (gs:// paths) is not supported yet.
 
     Exit codes as audit-cli score: 0 gates pass, 1 a gate failed, 2 usage or input error, 70 internal error.
     """
