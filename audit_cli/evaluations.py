@@ -16,6 +16,8 @@ import dataclasses
 
 import numpy as np
 
+from audit_cli.summary import points
+
 
 @dataclasses.dataclass
 class Batch:
@@ -152,10 +154,10 @@ class Reliance(Evaluation):
         lines = ["", "| documents with a forbidden word | predictions that change without them | "
                      "mean drop of p(predicted) |", "|---|---|---|",
                  f"| {summary.occlusion_documents} | {summary.occlusion_flipped} "
-                 f"({summary.occlusion_flip_fraction * 100:.1f} %) | {summary.mean_occlusion_drop * 100:.1f} points |",
+                 f"({summary.occlusion_flip_fraction * 100:.1f} %) | {points(summary.mean_occlusion_drop)} points |",
                  "", "| term | documents | mean drop without the term (points) | predictions that change |",
                  "|---|---|---|---|"]
-        lines += [f"| {t.term} | {t.documents} | {t.mean_drop * 100:.1f} | {t.flipped} ({t.flip_fraction * 100:.1f} %) |"
+        lines += [f"| {t.term} | {t.documents} | {points(t.mean_drop)} | {t.flipped} ({t.flip_fraction * 100:.1f} %) |"
                   for t in summary.term_reliance]
         return lines
 

@@ -9,6 +9,12 @@ from protos import audit_pb2
 HISTOGRAM_BINS = 10
 
 
+def points(value):
+    """A difference of probabilities in percentage points, one decimal; a tiny negative one reads 0.0, not -0.0."""
+    text = f"{value * 100:.1f}"
+    return "0.0" if text == "-0.0" else text
+
+
 def utc_now():
     return datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
 
@@ -186,7 +192,7 @@ def reliance_sentence(summary: audit_pb2.AuditSummary) -> str:
         return ""
     return (f"removing the forbidden words changes {summary.occlusion_flip_fraction * 100:.1f} % of predictions "
             f"({summary.occlusion_flipped} of {summary.occlusion_documents} documents with a forbidden word; "
-            f"mean drop of p(predicted) {summary.mean_occlusion_drop * 100:.1f} points)")
+            f"mean drop of p(predicted) {points(summary.mean_occlusion_drop)} points)")
 
 
 def set_verdict(summary: audit_pb2.AuditSummary) -> None:

@@ -77,3 +77,25 @@ def test_rate_equality_differences():
     fped, fned = bias_metrics.rate_equality_differences(labels, flagged, {"t": subgroup})
     # Overall FPR 2/4, subgroup FPR 2/2; overall FNR 1/4, subgroup FNR 1/2.
     assert fped == pytest.approx(0.5) and fned == pytest.approx(0.25)
+
+
+def test_points_never_prints_negative_zero():
+    from audit_cli.summary import points
+    assert [points(v) for v in (-0.0001, 0.0, 0.1234, -0.25)] == ["0.0", "0.0", "12.3", "-25.0"]
+
+
+def test_share_sketch_percentiles_are_within_its_stated_error():
+    import numpy as np
+
+    from audit_cli.summary import ShareSketch
+    rng = np.random.default_rng(0)
+    for values in (rng.random(1000), rng.beta(0.5, 5, size=333), np.array([0.0, 1.0]), np.array([0.42])):
+        sketch, halves = ShareSketch(), (ShareSketch(), ShareSketch())
+        for n, value in enumerate(values):
+            sketch.add(float(value))
+            halves[n % 2].add(float(value))
+        merged = halves[0].merge(halves[1]) or halves[0]
+        expected = np.percentile(values, [50, 90, 99])
+        assert np.all(np.abs(np.array(sketch.percentiles([50, 90, 99])) - expected) <= ShareSketch.ERROR + 1e-12)
+        assert merged.percentiles([50, 90, 99]) == sketch.percentiles([50, 90, 99])
+        assert np.array_equal(sketch.histogram(10), np.histogram(values, bins=10, range=(0, 1))[0])
