@@ -42,15 +42,27 @@ def same(a, b):
 
 @pytest.fixture(scope="module")
 def audit_inputs(example_paths, tmp_path_factory):
+    """The decoy test set with a rationale column (every other row: the first half of its words), so that
+    reliance, substitution and rationale all run in the pipeline."""
+    import csv
     folder = tmp_path_factory.mktemp("beam-in")
     groups = folder / "groups.txt"
     groups.write_text("text,video\n")
-    return example_paths["test_decoy"], example_paths["forbidden"], str(groups)
+    corpus = folder / "decoy_with_rationale.csv"
+    with open(example_paths["test_decoy"], newline="") as source, open(corpus, "w", newline="") as target:
+        rows = list(csv.DictReader(source))
+        writer = csv.DictWriter(target, [*rows[0].keys(), "rationale"])
+        writer.writeheader()
+        for n, row in enumerate(rows):
+            words = len(row["text"].split())
+            marks = "".join("1" if i < words // 2 else "0" for i in range(words)) if n % 2 else ""
+            writer.writerow({**row, "rationale": marks})
+    return str(corpus), example_paths["forbidden"], str(groups)
 
 
 def common_args(tiny_export, forbidden, groups):
     return ["--model", tiny_export.export_path, "--forbidden", forbidden, "--substitutions", groups,
-            "--label-column", "label", "--batch-size", "16"]
+            "--label-column", "label", "--rationale-column", "rationale", "--batch-size", "16"]
 
 
 @pytest.mark.parametrize("mode", ["in_memory", "multi_processing"])
@@ -65,7 +77,8 @@ def test_pipeline_records_and_summary_equal_audit_cli(mode, tiny_export, audit_i
     expected = records(str(tmp_path / "cli" / "records.jsonl"))
     assert expected and records(str(tmp_path / "beam" / "records-*-of-*.jsonl")) == expected
     summaries = [json.loads((tmp_path / name / "summary.json").read_text()) for name in ("cli", "beam")]
-    assert summaries[0]["occlusion_documents"] and summaries[0]["substitution_documents"]
+    assert all(summaries[0][key] for key in ("occlusion_documents", "substitution_documents", "rationale_documents",
+                                             "rationale_missing_documents"))
     assert_same_summary(*summaries)
     assert (tmp_path / "beam" / "report.html").exists() and beam.output.splitlines()[0].startswith("verdict:")
 
@@ -87,7 +100,7 @@ def test_a_bad_row_is_one_line_exit_2_and_nothing_looks_complete(tiny_export, au
     _, forbidden, groups = audit_inputs
     corpus = tmp_path / "bad.csv"
     corpus.write_text('id,text\n1,fine text\n2,"opens here\n3,more video\n')
-    result = CliRunner().invoke(audit_beam, ["score", str(corpus), *common_args(tiny_export, forbidden, groups)[:4],
+    result = CliRunner().invoke(audit_beam, ["score", str(corpus), *common_args(tiny_export, forbidden, groups)[:6],
                                              "--out", str(tmp_path / "out"), "--direct-running-mode", "in_memory"])
     assert result.exit_code == 2, result.output
     assert result.output.strip().splitlines() == [f"error: {corpus}:3: a quoted field opens on this line and is never "
