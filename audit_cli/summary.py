@@ -33,9 +33,10 @@ class ShareSketch:
         self.total = 0.0
 
     def add(self, share):
-        self.counts[min(max(int(share * self.BINS), 0), self.BINS - 1)] += 1
         self.count += 1
         self.total += share
+        if share == share:  # a NaN share (a model that returned NaN saliency) makes the mean NaN, as it should,
+            self.counts[min(max(int(share * self.BINS), 0), self.BINS - 1)] += 1  # and stays out of the bins
 
     def merge(self, other):
         self.counts += other.counts
@@ -47,11 +48,14 @@ class ShareSketch:
 
     def percentiles(self, qs):
         cumulative = np.cumsum(self.counts)
+        binned = int(cumulative[-1])
+        if not binned:
+            return [float("nan")] * len(qs)
         values = []
         for q in qs:
-            position = q / 100 * (self.count - 1)
+            position = q / 100 * (binned - 1)
             low = int(np.floor(position))
-            below, above = self._value_at(low, cumulative), self._value_at(min(low + 1, self.count - 1), cumulative)
+            below, above = self._value_at(low, cumulative), self._value_at(min(low + 1, binned - 1), cumulative)
             values.append(below + (position - low) * (above - below))
         return values
 

@@ -14,7 +14,8 @@ word and per-word rationales and masks stay aligned.
 
 Where it differs from NFKC: it does not reorder combining marks given out of canonical order and does not
 compose a mark with a base across another mark (``a`` + U+0316 + U+0301). Such text is rare; tests/test_fold.py
-measures it. The tables are generated from Python's ``unicodedata`` and checked in (``unicode_fold.json``,
+shows the difference on an example and checks that there is none on every character and every canonical
+decomposition. The tables are generated from Python's ``unicodedata`` and checked in (``unicode_fold.json``,
 ``scripts/generate_unicode_fold.py``), so a model exported with one Python and audited with another fold alike.
 """
 

@@ -99,3 +99,14 @@ def test_share_sketch_percentiles_are_within_its_stated_error():
         assert np.all(np.abs(np.array(sketch.percentiles([50, 90, 99])) - expected) <= ShareSketch.ERROR + 1e-12)
         assert merged.percentiles([50, 90, 99]) == sketch.percentiles([50, 90, 99])
         assert np.array_equal(sketch.histogram(10), np.histogram(values, bins=10, range=(0, 1))[0])
+
+
+def test_a_nan_share_makes_the_mean_nan_and_stays_out_of_the_percentiles():
+    import math
+
+    from audit_cli.summary import ShareSketch
+    sketch = ShareSketch()
+    for value in (0.2, float("nan"), 0.4):
+        sketch.add(value)
+    assert math.isnan(sketch.total / sketch.count)
+    assert abs(sketch.percentiles([50])[0] - 0.3) <= ShareSketch.ERROR + 1e-12
