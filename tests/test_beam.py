@@ -114,3 +114,24 @@ def test_bias_metrics_are_refused_with_the_reason(tiny_export, audit_inputs, tmp
     result = CliRunner().invoke(audit_beam, ["score", corpus, *common_args(tiny_export, forbidden, groups),
                                              "--toxic-classes", "1", "--out", str(tmp_path / "out")])
     assert result.exit_code == 2 and "not in the pipeline yet" in result.output
+
+
+@pytest.mark.parametrize("content, extra, message", [
+    ("body\nfine text\n", [], "missing column 'text'"),
+    ("id,text,text\n1,a,b\n", [], "duplicate column name 'text'"),
+    ("text\nfine text\n", ["--threshold", "nan"], "not a finite number"),
+    ("text\nfine text\n", ["--out", ""], "--out is empty"),
+    (None, [], "no file matches this pattern"),
+])
+def test_bad_input_before_the_pipeline_starts(content, extra, message, tiny_export, audit_inputs, tmp_path):
+    _, forbidden, _ = audit_inputs
+    corpus = tmp_path / "in" / "c.csv"
+    if content is not None:
+        corpus.parent.mkdir()
+        corpus.write_text(content)
+    pattern = str(corpus) if content is not None else str(tmp_path / "none-*.csv")
+    args = ["score", pattern, "--model", tiny_export.export_path, "--forbidden", forbidden]
+    args += extra if "--out" in extra else ["--out", str(tmp_path / "out"), *extra]
+    result = CliRunner().invoke(audit_beam, args)
+    assert result.exit_code == 2 and message in result.output and "Traceback" not in result.output, result.output
+    assert not (tmp_path / "out" / "summary.json").exists()
