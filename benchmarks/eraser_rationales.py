@@ -67,12 +67,15 @@ def evaluate(audit, test, max_tokens):
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
-    parser.add_argument("--lambdas", type=float, nargs="+", default=[1.0, 10.0])
+    parser.add_argument("--lambdas", type=float, nargs="*", default=[1.0, 10.0])
+    parser.add_argument("--pooling", choices=["last", "max", "attention"], default="last",
+                        help="what the classifier reads of the LSTM states (audit-train --pooling)")
+    parser.add_argument("--bidirectional", action="store_true")
     parser.add_argument("--epochs", type=int, default=8)
     parser.add_argument("--smoke", action="store_true")
     parser.add_argument("--out", default=None)
     args = parser.parse_args()
-    model = dict(MODEL)
+    model = dict(MODEL, pooling=args.pooling, bidirectional=args.bidirectional)
     parts = load_corpus(require_data("eraser_movies", "eraser_movies.csv"), split_column="split",
                         splits=["train", "test"], rationale_column="rationale_mask")
     train, test = parts["train"], parts["test"]
@@ -97,7 +100,8 @@ def main():
     keys = ["accuracy", "token_f1", "auprc", "comprehensiveness", "sufficiency"]
     fraction = np.mean([r[: min(len(r), model["max_tokens"])].mean() for r in train.rationales])
     lines = [results_header("Human rationales: ERASER movie reviews", args.seeds, [
-        f"model: LSTM {model['hidden_units']}, embedding {model['embedding_dim']}, T = {model['max_tokens']} "
+        f"model: {'bidirectional ' if model['bidirectional'] else ''}LSTM {model['hidden_units']}, "
+        f"{model['pooling']} pooling, embedding {model['embedding_dim']}, T = {model['max_tokens']} "
         f"(first tokens of each review; the rest is not explained), {args.epochs} epochs, batch 32, Adam 2e-3, "
         "target `all`, reduction `l2`",
         f"train {len(train)} / test {len(test)} documents; {fraction * 100:.1f} % of the first T training tokens "
@@ -112,7 +116,10 @@ def main():
     random_auprc = np.mean([r["random_auprc"] for rows in results.values() for r in rows])
     lines += ["", f"Values are mean ± std over seeds. On the explained test tokens a random ranking would have AUPRC "
                   f"≈ {random_auprc * 100:.1f} % (the mean rationale fraction of test documents with a rationale).", ""]
-    write_results("eraser_rationales" + ("_smoke" if args.smoke else "") + ".md", "\n".join(lines), args.out)
+    variant = "" if (args.pooling, args.bidirectional) == ("last", False) else \
+        f"_{'bi' if args.bidirectional else ''}lstm_{args.pooling}"
+    write_results("eraser_rationales" + variant + ("_smoke" if args.smoke else "") + ".md", "\n".join(lines),
+                  args.out)
 
 
 if __name__ == "__main__":

@@ -97,10 +97,12 @@ def test_versions_are_next_integer(tiny_export, tmp_path):
 
 
 @pytest.mark.slow
-def test_bidirectional_unrolled_model_exports_and_agrees(example_paths, tmp_path):
+@pytest.mark.parametrize("changes", [{"bidirectional": True, "unroll": True},
+                                     {"bidirectional": True, "pooling": "attention"}, {"pooling": "max"}])
+def test_bidirectional_unrolled_and_pooling_models_export_and_agree(changes, example_paths, tmp_path):
     from conftest import TINY_MODEL
     from trainer.train import DataSources, ExportSettings, FitSettings, ModelSettings, train_from_files
-    settings = ModelSettings(**{**TINY_MODEL.__dict__, "bidirectional": True, "unroll": True})
+    settings = ModelSettings(**{**TINY_MODEL.__dict__, **changes})
     result = train_from_files(example_paths["train"], DataSources(forbidden_path=example_paths["forbidden"]),
                               settings, FitSettings(PenaltyConfig(input_gradient_weight=1.0), epochs=1),
                               ExportSettings(str(tmp_path), "bi"), verbose=0)

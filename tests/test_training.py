@@ -21,9 +21,10 @@ LABELS = [1, 0, 1, 0, 1, 0, 1, 0]
 LEXICON = Lexicon.from_entries(["text", "video"])
 
 
-def tiny_examples(seed=0):
+def tiny_examples(seed=0, pooling="last"):
     set_seed(seed)
-    classifier = TextClassifier(build_vocabulary(TEXTS, 30), 2, max_tokens=6, embedding_dim=4, hidden_units=3)
+    classifier = TextClassifier(build_vocabulary(TEXTS, 30), 2, max_tokens=6, embedding_dim=4, hidden_units=3,
+                                pooling=pooling)
     return classifier, encode_examples(classifier, TEXTS, LABELS, LEXICON)
 
 
@@ -35,9 +36,10 @@ CONFIGS = {
 }
 
 
-@pytest.mark.parametrize("name", sorted(CONFIGS))
-def test_train_step_with_each_penalty_changes_weights_and_has_finite_gradients(name):
-    classifier, examples = tiny_examples()
+@pytest.mark.parametrize("name, pooling", [(name, "last") for name in sorted(CONFIGS)]
+                         + [("both", "max"), ("both", "attention")])
+def test_train_step_with_each_penalty_changes_weights_and_has_finite_gradients(name, pooling):
+    classifier, examples = tiny_examples(pooling=pooling)
     model = RightReasonsModel(classifier, CONFIGS[name])
     model.compile(optimizer=keras.optimizers.SGD(0.5), metrics=[keras.metrics.SparseCategoricalAccuracy("accuracy")])
     inputs, labels = next(iter(make_dataset(examples, batch_size=8)))
@@ -69,11 +71,12 @@ def test_penalty_has_second_order_effect_on_the_lstm():
     assert all(g is not None and np.any(tf.convert_to_tensor(g).numpy() != 0) for g in gradients)
 
 
-@pytest.mark.parametrize("bidirectional", [False, True])
-def test_removal_through_the_mask_equals_removing_the_words_from_the_text(bidirectional):
+@pytest.mark.parametrize("bidirectional, pooling", [(False, "last"), (True, "last"), (False, "max"),
+                                                    (True, "attention")])
+def test_removal_through_the_mask_equals_removing_the_words_from_the_text(bidirectional, pooling):
     set_seed(0)
     classifier = TextClassifier(build_vocabulary(TEXTS, 30), 2, max_tokens=6, embedding_dim=4, hidden_units=3,
-                                bidirectional=bidirectional)
+                                bidirectional=bidirectional, pooling=pooling)
     examples = encode_examples(classifier, TEXTS, LABELS, LEXICON)
     ids = tf.constant(examples.ids)
     kept = tf.logical_and(ids != 0, examples.forbidden_mask < 0.5)

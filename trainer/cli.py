@@ -7,6 +7,7 @@ import click
 from saliency_core.cli_types import FiniteFloatRange
 from saliency_core.errors import DEBUG_ENV, exit_on_input_error
 from trainer import penalty
+from trainer.model import POOLINGS
 from trainer.penalty_loss import PENALTIES, PenaltyConfig
 from trainer.train import (CLASS_WEIGHTS, DataSources, ExportSettings, FitSettings, ModelSettings, TrainingDiverged,
                            train_from_files)
@@ -63,6 +64,9 @@ def main(debug):
 @click.option("--embedding-dim", type=click.IntRange(min=1), default=64, show_default=True)
 @click.option("--hidden-units", type=click.IntRange(min=1), default=64, show_default=True)
 @click.option("--bidirectional", is_flag=True, help="Bidirectional LSTM.")
+@click.option("--pooling", type=click.Choice(POOLINGS), default="last", show_default=True,
+              help="What the classifier reads: the LSTM's last state, or the max / an attention-weighted mean over "
+                   "every position's state (better for long documents).")
 @click.option("--lexicon-in-vocabulary", is_flag=True,
               help="Put every --forbidden / --substitutions token in the vocabulary, so that the model can tell "
                    "rare or unseen terms apart (otherwise they all share the unknown-word id).")
@@ -84,7 +88,7 @@ def main(debug):
 def train(train_path, validation_path, validation_fraction, split_column, train_split, validation_split,
           text_column, label_column, forbidden_path, mask_column, rationale_column, substitutions_path, penalty_name,
           penalty_weight, counterfactual_weight, divergence, target, reduction, class_weight, epochs, batch_size,
-          learning_rate, seed, max_tokens, vocabulary_size, embedding_dim, hidden_units, bidirectional,
+          learning_rate, seed, max_tokens, vocabulary_size, embedding_dim, hidden_units, bidirectional, pooling,
           lexicon_in_vocabulary, restore_best, unroll, export_dir, model_name, version, ig_steps, encoding,
           checkpoint_dir, verbose):
     """Train on TRAIN.csv (or .jsonl) with cross-entropy + lambda * penalty on forbidden tokens, then export.
@@ -107,7 +111,7 @@ def train(train_path, validation_path, validation_fraction, split_column, train_
         result = train_from_files(
             train_path, sources,
             ModelSettings(max_tokens, vocabulary_size, embedding_dim, hidden_units, bidirectional, unroll,
-                          lexicon_in_vocabulary),
+                          pooling=pooling, lexicon_in_vocabulary=lexicon_in_vocabulary),
             FitSettings(penalty_config, epochs, batch_size, learning_rate, seed, class_weight, restore_best),
             ExportSettings(export_dir, model_name, version, ig_steps), verbose=verbose, checkpoint_dir=checkpoint_dir)
     except TrainingDiverged as error:

@@ -10,6 +10,10 @@ from saliency_core import text
 from trainer.penalty_loss import PADDING_ID, ForbiddenTokenPenalty, PenaltyConfig
 
 
+# What the classifier reads of the LSTM's states (TextClassifier's pooling).
+POOLINGS = ("last", "max", "attention")
+
+
 class TextClassifier(keras.Model):
     """Raw text -> class probabilities: surface tokens, TextVectorization ids, Embedding, LSTM, softmax.
 
@@ -19,9 +23,12 @@ class TextClassifier(keras.Model):
     """
 
     def __init__(self, vocabulary, num_classes, max_tokens, embedding_dim=64, hidden_units=64,
-                 bidirectional=False, unroll=False, **kwargs):
+                 bidirectional=False, unroll=False, pooling="last", **kwargs):
         super().__init__(**kwargs)
+        if pooling not in POOLINGS:
+            raise ValueError(f"pooling must be one of {POOLINGS}, not {pooling!r}")
         self.max_tokens = int(max_tokens)
+        self.pooling = pooling
         # Tokens come already standardized and split by saliency_core.text (the signature returns them too),
         # so TextVectorization only maps them to ids: 0 = padding '', 1 = OOV '[UNK]'.
         self.lookup = keras.layers.TextVectorization(
@@ -29,8 +36,15 @@ class TextClassifier(keras.Model):
             name="vectorize")
         self.embedding = keras.layers.Embedding(self.lookup.vocabulary_size(), embedding_dim, name="embedding")
         # cuDNN kernels have no second derivative, and double backprop needs one.
-        lstm = keras.layers.LSTM(hidden_units, use_cudnn=False, unroll=unroll, name="lstm")
+        # "last": the final state reads the document; "max" / "attention" pool every position's state, which
+        # learns long documents from little data far better (issue 11: an LSTM's last state over 300 tokens of a
+        # review stayed near chance on ERASER).
+        lstm = keras.layers.LSTM(hidden_units, use_cudnn=False, unroll=unroll, return_sequences=pooling != "last",
+                                 name="lstm")
         self.encoder = keras.layers.Bidirectional(lstm, name="bidirectional") if bidirectional else lstm
+        # No bias: a softmax does not see it (its gradient is 0).
+        self.attention_score = keras.layers.Dense(1, use_bias=False, name="attention_score") \
+            if pooling == "attention" else None
         self.output_layer = keras.layers.Dense(num_classes, activation="softmax", name="softmax")
 
     def encode(self, texts):
@@ -45,7 +59,22 @@ class TextClassifier(keras.Model):
     def classify_embeddings(self, embeddings, token_mask, training=False):
         """embeddings float [B, T, E], token_mask bool [B, T] -> probabilities float [B, C]."""
         hidden = self.encoder(embeddings, mask=token_mask, training=training)
+        if self.pooling != "last":
+            hidden = self._pool(hidden, token_mask)
         return self.output_layer(hidden)
+
+    def _pool(self, states, token_mask):
+        """states [B, T, H'], token_mask bool [B, T] -> [B, H']: only real (unmasked) positions count, so a
+        forbidden position masked out is removed exactly, as with the last state."""
+        mask = tf.cast(token_mask, states.dtype)[..., None]
+        if self.pooling == "max":
+            lowest = tf.stop_gradient(tf.reduce_min(states)) - 1.0
+            pooled = tf.reduce_max(states * mask + lowest * (1.0 - mask), axis=1)
+            return pooled * tf.cast(tf.reduce_any(token_mask, axis=1), states.dtype)[:, None]  # empty text: zeros
+        scores = self.attention_score(states)  # [B, T, 1]
+        scores = scores + (mask - 1.0) * 1e9
+        weights = tf.nn.softmax(scores, axis=1) * mask
+        return tf.reduce_sum(weights * states, axis=1)
 
     def call(self, ids, training=False):
         return self.classify_embeddings(self.embed(ids), ids != PADDING_ID, training=training)

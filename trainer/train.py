@@ -30,6 +30,7 @@ class ModelSettings:
     hidden_units: int = 64
     bidirectional: bool = False
     unroll: bool = False
+    pooling: str = "last"  # TextClassifier.POOLINGS: the last state, or max / attention over every state
     lexicon_in_vocabulary: bool = False  # put every lexicon / substitution token in the vocabulary
 
 
@@ -232,7 +233,7 @@ class StopOnNonFiniteLoss(keras.callbacks.Callback):
 def build_classifier(vocabulary: list[str], num_classes: int, model_settings: ModelSettings) -> TextClassifier:
     return TextClassifier(vocabulary, num_classes, model_settings.max_tokens,
                           model_settings.embedding_dim, model_settings.hidden_units,
-                          model_settings.bidirectional, model_settings.unroll)
+                          model_settings.bidirectional, model_settings.unroll, model_settings.pooling)
 
 
 def fit(classifier: TextClassifier, train_examples: EncodedExamples, fit_settings: FitSettings,
