@@ -71,11 +71,12 @@ def main():
     parser.add_argument("--pooling", choices=["last", "max", "attention"], default="last",
                         help="what the classifier reads of the LSTM states (audit-train --pooling)")
     parser.add_argument("--bidirectional", action="store_true")
+    parser.add_argument("--max-tokens", type=int, default=MODEL["max_tokens"], help="T: tokens read per review")
     parser.add_argument("--epochs", type=int, default=8)
     parser.add_argument("--smoke", action="store_true")
     parser.add_argument("--out", default=None)
     args = parser.parse_args()
-    model = dict(MODEL, pooling=args.pooling, bidirectional=args.bidirectional)
+    model = dict(MODEL, pooling=args.pooling, bidirectional=args.bidirectional, max_tokens=args.max_tokens)
     parts = load_corpus(require_data("eraser_movies", "eraser_movies.csv"), split_column="split",
                         splits=["train", "test"], rationale_column="rationale_mask")
     train, test = parts["train"], parts["test"]
