@@ -13,7 +13,6 @@ import gzip
 import io
 import json
 import lzma
-import os
 import re
 import zipfile
 
