@@ -14,9 +14,8 @@ import argparse
 import numpy as np
 
 from audit_cli import rationale_metrics
-from evidence_common import require_data, results_header, write_results
+from evidence_common import eraser_splits, results_header, write_results
 from saliency_core.text import surface_tokens_with_word_index
-from trainer.corpus import load_corpus
 
 
 def features(documents, vocabulary):
@@ -37,13 +36,7 @@ def main():
     parser.add_argument("--smoke", action="store_true")
     parser.add_argument("--out", default=None)
     args = parser.parse_args()
-    parts = load_corpus(require_data("eraser_movies", "eraser_movies.csv"), split_column="split",
-                        splits=["train", "test"], rationale_column="rationale_mask")
-    train, test = parts["train"], parts["test"]
-    if args.smoke:
-        rng = np.random.default_rng(0)
-        train = train.subset(sorted(rng.permutation(len(train))[:200]))
-        test = test.subset(sorted(rng.permutation(len(test))[:40]))
+    train, test = eraser_splits((200, 40) if args.smoke else None)
     tokenized = {name: [surface_tokens_with_word_index(text) for text in part.texts]
                  for name, part in (("train", train), ("test", test))}
     vocabulary = {t: i for i, t in enumerate(sorted({t for tokens, _ in tokenized["train"] for t in tokens}))}

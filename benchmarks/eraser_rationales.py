@@ -13,9 +13,8 @@ import argparse
 import numpy as np
 
 from audit_cli import rationale_metrics
-from evidence_common import Audit, fmt, require_data, results_header, train_classifier, write_results
+from evidence_common import Audit, eraser_splits, fmt, results_header, train_classifier, write_results
 from saliency_core import contract
-from trainer.corpus import load_corpus
 from saliency_core.text import tokenize
 from trainer.penalty_loss import PenaltyConfig
 from trainer.train import FitSettings
@@ -77,13 +76,8 @@ def main():
     parser.add_argument("--out", default=None)
     args = parser.parse_args()
     model = dict(MODEL, pooling=args.pooling, bidirectional=args.bidirectional, max_tokens=args.max_tokens)
-    parts = load_corpus(require_data("eraser_movies", "eraser_movies.csv"), split_column="split",
-                        splits=["train", "test"], rationale_column="rationale_mask")
-    train, test = parts["train"], parts["test"]
+    train, test = eraser_splits((120, 20) if args.smoke else None)
     if args.smoke:
-        rng = np.random.default_rng(0)
-        train = train.subset(sorted(rng.permutation(len(train))[:120]))
-        test = test.subset(sorted(rng.permutation(len(test))[:20]))
         args.seeds, args.lambdas, args.epochs = args.seeds[:1], args.lambdas[:1], 1
         model["max_tokens"] = 100
     labels = [int(v) for v in train.labels]

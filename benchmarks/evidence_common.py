@@ -100,6 +100,20 @@ def mean_std(values):
     return float(np.nanmean(values)), float(np.nanstd(values))
 
 
+def eraser_splits(smoke_sizes=None):
+    """ERASER movie reviews: (train, test) Corpus with rationales; ``smoke_sizes`` (train, test): a random subset
+    of each, for the CI smoke runs."""
+    from trainer.corpus import load_corpus
+    parts = load_corpus(require_data("eraser_movies", "eraser_movies.csv"), split_column="split",
+                        splits=["train", "test"], rationale_column="rationale_mask")
+    train, test = parts["train"], parts["test"]
+    if smoke_sizes:
+        rng = np.random.default_rng(0)
+        train = train.subset(sorted(rng.permutation(len(train))[:smoke_sizes[0]]))
+        test = test.subset(sorted(rng.permutation(len(test))[:smoke_sizes[1]]))
+    return train, test
+
+
 def fmt(values, scale=100.0, digits=1):
     mean, std = mean_std(values)
     return f"{mean * scale:.{digits}f} ± {std * scale:.{digits}f}"
