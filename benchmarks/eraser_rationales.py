@@ -70,6 +70,9 @@ def main():
     parser.add_argument("--pooling", choices=["last", "max", "attention"], default="last",
                         help="what the classifier reads of the LSTM states (audit-train --pooling)")
     parser.add_argument("--bidirectional", action="store_true")
+    parser.add_argument("--penalty", choices=["input-gradient", "counterfactual"], default="input-gradient",
+                        help="the rationale penalty (audit-train --penalty); counterfactual: the rationale alone "
+                             "must give the prediction of the whole document")
     parser.add_argument("--max-tokens", type=int, default=MODEL["max_tokens"], help="T: tokens read per review")
     parser.add_argument("--epochs", type=int, default=8)
     parser.add_argument("--smoke", action="store_true")
@@ -81,11 +84,12 @@ def main():
         args.seeds, args.lambdas, args.epochs = args.seeds[:1], args.lambdas[:1], 1
         model["max_tokens"] = 100
     labels = [int(v) for v in train.labels]
-    configurations = [("vanilla", 0.0)] + [(f"rationale penalty λ={lam:g}", lam) for lam in args.lambdas]
+    configurations = [("vanilla", 0.0)] + [(f"rationale penalty ({args.penalty}) λ={lam:g}", lam)
+                                           for lam in args.lambdas]
     results = {name: [] for name, _ in configurations}
     for seed in args.seeds:
         for name, weight in configurations:
-            settings = FitSettings(PenaltyConfig(input_gradient_weight=weight, target="all"), epochs=args.epochs, batch_size=32,
+            settings = FitSettings(PenaltyConfig.named(args.penalty, weight, target="all"), epochs=args.epochs, batch_size=32,
                                    learning_rate=2e-3, seed=seed)
             classifier = train_classifier(train.texts, labels, 2, model, settings, rationales=train.rationales)
             audit = Audit(classifier, ["0", "1"], settings, "eraser")
@@ -113,6 +117,7 @@ def main():
                   f"≈ {random_auprc * 100:.1f} % (the mean rationale fraction of test documents with a rationale).", ""]
     variant = "" if (args.pooling, args.bidirectional) == ("last", False) else \
         f"_{'bi' if args.bidirectional else ''}lstm_{args.pooling}"
+    variant += "" if args.penalty == "input-gradient" else f"_{args.penalty}"
     write_results("eraser_rationales" + variant + ("_smoke" if args.smoke else "") + ".md", "\n".join(lines),
                   args.out)
 

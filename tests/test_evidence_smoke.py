@@ -10,7 +10,7 @@ from conftest import ROOT, SHARED_DATA
 
 SCRIPTS = {
     "decoy_sentiment.py": ("decoy_rt_polarity_smoke.md", ["| vanilla |", "| clean baseline |", "counterfactual KL λ=10"]),
-    "eraser_rationales.py": ("eraser_rationales_smoke.md", ["| vanilla |", "rationale penalty λ=1"]),
+    "eraser_rationales.py": ("eraser_rationales_smoke.md", ["| vanilla |", "rationale penalty (input-gradient) λ=1"]),
     "eraser_bow_baseline.py": ("eraser_bow_baseline_smoke.md", ["| bag of words + logistic regression |",
                                                                 "chosen C ="]),
     "identity_bias.py": ("identity_bias_smoke.md", ["| vanilla |", "BPSN", "| white |", "(removal + substitution)", "FPED"]),
