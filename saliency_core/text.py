@@ -154,14 +154,23 @@ def fold(words):
 
 
 def standardize(words):
-    """Fold, lower-case and strip punctuation. words: string tensor (dense or ragged), any shape."""
+    """Fold, lower-case and strip punctuation. words: dense string tensor, any shape (ragged words go through
+    ``tf.ragged.map_flat_values``)."""
     import tensorflow as tf
-    if isinstance(words, tf.RaggedTensor):
-        return tf.ragged.map_flat_values(standardize, words)
     shape = tf.shape(words)
     folded = tf.reshape(fold(tf.reshape(words, [-1])), shape)
     lowered = tf.strings.lower(folded, encoding="utf-8")
     return tf.strings.regex_replace(lowered, PUNCTUATION_PATTERN, "")
+
+
+def _ragged_tokens(texts):
+    """texts string [B] -> (surface tokens string ragged [B, None], their word indexes int32 ragged [B, None])."""
+    import tensorflow as tf
+    words = tf.strings.split(normalize(texts))
+    standardized = tf.ragged.map_flat_values(standardize, words)
+    keep = standardized != PADDING_TOKEN
+    word_positions = tf.ragged.range(tf.cast(words.row_lengths(), tf.int32))
+    return tf.ragged.boolean_mask(standardized, keep), tf.ragged.boolean_mask(word_positions, keep)
 
 
 def tokenize(texts, max_tokens):
@@ -173,12 +182,7 @@ def tokenize(texts, max_tokens):
              word_index int32 [B, T] = index in ``split_words(text)`` of each token's word, -1 on padding).
     """
     import tensorflow as tf
-    words = tf.strings.split(normalize(texts))
-    standardized = tf.ragged.map_flat_values(standardize, words)
-    keep = standardized != PADDING_TOKEN
-    tokens = tf.ragged.boolean_mask(standardized, keep)
-    word_positions = tf.ragged.range(tf.cast(words.row_lengths(), tf.int32))
-    word_index = tf.ragged.boolean_mask(word_positions, keep)
+    tokens, word_index = _ragged_tokens(texts)
     token_count = tf.cast(tokens.row_lengths(), tf.int32)
     dense_tokens = tokens[:, :max_tokens].to_tensor(
         default_value=PADDING_TOKEN, shape=[None, max_tokens])
@@ -187,9 +191,9 @@ def tokenize(texts, max_tokens):
     return dense_tokens, token_count, dense_word_index
 
 
-def tokenize_all(texts: list[str], max_tokens: int | None = None, batch_size: int = 4096) -> list[list[str]]:
+def tokenize_all(texts: list[str], max_tokens: int | None = None) -> list[list[str]]:
     """Surface tokens of many texts (all tokens when ``max_tokens`` is None), in pure Python: lexicon
-    matching, reliance and substitution texts, vocabulary building. ``batch_size`` is kept for callers."""
+    matching, reliance and substitution texts, vocabulary building."""
     return [tokens if max_tokens is None else tokens[:max_tokens] for tokens in map(surface_tokens, texts)]
 
 
@@ -199,9 +203,7 @@ def tokenize_all_with_graph_ops(texts, max_tokens=None):
     result = []
     if not len(texts):
         return result
-    words = tf.strings.split(normalize(tf.constant(list(texts), dtype=tf.string)))
-    standardized = tf.ragged.map_flat_values(standardize, words)
-    tokens = tf.ragged.boolean_mask(standardized, standardized != PADDING_TOKEN)
+    tokens, _ = _ragged_tokens(tf.constant(list(texts), dtype=tf.string))
     for row in tokens.to_list():
         row = [t.decode("utf-8") for t in row]
         result.append(row if max_tokens is None else row[:max_tokens])
