@@ -13,8 +13,9 @@ import sys
 
 import click
 
-from audit_cli.cli import (EXIT_GATE_FAILED, VERBOSE_ENV, ScoreCommand, audit_options, backend_options, check_audit_options,
-                           console_summary, gate_limits, load_audit_inputs, score_options)
+from audit_cli.cli import (EXIT_GATE_FAILED, VERBOSE_ENV, ScoreCommand, audit_options, backend_options,
+                           check_audit_options, check_corpus, console_summary, gate_limits, load_audit_inputs,
+                           score_options)
 from saliency_core.errors import InputError, exit_on_input_error
 
 RUNNERS = {"direct": "DirectRunner", "flink": "FlinkRunner", "spark": "SparkRunner"}
@@ -71,7 +72,6 @@ def score(ctx, corpus, backend, attribution, runner, direct_running_mode, direct
     Exit codes as audit-cli score: 0 gates pass, 1 a gate failed, 2 usage or input error, 70 internal error.
     """
     from audit_cli.outputs import INCOMPLETE, claim_out_dir, write_atomic
-    from saliency_core.table import RowReader
     check_audit_options(audit)
     if audit["toxic_classes"]:
         raise click.BadParameter("per-term bias AUCs are not in the pipeline yet (pinned AUC needs every "
@@ -84,11 +84,9 @@ def score(ctx, corpus, backend, attribution, runner, direct_running_mode, direct
                                                 if p)])
     try:
         lexicon, substitutions = load_audit_inputs(audit)
-        for path in paths:  # readable, with the columns: before any worker starts
-            with RowReader(path, [audit["text_column"], audit["id_column"], audit["label_column"],
-                                  audit["rationale_column"]], audit["encoding"]):
-                pass
         options = score_options(audit, attribution)
+        for path in paths:  # before any worker starts
+            check_corpus(path, options)
         beam_args = [f"--runner={RUNNERS[runner]}", *ctx.args]
         if runner == "direct":
             beam_args += [f"--direct_running_mode={direct_running_mode}", f"--direct_num_workers={direct_num_workers}"]

@@ -23,8 +23,8 @@ from apache_beam.options.pipeline_options import PipelineOptions
 from audit_cli import outputs
 from audit_cli.backends import BackendConfig, open_backend
 from audit_cli.evaluations import build_evaluations
-from audit_cli.score import (Example, ModelFacts, RunFacts, ScoreOptions, batches, build_records, explain_batch,
-                             finish_summary)
+from audit_cli.score import (Example, ModelFacts, RunFacts, ScoreOptions, batches, build_records, example_rank,
+                             explain_batch, finish_summary)
 from audit_cli.summary import SummaryBuilder, utc_now
 from protos import audit_pb2
 from saliency_core.hashing import file_sha256
@@ -56,16 +56,10 @@ class ReadCorpus(beam.DoFn):
 
     def process(self, path):
         options = self.options
-        required = [options.text_column, options.id_column, options.label_column, options.rationale_column]
         prefix = f"{os.path.basename(path)}:" if self.prefix_ids else ""
-        with RowReader(path, required, options.encoding) as reader:
+        with RowReader(path, options.required_columns, options.encoding) as reader:
             for batch in batches(reader, options):
                 yield [dataclasses.replace(d, doc_id=prefix + d.doc_id) for d in batch] if prefix else batch
-
-
-def example_rank(example: Example, occlusion: bool):
-    """audit-cli's ranking of highlighted documents (score._Run._rank)."""
-    return ((example.drop or 0.0) if occlusion else example.share, -example.row)
 
 
 class AuditBatches(beam.DoFn):
@@ -82,18 +76,12 @@ class AuditBatches(beam.DoFn):
         self.evaluations = build_evaluations(job.options, job.lexicon, job.substitutions)
 
     def process(self, batch):
-        from audit_cli.document import explained_tokens
         outputs_, prepared = explain_batch(self.backend, batch, self.job.model.max_tokens, self.evaluations)
         for _, record, explanation in build_records(batch, outputs_, prepared, self.settings, self.evaluations):
             yield record.SerializeToString()
             if explanation is not None and self.job.options.examples and record.forbidden_terms:
-                tokens = explained_tokens(explanation.tokens)
-                yield beam.pvalue.TaggedOutput("examples", Example(
-                    record.forbidden_share, record.row, record.id, record.predicted_label, tokens,
-                    [float(s) for s in explanation.saliency[:len(tokens)]],
-                    self.job.lexicon.position_mask(tokens).tolist(), record.true_label,
-                    record.occlusion_drop if record.occluded else None,
-                    record.occlusion_flips if record.occluded else None))
+                yield beam.pvalue.TaggedOutput("examples", Example.of(record, explanation.tokens,
+                                                                      explanation.saliency, self.job.lexicon))
 
     def teardown(self):
         self.backend.close()
@@ -162,7 +150,7 @@ def build_pipeline(pipeline, paths, job: AuditJob, out_dir):
      | "Summarise" >> beam.CombineGlobally(SummaryCombine(job))
      | "WriteSummary" >> beam.io.WriteToText(os.path.join(out_dir, SUMMARY_PART), shard_name_template=""))
     (audited.examples
-     | "TopExamples" >> beam.combiners.Top.Of(options.examples, key=lambda e: example_rank(e, options.occlusion))
+     | "TopExamples" >> beam.combiners.Top.Of(options.examples, key=lambda e: example_rank(e.share, e.drop, e.row, options.occlusion))
      | "ExamplesJSON" >> beam.Map(lambda examples: json.dumps([dataclasses.asdict(e) for e in examples]))
      | "WriteExamples" >> beam.io.WriteToText(os.path.join(out_dir, EXAMPLES_PART), shard_name_template=""))
 
@@ -182,8 +170,7 @@ def run_audit(paths, pattern, backend_config, options, lexicon, substitutions, o
     started_at, clock = utc_now(), time.monotonic()
     backend = open_backend(backend_config)  # the launcher reads the metadata and checks the signature once
     try:
-        model = ModelFacts.of(backend.metadata(), lexicon, options)
-        version = int(getattr(backend, "loaded_version", 0) or model.metadata.get("version", 0))
+        model = ModelFacts.of(backend, lexicon, options)
         description, signature = backend.description, backend.signature
     finally:
         backend.close()
@@ -202,7 +189,7 @@ def run_audit(paths, pattern, backend_config, options, lexicon, substitutions, o
     for part in (SUMMARY_PART, EXAMPLES_PART):
         if os.path.exists(os.path.join(out_dir, part)):
             os.unlink(os.path.join(out_dir, part))
-    facts = RunFacts(model.metadata.get("model_name", ""), version, signature, description,
+    facts = RunFacts(model.name, model.version, signature, description,
                      pattern if len(paths) > 1 else os.path.abspath(paths[0]), input_fingerprint(paths), started_at,
                      time.monotonic() - clock)
     passed = finish_summary(summary, facts, model, lexicon, options, gate_limits)

@@ -284,18 +284,14 @@ def score(corpus, backend, attribution, max_in_flight, quiet, checkpoint_seconds
     from audit_cli.backends import ServerError, open_backend
     from audit_cli.outputs import claim_out_dir
     from audit_cli.score import AuditInterrupted, score_corpus
-    from saliency_core.table import RowReader
     check_audit_options(audit)
     out_dir = audit["out_dir"]
     out_lock = claim_out_dir(out_dir, [p for p in (corpus, audit["forbidden_path"], audit["substitutions_path"])
                                        if p], resume)
     lexicon, substitutions = load_audit_inputs(audit)
-    # Every check that needs no model runs before the model loads: the corpus is readable, its columns exist.
-    with RowReader(corpus, [audit["text_column"], audit["id_column"], audit["label_column"],
-                            audit["rationale_column"]], audit["encoding"]):
-        pass
-    backend = open_backend(backend, on_wait=say_waiting)
     options = score_options(audit, attribution, max_in_flight=max_in_flight, checkpoint_seconds=checkpoint_seconds)
+    check_corpus(corpus, options)
+    backend = open_backend(backend, on_wait=say_waiting)
     stop = threading.Event()
 
     def request_stop(signum, frame):
@@ -394,6 +390,13 @@ def score_options(audit, attribution, **run):
                         strict=audit["strict"], encoding=audit["encoding"],
                         rationale_column=audit["rationale_column"], toxic_classes=toxic_classes(audit),
                         occlusion=audit["occlusion"], attribution=attribution, label_map=label_pairs(audit), **run)
+
+
+def check_corpus(path, options):
+    """Every check that needs no model runs before the model loads: the corpus is readable, its columns exist."""
+    from saliency_core.table import RowReader
+    with RowReader(path, options.required_columns, options.encoding):
+        pass
 
 
 def gate_limits(audit):

@@ -51,6 +51,11 @@ class ScoreOptions:
     examples: int = 6  # highlighted documents in report.html
     checkpoint_seconds: float = CHECKPOINT_SECONDS
 
+    @property
+    def required_columns(self):
+        """The columns the reader must find (None: not asked for); the text column first."""
+        return [self.text_column, self.id_column, self.label_column, self.rationale_column]
+
     def fingerprint(self):
         """The options that shape the records, in their JSON form; a resumed run must use the same."""
         shaping = {k: v for k, v in dataclasses.asdict(self).items()
@@ -71,6 +76,21 @@ class Example:
     true_label: str = ""
     drop: float = None  # reliance: drop of p(predicted) without the forbidden words (None: not measured)
     flips: bool = None
+
+    @classmethod
+    def of(cls, record, tokens_row, saliency_row, lexicon):
+        """The report's view of an audited document (its explanation's tokens and saliency rows)."""
+        tokens = explained_tokens(tokens_row)
+        return cls(record.forbidden_share, record.row, record.id, record.predicted_label, tokens,
+                   [float(s) for s in saliency_row[:len(tokens)]], lexicon.position_mask(tokens).tolist(),
+                   record.true_label, record.occlusion_drop if record.occluded else None,
+                   record.occlusion_flips if record.occluded else None)
+
+
+def example_rank(share, drop, row, occlusion):
+    """The report shows the documents that rely most on forbidden words: by the drop without them (``drop`` None:
+    not measured), or by the forbidden share when the reliance check is off. Ties: earlier rows first."""
+    return ((drop or 0.0) if occlusion else share, -row)
 
 
 class AuditInterrupted(Exception):
@@ -181,13 +201,17 @@ def label_space(label_map, class_names):
 class ModelFacts:
     """What the audit takes from the model's metadata, checked against the options."""
     metadata: dict
+    name: str
+    version: int
     class_names: list
     max_tokens: int
     label_space: str
     out_of_vocabulary_terms: list
 
     @classmethod
-    def of(cls, metadata, lexicon, options):
+    def of(cls, backend, lexicon, options):
+        metadata = backend.metadata()
+        version = int(getattr(backend, "loaded_version", 0) or metadata.get("version", 0))
         class_names = metadata["class_names"]
         unknown = [c for c in options.toxic_classes if c not in class_names]
         if unknown:
@@ -195,7 +219,7 @@ class ModelFacts:
         vocabulary = set(metadata.get("vocabulary") or ())
         out_of_vocabulary = [" ".join(p) for p in lexicon.phrases if any(t not in vocabulary for t in p)] \
             if vocabulary and lexicon is not None else []
-        return cls(metadata, class_names, int(metadata.get("max_tokens", 0)),
+        return cls(metadata, metadata.get("model_name", ""), version, class_names, int(metadata.get("max_tokens", 0)),
                    label_space(options.label_map, class_names), out_of_vocabulary)
 
     def record_settings(self, lexicon, options):
@@ -249,20 +273,20 @@ class _Run:
     def __init__(self, corpus_path, backend, lexicon, out_dir, options, resume, substitutions=None):
         self.options = options
         self.lexicon = lexicon
-        self.model = ModelFacts.of(backend.metadata(), lexicon, options)
+        self.model = ModelFacts.of(backend, lexicon, options)
         self.settings = self.model.record_settings(lexicon, options)
         self.input_sha256 = file_sha256(corpus_path)
         self.identity = {
             "input_sha256": self.input_sha256, "options": options.fingerprint(),
             "lexicon_sha256": lexicon.sha256 if lexicon else "",
             "substitutions_sha256": substitutions.sha256 if substitutions else "",
-            "model_name": self.model.metadata.get("model_name", ""),
-            "model_version": int(getattr(backend, "loaded_version", 0) or self.model.metadata.get("version", 0)),
+            "model_name": self.model.name,
+            "model_version": self.model.version,
             "signature": backend.signature,
         }
         self.evaluations = build_evaluations(options, lexicon, substitutions)
         self.builder = SummaryBuilder(self.evaluations, options.attribution, self.model.class_names)
-        self.examples = []  # min-heap of (rank, -row, Example), see _rank
+        self.examples = []  # min-heap of (*example_rank, Example)
         self.rows_done = 0
         self.started_at = utc_now()
         self.previous_seconds = 0.0
@@ -277,13 +301,12 @@ class _Run:
                                      f"({checkpoint['identity'].get(key)!r} then, {value!r} now)", out_dir)
             for record in outputs.read_partial_records(out_dir, checkpoint["records"]):
                 self.builder.add(record)
-            self.examples = [(*self._rank(e["share"], e["drop"], e["row"]), Example(**e))
+            self.examples = [(*example_rank(e["share"], e["drop"], e["row"], options.occlusion), Example(**e))
                              for e in checkpoint["examples"]]
             heapq.heapify(self.examples)
             self.rows_done = checkpoint["rows_done"]
             self.started_at = checkpoint["started_at"]
             self.previous_seconds = checkpoint["seconds"]
-        self.max_tokens = self.model.max_tokens
         self.writer = outputs.RecordWriter(out_dir, options.redact, resume_from=checkpoint)
         self.clock = time.monotonic()
 
@@ -304,22 +327,12 @@ class _Run:
             self.builder.add(record)
             self.rows_done = document.row
 
-    def _rank(self, share, drop, row):
-        """The report shows the documents that rely most on forbidden words: by the drop without them, or by
-        the forbidden share when the reliance check is off. Ties: earlier rows first."""
-        return ((drop or 0.0) if self.options.occlusion else share, -row)
-
     def _keep_example(self, record, tokens_row, saliency_row):
-        key = self._rank(record.forbidden_share, record.occlusion_drop if record.occluded else None, record.row)
+        key = example_rank(record.forbidden_share, record.occlusion_drop if record.occluded else None, record.row,
+                           self.options.occlusion)
         if len(self.examples) >= self.options.examples and key <= self.examples[0][:2]:
-            return
-        tokens = explained_tokens(tokens_row)
-        example = Example(record.forbidden_share, record.row, record.id, record.predicted_label, tokens,
-                          [float(s) for s in saliency_row[:len(tokens)]],
-                          self.lexicon.position_mask(tokens).tolist(), record.true_label,
-                          record.occlusion_drop if record.occluded else None,
-                          record.occlusion_flips if record.occluded else None)
-        item = (*key, example)
+            return  # ranked below every kept example: not worth building
+        item = (*key, Example.of(record, tokens_row, saliency_row, self.lexicon))
         if len(self.examples) < self.options.examples:
             heapq.heappush(self.examples, item)
         else:
@@ -339,8 +352,7 @@ def score_corpus(corpus_path: str, backend, lexicon: Lexicon | None, out_dir: st
 
     options = options or ScoreOptions()
     gate_limits = gate_limits or {}
-    required = [options.text_column, options.id_column, options.label_column, options.rationale_column]
-    with RowReader(corpus_path, required, options.encoding) as reader:
+    with RowReader(corpus_path, options.required_columns, options.encoding) as reader:
         run = _Run(corpus_path, backend, lexicon, out_dir, options, resume, substitutions)
         try:
             _stream(reader, backend, run, progress, stop)
@@ -351,7 +363,7 @@ def score_corpus(corpus_path: str, backend, lexicon: Lexicon | None, out_dir: st
                                resumable=not isinstance(error, InputError))
             raise
         run.writer.commit()
-    facts = RunFacts(run.identity["model_name"], run.identity["model_version"], backend.signature,
+    facts = RunFacts(run.model.name, run.model.version, backend.signature,
                      backend.description, os.path.abspath(corpus_path), run.input_sha256, run.started_at,
                      run.seconds())
     summary = run.builder.build(audit_pb2.AuditSummary())
@@ -382,7 +394,8 @@ def _stream(reader, backend, run, progress, stop):
             for batch in batches(reader, run.options, run.rows_done):
                 if stop is not None and stop.is_set():
                     break
-                pending.append((batch, pool.submit(explain_batch, backend, batch, run.max_tokens, run.evaluations)))
+                pending.append((batch, pool.submit(explain_batch, backend, batch, run.model.max_tokens,
+                                                        run.evaluations)))
                 if len(pending) >= run.options.max_in_flight:
                     drain_one()
             # Batches already sent are finished and committed, even when stopping.
