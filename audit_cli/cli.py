@@ -425,13 +425,13 @@ def parse_label_map(value):
 def console_summary(summary, out_dir):
     """The run's summary for the terminal: verdict, reliance, then saliency, gates and where the outputs are."""
     from audit_cli.report import warning_lines
-    from audit_cli.summary import points, reliance_sentence
+    from audit_cli.summary import percent, reliance_sentence
     d = summary.share_distribution
     lines = [f"verdict: {summary.verdict}: {summary.verdict_reason}", *warning_lines(summary)]
     if summary.occlusion_documents:
         lines.append("reliance: " + reliance_sentence(summary))
         for term in summary.term_reliance[:5]:
-            lines.append(f"  {term.term}: {term.documents} documents, mean drop {points(term.mean_drop)} points, "
+            lines.append(f"  {term.term}: {term.documents} documents, mean drop {percent(term.mean_drop)} points, "
                          f"{term.flip_fraction * 100:.1f} % flip")
     if summary.substitution_documents:
         lines.append(f"substitution: mean gap {summary.mean_substitution_gap * 100:.1f} points over "
@@ -460,7 +460,7 @@ def explain(text, backend, attribution, forbidden_path, color):
     from audit_cli.backends import ServerError, open_backend
     from audit_cli.document import CorpusRow, Explanation, RecordSettings, audit_document
     from audit_cli.evaluations import Batch, Reliance
-    from audit_cli.summary import points
+    from audit_cli.summary import percent
     from saliency_core.lexicon import load_lexicon
     from saliency_core.text import tokenize_all
     lexicon = load_lexicon(forbidden_path) if forbidden_path else None
@@ -502,10 +502,10 @@ def explain(text, backend, attribution, forbidden_path, color):
                + ("; truncated: tokens beyond T not explained" if record.truncated else ""))
     if record.occluded:
         click.echo(f"without every forbidden word: p({record.predicted_label}) drops by "
-                   f"{points(record.occlusion_drop)} points" + ("; the prediction changes" if record.occlusion_flips
+                   f"{percent(record.occlusion_drop)} points" + ("; the prediction changes" if record.occlusion_flips
                                                                   else "; the prediction stays"))
         for item in record.term_reliance:
-            click.echo(f"  without {item.term!r}: drop {points(item.drop)} points"
+            click.echo(f"  without {item.term!r}: drop {percent(item.drop)} points"
                        + (", prediction changes" if item.flips else ""))
 
 

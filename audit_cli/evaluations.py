@@ -16,7 +16,7 @@ import dataclasses
 
 import numpy as np
 
-from audit_cli.summary import points
+from audit_cli.summary import percent
 
 
 @dataclasses.dataclass
@@ -51,11 +51,6 @@ class Evaluation:
     def markdown(summary):
         """Report lines (Markdown) for this evaluation's summary fields."""
         return []
-
-
-def percent(value):
-    """A fraction as a percentage with one decimal; '–' for NaN (an AUC without both classes)."""
-    return "–" if value != value else f"{value * 100:.1f}"
 
 
 def _predicted(probabilities):
@@ -154,10 +149,10 @@ class Reliance(Evaluation):
         lines = ["", "| documents with a forbidden word | predictions that change without them | "
                      "mean drop of p(predicted) |", "|---|---|---|",
                  f"| {summary.occlusion_documents} | {summary.occlusion_flipped} "
-                 f"({summary.occlusion_flip_fraction * 100:.1f} %) | {points(summary.mean_occlusion_drop)} points |",
+                 f"({summary.occlusion_flip_fraction * 100:.1f} %) | {percent(summary.mean_occlusion_drop)} points |",
                  "", "| term | documents | mean drop without the term (points) | predictions that change |",
                  "|---|---|---|---|"]
-        lines += [f"| {t.term} | {t.documents} | {points(t.mean_drop)} | {t.flipped} ({t.flip_fraction * 100:.1f} %) |"
+        lines += [f"| {t.term} | {t.documents} | {percent(t.mean_drop)} | {t.flipped} ({t.flip_fraction * 100:.1f} %) |"
                   for t in summary.term_reliance]
         return lines
 

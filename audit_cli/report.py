@@ -8,7 +8,7 @@ import os
 
 from audit_cli import outputs
 from audit_cli.evaluations import SECONDARY_SECTIONS, Reliance
-from audit_cli.summary import points
+from audit_cli.summary import percent
 
 STYLE = """body{font-family:system-ui,sans-serif;max-width:980px;margin:2em auto;color:#222}
 table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #ccc;padding:3px 8px;text-align:right}
@@ -245,7 +245,7 @@ def html_report(summary, examples):
             if example.true_label:
                 facts.append(f"true {esc(example.true_label)}")
             if example.drop is not None:
-                facts.append(f"without forbidden words: drop {points(example.drop)} points"
+                facts.append(f"without forbidden words: drop {percent(example.drop)} points"
                              + (", <b>prediction changes</b>" if example.flips else ", prediction stays"))
             facts.append(f"share {example.share:.3f}")
             parts.append(f"<div class='doc'><div class='muted'>{' · '.join(facts)}</div>{_highlight(example)}</div>")

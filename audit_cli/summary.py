@@ -9,8 +9,11 @@ from protos import audit_pb2
 HISTOGRAM_BINS = 10
 
 
-def points(value):
-    """A difference of probabilities in percentage points, one decimal; a tiny negative one reads 0.0, not -0.0."""
+def percent(value):
+    """A fraction (or a difference of probabilities, in points) times 100 with one decimal: '–' for NaN (an AUC
+    without both classes), and a tiny negative value reads 0.0, not -0.0."""
+    if value != value:
+        return "–"
     text = f"{value * 100:.1f}"
     return "0.0" if text == "-0.0" else text
 
@@ -196,7 +199,7 @@ def reliance_sentence(summary: audit_pb2.AuditSummary) -> str:
         return ""
     return (f"removing the forbidden words changes {summary.occlusion_flip_fraction * 100:.1f} % of predictions "
             f"({summary.occlusion_flipped} of {summary.occlusion_documents} documents with a forbidden word; "
-            f"mean drop of p(predicted) {points(summary.mean_occlusion_drop)} points)")
+            f"mean drop of p(predicted) {percent(summary.mean_occlusion_drop)} points)")
 
 
 def set_verdict(summary: audit_pb2.AuditSummary) -> None:

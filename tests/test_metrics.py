@@ -79,9 +79,9 @@ def test_rate_equality_differences():
     assert fped == pytest.approx(0.5) and fned == pytest.approx(0.25)
 
 
-def test_points_never_prints_negative_zero():
-    from audit_cli.summary import points
-    assert [points(v) for v in (-0.0001, 0.0, 0.1234, -0.25)] == ["0.0", "0.0", "12.3", "-25.0"]
+def test_percent_never_prints_negative_zero():
+    from audit_cli.summary import percent
+    assert [percent(v) for v in (-0.0001, 0.0, 0.1234, -0.25)] == ["0.0", "0.0", "12.3", "-25.0"]
 
 
 def test_share_sketch_percentiles_are_within_its_stated_error():
