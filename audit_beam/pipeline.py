@@ -113,19 +113,13 @@ class SummaryCombine(beam.CombineFn):
         return base64.b64encode(builder.build(audit_pb2.AuditSummary()).SerializeToString()).decode("ascii")
 
 
-def csv_line(serialized, redact):
-    """One records.csv row (audit-cli's columns and cell rules), CRLF-terminated as csv.writer writes them
-    (WriteToText adds the LF)."""
+def csv_line(cells):
+    """One CSV line as audit-cli's csv.writer writes it, CRLF-terminated (WriteToText adds the LF)."""
     import csv
     import io
-    row = outputs.record_csv_row(audit_pb2.AuditRecord.FromString(serialized))
     buffer = io.StringIO()
-    csv.writer(buffer, lineterminator="\r").writerow(row[:-1] if redact else row)
+    csv.writer(buffer, lineterminator="\r").writerow(cells)
     return buffer.getvalue()
-
-
-def csv_header(redact):
-    return ",".join(c for c in outputs.CSV_COLUMNS if not (redact and c == "text")) + "\r"
 
 
 def build_pipeline(pipeline, paths, job: AuditJob, out_dir):
@@ -144,8 +138,10 @@ def build_pipeline(pipeline, paths, job: AuditJob, out_dir):
      | "JSON" >> beam.Map(lambda serialized: outputs.record_json(audit_pb2.AuditRecord.FromString(serialized)))
      | "WriteJSONL" >> beam.io.WriteToText(base, file_name_suffix=".jsonl"))
     (records
-     | "CSV" >> beam.Map(csv_line, options.redact)
-     | "WriteCSV" >> beam.io.WriteToText(base, file_name_suffix=".csv", header=csv_header(options.redact)))
+     | "CSV" >> beam.Map(lambda serialized: csv_line(
+         outputs.record_csv_cells(audit_pb2.AuditRecord.FromString(serialized), options.redact)))
+     | "WriteCSV" >> beam.io.WriteToText(base, file_name_suffix=".csv",
+                                         header=csv_line(outputs.csv_columns(options.redact))))
     (records
      | "Summarise" >> beam.CombineGlobally(SummaryCombine(job))
      | "WriteSummary" >> beam.io.WriteToText(os.path.join(out_dir, SUMMARY_PART), shard_name_template=""))

@@ -89,6 +89,17 @@ def write_atomic(path, content):
         raise
 
 
+def csv_columns(redact):
+    """records.csv's header: every column, but the text when redacted."""
+    return [c for c in CSV_COLUMNS if not (redact and c == "text")]
+
+
+def record_csv_cells(record, redact):
+    """One records.csv row, matching ``csv_columns(redact)`` (the text is the last column)."""
+    row = record_csv_row(record)
+    return row[:-1] if redact else row
+
+
 class RecordWriter:
     """records.jsonl and records.csv, written to .partial files until ``commit``.
 
@@ -116,13 +127,12 @@ class RecordWriter:
         self._jsonl = open(self.jsonl_path, "w", encoding="utf-8")
         self._csv_file = open(self.csv_path, "w", encoding="utf-8", newline="")
         self._csv = csv.writer(self._csv_file)
-        self._csv.writerow([c for c in CSV_COLUMNS if not (redact and c == "text")])
+        self._csv.writerow(csv_columns(redact))
         self.count = 0
 
     def write(self, record):
         self._jsonl.write(record_json(record) + "\n")
-        row = record_csv_row(record)
-        self._csv.writerow(row[:-1] if self._drop_text else row)
+        self._csv.writerow(record_csv_cells(record, self._drop_text))
         self.count += 1
 
     def _flush(self):
