@@ -9,13 +9,12 @@ import contextlib
 import glob
 import os
 import shutil
-import sys
 
 import click
 
 from audit_cli.cli import (EXIT_GATE_FAILED, VERBOSE_ENV, ScoreCommand, audit_options, backend_options,
                            check_audit_options, check_corpus, console_summary, gate_limits, load_audit_inputs,
-                           score_options)
+                           score_options, set_verbosity, stderr_to)
 from saliency_core.errors import InputError, exit_on_input_error
 
 RUNNERS = {"direct": "DirectRunner", "flink": "FlinkRunner", "spark": "SparkRunner"}
@@ -33,11 +32,7 @@ class BeamCommand(ScoreCommand):
 @click.option("--debug", is_flag=True, help="Show the traceback of an unexpected error instead of one line.")
 def main(verbose, debug):
     """Run the audit of `audit-cli score` as an Apache Beam pipeline."""
-    from saliency_core.errors import DEBUG_ENV
-    if verbose:
-        os.environ[VERBOSE_ENV] = "1"
-    if debug:
-        os.environ[DEBUG_ENV] = "1"
+    set_verbosity(verbose, debug)
 
 
 @main.command(cls=BeamCommand, context_settings={"ignore_unknown_options": True, "allow_extra_args": True})
@@ -112,21 +107,6 @@ def score(ctx, corpus, backend, attribution, runner, direct_running_mode, direct
 
 
 BEAM_LOG = "beam.log"
-
-
-@contextlib.contextmanager
-def stderr_to(path):
-    """File descriptor 2 (this process's and the worker processes' it starts) points at ``path``."""
-    sys.stderr.flush()
-    saved, log = os.dup(2), os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
-    try:
-        os.dup2(log, 2)
-        yield
-    finally:
-        sys.stderr.flush()
-        os.dup2(saved, 2)
-        os.close(saved)
-        os.close(log)
 
 
 def pipeline_error(error):

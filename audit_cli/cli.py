@@ -1,5 +1,6 @@
 """audit-cli: a thin command-line layer over audit_cli's library functions."""
 
+import contextlib
 import functools
 import os
 import signal
@@ -27,15 +28,31 @@ def quiet_tensorflow():
     if os.environ.get(VERBOSE_ENV) or "tensorflow" in sys.modules:
         return
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-    sys.stderr.flush()
-    saved, devnull = os.dup(2), os.open(os.devnull, os.O_WRONLY)
-    try:
-        os.dup2(devnull, 2)
+    with stderr_to(os.devnull):
         import tensorflow  # noqa: F401
+
+
+@contextlib.contextmanager
+def stderr_to(path):
+    """File descriptor 2 (this process's, and that of the processes it starts) points at ``path`` meanwhile."""
+    sys.stderr.flush()
+    saved, target = os.dup(2), os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+    try:
+        os.dup2(target, 2)
+        yield
     finally:
+        sys.stderr.flush()
         os.dup2(saved, 2)
         os.close(saved)
-        os.close(devnull)
+        os.close(target)
+
+
+def set_verbosity(verbose, debug):
+    """The top-level --verbose / --debug flags, for every command of the process (and its workers)."""
+    if verbose:
+        os.environ[VERBOSE_ENV] = "1"
+    if debug:
+        os.environ[DEBUG_ENV] = "1"
 
 
 EXIT_GATE_FAILED = 1
@@ -193,10 +210,7 @@ def format_seconds(seconds):
 def main(verbose, debug):
     """Audit whether a text classifier relies on forbidden words: reliance (what removing them does to each
     prediction) first, saliency share second."""
-    if verbose:
-        os.environ[VERBOSE_ENV] = "1"
-    if debug:
-        os.environ[DEBUG_ENV] = "1"
+    set_verbosity(verbose, debug)
 
 
 # What an audit measures and where it writes: shared by `audit-cli score` and `audit-beam score` (one definition,
