@@ -26,6 +26,7 @@ from audit_cli.evaluations import build_evaluations
 from audit_cli.score import (Example, ModelFacts, RunFacts, ScoreOptions, batches, build_records, example_rank,
                              explain_batch, finish_summary)
 from audit_cli.summary import SummaryBuilder, utc_now
+from audit_cli.windows import windowed
 from protos import audit_pb2
 from saliency_core.hashing import file_sha256
 from saliency_core.table import RowReader
@@ -71,12 +72,12 @@ class AuditBatches(beam.DoFn):
     def setup(self):
         os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
         job = self.job
-        self.backend = open_backend(job.backend)
+        self.backend, _ = windowed(open_backend(job.backend), job.options.window_config, job.model.metadata)
         self.settings = job.model.record_settings(job.lexicon, job.options)
         self.evaluations = build_evaluations(job.options, job.lexicon, job.substitutions)
 
     def process(self, batch):
-        outputs_, prepared = explain_batch(self.backend, batch, self.job.model.max_tokens, self.evaluations)
+        outputs_, prepared = explain_batch(self.backend, batch, self.evaluations)
         for _, record, explanation in build_records(batch, outputs_, prepared, self.settings, self.evaluations):
             yield record.SerializeToString()
             if explanation is not None and self.job.options.examples and record.forbidden_terms:
@@ -167,6 +168,7 @@ def run_audit(paths, pattern, backend_config, options, lexicon, substitutions, o
     backend = open_backend(backend_config)  # the launcher reads the metadata and checks the signature once
     try:
         model = ModelFacts.of(backend, lexicon, options)
+        _, window_stride = windowed(backend, options.window_config, model.metadata)  # checks the stride
         description, signature = backend.description, backend.signature
     finally:
         backend.close()
@@ -187,7 +189,7 @@ def run_audit(paths, pattern, backend_config, options, lexicon, substitutions, o
             os.unlink(os.path.join(out_dir, part))
     facts = RunFacts(model.name, model.version, signature, description,
                      pattern if len(paths) > 1 else os.path.abspath(paths[0]), input_fingerprint(paths), started_at,
-                     time.monotonic() - clock)
+                     time.monotonic() - clock, window_stride)
     passed = finish_summary(summary, facts, model, lexicon, options, gate_limits)
     report.write_reports(out_dir, summary, [] if options.redact else examples)
     outputs.write_summary(out_dir, summary)

@@ -11,6 +11,7 @@ import time
 import click
 
 from audit_cli.compare import METRICS as COMPARISON_METRICS
+from audit_cli.windows import DEFAULT_MAX_DOCUMENT_TOKENS
 from saliency_core import contract
 from saliency_core.cli_types import FiniteFloatRange
 from saliency_core.errors import DEBUG_ENV, exit_on_input_error
@@ -94,6 +95,7 @@ class ScoreCommand(GroupedCommand):
         "Input": ["forbidden_path", "text_column", "id_column", "label_column", "label_map", "encoding", "strict",
               "strict_lexicon"],
         "Evaluations (reliance first)": ["occlusion", "substitutions_path", "rationale_column", "toxic_classes"],
+        "Long documents": ["windows", "window_stride", "max_document_tokens"],
         "Gates (exit 1 when one fails)": ["max_flip_fraction", "max_mean_drop", "fail_above", "max_flagged_fraction",
                                           "threshold"],
         "Output": ["out_dir", "top_k", "redact", "quiet", "batch_size", "max_in_flight"],
@@ -257,6 +259,14 @@ AUDIT_OPTIONS = [
                   help="A lexicon entry that the model's normalisation changes (e.g. 'U.S.' -> 'us') or drops is an "
                        "error instead of a warning."),
     click.option("--encoding", default="utf-8", show_default=True, help="Encoding of the corpus and the lexicon."),
+    click.option("--windows/--no-windows", default=True, show_default=True,
+                  help="Explain a text longer than the model's T tokens in overlapping windows of T tokens, so every "
+                       "token is explained; --no-windows explains the first T tokens only (the record says truncated)."),
+    click.option("--window-stride", type=click.IntRange(1), metavar="TOKENS",
+                  help="Tokens between window starts, at most T (default: 7/8 of T, windows overlap by T/8)."),
+    click.option("--max-document-tokens", type=click.IntRange(1), default=DEFAULT_MAX_DOCUMENT_TOKENS,
+                  show_default=True,
+                  help="Hard cap per document: tokens beyond it are not explained and the record says truncated."),
 ]
 
 
@@ -367,6 +377,8 @@ def check_audit_options(audit):
     if pairs and {t for _, t in pairs} <= {"positive", "negative"} and not toxic:
         raise click.BadParameter("a binary map needs --toxic-classes (the model classes whose probabilities "
                                  "make the positive score)", param_hint="--label-map")
+    if audit["window_stride"] is not None and not audit["windows"]:
+        raise click.BadParameter("has no effect with --no-windows", param_hint="--window-stride")
     from saliency_core.table import check_encoding
     check_encoding(audit["encoding"])
 
@@ -403,7 +415,9 @@ def score_options(audit, attribution, **run):
                         threshold=audit["threshold"], top_k=audit["top_k"], redact=audit["redact"],
                         strict=audit["strict"], encoding=audit["encoding"],
                         rationale_column=audit["rationale_column"], toxic_classes=toxic_classes(audit),
-                        occlusion=audit["occlusion"], attribution=attribution, label_map=label_pairs(audit), **run)
+                        occlusion=audit["occlusion"], attribution=attribution, label_map=label_pairs(audit),
+                        windows=audit["windows"], window_stride=audit["window_stride"],
+                        max_document_tokens=audit["max_document_tokens"], **run)
 
 
 def check_corpus(path, options):
@@ -475,14 +489,16 @@ def explain(text, backend, attribution, forbidden_path, color):
     from audit_cli.document import CorpusRow, Explanation, RecordSettings, audit_document
     from audit_cli.evaluations import Batch, Reliance
     from audit_cli.summary import percent
+    from audit_cli.windows import WindowConfig, windowed
     from saliency_core.lexicon import load_lexicon
     from saliency_core.text import tokenize_all
     lexicon = load_lexicon(forbidden_path) if forbidden_path else None
     backend = open_backend(backend, on_wait=say_waiting)
     document = CorpusRow(1, "1", text)
     try:
+        metadata = backend.metadata()
+        backend, _ = windowed(backend, WindowConfig(), metadata)
         outputs = backend.explain([text])
-        class_names = backend.metadata()["class_names"]
         reliance = Reliance(lexicon) if lexicon is not None else None
         explanation = Explanation.at(outputs, 0)
         prepared = reliance.prepare(backend, Batch([text], tokenize_all([text]), outputs, 0)) if reliance else None
@@ -492,7 +508,7 @@ def explain(text, backend, attribution, forbidden_path, color):
     finally:
         backend.close()
     record = audit_document(document, explanation,
-                            RecordSettings(class_names, lexicon, top_k=outputs[contract.TOKENS].shape[1]))
+                            RecordSettings(metadata["class_names"], lexicon, top_k=len(explanation.saliency)))
     if reliance is not None:
         reliance.annotate(record, prepared, 0, document, explanation)
     by_position = {t.position: t for t in record.top_tokens}
@@ -513,7 +529,8 @@ def explain(text, backend, attribution, forbidden_path, color):
     click.echo(" ".join(pieces))
     click.echo(f"predicted {record.predicted_label} (p = {record.confidence:.3f}); forbidden words hold "
                f"{record.forbidden_share * 100:.1f} % of the {attribution} saliency"
-               + ("; truncated: tokens beyond T not explained" if record.truncated else ""))
+               + (f"; explained in {record.windows} windows" if record.windows else "")
+               + ("; truncated: tokens beyond the cap not explained" if record.truncated else ""))
     if record.occluded:
         click.echo(f"without every forbidden word: p({record.predicted_label}) drops by "
                    f"{percent(record.occlusion_drop)} points" + ("; the prediction changes" if record.occlusion_flips

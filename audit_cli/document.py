@@ -10,6 +10,7 @@ import hashlib
 import numpy as np
 
 from protos import audit_pb2
+from audit_cli.windows import WINDOWS
 from saliency_core import contract
 
 
@@ -34,24 +35,30 @@ class Explanation:
     token_count: int
     completeness_gap: float = None  # integrated gradients only
     order: np.ndarray = None  # int [T]: positions by saliency, highest first (ties in text order), or None
+    windows: int = 0  # windows the document was explained in (audit_cli.windows); 0: one call on the text
 
     @classmethod
     def at(cls, outputs: dict, index: int, order: np.ndarray = None) -> "Explanation":
-        """Row ``index`` of a batch of signature outputs {alias: array [B, ...]}; ``order`` from ``batch_order``."""
+        """Row ``index`` of a batch of signature outputs {alias: array [B, ...], or B rows of any length after
+        windows}; ``order`` from ``batch_order``."""
         gap = outputs.get(contract.COMPLETENESS_GAP)
+        windows = outputs.get(WINDOWS)
         return cls(outputs[contract.PROBABILITIES][index], outputs[contract.SALIENCY][index],
                    outputs[contract.TOKENS][index], outputs[contract.PREDICTED_LABEL][index],
                    int(outputs[contract.TOKEN_COUNT][index]), None if gap is None else float(gap[index]),
-                   None if order is None else order[index])
+                   None if order is None else order[index], 0 if windows is None else int(windows[index]))
 
 
-def batch_order(outputs: dict, top_k: int) -> np.ndarray:
-    """int [B, k]: each row's positions by saliency, highest first, ties in text order; one sort per batch.
+def batch_order(outputs: dict, top_k: int):
+    """int [B, k]: each row's positions by saliency, highest first, ties in text order; one sort per batch (one
+    per row when windows made the rows ragged).
 
     Padding has saliency 0 and sorts after every real token with the same saliency (stable sort, padding on the
     right), so the first min(k, explained) entries of a row are its real top tokens.
     """
     saliency = outputs[contract.SALIENCY]
+    if isinstance(saliency, list):
+        return [np.argsort(-row, kind="stable")[:top_k] for row in saliency]
     return np.argsort(-saliency, axis=1, kind="stable")[:, :top_k]
 
 
@@ -108,6 +115,8 @@ def audit_document(document: CorpusRow, explanation: Explanation, settings: Reco
         rationale_missing=document.rationale_missing)
     if explanation.completeness_gap is not None:
         record.completeness_gap = explanation.completeness_gap
+    if explanation.windows:
+        record.windows = explanation.windows
     for name, p in zip(settings.class_names, probabilities):
         record.probabilities[name] = float(p)
     if lexicon is not None:

@@ -113,9 +113,7 @@ def markdown_report(summary):
     lines += [f"| {c.label} | {c.documents} | {c.with_forbidden_terms} | {c.flagged} | {c.mean_forbidden_share:.4f} |"
               for c in summary.classes]
     lines += _evaluation_lines(summary)
-    if summary.truncated:
-        lines += ["", f"Note: {summary.truncated} documents were longer than T = {summary.max_tokens} tokens; "
-                      "tokens beyond T were not explained and forbidden words there are not counted."]
+    lines += ["", line] if (line := coverage_note(summary)) else []
     lines += ["", "## Glossary", ""] + [f"- {entry}" for entry in GLOSSARY]
     lines += ["", f"input `{summary.input_path}` (sha256 `{summary.input_sha256[:16]}…`); lexicon "
                   f"`{summary.lexicon_path}` ({summary.lexicon_terms} terms, sha256 `{summary.lexicon_sha256[:16]}…`); "
@@ -123,6 +121,21 @@ def markdown_report(summary):
                   f"{summary.started_at} → {summary.finished_at}, {summary.seconds:.1f} s, "
                   f"{summary.documents_per_second:.0f} docs/s"]
     return "\n".join(lines) + "\n"
+
+
+def coverage_note(summary):
+    """What of the long documents was explained, in one sentence ('' when every document fit in T tokens)."""
+    note = ""
+    if summary.windowed:
+        note = (f"{summary.windowed} documents longer than T = {summary.max_tokens} tokens were explained in "
+                f"overlapping windows (stride {summary.window_stride} tokens), every token up to "
+                f"{summary.max_document_tokens:,} per document.")
+    if summary.truncated:
+        limit = f"the cap of {summary.max_document_tokens:,} tokens" if summary.window_stride else \
+            f"T = {summary.max_tokens} tokens (windows off: --no-windows, or a model before contract 3)"
+        note += (" " if note else "") + (f"Note: {summary.truncated} documents were longer than {limit}; tokens "
+                                         "beyond it were not explained and forbidden words there are not counted.")
+    return note
 
 
 def _evaluation_lines(summary):
@@ -248,10 +261,12 @@ def html_report(summary, examples):
                 facts.append(f"without forbidden words: drop {percent(example.drop)} points"
                              + (", <b>prediction changes</b>" if example.flips else ", prediction stays"))
             facts.append(f"share {example.share:.3f}")
+            if example.explained:  # a long document: an excerpt around its most salient forbidden word
+                facts.append(f"tokens {example.first_position + 1:,}–{example.first_position + len(example.tokens):,} "
+                             f"of {example.explained:,}")
             parts.append(f"<div class='doc'><div class='muted'>{' · '.join(facts)}</div>{_highlight(example)}</div>")
-    if summary.truncated:
-        parts.append(f"<p>{summary.truncated} documents exceeded T = {summary.max_tokens} tokens; "
-                     "tokens beyond T were not explained.</p>")
+    if note := coverage_note(summary):
+        parts.append(f"<p>{esc(note)}</p>")
     parts.append("<h2>Glossary</h2><ul>" + "".join(f"<li>{esc(entry)}</li>" for entry in GLOSSARY) + "</ul>")
     parts.append(f"<p class='muted'>input {esc(summary.input_path)} · lexicon {esc(summary.lexicon_path)} "
                  f"({summary.lexicon_terms} terms) · {esc(summary.backend)} · signature {esc(summary.signature_name)} "

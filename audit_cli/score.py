@@ -13,13 +13,16 @@ import os
 import time
 from concurrent import futures
 
+import numpy as np
 
 from audit_cli import outputs
 from audit_cli.document import (CorpusRow, Explanation, RecordSettings, audit_document, batch_order, explained_tokens,
                                 skipped_record)
 from audit_cli.evaluations import Batch, build_evaluations
 from audit_cli.summary import SummaryBuilder, apply_gates, utc_now
+from audit_cli.windows import DEFAULT_MAX_DOCUMENT_TOKENS, WindowConfig, windowed
 from protos import audit_pb2
+from saliency_core import contract
 from saliency_core.errors import InputError
 from saliency_core.hashing import file_sha256
 from saliency_core.lexicon import Lexicon
@@ -29,6 +32,9 @@ from saliency_core.table import RowReader
 from saliency_core.text import split_words, tokenize_all
 
 CHECKPOINT_SECONDS = 2.0
+# A batch closes at --batch-size texts or at this many characters, whichever comes first, so a long document's
+# windows do not ride with 63 others: a batch's memory stays bounded whatever the documents' lengths.
+BATCH_CHARACTERS = 1 << 20
 
 
 @dataclasses.dataclass
@@ -50,6 +56,13 @@ class ScoreOptions:
     label_map: tuple = ()  # (corpus label, model class or "positive"/"negative") pairs; () = labels as they are
     examples: int = 6  # highlighted documents in report.html
     checkpoint_seconds: float = CHECKPOINT_SECONDS
+    windows: bool = True  # texts longer than the model's T are explained in windows (audit_cli.windows)
+    window_stride: int = None  # None: 7/8 of T
+    max_document_tokens: int = DEFAULT_MAX_DOCUMENT_TOKENS
+
+    @property
+    def window_config(self):
+        return WindowConfig(self.windows, self.window_stride, self.max_document_tokens)
 
     @property
     def required_columns(self):
@@ -61,6 +74,9 @@ class ScoreOptions:
         shaping = {k: v for k, v in dataclasses.asdict(self).items()
                    if k not in ("batch_size", "max_in_flight", "checkpoint_seconds")}
         return json.loads(json.dumps(shaping))
+
+
+EXAMPLE_TOKENS = 200  # tokens a report example shows; a longer document shows an excerpt
 
 
 @dataclasses.dataclass
@@ -76,15 +92,27 @@ class Example:
     true_label: str = ""
     drop: float = None  # reliance: drop of p(predicted) without the forbidden words (None: not measured)
     flips: bool = None
+    first_position: int = 0  # the excerpt's first token in the document (a long document shows an excerpt)
+    explained: int = 0  # the document's explained tokens (0: all are shown)
 
     @classmethod
     def of(cls, record, tokens_row, saliency_row, lexicon):
-        """The report's view of an audited document (its explanation's tokens and saliency rows)."""
-        tokens = explained_tokens(tokens_row)
+        """The report's view of an audited document (its explanation's tokens and saliency rows): all of a short
+        one; of a longer one, EXAMPLE_TOKENS tokens around its most salient forbidden word."""
+        tokens = explained_tokens(tokens_row, record.token_count)
+        forbidden = lexicon.position_mask(tokens)
+        first, explained = 0, 0
+        if len(tokens) > EXAMPLE_TOKENS:
+            explained = len(tokens)
+            positions = np.flatnonzero(forbidden)
+            centre = int(positions[np.argmax(np.asarray(saliency_row)[positions])]) if len(positions) else 0
+            first = max(0, min(centre - EXAMPLE_TOKENS // 2, len(tokens) - EXAMPLE_TOKENS))
+            tokens = tokens[first:first + EXAMPLE_TOKENS]
+            forbidden = forbidden[first:first + EXAMPLE_TOKENS]
         return cls(record.forbidden_share, record.row, record.id, record.predicted_label, tokens,
-                   [float(s) for s in saliency_row[:len(tokens)]], lexicon.position_mask(tokens).tolist(),
+                   [float(s) for s in saliency_row[first:first + len(tokens)]], forbidden.tolist(),
                    record.true_label, record.occlusion_drop if record.occluded else None,
-                   record.occlusion_flips if record.occluded else None)
+                   record.occlusion_flips if record.occluded else None, first, explained)
 
 
 def example_rank(share, drop, row, occlusion):
@@ -141,25 +169,32 @@ def corpus_rows(reader, options, skip_rows=0):
 
 def batches(reader, options, skip_rows=0):
     """Lists of CorpusRow holding ``options.batch_size`` texts each (skipped rows ride along)."""
-    batch, texts_in_batch = [], 0
+    batch, texts_in_batch, characters = [], 0, 0
     for document in corpus_rows(reader, options, skip_rows):
+        if document.text is not None and texts_in_batch and characters + len(document.text) > BATCH_CHARACTERS:
+            yield batch
+            batch, texts_in_batch, characters = [], 0, 0
         batch.append(document)
-        texts_in_batch += document.text is not None
+        if document.text is not None:
+            texts_in_batch += 1
+            characters += len(document.text)
         if texts_in_batch >= options.batch_size:
             yield batch
-            batch, texts_in_batch = [], 0
+            batch, texts_in_batch, characters = [], 0, 0
     if batch:
         yield batch
 
 
-def explain_batch(backend, batch, max_tokens, evaluations):
+def explain_batch(backend, batch, evaluations):
     """The backend's outputs for the batch's texts and what each evaluation prepared for them (a list)."""
     texts = [document.text for document in batch if document.text is not None]
     if not texts:
         return None, []
     outputs = dict(backend.explain(texts))
     tokens = tokenize_all(texts) if any(e.needs_tokens for e in evaluations) else None
-    context = Batch(texts, tokens, outputs, max_tokens)
+    saliency = outputs[contract.SALIENCY]
+    width = max(map(len, saliency)) if isinstance(saliency, list) else saliency.shape[1]
+    context = Batch(texts, tokens, outputs, width)
     return outputs, [evaluation.prepare(backend, context) for evaluation in evaluations]
 
 
@@ -237,6 +272,7 @@ class RunFacts:
     input_sha256: str
     started_at: str
     seconds: float
+    window_stride: int = 0  # 0: windows off (audit_cli.windows.windowed says why)
 
 
 def finish_summary(summary, facts: RunFacts, model: ModelFacts, lexicon, options, gate_limits):
@@ -264,6 +300,8 @@ def finish_summary(summary, facts: RunFacts, model: ModelFacts, lexicon, options
     summary.label_space = model.label_space
     summary.redacted = options.redact
     summary.max_tokens = model.max_tokens
+    summary.window_stride = facts.window_stride
+    summary.max_document_tokens = options.max_document_tokens if facts.window_stride else 0
     return apply_gates(summary, gate_limits)
 
 
@@ -274,6 +312,7 @@ class _Run:
         self.options = options
         self.lexicon = lexicon
         self.model = ModelFacts.of(backend, lexicon, options)
+        self.backend, self.window_stride = windowed(backend, options.window_config, self.model.metadata)
         self.settings = self.model.record_settings(lexicon, options)
         self.input_sha256 = file_sha256(corpus_path)
         self.identity = {
@@ -355,7 +394,7 @@ def score_corpus(corpus_path: str, backend, lexicon: Lexicon | None, out_dir: st
     with RowReader(corpus_path, options.required_columns, options.encoding) as reader:
         run = _Run(corpus_path, backend, lexicon, out_dir, options, resume, substitutions)
         try:
-            _stream(reader, backend, run, progress, stop)
+            _stream(reader, run.backend, run, progress, stop)
             if run.builder.documents == 0:
                 raise InputError("no data rows (header only)", corpus_path)
         except BaseException as error:
@@ -365,7 +404,7 @@ def score_corpus(corpus_path: str, backend, lexicon: Lexicon | None, out_dir: st
         run.writer.commit()
     facts = RunFacts(run.model.name, run.model.version, backend.signature,
                      backend.description, os.path.abspath(corpus_path), run.input_sha256, run.started_at,
-                     run.seconds())
+                     run.seconds(), run.window_stride)
     summary = run.builder.build(audit_pb2.AuditSummary())
     passed = finish_summary(summary, facts, run.model, lexicon, options, gate_limits)
     ranked = [example for _, _, example in sorted(run.examples, reverse=True)]
@@ -394,8 +433,7 @@ def _stream(reader, backend, run, progress, stop):
             for batch in batches(reader, run.options, run.rows_done):
                 if stop is not None and stop.is_set():
                     break
-                pending.append((batch, pool.submit(explain_batch, backend, batch, run.model.max_tokens,
-                                                        run.evaluations)))
+                pending.append((batch, pool.submit(explain_batch, backend, batch, run.evaluations)))
                 if len(pending) >= run.options.max_in_flight:
                     drain_one()
             # Batches already sent are finished and committed, even when stopping.

@@ -77,7 +77,7 @@ class SummaryBuilder:
         self.attribution = attribution
         self.class_names = None if class_names is None else set(class_names)
         self.labels_outside = self.rationale_missing = 0
-        self.documents = self.scored = self.skipped = self.flagged = self.truncated = 0
+        self.documents = self.scored = self.skipped = self.flagged = self.truncated = self.windowed = 0
         self.with_terms = 0
         self.labelled = self.correct = 0
         self.completeness_gap_sum = 0.0
@@ -93,6 +93,7 @@ class SummaryBuilder:
         self.scored += 1
         self.flagged += record.flagged
         self.truncated += record.truncated
+        self.windowed += record.HasField("windows")
         self.completeness_gap_sum += abs(record.completeness_gap)
         self.rationale_missing += record.rationale_missing
         if record.true_label:
@@ -127,7 +128,7 @@ class SummaryBuilder:
     def merge(self, other):
         """Add another builder's counts (same options) to this one."""
         for name in ("labels_outside", "rationale_missing", "documents", "scored", "skipped", "flagged", "truncated",
-                     "with_terms", "labelled", "correct", "completeness_gap_sum"):
+                     "windowed", "with_terms", "labelled", "correct", "completeness_gap_sum"):
             setattr(self, name, getattr(self, name) + getattr(other, name))
         self.shares.merge(other.shares)
         for table, other_table in ((self.terms, other.terms), (self.classes, other.classes)):
@@ -148,6 +149,7 @@ class SummaryBuilder:
         summary.flagged = self.flagged
         summary.flagged_fraction = self.flagged / self.scored if self.scored else 0.0
         summary.truncated = self.truncated
+        summary.windowed = self.windowed
         summary.labelled = self.labelled
         summary.accuracy = self.correct / self.labelled if self.labelled else 0.0
         summary.labels_outside_model_classes = self.labels_outside

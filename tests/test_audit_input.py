@@ -42,14 +42,19 @@ def test_duplicate_ids_name_both_rows(tiny_export, lexicon, tmp_path):
 
 
 @pytest.mark.slow
-def test_ten_megabyte_row_is_scored_and_marked_truncated(tiny_export, lexicon, tmp_path):
+def test_ten_megabyte_row_is_explained_in_windows_to_its_last_token(tiny_export, lexicon, tmp_path):
     corpus = tmp_path / "c.csv"
-    corpus.write_text("id,text\nbig," + "word text " * 1_000_000 + "\nsmall,a video\n")
-    result = score(corpus, tiny_export.export_path, lexicon, tmp_path / "o", "--id-column", "id")
+    corpus.write_text("id,text\nbig," + "word text " * 1_000_000 + "video\nsmall,a video\n")
+    result = score(corpus, tiny_export.export_path, lexicon, tmp_path / "o", "--id-column", "id",
+                   "--no-occlusion", "--batch-size", "2")
     assert result.exit_code == 0, result.output
     records = [json.loads(line) for line in open(tmp_path / "o" / "records.jsonl")]
-    assert records[0]["truncated"] and int(records[0]["token_count"]) == 2_000_000
-    assert records[0]["explained_tokens"] == 12 and not records[1]["truncated"]
+    assert not records[0]["truncated"] and int(records[0]["token_count"]) == 2_000_001
+    assert records[0]["explained_tokens"] == 2_000_001 and records[0]["windows"] == 181_819
+    hits = records[0]["forbidden_terms"]
+    assert len(hits) == 1_000_001 and hits[-1]["term"] == "video" and hits[-1]["start"] == 2_000_000
+    assert not records[1]["truncated"] and "windows" not in records[1]
+    assert len(json.load(open(tmp_path / "o" / "summary.json"))["terms"]) == 2
 
 
 @pytest.mark.parametrize("option, value, message", [("--model-name", "nope", "NOT_FOUND"),

@@ -1,0 +1,219 @@
+"""Long documents: every token explained, not only the first T (DESIGN.md, "Long documents").
+
+The exported signatures see at most T tokens per text. ``WindowedBackend`` wraps any backend (gRPC or embedded)
+so that a text of n > T surface tokens is cut into windows of T tokens whose starts are ``stride`` apart (the
+last window ends on the document's last token), and the model scores every window in the same requests as the
+batch's short texts. Then, per document:
+
+- prediction: softmax of the mean over windows of log p (the mean of the windows' logits: softmax is invariant
+  to the per-window log-normaliser), so every window votes with its confidence;
+- saliency (and integrated-gradients attributions): each token takes its value from exactly one window, the one
+  in which it sits farthest from an edge (ties: the earlier window), so overlaps never count a token twice and
+  every token keeps context on both sides where the document has it. A window's saliency is that of the
+  window's own predicted class; the signature has no input for the class to explain;
+- integrated gradients' completeness gap: the window with the largest |gap| (the convergence check must hold in
+  every window);
+- ``probabilities`` (the reliance and substitution checks) combines windows the same way, so a forbidden word at
+  token 5,000 is removed and measured like one at token 5.
+
+A window's text is the document's own words from its first token's word to its last token's word, so the model
+tokenizes exactly the document's tokens (tokenization is per whitespace word; a word gives at most one token).
+Texts of at most T tokens go to the model unchanged: their records are byte-identical to an unwindowed run.
+Beyond ``max_document_tokens`` (a documented hard cap that bounds one document's memory and time) tokens are not
+explained and the record says ``truncated``.
+
+Shapes: a batch's outputs keep the signature's aliases; with a windowed document in the batch, ``saliency``,
+``tokens`` (and ``attributions``) become lists of 1-D arrays, one per text, of length T for short texts and
+min(n, max_document_tokens) for windowed ones, so one long document does not pad the whole batch.
+"""
+
+import dataclasses
+
+import numpy as np
+
+from audit_cli.windows import WINDOWS, WindowConfig
+from saliency_core import contract
+from saliency_core.errors import InputError
+from saliency_core.text import split_words, surface_tokens_with_word_index
+
+
+def window_starts(token_count, max_tokens, stride):
+    """int [W]: the first token of each window over ``token_count`` > ``max_tokens`` tokens; the last window
+    ends on the last token."""
+    starts = list(range(0, token_count - max_tokens, stride))
+    starts.append(token_count - max_tokens)
+    return np.asarray(starts, dtype=np.int64)
+
+
+def owned_ranges(starts, max_tokens, token_count):
+    """int [W, 2]: the [begin, end) of tokens each window explains. Between consecutive windows a and b (starts
+    s_a < s_b) a token i in the overlap goes to a when s_a + T - 1 - i >= i - s_b (it is at least as far from a's
+    right edge as from b's left edge). The ranges partition [0, token_count)."""
+    boundaries = (starts[:-1] + starts[1:] + max_tokens + 1) // 2
+    begins = np.concatenate([[0], boundaries])
+    ends = np.concatenate([boundaries, [token_count]])
+    return np.stack([begins, ends], axis=1)
+
+
+@dataclasses.dataclass
+class _LongText:
+    """A text cut into windows: its tokens (capped), window starts, owned ranges and window texts."""
+    tokens: list
+    token_count: int  # before the cap
+    starts: np.ndarray
+    owned: np.ndarray
+    window_texts: list
+
+
+def combine_probabilities(window_probabilities):
+    """float [W, C] -> float32 [C]: softmax of the mean of log p over windows."""
+    log_p = np.log(np.maximum(np.asarray(window_probabilities, dtype=np.float64), np.finfo(np.float64).tiny))
+    mean = log_p.mean(axis=0)
+    exp = np.exp(mean - mean.max())
+    return (exp / exp.sum()).astype(np.float32)
+
+
+class WindowedBackend:
+    """A backend whose ``explain`` and ``probabilities`` accept texts of any length (module docstring); every
+    other attribute is the wrapped backend's."""
+
+    def __init__(self, backend, config: WindowConfig, max_tokens: int, class_names):
+        self.backend = backend
+        self.config = config
+        self.max_tokens = int(max_tokens)
+        self.stride = config.resolved_stride(self.max_tokens)
+        if not 1 <= self.stride <= self.max_tokens:
+            raise InputError(f"--window-stride {self.stride} must be between 1 and the model's T = "
+                             f"{self.max_tokens} (a larger stride leaves tokens between windows unexplained)")
+        self.class_names = [c.encode("utf-8") for c in class_names]
+
+    def __getattr__(self, name):
+        return getattr(self.backend, name)
+
+    def _long_text(self, text):
+        """A _LongText for a text of more than T tokens, else None. Most texts are decided without tokenizing:
+        a text has no more tokens than str.split() words (tokens come one per word at most)."""
+        if len(text) <= 2 * self.max_tokens or len(text.split()) <= self.max_tokens:
+            return None
+        tokens, word_index = surface_tokens_with_word_index(text)
+        if len(tokens) <= self.max_tokens:
+            return None
+        token_count = len(tokens)
+        kept = min(token_count, self.config.max_document_tokens)
+        tokens = tokens[:kept]
+        if kept <= self.max_tokens:  # the cap itself is within one window
+            starts = np.zeros(1, dtype=np.int64)
+        else:
+            starts = window_starts(kept, self.max_tokens, self.stride)
+        words = split_words(text)
+        window_texts = [" ".join(words[word_index[s]:word_index[min(s + self.max_tokens, kept) - 1] + 1])
+                        for s in starts.tolist()]
+        return _LongText(tokens, token_count, starts,
+                         owned_ranges(starts, self.max_tokens, kept) if len(starts) > 1
+                         else np.asarray([[0, kept]]), window_texts)
+
+    def _requests(self, texts, plans):
+        """(request text, owner text index, window number or -1) for every model row, in order."""
+        for index, (text, plan) in enumerate(zip(texts, plans)):
+            if plan is None:
+                yield text, index, -1
+            else:
+                for number, window_text in enumerate(plan.window_texts):
+                    yield window_text, index, number
+
+    def _chunks(self, texts, plans):
+        rows = list(self._requests(texts, plans))
+        step = self.config.windows_per_request
+        for begin in range(0, len(rows), step):
+            yield rows[begin:begin + step]
+
+    def explain(self, texts):
+        """The attribution signature's outputs for texts of any length (shapes in the module docstring)."""
+        plans = [self._long_text(text) for text in texts]
+        if all(plan is None for plan in plans):
+            return self.backend.explain(texts)
+        count = len(texts)
+        per_text = [None] * count  # short texts: their row of every output
+        window_probabilities = [[] for _ in range(count)]
+        saliency = [None] * count
+        attributions = [None] * count
+        gaps = np.zeros(count, dtype=np.float32)
+        has_attributions = has_gap = False
+        for plan_index, plan in enumerate(plans):
+            if plan is not None:
+                saliency[plan_index] = np.zeros(len(plan.tokens), dtype=np.float32)
+        for chunk in self._chunks(texts, plans):
+            outputs = self.backend.explain([text for text, _, _ in chunk])
+            has_attributions = contract.ATTRIBUTIONS in outputs
+            has_gap = contract.COMPLETENESS_GAP in outputs
+            for row, (_, index, number) in enumerate(chunk):
+                if number < 0:
+                    per_text[index] = {alias: values[row] for alias, values in outputs.items()}
+                    continue
+                plan = plans[index]
+                begin, end = plan.owned[number]
+                expected = min(self.max_tokens, len(plan.tokens) - int(plan.starts[number]))
+                if int(outputs[contract.TOKEN_COUNT][row]) != expected:
+                    raise RuntimeError(f"window {number} of text {index} tokenized to "
+                                       f"{int(outputs[contract.TOKEN_COUNT][row])} tokens, expected {expected}: "
+                                       "the Python tokenizer and the model's disagree")
+                offset = int(plan.starts[number])
+                saliency[index][begin:end] = outputs[contract.SALIENCY][row][begin - offset:end - offset]
+                if has_attributions:
+                    if attributions[index] is None:
+                        attributions[index] = np.zeros(len(plan.tokens), dtype=np.float32)
+                    attributions[index][begin:end] = outputs[contract.ATTRIBUTIONS][row][begin - offset:end - offset]
+                if has_gap and abs(float(outputs[contract.COMPLETENESS_GAP][row])) > abs(float(gaps[index])):
+                    gaps[index] = outputs[contract.COMPLETENESS_GAP][row]
+                window_probabilities[index].append(outputs[contract.PROBABILITIES][row])
+        return self._assemble(plans, per_text, window_probabilities, saliency, attributions if has_attributions else None,
+                              gaps if has_gap else None)
+
+    def _assemble(self, plans, per_text, window_probabilities, saliency, attributions, gaps):
+        probabilities, labels, counts, tokens = [], [], [], []
+        for index, plan in enumerate(plans):
+            if plan is None:
+                row = per_text[index]
+                probabilities.append(row[contract.PROBABILITIES])
+                labels.append(row[contract.PREDICTED_LABEL])
+                counts.append(int(row[contract.TOKEN_COUNT]))
+                tokens.append(row[contract.TOKENS])
+                saliency[index] = row[contract.SALIENCY]
+                if attributions is not None:
+                    attributions[index] = row[contract.ATTRIBUTIONS]
+                if gaps is not None:
+                    gaps[index] = row[contract.COMPLETENESS_GAP]
+                continue
+            combined = combine_probabilities(window_probabilities[index])
+            probabilities.append(combined)
+            labels.append(self.class_names[int(np.argmax(combined))])
+            counts.append(plan.token_count)
+            tokens.append(np.asarray(plan.tokens, dtype=object))
+        outputs = {contract.PROBABILITIES: np.stack(probabilities), contract.SALIENCY: saliency,
+                   contract.TOKENS: tokens, contract.PREDICTED_LABEL: np.asarray(labels, dtype=object),
+                   contract.TOKEN_COUNT: np.asarray(counts, dtype=np.int32),
+                   WINDOWS: np.asarray([0 if plan is None else len(plan.starts) for plan in plans], dtype=np.int32)}
+        if attributions is not None:
+            outputs[contract.ATTRIBUTIONS] = attributions
+        if gaps is not None:
+            outputs[contract.COMPLETENESS_GAP] = gaps
+        return outputs
+
+    def probabilities(self, texts):
+        """float [B, C] for texts of any length: windows combined as in ``explain``."""
+        plans = [self._long_text(text) for text in texts]
+        if all(plan is None for plan in plans):
+            return self.backend.probabilities(texts)
+        rows = [None] * len(texts)
+        window_rows = {}
+        for chunk in self._chunks(texts, plans):
+            probabilities = self.backend.probabilities([text for text, _, _ in chunk])
+            for p, (_, index, number) in zip(probabilities, chunk):
+                if number < 0:
+                    rows[index] = p
+                else:
+                    window_rows.setdefault(index, []).append(p)
+        for index, window_probabilities in window_rows.items():
+            rows[index] = combine_probabilities(window_probabilities)
+        return np.stack(rows)
+
