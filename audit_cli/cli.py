@@ -264,7 +264,7 @@ AUDIT_OPTIONS = [
                        "token is explained; --no-windows explains the first T tokens only (the record says truncated)."),
     click.option("--window-stride", type=click.IntRange(1), metavar="TOKENS",
                   help="Tokens between window starts, at most T (default: 7/8 of T, windows overlap by T/8)."),
-    click.option("--max-document-tokens", type=click.IntRange(1), default=DEFAULT_MAX_DOCUMENT_TOKENS,
+    click.option("--max-document-tokens", type=click.IntRange(1), default=DEFAULT_MAX_DOCUMENT_TOKENS, metavar="TOKENS",
                   show_default=True,
                   help="Hard cap per document: tokens beyond it are not explained and the record says truncated."),
 ]
@@ -452,7 +452,7 @@ def parse_label_map(value):
 
 def console_summary(summary, out_dir):
     """The run's summary for the terminal: verdict, reliance, then saliency, gates and where the outputs are."""
-    from audit_cli.report import warning_lines
+    from audit_cli.report import coverage_note, warning_lines
     from audit_cli.summary import percent, reliance_sentence
     d = summary.share_distribution
     lines = [f"verdict: {summary.verdict}: {summary.verdict_reason}", *warning_lines(summary)]
@@ -472,6 +472,8 @@ def console_summary(summary, out_dir):
     for gate in summary.gates:
         lines.append(f"gate {gate.name}: observed {gate.observed:.4f}, limit {gate.limit:g}: "
                      f"{'pass' if gate.passed else 'FAIL'}")
+    if note := coverage_note(summary):
+        lines.append(note)
     lines.append(f"{summary.scored} scored, {summary.skipped} skipped, {summary.with_forbidden_terms} with forbidden "
                  f"words; {summary.documents_per_second:,.0f} docs/s; outputs in {out_dir}")
     return lines
