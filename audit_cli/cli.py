@@ -263,7 +263,8 @@ AUDIT_OPTIONS = [
                   help="Explain a text longer than the model's T tokens in overlapping windows of T tokens, so every "
                        "token is explained; --no-windows explains the first T tokens only (the record says truncated)."),
     click.option("--window-stride", type=click.IntRange(1), metavar="TOKENS",
-                  help="Tokens between window starts, at most T (default: 7/8 of T, windows overlap by T/8)."),
+                  help="Tokens between window starts, at most T (default: the stride the model was trained with, "
+                       "else 7/8 of T: windows overlap by T/8)."),
     click.option("--max-document-tokens", type=click.IntRange(1), default=DEFAULT_MAX_DOCUMENT_TOKENS, metavar="TOKENS",
                   show_default=True,
                   help="Hard cap per document: tokens beyond it are not explained and the record says truncated."),

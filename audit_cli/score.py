@@ -57,7 +57,7 @@ class ScoreOptions:
     examples: int = 6  # highlighted documents in report.html
     checkpoint_seconds: float = CHECKPOINT_SECONDS
     windows: bool = True  # texts longer than the model's T are explained in windows (audit_cli.windows)
-    window_stride: int = None  # None: 7/8 of T
+    window_stride: int = None  # None: the model's training stride, else 7/8 of T
     max_document_tokens: int = DEFAULT_MAX_DOCUMENT_TOKENS
 
     @property

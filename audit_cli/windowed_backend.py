@@ -34,35 +34,25 @@ import numpy as np
 from audit_cli.windows import WINDOWS, WindowConfig
 from saliency_core import contract
 from saliency_core.errors import InputError
-from saliency_core.text import split_words, surface_tokens_with_word_index
-
-
-def window_starts(token_count, max_tokens, stride):
-    """int [W]: the first token of each window over ``token_count`` > ``max_tokens`` tokens; the last window
-    ends on the last token."""
-    starts = list(range(0, token_count - max_tokens, stride))
-    starts.append(token_count - max_tokens)
-    return np.asarray(starts, dtype=np.int64)
+from saliency_core.windows import TextWindows, cut_windows
 
 
 def owned_ranges(starts, max_tokens, token_count):
-    """int [W, 2]: the [begin, end) of tokens each window explains. Between consecutive windows a and b (starts
+    """int [W, 2]: the [begin, end) of tokens each window explains (starts: int [W], ascending). Between consecutive windows a and b (starts
     s_a < s_b) a token i in the overlap goes to a when s_a + T - 1 - i >= i - s_b (it is at least as far from a's
     right edge as from b's left edge). The ranges partition [0, token_count)."""
+    starts = np.asarray(starts, dtype=np.int64)
     boundaries = (starts[:-1] + starts[1:] + max_tokens + 1) // 2
     begins = np.concatenate([[0], boundaries])
     ends = np.concatenate([boundaries, [token_count]])
     return np.stack([begins, ends], axis=1)
 
 
-@dataclasses.dataclass
-class _LongText:
-    """A text cut into windows: its tokens (capped), window starts, owned ranges and window texts."""
-    tokens: list
-    token_count: int  # before the cap
-    starts: np.ndarray
-    owned: np.ndarray
-    window_texts: list
+@dataclasses.dataclass(frozen=True)
+class _Plan:
+    """How one long text goes to the model: its windows, and the [begin, end) of tokens each window explains."""
+    windows: TextWindows
+    owned: np.ndarray  # int [W, 2]
 
 
 def combine_probabilities(window_probabilities):
@@ -77,40 +67,28 @@ class WindowedBackend:
     """A backend whose ``explain`` and ``probabilities`` accept texts of any length (module docstring); every
     other attribute is the wrapped backend's."""
 
-    def __init__(self, backend, config: WindowConfig, max_tokens: int, class_names):
+    def __init__(self, backend, config: WindowConfig, metadata: dict):
         self.backend = backend
         self.config = config
-        self.max_tokens = int(max_tokens)
-        self.stride = config.resolved_stride(self.max_tokens)
+        self.max_tokens = int(metadata["max_tokens"])
+        self.stride = config.resolved_stride(metadata)
         if not 1 <= self.stride <= self.max_tokens:
             raise InputError(f"--window-stride {self.stride} must be between 1 and the model's T = "
                              f"{self.max_tokens} (a larger stride leaves tokens between windows unexplained)")
-        self.class_names = [c.encode("utf-8") for c in class_names]
+        self.class_names = [c.encode("utf-8") for c in metadata["class_names"]]
 
     def __getattr__(self, name):
         return getattr(self.backend, name)
 
     def _long_text(self, text):
-        """A _LongText for a text of more than T tokens, else None. Most texts are decided without tokenizing:
-        a text has no more tokens than str.split() words (tokens come one per word at most)."""
+        """A _Plan for a text of more than T tokens, else None. Most texts are decided without
+        tokenizing: a text has no more tokens than str.split() words (a word gives at most one token)."""
         if len(text) <= 2 * self.max_tokens or len(text.split()) <= self.max_tokens:
             return None
-        tokens, word_index = surface_tokens_with_word_index(text)
-        if len(tokens) <= self.max_tokens:
+        windows = cut_windows(text, self.max_tokens, self.stride, self.config.max_document_tokens)
+        if windows is None:
             return None
-        token_count = len(tokens)
-        kept = min(token_count, self.config.max_document_tokens)
-        tokens = tokens[:kept]
-        if kept <= self.max_tokens:  # the cap itself is within one window
-            starts = np.zeros(1, dtype=np.int64)
-        else:
-            starts = window_starts(kept, self.max_tokens, self.stride)
-        words = split_words(text)
-        window_texts = [" ".join(words[word_index[s]:word_index[min(s + self.max_tokens, kept) - 1] + 1])
-                        for s in starts.tolist()]
-        return _LongText(tokens, token_count, starts,
-                         owned_ranges(starts, self.max_tokens, kept) if len(starts) > 1
-                         else np.asarray([[0, kept]]), window_texts)
+        return _Plan(windows, owned_ranges(windows.starts, self.max_tokens, len(windows.tokens)))
 
     def _requests(self, texts, plans):
         """(request text, owner text index, window number or -1) for every model row, in order."""
@@ -118,7 +96,7 @@ class WindowedBackend:
             if plan is None:
                 yield text, index, -1
             else:
-                for number, window_text in enumerate(plan.window_texts):
+                for number, window_text in enumerate(plan.windows.texts):
                     yield window_text, index, number
 
     def _chunks(self, texts, plans):
@@ -141,7 +119,7 @@ class WindowedBackend:
         has_attributions = has_gap = False
         for plan_index, plan in enumerate(plans):
             if plan is not None:
-                saliency[plan_index] = np.zeros(len(plan.tokens), dtype=np.float32)
+                saliency[plan_index] = np.zeros(len(plan.windows.tokens), dtype=np.float32)
         for chunk in self._chunks(texts, plans):
             outputs = self.backend.explain([text for text, _, _ in chunk])
             has_attributions = contract.ATTRIBUTIONS in outputs
@@ -152,16 +130,16 @@ class WindowedBackend:
                     continue
                 plan = plans[index]
                 begin, end = plan.owned[number]
-                expected = min(self.max_tokens, len(plan.tokens) - int(plan.starts[number]))
+                expected = min(self.max_tokens, len(plan.windows.tokens) - int(plan.windows.starts[number]))
                 if int(outputs[contract.TOKEN_COUNT][row]) != expected:
                     raise RuntimeError(f"window {number} of text {index} tokenized to "
                                        f"{int(outputs[contract.TOKEN_COUNT][row])} tokens, expected {expected}: "
                                        "the Python tokenizer and the model's disagree")
-                offset = int(plan.starts[number])
+                offset = int(plan.windows.starts[number])
                 saliency[index][begin:end] = outputs[contract.SALIENCY][row][begin - offset:end - offset]
                 if has_attributions:
                     if attributions[index] is None:
-                        attributions[index] = np.zeros(len(plan.tokens), dtype=np.float32)
+                        attributions[index] = np.zeros(len(plan.windows.tokens), dtype=np.float32)
                     attributions[index][begin:end] = outputs[contract.ATTRIBUTIONS][row][begin - offset:end - offset]
                 if has_gap and abs(float(outputs[contract.COMPLETENESS_GAP][row])) > abs(float(gaps[index])):
                     gaps[index] = outputs[contract.COMPLETENESS_GAP][row]
@@ -187,12 +165,12 @@ class WindowedBackend:
             combined = combine_probabilities(window_probabilities[index])
             probabilities.append(combined)
             labels.append(self.class_names[int(np.argmax(combined))])
-            counts.append(plan.token_count)
-            tokens.append(np.asarray(plan.tokens, dtype=object))
+            counts.append(plan.windows.token_count)
+            tokens.append(np.asarray(plan.windows.tokens, dtype=object))
         outputs = {contract.PROBABILITIES: np.stack(probabilities), contract.SALIENCY: saliency,
                    contract.TOKENS: tokens, contract.PREDICTED_LABEL: np.asarray(labels, dtype=object),
                    contract.TOKEN_COUNT: np.asarray(counts, dtype=np.int32),
-                   WINDOWS: np.asarray([0 if plan is None else len(plan.starts) for plan in plans], dtype=np.int32)}
+                   WINDOWS: np.asarray([0 if plan is None else len(plan.windows.starts) for plan in plans], dtype=np.int32)}
         if attributions is not None:
             outputs[contract.ATTRIBUTIONS] = attributions
         if gaps is not None:

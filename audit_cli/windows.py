@@ -6,6 +6,8 @@ the work with numpy. It stays free of numpy so that ``audit-cli --help`` starts 
 
 import dataclasses
 
+from saliency_core.windows import default_stride
+
 DEFAULT_MAX_DOCUMENT_TOKENS = 4_000_000  # a 10 MB English document is about 1.8 M tokens
 WINDOWS_PER_REQUEST = 256
 WINDOWS_CONTRACT = 3  # the Python tokenizer equals the graph's from contract 3 on (NFKC folding)
@@ -15,14 +17,18 @@ WINDOWS = "windows"
 
 @dataclasses.dataclass(frozen=True)
 class WindowConfig:
-    """How long documents are explained. ``stride`` None: 7/8 of the model's T (windows overlap by T/8)."""
+    """How long documents are explained. ``stride`` None: the stride the model was trained with (audit-train
+    --window-stride), else 7/8 of the model's T (windows overlap by T/8)."""
     enabled: bool = True
     stride: int = None
     max_document_tokens: int = DEFAULT_MAX_DOCUMENT_TOKENS
     windows_per_request: int = WINDOWS_PER_REQUEST
 
-    def resolved_stride(self, max_tokens):
-        return self.stride if self.stride is not None else max(1, max_tokens - max_tokens // 8)
+    def resolved_stride(self, metadata):
+        if self.stride is not None:
+            return self.stride
+        trained = (metadata.get("model") or {}).get("window_stride")
+        return int(trained) if trained else default_stride(int(metadata["max_tokens"]))
 
 
 def windowed(backend, config: WindowConfig, metadata):
@@ -32,5 +38,5 @@ def windowed(backend, config: WindowConfig, metadata):
     if not config.enabled or int(metadata.get("contract_version", 0)) < WINDOWS_CONTRACT:
         return backend, 0
     from audit_cli.windowed_backend import WindowedBackend
-    wrapped = WindowedBackend(backend, config, int(metadata["max_tokens"]), metadata["class_names"])
+    wrapped = WindowedBackend(backend, config, metadata)
     return wrapped, wrapped.stride

@@ -15,35 +15,40 @@ import numpy as np
 from audit_cli import rationale_metrics
 from evidence_common import Audit, eraser_splits, fmt, results_header, train_classifier, write_results
 from saliency_core import contract
-from saliency_core.text import tokenize
+from audit_cli.document import explained_tokens
+from audit_cli.windows import WindowConfig, windowed
+from saliency_core.text import surface_tokens_with_word_index
 from trainer.penalty_loss import PenaltyConfig
 from trainer.train import FitSettings
 
 MODEL = dict(max_tokens=300, vocabulary_size=20000, embedding_dim=64, hidden_units=64)
 
 
-def explained_rationale(texts, rationales, max_tokens):
-    """Per document: the rationale marks of the explained surface tokens (bool [n])."""
-    import tensorflow as tf
-    _, _, word_index = tokenize(tf.constant(texts), max_tokens)
+def explained_rationale(texts, rationales):
+    """Per document: the rationale marks of every surface token (bool [n]), from the Python tokenizer (parity with
+    the graph's); callers cut them to the explained tokens."""
     out = []
-    for marks, index in zip(rationales, word_index.numpy()):
-        index = index[index >= 0]
-        out.append(marks[index].astype(bool))
+    for text, marks in zip(texts, rationales):
+        word_index = np.asarray(surface_tokens_with_word_index(text)[1], dtype=np.int64)
+        out.append(marks[word_index].astype(bool))
     return out
 
 
-def evaluate(audit, test, max_tokens):
-    model = audit.backend.model
+def evaluate(audit, test, window_stride=None):
+    """Metrics over the explained tokens: the first T, or with ``window_stride`` every token of the review (the
+    audit's windows: the prediction combined over windows, each token's saliency from its most central window)."""
+    backend = audit.backend
+    if window_stride:
+        backend, _ = windowed(backend, WindowConfig(stride=window_stride), backend.metadata())
     outputs = {k: [] for k in contract.SALIENCY_OUTPUTS}
-    for start in range(0, len(test), 64):
-        batch = model.explain(test.texts[start:start + 64])
+    for start in range(0, len(test), 16):
+        batch = backend.explain(test.texts[start:start + 16])
         for k in outputs:
             outputs[k].extend(batch[k])
-    rationales = explained_rationale(test.texts, test.rationales, max_tokens)
-    f1s, auprcs, comprehensiveness, sufficiency, correct = [], [], [], [], []
+    rationales = explained_rationale(test.texts, test.rationales)
+    f1s, auprcs, comprehensiveness, sufficiency, correct, fractions = [], [], [], [], [], []
     for i in range(len(test)):
-        tokens = [t.decode() for t in outputs[contract.TOKENS][i] if t]
+        tokens = explained_tokens(outputs[contract.TOKENS][i], int(outputs[contract.TOKEN_COUNT][i]))
         saliency = np.asarray(outputs[contract.SALIENCY][i][:len(tokens)])
         rationale = rationales[i][:len(tokens)]
         predicted = int(np.argmax(outputs[contract.PROBABILITIES][i]))
@@ -51,14 +56,12 @@ def evaluate(audit, test, max_tokens):
         if rationale.sum():
             f1s.append(rationale_metrics.token_f1(saliency, rationale, int(rationale.sum()))[2])
             auprcs.append(rationale_metrics.auprc(saliency, rationale))
-        c, s = rationale_metrics.aopc(audit.backend.probabilities, tokens, saliency, predicted)
+            fractions.append(rationale.mean())  # a random ranking's expected AUPRC
+        c, s = rationale_metrics.aopc(backend.probabilities, tokens, saliency, predicted)
         comprehensiveness.append(c)
         sufficiency.append(s)
-    # A random ranking's expected AUPRC is the document's rationale fraction.
-    random_auprc = np.mean([r[:n].mean() for r, n in zip(rationales, [len([t for t in row if t]) for row in
-                                                                       outputs[contract.TOKENS]]) if r[:n].any()])
     return {"accuracy": np.mean(correct), "token_f1": np.mean(f1s), "auprc": np.mean(auprcs),
-            "random_auprc": random_auprc,
+            "random_auprc": np.mean(fractions),
             "comprehensiveness": np.mean(comprehensiveness), "sufficiency": np.mean(sufficiency),
             "with_rationale": len(f1s)}
 
@@ -74,11 +77,14 @@ def main():
                         help="the rationale penalty (audit-train --penalty); counterfactual: the rationale alone "
                              "must give the prediction of the whole document")
     parser.add_argument("--max-tokens", type=int, default=MODEL["max_tokens"], help="T: tokens read per review")
+    parser.add_argument("--window-stride", type=int, default=None,
+                        help="train on windows of T tokens this far apart and evaluate every token of each review")
     parser.add_argument("--epochs", type=int, default=8)
     parser.add_argument("--smoke", action="store_true")
     parser.add_argument("--out", default=None)
     args = parser.parse_args()
-    model = dict(MODEL, pooling=args.pooling, bidirectional=args.bidirectional, max_tokens=args.max_tokens)
+    model = dict(MODEL, pooling=args.pooling, bidirectional=args.bidirectional, max_tokens=args.max_tokens,
+                 window_stride=args.window_stride)
     train, test = eraser_splits((120, 20) if args.smoke else None)
     if args.smoke:
         args.seeds, args.lambdas, args.epochs = args.seeds[:1], args.lambdas[:1], 1
@@ -93,18 +99,21 @@ def main():
                                    learning_rate=2e-3, seed=seed)
             classifier = train_classifier(train.texts, labels, 2, model, settings, rationales=train.rationales)
             audit = Audit(classifier, ["0", "1"], settings, "eraser")
-            results[name].append(evaluate(audit, test, model["max_tokens"]))
+            results[name].append(evaluate(audit, test, args.window_stride))
             audit.close()
             print(f"seed {seed} {name}: {results[name][-1]}", flush=True)
     keys = ["accuracy", "token_f1", "auprc", "comprehensiveness", "sufficiency"]
-    fraction = np.mean([r[: min(len(r), model["max_tokens"])].mean() for r in train.rationales])
+    fraction = np.mean([r.mean() if args.window_stride else r[: min(len(r), model["max_tokens"])].mean()
+                        for r in train.rationales])
     lines = [results_header("Human rationales: ERASER movie reviews", args.seeds, [
         f"model: {'bidirectional ' if model['bidirectional'] else ''}LSTM {model['hidden_units']}, "
         f"{model['pooling']} pooling, embedding {model['embedding_dim']}, T = {model['max_tokens']} "
-        f"(first tokens of each review; the rest is not explained), {args.epochs} epochs, batch 32, Adam 2e-3, "
-        "target `all`, reduction `l2`",
-        f"train {len(train)} / test {len(test)} documents; {fraction * 100:.1f} % of the first T training tokens "
-        "are rationale",
+        + (f"in windows {args.window_stride} tokens apart (trained on every window with the review's label; "
+           "evaluated on every token of each review, the prediction combined over windows as the audit does)"
+           if args.window_stride else "(first tokens of each review; the rest is not explained)")
+        + f", {args.epochs} epochs, batch 32, Adam 2e-3, target `all`, reduction `l2`",
+        f"train {len(train)} / test {len(test)} documents; {fraction * 100:.1f} % of the "
+        f"{'' if args.window_stride else 'first T '}training words are rationale",
         "rationale mode: the penalty covers every real token outside the human rationale (m = 1 − Z)"]), "",
         "| configuration | accuracy % | token F1 % | AUPRC % | comprehensiveness ↑ | sufficiency ↓ |",
         "|---|---|---|---|---|---|"]
@@ -118,6 +127,7 @@ def main():
     variant = "" if (args.pooling, args.bidirectional) == ("last", False) else \
         f"_{'bi' if args.bidirectional else ''}lstm_{args.pooling}"
     variant += "" if args.penalty == "input-gradient" else f"_{args.penalty}"
+    variant += f"_windows{args.window_stride}" if args.window_stride else ""
     write_results("eraser_rationales" + variant + ("_smoke" if args.smoke else "") + ".md", "\n".join(lines),
                   args.out)
 

@@ -205,6 +205,8 @@ CASES = {
     "compare: nan amount": compare("{good}", "{good}", "--max-decrease", "accuracy=nan",
                                    message="a finite AMOUNT"),
     # explain.
+    "score: window stride with --no-windows": score("c.csv", "text\nfine\n", "--no-windows", "--window-stride", "4",
+                                                    message="has no effect with --no-windows"),
     "explain: lexicon missing": Case(["explain", "fine text", "--model", "{model}", "--forbidden", "{inp}/none.txt"],
                                      message="none.txt: file not found"),
     # audit-train.
@@ -221,6 +223,8 @@ CASES = {
     "train: duplicate header": train("text,label,label\na b,x,y\n", message="duplicate column name 'label'",
                                      line="t.csv:1"),
     "train: empty label": train("text,label\na b,\nc d,y\ne f,x\n", message="empty label", line="t.csv:2"),
+    "train: window stride beyond T": train("text,label\na b,x\nc d,y\n", "--max-tokens", "8", "--window-stride",
+                                           "9", message="--window-stride 9 must be between 1 and --max-tokens 8"),
 }
 
 

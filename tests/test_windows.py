@@ -10,7 +10,8 @@ from click.testing import CliRunner
 
 from audit_cli.backends import EmbeddedBackend
 from audit_cli.cli import main as audit_cli
-from audit_cli.windowed_backend import combine_probabilities, owned_ranges, window_starts
+from audit_cli.windowed_backend import combine_probabilities, owned_ranges
+from saliency_core.windows import window_starts
 from audit_cli.windows import WindowConfig, windowed
 from saliency_core import contract
 from saliency_core.text import split_words, surface_tokens_with_word_index
@@ -224,3 +225,48 @@ def test_long_documents_through_grpc_equal_embedded(tiny_server, tiny_export, tm
     assert result.exit_code in (0, 1), result.output
     grpc_records = [json.loads(line) for line in open(tmp_path / "grpc" / "records.jsonl")]
     assert grpc_records == embedded and grpc_records[0]["windows"] > 1
+
+
+def test_training_windows_carry_the_label_and_their_slice_of_masks_and_rationale():
+    from trainer.corpus import Corpus, window_corpus
+    words = [f"w{n}" for n in range(30)]
+    words[5] = "--"  # a word without a token: word and token positions differ
+    long = " ".join(words)
+    mask = np.zeros(30, np.uint8)
+    mask[28] = 1
+    rationale = np.zeros(30, np.uint8)
+    rationale[:4] = 1  # only the first window holds human evidence
+    corpus = Corpus([long, "a short text"], ["pos", "neg"], [mask, np.zeros(3, np.uint8)],
+                    [rationale, np.ones(3, np.uint8)])
+    windowed_corpus = window_corpus(corpus, 12, 10)
+    starts = window_starts(29, 12, 10)
+    assert len(windowed_corpus) == len(starts) + 1 and windowed_corpus.labels == ["pos"] * len(starts) + ["neg"]
+    assert windowed_corpus.texts[-1] == "a short text" and windowed_corpus.rationales[-1].tolist() == [1, 1, 1]
+    tokens = surface_tokens_with_word_index(long)[0]
+    for number, start in enumerate(starts):
+        text = windowed_corpus.texts[number]
+        assert surface_tokens_with_word_index(text)[0] == tokens[start:start + 12]
+        window_words = text.split()
+        marked = [w for w, m in zip(window_words, windowed_corpus.word_masks[number]) if m]
+        assert marked == (["w28"] if "w28" in window_words else [])
+        assert len(windowed_corpus.word_masks[number]) == len(window_words)
+    assert windowed_corpus.rationales[0].sum() == 4 and all(r is None for r in windowed_corpus.rationales[1:-1])
+
+
+@pytest.mark.slow
+def test_a_model_trained_on_windows_records_its_stride_and_the_audit_uses_it(example_paths, tmp_path):
+    from trainer.train import DataSources, ExportSettings, FitSettings, ModelSettings, train_from_files
+    result = train_from_files(example_paths["train"], DataSources(forbidden_path=example_paths["forbidden"]),
+                              ModelSettings(max_tokens=6, vocabulary_size=60, embedding_dim=4, hidden_units=4,
+                                            window_stride=4),
+                              FitSettings(epochs=1, batch_size=64), ExportSettings(str(tmp_path), "w"), verbose=0)
+    data = result.metadata["training_data"]
+    assert data["examples"] > data["rows"] and result.metadata["model"]["window_stride"] == 4
+    backend = EmbeddedBackend(result.export_path)
+    try:
+        wrapped, stride = windowed(backend, WindowConfig(), backend.metadata())
+        assert stride == 4 and windowed(backend, WindowConfig(stride=2), backend.metadata())[1] == 2
+        outputs = wrapped.explain(["one two three four five six seven eight nine ten"])
+        assert outputs["windows"].tolist() == [len(window_starts(10, 6, 4))]
+    finally:
+        backend.close()

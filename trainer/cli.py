@@ -59,7 +59,11 @@ def main(debug):
 @click.option("--learning-rate", type=FiniteFloatRange(min=0.0, min_open=True), default=1e-3, show_default=True)
 @click.option("--seed", type=int, default=0, show_default=True)
 @click.option("--max-tokens", type=click.IntRange(min=1), default=60, show_default=True,
-              help="T: tokens per text; longer texts are truncated (and reported as such by the audit).")
+              help="T: tokens per model call; longer texts are truncated, or cut into windows with --window-stride.")
+@click.option("--window-stride", type=click.IntRange(min=1), metavar="TOKENS",
+              help="Train on every token of longer texts: windows of T tokens this far apart (at most T), each with "
+                   "the text's label, mask and rationale slice, as the audit cuts them; the audit then uses this "
+                   "stride by default.")
 @click.option("--vocabulary-size", type=click.IntRange(min=3), default=20000, show_default=True)
 @click.option("--embedding-dim", type=click.IntRange(min=1), default=64, show_default=True)
 @click.option("--hidden-units", type=click.IntRange(min=1), default=64, show_default=True)
@@ -88,8 +92,8 @@ def main(debug):
 def train(train_path, validation_path, validation_fraction, split_column, train_split, validation_split,
           text_column, label_column, forbidden_path, mask_column, rationale_column, substitutions_path, penalty_name,
           penalty_weight, counterfactual_weight, divergence, target, reduction, class_weight, epochs, batch_size,
-          learning_rate, seed, max_tokens, vocabulary_size, embedding_dim, hidden_units, bidirectional, pooling,
-          lexicon_in_vocabulary, restore_best, unroll, export_dir, model_name, version, ig_steps, encoding,
+          learning_rate, seed, max_tokens, window_stride, vocabulary_size, embedding_dim, hidden_units, bidirectional,
+          pooling, lexicon_in_vocabulary, restore_best, unroll, export_dir, model_name, version, ig_steps, encoding,
           checkpoint_dir, verbose):
     """Train on TRAIN.csv (or .jsonl) with cross-entropy + lambda * penalty on forbidden tokens, then export.
 
@@ -111,7 +115,7 @@ def train(train_path, validation_path, validation_fraction, split_column, train_
         result = train_from_files(
             train_path, sources,
             ModelSettings(max_tokens, vocabulary_size, embedding_dim, hidden_units, bidirectional, unroll,
-                          pooling=pooling, lexicon_in_vocabulary=lexicon_in_vocabulary),
+                          pooling=pooling, lexicon_in_vocabulary=lexicon_in_vocabulary, window_stride=window_stride),
             FitSettings(penalty_config, epochs, batch_size, learning_rate, seed, class_weight, restore_best),
             ExportSettings(export_dir, model_name, version, ig_steps), verbose=verbose, checkpoint_dir=checkpoint_dir)
     except TrainingDiverged as error:

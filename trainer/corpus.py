@@ -19,6 +19,7 @@ from saliency_core.hashing import file_sha256
 from saliency_core.marks import parse_optional_word_marks, parse_word_marks
 from saliency_core.table import RowReader
 from saliency_core.text import split_words
+from saliency_core.windows import cut_windows
 
 
 @dataclasses.dataclass
@@ -78,6 +79,29 @@ def load_corpus(path, text_column="text", label_column="label", mask_column=None
             raise InputError("no data rows (header only)", path)
         return corpus
     return by_split
+
+
+def window_corpus(corpus: Corpus, max_tokens: int, stride: int) -> Corpus:
+    """Every text longer than ``max_tokens`` tokens replaced by its windows (saliency_core.windows: the same cut
+    as the audit's), each with the text's label and its slice of the per-word masks and rationale; shorter texts
+    are kept as they are. A window whose rationale slice marks no word has no rationale (see the module
+    docstring), so a rationale penalty never covers a window that holds none of the human evidence."""
+    texts, labels = [], []
+    masks = [] if corpus.word_masks is not None else None
+    rationales = [] if corpus.rationales is not None else None
+    for index, text in enumerate(corpus.texts):
+        windows = cut_windows(text, max_tokens, stride)
+        spans = [(0, None)] if windows is None else windows.word_spans
+        for number, (first, end) in enumerate(spans):
+            texts.append(text if windows is None else windows.texts[number])
+            labels.append(corpus.labels[index])
+            if masks is not None:
+                masks.append(corpus.word_masks[index][first:end])
+            if rationales is not None:
+                rationale = corpus.rationales[index]
+                rationales.append(None if rationale is None or not rationale[first:end].any()
+                                  else rationale[first:end])
+    return Corpus(texts, labels, masks, rationales, corpus.source, corpus.sha256)
 
 
 def class_names_of(labels, path=None, column=None):

@@ -15,7 +15,7 @@ from saliency_core import text
 from saliency_core.errors import InputError
 from saliency_core.lexicon import Lexicon, load_lexicon
 from saliency_core.substitutions import SubstitutionGroups, load_substitutions
-from trainer.corpus import Corpus, class_names_of, load_corpus
+from trainer.corpus import Corpus, class_names_of, load_corpus, window_corpus
 from trainer.export import export_model
 from trainer.attributions.integrated_gradients import DEFAULT_STEPS as DEFAULT_IG_STEPS
 from trainer.model import RightReasonsModel, TextClassifier
@@ -32,6 +32,7 @@ class ModelSettings:
     unroll: bool = False
     pooling: str = "last"  # TextClassifier.POOLINGS: the last state, or max / attention over every state
     lexicon_in_vocabulary: bool = False  # put every lexicon / substitution token in the vocabulary
+    window_stride: int = None  # train on windows of T tokens this far apart over longer texts (None: the first T)
 
 
 CLASS_WEIGHTS = ("balanced",)
@@ -345,7 +346,13 @@ def prepare(data: TrainingData, model_settings: ModelSettings | None = None, see
     vocabulary = build_vocabulary(data.train.texts, model_settings.vocabulary_size, required)
     classifier = build_classifier(vocabulary, len(class_names), model_settings)
 
+    stride = model_settings.window_stride
+    if stride is not None and not 1 <= stride <= model_settings.max_tokens:
+        raise InputError(f"--window-stride {stride} must be between 1 and --max-tokens {model_settings.max_tokens}")
+
     def encode(corpus):
+        if stride is not None:  # every token of a long text is trained on, as the audit explains every token
+            corpus = window_corpus(corpus, model_settings.max_tokens, stride)
         return encode_examples(classifier, corpus.texts, [label_index[label] for label in corpus.labels],
                                data.lexicon, corpus.word_masks, corpus.rationales, data.substitutions, seed)
 
@@ -397,6 +404,7 @@ def training_metadata(train_path: str, data: TrainingData, prepared: PreparedTra
                          "substitutions_sha256": data.substitutions.sha256 if data.substitutions else None,
                          "mask_column": sources.mask_column, "rationale_column": sources.rationale_column},
         "training_data": {"path": str(train_path), "sha256": data.train.sha256, "rows": len(data.train),
+                          "examples": len(examples.labels),  # rows, or windows with --window-stride
                           "validation_rows": len(data.validation) if data.validation is not None else 0,
                           "forbidden_token_fraction": float(
                               examples.forbidden_mask.sum() / max((examples.ids > 0).sum(), 1)),
