@@ -97,7 +97,10 @@ def audit_document(document: CorpusRow, explanation: Explanation, settings: Reco
     tokens = explained_tokens(explanation.tokens, explanation.token_count)
     explained = len(tokens)
     saliency = np.asarray(explanation.saliency[:explained], dtype=np.float32)
-    forbidden = lexicon.position_mask(tokens) if lexicon is not None else np.zeros(explained, bool)
+    matches = lexicon.matches(tokens) if lexicon is not None else ()
+    forbidden = np.zeros(explained, bool)
+    for start, end, _ in matches:
+        forbidden[start:end] = True
     mass = float(np.sum(saliency, dtype=np.float64))
     share = forbidden_share(saliency, forbidden, mass)
     probabilities = np.asarray(explanation.probabilities, dtype=np.float32)
@@ -119,10 +122,9 @@ def audit_document(document: CorpusRow, explanation: Explanation, settings: Reco
         record.windows = explanation.windows
     for name, p in zip(settings.class_names, probabilities):
         record.probabilities[name] = float(p)
-    if lexicon is not None:
-        for start, end, term in lexicon.matches(tokens):
-            record.forbidden_terms.add(term=term, start=start, end=end,
-                                       saliency=float(np.sum(saliency[start:end], dtype=np.float64)))
+    for start, end, term in matches:
+        record.forbidden_terms.add(term=term, start=start, end=end,
+                                   saliency=float(np.sum(saliency[start:end], dtype=np.float64)))
     # Most salient first; ties keep text order. Redaction keeps only forbidden words' text.
     order = explanation.order[:min(settings.top_k, explained)] if explanation.order is not None \
         else np.argsort(-saliency, kind="stable")[:settings.top_k]

@@ -27,16 +27,9 @@ SHARDED_RECORDS = "records-*-of-*"  # audit-beam writes records in shards: recor
 CSV_COLUMNS = ["row", "id", "status", "skip_reason", "predicted_label", "confidence", "occluded", "occlusion_drop",
                "occlusion_flips", "term_reliance", "substitution_variants", "substitution_gap_mean",
                "substitution_gap_max", "substitution_flips", "forbidden_share", "flagged", "truncated", "token_count",
-               "explained_tokens", "forbidden_terms", "top_tokens", "true_label", "has_rationale", "rationale_missing",
+               "explained_tokens", "windows", "forbidden_terms", "top_tokens", "true_label", "has_rationale", "rationale_missing",
                "rationale_token_f1", "rationale_auprc", "completeness_gap", "text_sha256", "text"]
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
-
-
-def neutralise_cell(value):
-    """Spreadsheet formula injection: a text cell starting with = + - @ TAB or CR gets a leading quote."""
-    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
-        return "'" + value
-    return value
 
 
 _RECORD_ENCODER = JsonEncoder(audit_pb2.AuditRecord.DESCRIPTOR)
@@ -67,11 +60,14 @@ def record_csv_row(record):
         "forbidden_share": f"{record.forbidden_share:.6f}", "flagged": int(record.flagged),
         "truncated": int(record.truncated), "token_count": record.token_count,
         "explained_tokens": record.explained_tokens,
+        "windows": record.windows if record.HasField("windows") else "",
         "forbidden_terms": "; ".join(f"{h.term}:{h.saliency:.6f}" for h in record.forbidden_terms),
         "top_tokens": "; ".join(f"{t.token or '#' + str(t.position)}:{t.saliency:.6f}" for t in record.top_tokens),
         "true_label": record.true_label, "text_sha256": record.text_sha256, "text": record.text,
     }
-    return [neutralise_cell(row[c]) if c not in ("row",) else row[c] for c in CSV_COLUMNS]
+    # Spreadsheet formula injection: a text cell starting with = + - @ TAB or CR gets a leading quote.
+    return [row["row"]] + [("'" + value) if value.__class__ is str and value.startswith(FORMULA_PREFIXES) else value
+                           for value in map(row.__getitem__, CSV_COLUMNS[1:])]
 
 
 def write_atomic(path, content):

@@ -80,3 +80,15 @@ def test_float32_rounding_is_protobufs(value):
     assert record_json(record) == reference(record)
     assert shortest_float32(record.confidence) == json_format.MessageToDict(
         record, preserving_proto_field_name=True)["confidence"]
+
+
+def test_random_float32_bit_patterns_and_subnormals_match():
+    """The fast path (NumPy's shortest float32 repr) and the search it skips agree with protobuf on normal floats;
+    subnormals, where NumPy's repr is shorter than protobuf's 6-digit floor, take the search."""
+    import numpy as np
+    rng = np.random.default_rng(0)
+    values = rng.integers(0, 2 ** 32, 20000, dtype=np.uint64).astype(np.uint32).view(np.float32)
+    subnormals = rng.integers(1, 2 ** 23, 2000, dtype=np.uint64).astype(np.uint32).view(np.float32)
+    for value in np.concatenate([values[np.isfinite(values)], subnormals, -subnormals]).tolist():
+        record = audit_pb2.AuditRecord(confidence=value)
+        assert record_json(record) == reference(record), value

@@ -152,6 +152,8 @@ def test_a_forbidden_word_at_the_end_of_a_long_document_is_found_measured_and_at
     long_record = records[1]
     assert long_record["explained_tokens"] == long_record["token_count"] == 300 and not long_record["truncated"]
     assert long_record["windows"] == len(window_starts(300, 12, 11))
+    with open(tmp_path / "windows" / "records.csv", newline="") as f:
+        assert [row["windows"] for row in csv.DictReader(f)] == ["", str(long_record["windows"]), ""]
     [hit] = long_record["forbidden_terms"]
     assert (hit["term"], hit["start"], hit["end"]) == ("video", 297, 298)
     # The hit's saliency is the one of the window that owns token 297 (the last one), counted once.
