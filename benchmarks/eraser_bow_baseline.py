@@ -28,15 +28,12 @@ def features(documents, vocabulary):
     return csr_matrix((np.ones(len(rows)), (rows, columns)), shape=(len(documents), len(vocabulary)))
 
 
-def main():
+def bow_baseline(train, test):
+    """Fit the baseline on ``train`` and measure it on ``test`` (evidence_common.eraser_splits parts): a dict of
+    accuracy, macro_f1, token_f1, auprc (fractions), with_rationale, vocabulary, lengths, cv {C: accuracy}, C."""
     from sklearn.linear_model import LogisticRegression
     from sklearn.metrics import f1_score
     from sklearn.model_selection import cross_val_score
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--smoke", action="store_true")
-    parser.add_argument("--out", default=None)
-    args = parser.parse_args()
-    train, test = eraser_splits((200, 40) if args.smoke else None)
     tokenized = {name: [surface_tokens_with_word_index(text) for text in part.texts]
                  for name, part in (("train", train), ("test", test))}
     vocabulary = {t: i for i, t in enumerate(sorted({t for tokens, _ in tokenized["train"] for t in tokens}))}
@@ -59,18 +56,31 @@ def main():
         scores = np.array([weights[vocabulary[t]] if t in vocabulary else 0.0 for t in tokens])
         f1s.append(rationale_metrics.token_f1(scores, rationale, int(rationale.sum()))[2])
         auprcs.append(rationale_metrics.auprc(scores, rationale))
-    lengths = [len(tokens) for tokens, _ in tokenized["test"]]
+    return {"accuracy": float(np.mean(predicted == y_test)), "macro_f1": f1_score(y_test, predicted, average="macro"),
+            "token_f1": float(np.mean(f1s)), "auprc": float(np.mean(auprcs)), "with_rationale": len(f1s),
+            "vocabulary": len(vocabulary), "lengths": [len(tokens) for tokens, _ in tokenized["test"]], "cv": cv,
+            "C": best}
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--smoke", action="store_true")
+    parser.add_argument("--out", default=None)
+    args = parser.parse_args()
+    train, test = eraser_splits((200, 40) if args.smoke else None)
+    result = bow_baseline(train, test)
     lines = [results_header("ERASER movie reviews: linear bag-of-words baseline", [0], [
-        f"train {len(train)} / test {len(test)} documents; whole documents (test: mean {np.mean(lengths):.0f} "
-        f"surface tokens); vocabulary {len(vocabulary):,} training tokens; binary unigram features",
+        f"train {len(train)} / test {len(test)} documents; whole documents (test: mean "
+        f"{np.mean(result['lengths']):.0f} surface tokens); vocabulary {result['vocabulary']:,} training tokens; "
+        "binary unigram features",
         "LogisticRegression (L2, liblinear); C by 5-fold cross-validation on the training split: "
-        + ", ".join(f"C={c:g}: {cv[c] * 100:.1f} %" for c in grid) + f"; chosen C = {best:g}"]), "",
-        "| model | test accuracy % | test macro-F1 % | token F1 % (absolute weight) | AUPRC % (absolute weight) |",
+        + ", ".join(f"C={c:g}: {a * 100:.1f} %" for c, a in result["cv"].items()) + f"; chosen C = {result['C']:g}"]),
+        "", "| model | test accuracy % | test macro-F1 % | token F1 % (absolute weight) | AUPRC % (absolute weight) |",
         "|---|---|---|---|---|",
-        f"| bag of words + logistic regression | {np.mean(predicted == y_test) * 100:.1f} | "
-        f"{f1_score(y_test, predicted, average='macro') * 100:.1f} | {np.mean(f1s) * 100:.1f} | "
-        f"{np.mean(auprcs) * 100:.1f} |", "",
-        f"Plausibility over {len(f1s)} test documents with a rationale, every token of the document.", ""]
+        f"| bag of words + logistic regression | {result['accuracy'] * 100:.1f} | {result['macro_f1'] * 100:.1f} | "
+        f"{result['token_f1'] * 100:.1f} | {result['auprc'] * 100:.1f} |", "",
+        f"Plausibility over {result['with_rationale']} test documents with a rationale, every token of the document.",
+        ""]
     write_results("eraser_bow_baseline" + ("_smoke" if args.smoke else "") + ".md", "\n".join(lines), args.out)
     print("\n".join(lines[-6:]))
 

@@ -13,6 +13,7 @@ import argparse
 import numpy as np
 
 from audit_cli import rationale_metrics
+from eraser_bow_baseline import bow_baseline
 from evidence_common import Audit, eraser_splits, fmt, results_header, train_classifier, write_results
 from saliency_core import contract
 from audit_cli.document import explained_tokens
@@ -46,13 +47,14 @@ def evaluate(audit, test, window_stride=None):
         for k in outputs:
             outputs[k].extend(batch[k])
     rationales = explained_rationale(test.texts, test.rationales)
-    f1s, auprcs, comprehensiveness, sufficiency, correct, fractions = [], [], [], [], [], []
+    f1s, auprcs, comprehensiveness, sufficiency, correct, fractions, predictions = [], [], [], [], [], [], []
     for i in range(len(test)):
         tokens = explained_tokens(outputs[contract.TOKENS][i], int(outputs[contract.TOKEN_COUNT][i]))
         saliency = np.asarray(outputs[contract.SALIENCY][i][:len(tokens)])
         rationale = rationales[i][:len(tokens)]
         predicted = int(np.argmax(outputs[contract.PROBABILITIES][i]))
         correct.append(predicted == int(test.labels[i]))
+        predictions.append(predicted)
         if rationale.sum():
             f1s.append(rationale_metrics.token_f1(saliency, rationale, int(rationale.sum()))[2])
             auprcs.append(rationale_metrics.auprc(saliency, rationale))
@@ -60,7 +62,10 @@ def evaluate(audit, test, window_stride=None):
         c, s = rationale_metrics.aopc(backend.probabilities, tokens, saliency, predicted)
         comprehensiveness.append(c)
         sufficiency.append(s)
-    return {"accuracy": np.mean(correct), "token_f1": np.mean(f1s), "auprc": np.mean(auprcs),
+    from sklearn.metrics import f1_score
+    return {"accuracy": np.mean(correct), "macro_f1": f1_score([int(v) for v in test.labels], predictions,
+                                                               average="macro"),
+            "token_f1": np.mean(f1s), "auprc": np.mean(auprcs),
             "random_auprc": np.mean(fractions),
             "comprehensiveness": np.mean(comprehensiveness), "sufficiency": np.mean(sufficiency),
             "with_rationale": len(f1s)}
@@ -102,7 +107,7 @@ def main():
             results[name].append(evaluate(audit, test, args.window_stride))
             audit.close()
             print(f"seed {seed} {name}: {results[name][-1]}", flush=True)
-    keys = ["accuracy", "token_f1", "auprc", "comprehensiveness", "sufficiency"]
+    keys = ["accuracy", "macro_f1", "token_f1", "auprc", "comprehensiveness", "sufficiency"]
     fraction = np.mean([r.mean() if args.window_stride else r[: min(len(r), model["max_tokens"])].mean()
                         for r in train.rationales])
     lines = [results_header("Human rationales: ERASER movie reviews", args.seeds, [
@@ -115,12 +120,16 @@ def main():
         f"train {len(train)} / test {len(test)} documents; {fraction * 100:.1f} % of the "
         f"{'' if args.window_stride else 'first T '}training words are rationale",
         "rationale mode: the penalty covers every real token outside the human rationale (m = 1 − Z)"]), "",
-        "| configuration | accuracy % | token F1 % | AUPRC % | comprehensiveness ↑ | sufficiency ↓ |",
-        "|---|---|---|---|---|---|"]
+        "| configuration | accuracy % | macro-F1 % | token F1 % | AUPRC % | comprehensiveness ↑ | sufficiency ↓ |",
+        "|---|---|---|---|---|---|---|"]
     for name, _ in configurations:
-        cells = [fmt([r[k] for r in results[name]]) if k in ("accuracy", "token_f1", "auprc")
+        cells = [fmt([r[k] for r in results[name]]) if k in ("accuracy", "macro_f1", "token_f1", "auprc")
                  else fmt([r[k] for r in results[name]], scale=1.0, digits=3) for k in keys]
         lines.append(f"| {name} | " + " | ".join(cells) + " |")
+    bow = bow_baseline(train, test)
+    lines.append(f"| reference: bag of words + logistic regression (benchmarks/eraser_bow_baseline.py, every token; "
+                 f"plausibility of the absolute weight) | {bow['accuracy'] * 100:.1f} | {bow['macro_f1'] * 100:.1f} | "
+                 f"{bow['token_f1'] * 100:.1f} | {bow['auprc'] * 100:.1f} | – | – |")
     random_auprc = np.mean([r["random_auprc"] for rows in results.values() for r in rows])
     lines += ["", f"Values are mean ± std over seeds. On the explained test tokens a random ranking would have AUPRC "
                   f"≈ {random_auprc * 100:.1f} % (the mean rationale fraction of test documents with a rationale).", ""]
