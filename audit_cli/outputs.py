@@ -126,10 +126,10 @@ class RecordWriter:
         self._csv.writerow(csv_columns(redact))
         self.count = 0
 
-    def write(self, record):
-        self._jsonl.write(record_json(record) + "\n")
-        self._csv.writerow(record_csv_cells(record, self._drop_text))
-        self.count += 1
+    def write_many(self, records):
+        self._jsonl.write("".join([record_json(record) + "\n" for record in records]))
+        self._csv.writerows([record_csv_cells(record, self._drop_text) for record in records])
+        self.count += len(records)
 
     def _flush(self):
         for f in (self._jsonl, self._csv_file):

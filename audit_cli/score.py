@@ -358,13 +358,16 @@ class _Run:
                 "examples": [dataclasses.asdict(example) for _, _, example in self.examples]}
 
     def write_batch(self, batch, outputs, prepared):
+        records = []
         for document, record, explanation in build_records(batch, outputs, prepared, self.settings,
                                                            self.evaluations):
             if explanation is not None and self.options.examples and record.forbidden_terms:
                 self._keep_example(record, explanation.tokens, explanation.saliency)
-            self.writer.write(record)
+            records.append(record)
+        self.writer.write_many(records)  # one write per file and batch, not per record
+        for record in records:
             self.builder.add(record)
-            self.rows_done = document.row
+        self.rows_done = batch[-1].row
 
     def _keep_example(self, record, tokens_row, saliency_row):
         key = example_rank(record.forbidden_share, record.occlusion_drop if record.occluded else None, record.row,
