@@ -84,12 +84,14 @@ def main():
     parser.add_argument("--max-tokens", type=int, default=MODEL["max_tokens"], help="T: tokens read per review")
     parser.add_argument("--window-stride", type=int, default=None,
                         help="train on windows of T tokens this far apart and evaluate every token of each review")
+    parser.add_argument("--word-vectors", choices=["none", "word2vec"], default="none",
+                        help="start the embedding from word2vec trained on the training reviews (no labels)")
     parser.add_argument("--epochs", type=int, default=8)
     parser.add_argument("--smoke", action="store_true")
     parser.add_argument("--out", default=None)
     args = parser.parse_args()
     model = dict(MODEL, pooling=args.pooling, bidirectional=args.bidirectional, max_tokens=args.max_tokens,
-                 window_stride=args.window_stride)
+                 window_stride=args.window_stride, word_vectors=args.word_vectors)
     train, test = eraser_splits((120, 20) if args.smoke else None)
     if args.smoke:
         args.seeds, args.lambdas, args.epochs = args.seeds[:1], args.lambdas[:1], 1
@@ -116,6 +118,7 @@ def main():
         + (f"in windows {args.window_stride} tokens apart (trained on every window with the review's label; "
            "evaluated on every token of each review, the prediction combined over windows as the audit does)"
            if args.window_stride else "(first tokens of each review; the rest is not explained)")
+        + (", embedding started from word2vec on the training reviews" if args.word_vectors == "word2vec" else "")
         + f", {args.epochs} epochs, batch 32, Adam 2e-3, target `all`, reduction `l2`",
         f"train {len(train)} / test {len(test)} documents; {fraction * 100:.1f} % of the "
         f"{'' if args.window_stride else 'first T '}training words are rationale",
@@ -137,6 +140,7 @@ def main():
         f"_{'bi' if args.bidirectional else ''}lstm_{args.pooling}"
     variant += "" if args.penalty == "input-gradient" else f"_{args.penalty}"
     variant += f"_windows{args.window_stride}" if args.window_stride else ""
+    variant += "_word2vec" if args.word_vectors == "word2vec" else ""
     write_results("eraser_rationales" + variant + ("_smoke" if args.smoke else "") + ".md", "\n".join(lines),
                   args.out)
 

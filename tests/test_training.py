@@ -201,3 +201,21 @@ def test_penalty_removes_decoy_reliance_on_rt_polarity():
     (vanilla_accuracy, vanilla_share), (penalised_accuracy, penalised_share) = results["vanilla"], results["penalised"]
     assert vanilla_share > 5 * penalised_share
     assert penalised_accuracy > vanilla_accuracy + 0.02
+
+
+def test_word2vec_starts_the_embedding_and_the_same_seed_gives_the_same_vectors(example_paths):
+    from trainer.train import DataSources, ModelSettings, load_training_data, prepare
+    from trainer.word_vectors import word2vec_vectors
+    data = load_training_data(example_paths["train"], DataSources(forbidden_path=example_paths["forbidden"]))
+    settings = ModelSettings(max_tokens=12, vocabulary_size=60, embedding_dim=8, hidden_units=4,
+                             word_vectors="word2vec")
+    classifier = prepare(data, settings, seed=3).classifier
+    vectors = word2vec_vectors(data.train.texts, 8, 3)
+    vocabulary = classifier.lookup.get_vocabulary()
+    embedding = classifier.embedding.embeddings.numpy()
+    started = [word for word in vocabulary[2:] if word in vectors]
+    assert len(started) > 20
+    for word in started:
+        np.testing.assert_array_equal(embedding[vocabulary.index(word)], vectors[word])
+    again = prepare(data, settings, seed=3).classifier.embedding.embeddings.numpy()
+    np.testing.assert_array_equal(again[2:], embedding[2:])

@@ -272,3 +272,4 @@ def test_a_model_trained_on_windows_records_its_stride_and_the_audit_uses_it(exa
         assert outputs["windows"].tolist() == [len(window_starts(10, 6, 4))]
     finally:
         backend.close()
+

@@ -9,6 +9,7 @@ from saliency_core.errors import DEBUG_ENV, exit_on_input_error
 from trainer import penalty
 from trainer.model import POOLINGS
 from trainer.penalty_loss import PENALTIES, PenaltyConfig
+from trainer.word_vectors import WORD_VECTORS
 from trainer.train import (CLASS_WEIGHTS, DataSources, ExportSettings, FitSettings, ModelSettings, TrainingDiverged,
                            train_from_files)
 
@@ -71,6 +72,9 @@ def main(debug):
 @click.option("--pooling", type=click.Choice(POOLINGS), default="last", show_default=True,
               help="What the classifier reads: the LSTM's last state, or the max / an attention-weighted mean over "
                    "every position's state (better for long documents).")
+@click.option("--word-vectors", type=click.Choice(WORD_VECTORS), default="none", show_default=True,
+              help="word2vec: start the embedding from skip-gram vectors learned without labels on the training texts "
+                   "(gensim; trained further with the classifier and exported inside the model).")
 @click.option("--lexicon-in-vocabulary", is_flag=True,
               help="Put every --forbidden / --substitutions token in the vocabulary, so that the model can tell "
                    "rare or unseen terms apart (otherwise they all share the unknown-word id).")
@@ -93,7 +97,7 @@ def train(train_path, validation_path, validation_fraction, split_column, train_
           text_column, label_column, forbidden_path, mask_column, rationale_column, substitutions_path, penalty_name,
           penalty_weight, counterfactual_weight, divergence, target, reduction, class_weight, epochs, batch_size,
           learning_rate, seed, max_tokens, window_stride, vocabulary_size, embedding_dim, hidden_units, bidirectional,
-          pooling, lexicon_in_vocabulary, restore_best, unroll, export_dir, model_name, version, ig_steps, encoding,
+          pooling, word_vectors, lexicon_in_vocabulary, restore_best, unroll, export_dir, model_name, version, ig_steps, encoding,
           checkpoint_dir, verbose):
     """Train on TRAIN.csv (or .jsonl) with cross-entropy + lambda * penalty on forbidden tokens, then export.
 
@@ -115,7 +119,8 @@ def train(train_path, validation_path, validation_fraction, split_column, train_
         result = train_from_files(
             train_path, sources,
             ModelSettings(max_tokens, vocabulary_size, embedding_dim, hidden_units, bidirectional, unroll,
-                          pooling=pooling, lexicon_in_vocabulary=lexicon_in_vocabulary, window_stride=window_stride),
+                          pooling=pooling, lexicon_in_vocabulary=lexicon_in_vocabulary, window_stride=window_stride,
+                          word_vectors=word_vectors),
             FitSettings(penalty_config, epochs, batch_size, learning_rate, seed, class_weight, restore_best),
             ExportSettings(export_dir, model_name, version, ig_steps), verbose=verbose, checkpoint_dir=checkpoint_dir)
     except TrainingDiverged as error:

@@ -19,6 +19,7 @@ from trainer.corpus import Corpus, class_names_of, load_corpus, window_corpus
 from trainer.export import export_model
 from trainer.attributions.integrated_gradients import DEFAULT_STEPS as DEFAULT_IG_STEPS
 from trainer.model import RightReasonsModel, TextClassifier
+from trainer.word_vectors import WORD_VECTORS, initialise_embedding, word2vec_vectors
 from trainer.penalty_loss import PenaltyConfig
 
 
@@ -33,6 +34,7 @@ class ModelSettings:
     pooling: str = "last"  # TextClassifier.POOLINGS: the last state, or max / attention over every state
     lexicon_in_vocabulary: bool = False  # put every lexicon / substitution token in the vocabulary
     window_stride: int = None  # train on windows of T tokens this far apart over longer texts (None: the first T)
+    word_vectors: str = "none"  # trainer.word_vectors.WORD_VECTORS: "word2vec" starts the embedding from word2vec
 
 
 CLASS_WEIGHTS = ("balanced",)
@@ -356,6 +358,10 @@ def prepare(data: TrainingData, model_settings: ModelSettings | None = None, see
         return encode_examples(classifier, corpus.texts, [label_index[label] for label in corpus.labels],
                                data.lexicon, corpus.word_masks, corpus.rationales, data.substitutions, seed)
 
+    if model_settings.word_vectors == "word2vec":  # on the texts themselves: windows would count words twice
+        initialise_embedding(classifier, word2vec_vectors(data.train.texts, model_settings.embedding_dim, seed))
+    elif model_settings.word_vectors != "none":
+        raise InputError(f"--word-vectors must be one of {WORD_VECTORS}, not {model_settings.word_vectors!r}")
     return PreparedTraining(classifier, encode(data.train),
                             encode(data.validation) if data.validation is not None else None,
                             vocabulary_coverage(vocabulary, data))
