@@ -278,6 +278,8 @@ class EmbeddedBackend:
             self.model.signature(signature)
         except SignatureNotFound as error:
             raise InputError(f"{self.export_dir}: {error.args[0]}") from None
+        # The signatures this audit calls run once now, as a server's warmup would, not on the first batch.
+        self.model.warm_up({signature, contract.PROBABILITIES_SIGNATURE})
         self.loaded_version = int(self.export_dir.rstrip("/").rsplit("/", 1)[-1]) \
             if self.export_dir.rstrip("/").rsplit("/", 1)[-1].isdigit() else 0
         self.model_name = self.metadata().get("model_name", "")

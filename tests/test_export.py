@@ -83,10 +83,10 @@ def test_metadata_and_warmup_files(tiny_export):
             for r in tf.data.TFRecordDataset(os.path.join(extra, contract.WARMUP_FILENAME))]
     assert {log.predict_log.request.model_spec.signature_name for log in logs} == {
         contract.SALIENCY_SIGNATURE, contract.PROBABILITIES_SIGNATURE, contract.INTEGRATED_GRADIENTS_SIGNATURE}
-    for log in logs:
-        request = log.predict_log.request
-        model.run(request.model_spec.signature_name,
-                  {k: tf.make_ndarray(v) for k, v in request.inputs.items()})
+    # The session loader replays them as TF Serving does at load (audit-serve for every signature, the embedded
+    # backend for the ones it calls).
+    assert model.warm_up() == 3
+    assert model.warm_up({contract.PROBABILITIES_SIGNATURE}) == 1
 
 
 def test_versions_are_next_integer(tiny_export, tmp_path):
