@@ -261,7 +261,8 @@ AUDIT_OPTIONS = [
     click.option("--encoding", default="utf-8", show_default=True, help="Encoding of the corpus and the lexicon."),
     click.option("--windows/--no-windows", default=True, show_default=True,
                   help="Explain a text longer than the model's T tokens in overlapping windows of T tokens, so every "
-                       "token is explained; --no-windows explains the first T tokens only (the record says truncated)."),
+                       "token is explained; --no-windows explains the first T tokens only (the record says "
+                       "truncated)."),
     click.option("--window-stride", type=click.IntRange(1), metavar="TOKENS",
                   help="Tokens between window starts, at most T (default: the stride the model was trained with, "
                        "else 7/8 of T: windows overlap by T/8)."),

@@ -27,8 +27,8 @@ SHARDED_RECORDS = "records-*-of-*"  # audit-beam writes records in shards: recor
 CSV_COLUMNS = ["row", "id", "status", "skip_reason", "predicted_label", "confidence", "occluded", "occlusion_drop",
                "occlusion_flips", "term_reliance", "substitution_variants", "substitution_gap_mean",
                "substitution_gap_max", "substitution_flips", "forbidden_share", "flagged", "truncated", "token_count",
-               "explained_tokens", "windows", "forbidden_terms", "top_tokens", "true_label", "has_rationale", "rationale_missing",
-               "rationale_token_f1", "rationale_auprc", "completeness_gap", "text_sha256", "text"]
+               "explained_tokens", "windows", "forbidden_terms", "top_tokens", "true_label", "has_rationale",
+               "rationale_missing", "rationale_token_f1", "rationale_auprc", "completeness_gap", "text_sha256", "text"]
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
 

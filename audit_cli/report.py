@@ -263,8 +263,8 @@ def html_report(summary, examples):
                              + (", <b>prediction changes</b>" if example.flips else ", prediction stays"))
             facts.append(f"share {example.share:.3f}")
             if example.explained:  # a long document: an excerpt around its most salient forbidden word
-                facts.append(f"tokens {example.first_position + 1:,}–{example.first_position + len(example.tokens):,} "
-                             f"of {example.explained:,}")
+                last = example.first_position + len(example.tokens)
+                facts.append(f"tokens {example.first_position + 1:,}–{last:,} of {example.explained:,}")
             parts.append(f"<div class='doc'><div class='muted'>{' · '.join(facts)}</div>{_highlight(example)}</div>")
     if note := coverage_note(summary):
         parts.append(f"<p>{esc(note)}</p>")

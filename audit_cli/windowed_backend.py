@@ -38,9 +38,10 @@ from saliency_core.windows import TextWindows, cut_windows
 
 
 def owned_ranges(starts, max_tokens, token_count):
-    """int [W, 2]: the [begin, end) of tokens each window explains (starts: int [W], ascending). Between consecutive windows a and b (starts
-    s_a < s_b) a token i in the overlap goes to a when s_a + T - 1 - i >= i - s_b (it is at least as far from a's
-    right edge as from b's left edge). The ranges partition [0, token_count)."""
+    """int [W, 2]: the [begin, end) of tokens each window explains (starts: int [W], ascending). Between
+    consecutive windows a and b (starts s_a < s_b) a token i in the overlap goes to a when
+    s_a + T - 1 - i >= i - s_b (it is at least as far from a's right edge as from b's left edge). The ranges
+    partition [0, token_count)."""
     starts = np.asarray(starts, dtype=np.int64)
     boundaries = (starts[:-1] + starts[1:] + max_tokens + 1) // 2
     begins = np.concatenate([[0], boundaries])
@@ -81,8 +82,8 @@ class WindowedBackend:
         return getattr(self.backend, name)
 
     def _long_text(self, text):
-        """A _Plan for a text of more than T tokens, else None. Most texts are decided without
-        tokenizing: a text has no more tokens than str.split() words (a word gives at most one token)."""
+        """A _Plan for a text of more than T tokens, else None. Most texts are decided without tokenizing: a
+        text has no more tokens than str.split() words (a word gives at most one token)."""
         if len(text) <= 2 * self.max_tokens or len(text.split()) <= self.max_tokens:
             return None
         windows = cut_windows(text, self.max_tokens, self.stride, self.config.max_document_tokens)
