@@ -282,7 +282,7 @@ def audit_options(function):
 @click.argument("corpus", type=click.Path(dir_okay=False))
 @backend_options
 @audit_options
-@click.option("--max-in-flight", type=click.IntRange(1, 256), default=4, show_default=True,
+@click.option("--max-in-flight", type=click.IntRange(1, 256), default=8, show_default=True,
               help="Predict requests outstanding at once.")
 @click.option("--quiet", is_flag=True, help="No progress output.")
 @click.option("--checkpoint-seconds", type=FiniteFloatRange(min=0.0), default=2.0, show_default=True,

@@ -43,7 +43,7 @@ class ScoreOptions:
     id_column: str = None
     label_column: str = None
     batch_size: int = 64
-    max_in_flight: int = 4
+    max_in_flight: int = 8  # measured (issue 13): 8 beats 4 by 4 % via gRPC on 2 cores, ties embedded
     threshold: float = 0.5
     top_k: int = 5
     redact: bool = False

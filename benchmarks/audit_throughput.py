@@ -165,7 +165,7 @@ def main():
     parser.add_argument("--rows", type=int, default=20000)
     parser.add_argument("--big-rows", type=int, default=1000000)
     parser.add_argument("--batch-size", type=int, default=256)
-    parser.add_argument("--max-in-flight", type=int, default=4)
+    parser.add_argument("--max-in-flight", type=int, default=8)
     parser.add_argument("--real-only", action="store_true", help="only the real-sentence figures (issue 13)")
     parser.add_argument("--real", default=os.path.join(ROOT, "..", "shared", "data", "sst2", "sst2_train.csv"),
                         help="a CSV of real sentences (text column); its first --rows rows are audited too")
