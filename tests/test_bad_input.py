@@ -387,10 +387,10 @@ def test_disk_full_marks_the_run_incomplete_and_exits_4(tiny_export, tmp_path, m
     corpus = write(tmp_path / "in" / "c.csv", "text\nfine text\nmore video\n")
     lexicon = write(tmp_path / "in" / "lexicon.txt", LEXICON)
 
-    def full(self, record):
+    def full(self, records):
         raise OSError(errno.ENOSPC, "No space left on device", str(tmp_path / "o" / "records.jsonl.partial"))
 
-    monkeypatch.setattr(outputs.RecordWriter, "write", full)  # a full disk cannot be made here: simulated
+    monkeypatch.setattr(outputs.RecordWriter, "write_many", full)  # a full disk cannot be made here: simulated
     result = CliRunner().invoke(audit_cli, ["score", corpus, "--model", tiny_export.export_path, "--forbidden",
                                             lexicon, "--out", str(tmp_path / "o"), "--quiet"])
     assert result.exit_code == 4 and "No space left on device" in result.output
