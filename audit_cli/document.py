@@ -12,6 +12,7 @@ import numpy as np
 from protos import audit_pb2
 from audit_cli.windows import WINDOWS
 from saliency_core import contract
+from saliency_core.lexicon import covered
 
 
 @dataclasses.dataclass(frozen=True)
@@ -98,9 +99,7 @@ def audit_document(document: CorpusRow, explanation: Explanation, settings: Reco
     explained = len(tokens)
     saliency = np.asarray(explanation.saliency[:explained], dtype=np.float32)
     matches = lexicon.matches(tokens) if lexicon is not None else ()
-    forbidden = np.zeros(explained, bool)
-    for start, end, _ in matches:
-        forbidden[start:end] = True
+    forbidden = covered(((start, end) for start, end, _ in matches), explained)  # one lexicon pass per record
     mass = float(np.sum(saliency, dtype=np.float64))
     share = forbidden_share(saliency, forbidden, mass)
     probabilities = np.asarray(explanation.probabilities, dtype=np.float32)

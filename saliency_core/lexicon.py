@@ -45,18 +45,22 @@ class Lexicon:
 
     def without(self, tokens: list[str], term: str | None = None) -> list[str]:
         """tokens with every match removed (only matches of ``term`` when given): the counterfactual text."""
-        mask = np.zeros(len(tokens), dtype=bool)
-        for start, end, matched in self.matches(tokens):
-            if term is None or matched == term:
-                mask[start:end] = True
+        mask = covered(((start, end) for start, end, matched in self.matches(tokens)
+                        if term is None or matched == term), len(tokens))
         return [token for token, hidden in zip(tokens, mask) if not hidden]
 
     def position_mask(self, tokens: list[str], length: int | None = None) -> np.ndarray:
         """Bool [length or len(tokens)]: True where a forbidden phrase covers the token."""
-        mask = np.zeros(len(tokens) if length is None else length, dtype=bool)
-        for start, end, _ in self.matches(tokens):
-            mask[start:min(end, len(mask))] = True
-        return mask
+        return covered(((start, end) for start, end, _ in self.matches(tokens)),
+                       len(tokens) if length is None else length)
+
+
+def covered(spans, length: int) -> np.ndarray:
+    """Bool [length]: True on every position that a [start, end) span covers (spans may run past ``length``)."""
+    mask = np.zeros(length, dtype=bool)
+    for start, end in spans:
+        mask[start:min(end, length)] = True
+    return mask
 
 
 def load_lexicon(path: str, encoding: str = "utf-8", strict: bool = False) -> Lexicon:
