@@ -64,6 +64,13 @@ def combine_probabilities(window_probabilities):
     return (exp / exp.sum()).astype(np.float32)
 
 
+# Outputs with a value per token: stitched from the windows, one 1-D array per text (tokens too).
+PER_TOKEN_OUTPUTS = (contract.SALIENCY, contract.ATTRIBUTIONS)
+# The batch arrays rebuilt from per-text values keep the signature's dtypes.
+OUTPUT_DTYPES = {contract.PROBABILITIES: np.float32, contract.PREDICTED_LABEL: object,
+                 contract.TOKEN_COUNT: np.int32, contract.COMPLETENESS_GAP: np.float32, WINDOWS: np.int32}
+
+
 class WindowedBackend:
     """A backend whose ``explain`` and ``probabilities`` accept texts of any length (module docstring); every
     other attribute is the wrapped backend's."""
@@ -111,72 +118,45 @@ class WindowedBackend:
         plans = [self._long_text(text) for text in texts]
         if all(plan is None for plan in plans):
             return self.backend.explain(texts)
-        count = len(texts)
-        per_text = [None] * count  # short texts: their row of every output
-        window_probabilities = [[] for _ in range(count)]
-        saliency = [None] * count
-        attributions = [None] * count
-        gaps = np.zeros(count, dtype=np.float32)
-        has_attributions = has_gap = False
-        for plan_index, plan in enumerate(plans):
-            if plan is not None:
-                saliency[plan_index] = np.zeros(len(plan.windows.tokens), dtype=np.float32)
+        rows = [None] * len(texts)  # per text: {alias: its value}; a short text's row of every output
+        window_probabilities = [[] for _ in texts]
         for chunk in self._chunks(texts, plans):
             outputs = self.backend.explain([text for text, _, _ in chunk])
-            has_attributions = contract.ATTRIBUTIONS in outputs
-            has_gap = contract.COMPLETENESS_GAP in outputs
+            per_token = [alias for alias in PER_TOKEN_OUTPUTS if alias in outputs]
             for row, (_, index, number) in enumerate(chunk):
                 if number < 0:
-                    per_text[index] = {alias: values[row] for alias, values in outputs.items()}
+                    rows[index] = {alias: values[row] for alias, values in outputs.items()}
+                    rows[index][WINDOWS] = 0
                     continue
                 plan = plans[index]
-                begin, end = plan.owned[number]
-                expected = min(self.max_tokens, len(plan.windows.tokens) - int(plan.windows.starts[number]))
+                windows = plan.windows
+                if rows[index] is None:
+                    rows[index] = {alias: np.zeros(len(windows.tokens), np.float32) for alias in per_token}
+                    rows[index].update({contract.TOKENS: np.asarray(windows.tokens, dtype=object),
+                                        contract.TOKEN_COUNT: windows.token_count, WINDOWS: len(windows)})
+                offset = windows.starts[number]
+                expected = min(self.max_tokens, len(windows.tokens) - offset)
                 if int(outputs[contract.TOKEN_COUNT][row]) != expected:
                     raise RuntimeError(f"window {number} of text {index} tokenized to "
                                        f"{int(outputs[contract.TOKEN_COUNT][row])} tokens, expected {expected}: "
                                        "the Python tokenizer and the model's disagree")
-                offset = int(plan.windows.starts[number])
-                saliency[index][begin:end] = outputs[contract.SALIENCY][row][begin - offset:end - offset]
-                if has_attributions:
-                    if attributions[index] is None:
-                        attributions[index] = np.zeros(len(plan.windows.tokens), dtype=np.float32)
-                    attributions[index][begin:end] = outputs[contract.ATTRIBUTIONS][row][begin - offset:end - offset]
-                if has_gap and abs(float(outputs[contract.COMPLETENESS_GAP][row])) > abs(float(gaps[index])):
-                    gaps[index] = outputs[contract.COMPLETENESS_GAP][row]
+                begin, end = plan.owned[number]
+                for alias in per_token:
+                    rows[index][alias][begin:end] = outputs[alias][row][begin - offset:end - offset]
+                if contract.COMPLETENESS_GAP in outputs:  # the convergence check must hold in every window
+                    gap = outputs[contract.COMPLETENESS_GAP][row]
+                    rows[index][contract.COMPLETENESS_GAP] = max(rows[index].get(contract.COMPLETENESS_GAP, 0.0), gap,
+                                                                 key=abs)
                 window_probabilities[index].append(outputs[contract.PROBABILITIES][row])
-        return self._assemble(plans, per_text, window_probabilities, saliency, attributions if has_attributions else None,
-                              gaps if has_gap else None)
-
-    def _assemble(self, plans, per_text, window_probabilities, saliency, attributions, gaps):
-        probabilities, labels, counts, tokens = [], [], [], []
         for index, plan in enumerate(plans):
-            if plan is None:
-                row = per_text[index]
-                probabilities.append(row[contract.PROBABILITIES])
-                labels.append(row[contract.PREDICTED_LABEL])
-                counts.append(int(row[contract.TOKEN_COUNT]))
-                tokens.append(row[contract.TOKENS])
-                saliency[index] = row[contract.SALIENCY]
-                if attributions is not None:
-                    attributions[index] = row[contract.ATTRIBUTIONS]
-                if gaps is not None:
-                    gaps[index] = row[contract.COMPLETENESS_GAP]
-                continue
-            combined = combine_probabilities(window_probabilities[index])
-            probabilities.append(combined)
-            labels.append(self.class_names[int(np.argmax(combined))])
-            counts.append(plan.windows.token_count)
-            tokens.append(np.asarray(plan.windows.tokens, dtype=object))
-        outputs = {contract.PROBABILITIES: np.stack(probabilities), contract.SALIENCY: saliency,
-                   contract.TOKENS: tokens, contract.PREDICTED_LABEL: np.asarray(labels, dtype=object),
-                   contract.TOKEN_COUNT: np.asarray(counts, dtype=np.int32),
-                   WINDOWS: np.asarray([0 if plan is None else len(plan.windows.starts) for plan in plans], dtype=np.int32)}
-        if attributions is not None:
-            outputs[contract.ATTRIBUTIONS] = attributions
-        if gaps is not None:
-            outputs[contract.COMPLETENESS_GAP] = gaps
-        return outputs
+            if plan is not None:
+                combined = combine_probabilities(window_probabilities[index])
+                rows[index].update({contract.PROBABILITIES: combined,
+                                    contract.PREDICTED_LABEL: self.class_names[int(np.argmax(combined))]})
+        long_row = next(row for row, plan in zip(rows, plans) if plan is not None)  # the outputs every text has
+        return {alias: [row[alias] for row in rows] if alias in PER_TOKEN_OUTPUTS + (contract.TOKENS,)
+                else np.asarray([row[alias] for row in rows], dtype=OUTPUT_DTYPES.get(alias))
+                for alias in long_row}
 
     def probabilities(self, texts):
         """float [B, C] for texts of any length: windows combined as in ``explain``."""
