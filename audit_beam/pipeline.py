@@ -147,7 +147,8 @@ def build_pipeline(pipeline, paths, job: AuditJob, out_dir):
      | "Summarise" >> beam.CombineGlobally(SummaryCombine(job))
      | "WriteSummary" >> beam.io.WriteToText(os.path.join(out_dir, SUMMARY_PART), shard_name_template=""))
     (audited.examples
-     | "TopExamples" >> beam.combiners.Top.Of(options.examples, key=lambda e: example_rank(e.share, e.drop, e.row, options.occlusion))
+     | "TopExamples" >> beam.combiners.Top.Of(
+         options.examples, key=lambda e: example_rank(e.share, e.drop, e.row, options.occlusion))
      | "ExamplesJSON" >> beam.Map(lambda examples: json.dumps([dataclasses.asdict(e) for e in examples]))
      | "WriteExamples" >> beam.io.WriteToText(os.path.join(out_dir, EXAMPLES_PART), shard_name_template=""))
 

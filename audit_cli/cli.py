@@ -266,8 +266,8 @@ AUDIT_OPTIONS = [
     click.option("--window-stride", type=click.IntRange(1), metavar="TOKENS",
                   help="Tokens between window starts, at most T (default: the stride the model was trained with, "
                        "else 7/8 of T: windows overlap by T/8)."),
-    click.option("--max-document-tokens", type=click.IntRange(1), default=DEFAULT_MAX_DOCUMENT_TOKENS, metavar="TOKENS",
-                  show_default=True,
+    click.option("--max-document-tokens", type=click.IntRange(1), default=DEFAULT_MAX_DOCUMENT_TOKENS,
+                  metavar="TOKENS", show_default=True,
                   help="Hard cap per document: tokens beyond it are not explained and the record says truncated."),
 ]
 

@@ -102,8 +102,8 @@ def main():
     results = {name: [] for name, _ in configurations}
     for seed in args.seeds:
         for name, weight in configurations:
-            settings = FitSettings(PenaltyConfig.named(args.penalty, weight, target="all"), epochs=args.epochs, batch_size=32,
-                                   learning_rate=2e-3, seed=seed)
+            settings = FitSettings(PenaltyConfig.named(args.penalty, weight, target="all"), epochs=args.epochs,
+                                   batch_size=32, learning_rate=2e-3, seed=seed)
             classifier = train_classifier(train.texts, labels, 2, model, settings, rationales=train.rationales)
             audit = Audit(classifier, ["0", "1"], settings, "eraser")
             results[name].append(evaluate(audit, test, args.window_stride))
