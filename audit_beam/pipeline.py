@@ -82,7 +82,7 @@ class AuditBatches(beam.DoFn):
             yield record.SerializeToString()
             if explanation is not None and self.job.options.examples and record.forbidden_terms:
                 yield beam.pvalue.TaggedOutput("examples", Example.of(record, explanation.tokens,
-                                                                      explanation.saliency, self.job.lexicon))
+                                                                      explanation.saliency))
 
     def teardown(self):
         self.backend.close()

@@ -25,7 +25,7 @@ from protos import audit_pb2
 from saliency_core import contract
 from saliency_core.errors import InputError
 from saliency_core.hashing import file_sha256
-from saliency_core.lexicon import Lexicon
+from saliency_core.lexicon import Lexicon, covered
 from saliency_core.marks import parse_optional_word_marks
 from saliency_core.substitutions import SubstitutionGroups
 from saliency_core.table import RowReader
@@ -96,11 +96,12 @@ class Example:
     explained: int = 0  # the document's explained tokens (0: all are shown)
 
     @classmethod
-    def of(cls, record, tokens_row, saliency_row, lexicon):
+    def of(cls, record, tokens_row, saliency_row):
         """The report's view of an audited document (its explanation's tokens and saliency rows): all of a short
-        one; of a longer one, EXAMPLE_TOKENS tokens around its most salient forbidden word."""
+        one; of a longer one, EXAMPLE_TOKENS tokens around its most salient forbidden word. The forbidden positions
+        are the record's matches (the lexicon already ran over these tokens)."""
         tokens = explained_tokens(tokens_row, record.token_count)
-        forbidden = lexicon.position_mask(tokens)
+        forbidden = covered(((hit.start, hit.end) for hit in record.forbidden_terms), len(tokens))
         first, explained = 0, 0
         if len(tokens) > EXAMPLE_TOKENS:
             explained = len(tokens)
@@ -310,7 +311,6 @@ class _Run:
 
     def __init__(self, corpus_path, backend, lexicon, out_dir, options, resume, substitutions=None):
         self.options = options
-        self.lexicon = lexicon
         self.model = ModelFacts.of(backend, lexicon, options)
         self.backend, self.window_stride = windowed(backend, options.window_config, self.model.metadata)
         self.settings = self.model.record_settings(lexicon, options)
@@ -374,7 +374,7 @@ class _Run:
                            self.options.occlusion)
         if len(self.examples) >= self.options.examples and key <= self.examples[0][:2]:
             return  # ranked below every kept example: not worth building
-        item = (*key, Example.of(record, tokens_row, saliency_row, self.lexicon))
+        item = (*key, Example.of(record, tokens_row, saliency_row))
         if len(self.examples) < self.options.examples:
             heapq.heappush(self.examples, item)
         else:
