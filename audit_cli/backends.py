@@ -42,6 +42,7 @@ class BackendConfig:
     tls_ca: str = None
     tls_cert: str = None
     tls_key: str = None
+    warm_up: bool = True  # run the audit's signatures once at load (embedded); off where only metadata is read
 
 
 def open_backend(config: BackendConfig, on_wait=None) -> "GrpcBackend | EmbeddedBackend":
@@ -51,7 +52,7 @@ def open_backend(config: BackendConfig, on_wait=None) -> "GrpcBackend | Embedded
         return GrpcBackend(config.servers, config.model_name, config.signature, config.model_version, config.deadline,
                            connect_timeout=config.wait_for_server, tls_ca=config.tls_ca, tls_cert=config.tls_cert,
                            tls_key=config.tls_key, on_wait=on_wait)
-    return EmbeddedBackend(config.model_path, config.signature)
+    return EmbeddedBackend(config.model_path, config.signature, config.warm_up)
 
 
 def encode_texts(texts):
@@ -263,7 +264,7 @@ class GrpcBackend:
 class EmbeddedBackend:
     """The SavedModel loaded in this process through the same session path as TF Serving."""
 
-    def __init__(self, model_path, signature=contract.SALIENCY_SIGNATURE):
+    def __init__(self, model_path, signature=contract.SALIENCY_SIGNATURE, warm_up=True):
         from serving.model_store import resolve_version_dir
         from serving.session_model import SessionModel, SignatureNotFound
 
@@ -279,7 +280,8 @@ class EmbeddedBackend:
         except SignatureNotFound as error:
             raise InputError(f"{self.export_dir}: {error.args[0]}") from None
         # The signatures this audit calls run once now, as a server's warmup would, not on the first batch.
-        self.model.warm_up({signature, contract.PROBABILITIES_SIGNATURE})
+        if warm_up:
+            self.model.warm_up({signature, contract.PROBABILITIES_SIGNATURE})
         self.loaded_version = int(self.export_dir.rstrip("/").rsplit("/", 1)[-1]) \
             if self.export_dir.rstrip("/").rsplit("/", 1)[-1].isdigit() else 0
         self.model_name = self.metadata().get("model_name", "")

@@ -5,6 +5,7 @@ Records stream into ``*.partial`` files; only a finished run renames them and wr
 """
 
 import csv
+import io
 import json
 import os
 import tempfile
@@ -96,6 +97,19 @@ def record_csv_cells(record, redact):
     return row[:-1] if redact else row
 
 
+def jsonl_text(records):
+    """records.jsonl's lines for these records, each ending in LF."""
+    return "".join([record_json(record) + "\n" for record in records])
+
+
+def csv_text(rows):
+    """CSV lines for these rows of cells (a header or record_csv_cells), each ending in CRLF as csv.writer
+    writes them."""
+    buffer = io.StringIO()
+    csv.writer(buffer).writerows(rows)
+    return buffer.getvalue()
+
+
 class RecordWriter:
     """records.jsonl and records.csv, written to .partial files until ``commit``.
 
@@ -116,19 +130,17 @@ class RecordWriter:
             for f, size in ((self._jsonl, resume_from["jsonl_bytes"]), (self._csv_file, resume_from["csv_bytes"])):
                 f.truncate(size)
                 f.seek(size)
-            self._csv = csv.writer(self._csv_file)
             self.count = resume_from["records"]
             return
         remove_previous_outputs(out_dir)  # an old run's outputs must not pass for this run's
         self._jsonl = open(self.jsonl_path, "w", encoding="utf-8")
         self._csv_file = open(self.csv_path, "w", encoding="utf-8", newline="")
-        self._csv = csv.writer(self._csv_file)
-        self._csv.writerow(csv_columns(redact))
+        self._csv_file.write(csv_text([csv_columns(redact)]))
         self.count = 0
 
     def write_many(self, records):
-        self._jsonl.write("".join([record_json(record) + "\n" for record in records]))
-        self._csv.writerows([record_csv_cells(record, self._drop_text) for record in records])
+        self._jsonl.write(jsonl_text(records))
+        self._csv_file.write(csv_text([record_csv_cells(record, self._drop_text) for record in records]))
         self.count += len(records)
 
     def _flush(self):

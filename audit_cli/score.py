@@ -79,7 +79,7 @@ class ScoreOptions:
 EXAMPLE_TOKENS = 200  # tokens a report example shows; a longer document shows an excerpt
 
 
-@dataclasses.dataclass
+@dataclasses.dataclass(order=True)  # ordered only to break exact rank ties in TopExamples' heap
 class Example:
     """A document kept for the report, with every explained token's saliency."""
     share: float
@@ -120,6 +120,61 @@ def example_rank(share, drop, row, occlusion):
     """The report shows the documents that rely most on forbidden words: by the drop without them (``drop`` None:
     not measured), or by the forbidden share when the reliance check is off. Ties: earlier rows first."""
     return ((drop or 0.0) if occlusion else share, -row)
+
+
+class TopExamples:
+    """The report's highlighted documents: the ``size`` best by ``example_rank``, each built only when it would be
+    kept (building one copies its tokens and saliency). Two merge, so per-file sets in the Beam pipeline give the
+    same examples as one pass over the corpus."""
+
+    def __init__(self, size, occlusion, kept=()):
+        self.size, self.occlusion = size, occlusion
+        self.heap = [(*example_rank(e.share, e.drop, e.row, occlusion), e) for e in kept]  # min-heap
+        heapq.heapify(self.heap)
+
+    def offer(self, record, tokens_row, saliency_row):
+        key = example_rank(record.forbidden_share, record.occlusion_drop if record.occluded else None, record.row,
+                           self.occlusion)
+        if len(self.heap) >= self.size and key <= self.heap[0][:2]:
+            return  # ranked below every kept example: not worth building
+        self._push((*key, Example.of(record, tokens_row, saliency_row)))
+
+    def _push(self, item):
+        if len(self.heap) < self.size:
+            heapq.heappush(self.heap, item)
+        elif item[:2] > self.heap[0][:2]:
+            heapq.heapreplace(self.heap, item)
+
+    def merge(self, other):
+        for item in other.heap:
+            self._push(item)
+
+    def ranked(self):
+        """Best first."""
+        return [example for *_, example in sorted(self.heap, key=lambda item: item[:2], reverse=True)]
+
+
+class Tally:
+    """What an audit accumulates beside its records: the summary's counts and the report's examples. audit-cli
+    keeps one for the corpus; the Beam pipeline one per file, and the pipeline's combine merges them."""
+
+    def __init__(self, evaluations, options, class_names, examples=()):
+        self.builder = SummaryBuilder(evaluations, options.attribution, class_names)
+        self.examples = TopExamples(options.examples, options.occlusion, examples)
+
+    def audit(self, batch, outputs, prepared, settings, evaluations):
+        """The batch's AuditRecords, in row order, counted and offered as examples."""
+        records = []
+        for _, record, explanation in build_records(batch, outputs, prepared, settings, evaluations):
+            if explanation is not None and self.examples.size and record.forbidden_terms:
+                self.examples.offer(record, explanation.tokens, explanation.saliency)
+            self.builder.add(record)
+            records.append(record)
+        return records
+
+    def merge(self, other):
+        self.builder.merge(other.builder)
+        self.examples.merge(other.examples)
 
 
 class AuditInterrupted(Exception):
@@ -324,8 +379,6 @@ class _Run:
             "signature": backend.signature,
         }
         self.evaluations = build_evaluations(options, lexicon, substitutions)
-        self.builder = SummaryBuilder(self.evaluations, options.attribution, self.model.class_names)
-        self.examples = []  # min-heap of (*example_rank, Example)
         self.rows_done = 0
         self.started_at = utc_now()
         self.previous_seconds = 0.0
@@ -338,11 +391,11 @@ class _Run:
                 if checkpoint["identity"].get(key) != value:
                     raise InputError(f"cannot resume: {key} differs from the interrupted run "
                                      f"({checkpoint['identity'].get(key)!r} then, {value!r} now)", out_dir)
+        self.tally = Tally(self.evaluations, options, self.model.class_names,
+                           [Example(**e) for e in checkpoint["examples"]] if resume else ())
+        if resume:
             for record in outputs.read_partial_records(out_dir, checkpoint["records"]):
-                self.builder.add(record)
-            self.examples = [(*example_rank(e["share"], e["drop"], e["row"], options.occlusion), Example(**e))
-                             for e in checkpoint["examples"]]
-            heapq.heapify(self.examples)
+                self.tally.builder.add(record)
             self.rows_done = checkpoint["rows_done"]
             self.started_at = checkpoint["started_at"]
             self.previous_seconds = checkpoint["seconds"]
@@ -355,30 +408,12 @@ class _Run:
     def state(self):
         return {"identity": self.identity, "rows_done": self.rows_done, "started_at": self.started_at,
                 "seconds": self.seconds(),
-                "examples": [dataclasses.asdict(example) for _, _, example in self.examples]}
+                "examples": [dataclasses.asdict(example) for example in self.tally.examples.ranked()]}
 
     def write_batch(self, batch, outputs, prepared):
-        records = []
-        for document, record, explanation in build_records(batch, outputs, prepared, self.settings,
-                                                           self.evaluations):
-            if explanation is not None and self.options.examples and record.forbidden_terms:
-                self._keep_example(record, explanation.tokens, explanation.saliency)
-            records.append(record)
-        self.writer.write_many(records)  # one write per file and batch, not per record
-        for record in records:
-            self.builder.add(record)
+        # one write per file and batch, not per record
+        self.writer.write_many(self.tally.audit(batch, outputs, prepared, self.settings, self.evaluations))
         self.rows_done = batch[-1].row
-
-    def _keep_example(self, record, tokens_row, saliency_row):
-        key = example_rank(record.forbidden_share, record.occlusion_drop if record.occluded else None, record.row,
-                           self.options.occlusion)
-        if len(self.examples) >= self.options.examples and key <= self.examples[0][:2]:
-            return  # ranked below every kept example: not worth building
-        item = (*key, Example.of(record, tokens_row, saliency_row))
-        if len(self.examples) < self.options.examples:
-            heapq.heappush(self.examples, item)
-        else:
-            heapq.heapreplace(self.examples, item)
 
 
 def score_corpus(corpus_path: str, backend, lexicon: Lexicon | None, out_dir: str, options: ScoreOptions | None = None,
@@ -398,7 +433,7 @@ def score_corpus(corpus_path: str, backend, lexicon: Lexicon | None, out_dir: st
         run = _Run(corpus_path, backend, lexicon, out_dir, options, resume, substitutions)
         try:
             _stream(reader, run.backend, run, progress, stop)
-            if run.builder.documents == 0:
+            if run.tally.builder.documents == 0:
                 raise InputError("no data rows (header only)", corpus_path)
         except BaseException as error:
             run.writer.abandon(f"{type(error).__name__}: {error}", run.state(),
@@ -408,42 +443,46 @@ def score_corpus(corpus_path: str, backend, lexicon: Lexicon | None, out_dir: st
     facts = RunFacts(run.model.name, run.model.version, backend.signature,
                      backend.description, os.path.abspath(corpus_path), run.input_sha256, run.started_at,
                      run.seconds(), run.window_stride)
-    summary = run.builder.build(audit_pb2.AuditSummary())
+    summary = run.tally.builder.build(audit_pb2.AuditSummary())
     passed = finish_summary(summary, facts, run.model, lexicon, options, gate_limits)
-    ranked = [example for _, _, example in sorted(run.examples, reverse=True)]
-    report.write_reports(out_dir, summary, [] if options.redact else ranked)
+    report.write_reports(out_dir, summary, [] if options.redact else run.tally.examples.ranked())
     outputs.write_summary(out_dir, summary)
     run.writer.finish()
     return summary, passed
 
 
-def _stream(reader, backend, run, progress, stop):
-    """Keep up to max_in_flight batches outstanding; write results strictly in corpus order."""
+def explained_batches(batch_iter, backend, evaluations, max_in_flight, stop=None):
+    """Yield (batch, outputs, prepared) for every batch, in order, with up to ``max_in_flight`` batches at the
+    model at once (the model's threads work while this thread builds records). Once ``stop`` is set no batch is
+    sent, and those already sent are still yielded."""
     pending = collections.deque()
-    last_checkpoint = time.monotonic()
-    with futures.ThreadPoolExecutor(max_workers=run.options.max_in_flight) as pool:
-        def drain_one():
-            nonlocal last_checkpoint
-            batch, future = pending.popleft()
-            run.write_batch(batch, *future.result())
-            if time.monotonic() - last_checkpoint >= run.options.checkpoint_seconds:
-                run.writer.checkpoint(run.state())
-                last_checkpoint = time.monotonic()
-            if progress:
-                progress(run.builder.documents, run.seconds(), reader.fraction_read())
-
+    with futures.ThreadPoolExecutor(max_workers=max_in_flight) as pool:
         try:
-            for batch in batches(reader, run.options, run.rows_done):
+            for batch in batch_iter:
                 if stop is not None and stop.is_set():
                     break
-                pending.append((batch, pool.submit(explain_batch, backend, batch, run.evaluations)))
-                if len(pending) >= run.options.max_in_flight:
-                    drain_one()
-            # Batches already sent are finished and committed, even when stopping.
+                pending.append((batch, pool.submit(explain_batch, backend, batch, evaluations)))
+                if len(pending) >= max_in_flight:
+                    batch, future = pending.popleft()
+                    yield (batch, *future.result())
             while pending:
-                drain_one()
+                batch, future = pending.popleft()
+                yield (batch, *future.result())
         finally:
             for _, future in pending:
                 future.cancel()
+
+
+def _stream(reader, backend, run, progress, stop):
+    """Write every batch's records strictly in corpus order, with a checkpoint every checkpoint_seconds."""
+    last_checkpoint = time.monotonic()
+    for batch, explained, prepared in explained_batches(batches(reader, run.options, run.rows_done), backend,
+                                                        run.evaluations, run.options.max_in_flight, stop):
+        run.write_batch(batch, explained, prepared)
+        if time.monotonic() - last_checkpoint >= run.options.checkpoint_seconds:
+            run.writer.checkpoint(run.state())
+            last_checkpoint = time.monotonic()
+        if progress:
+            progress(run.tally.builder.documents, run.seconds(), reader.fraction_read())
     if stop is not None and stop.is_set():
         raise AuditInterrupted(getattr(stop, "signal_number", 0))

@@ -80,7 +80,15 @@ def test_pipeline_records_and_summary_equal_audit_cli(mode, tiny_export, audit_i
     assert all(summaries[0][key] for key in ("occlusion_documents", "substitution_documents", "rationale_documents",
                                              "rationale_missing_documents"))
     assert_same_summary(*summaries)
-    assert (tmp_path / "beam" / "report.html").exists() and beam.output.splitlines()[0].startswith("verdict:")
+    cli_csv = (tmp_path / "cli" / "records.csv").read_bytes().split(b"\r\n")
+    beam_csv = [shard.read_bytes().split(b"\r\n") for shard in sorted((tmp_path / "beam").glob("records-*.csv"))]
+    assert all(lines[0] == cli_csv[0] for lines in beam_csv)  # each shard starts with the same header
+    assert sorted(line for lines in beam_csv for line in lines[1:]) == sorted(cli_csv[1:])
+    # The report's highlighted documents: per-file top examples merged give the corpus's top examples.
+    shown = [[line for line in (tmp_path / name / "report.html").read_text().splitlines()
+              if line.startswith("<div class='doc'>")] for name in ("cli", "beam")]
+    assert shown[0] and shown[1] == shown[0]
+    assert beam.output.splitlines()[0].startswith("verdict:")
 
 
 def test_a_glob_of_files_is_one_audit_with_ids_per_file(tiny_export, audit_inputs, tmp_path):
