@@ -6,20 +6,28 @@ its light install (Beam is the [beam] extra).
 """
 
 import contextlib
+import functools
 import glob
 import os
 import shutil
+import tempfile
 
 import click
 
 from audit_cli.cli import (EXIT_GATE_FAILED, VERBOSE_ENV, ScoreCommand, audit_options, backend_options,
                            check_audit_options, check_corpus, console_summary, gate_limits, load_audit_inputs,
                            score_options, set_verbosity, stderr_to)
+from audit_beam import files
 from saliency_core.errors import InputError, exit_on_input_error
 
-RUNNERS = {"direct": "DirectRunner", "flink": "FlinkRunner", "spark": "SparkRunner"}
-# Dataflow workers see no local files: it needs gs:// corpus, model and output paths, which the reader and the
-# launcher do not open through Beam's FileSystems yet (README, "Audits on Apache Beam").
+RUNNERS = {"direct": "DirectRunner", "dataflow": "DataflowRunner", "flink": "FlinkRunner", "spark": "SparkRunner"}
+
+
+class ModelLocation(click.Path):
+    """A local model folder (it must exist), or a path on a file system Beam knows (gs://..., read when loaded)."""
+
+    def convert(self, value, param, ctx):
+        return value if files.is_remote(value) else super().convert(value, param, ctx)
 
 
 class BeamCommand(ScoreCommand):
@@ -37,7 +45,7 @@ def main(verbose, debug):
 
 @main.command(cls=BeamCommand, context_settings={"ignore_unknown_options": True, "allow_extra_args": True})
 @click.argument("corpus", nargs=1)
-@backend_options
+@functools.partial(backend_options, model_type=ModelLocation(exists=True, file_okay=False))
 @audit_options
 @click.option("--runner", type=click.Choice(sorted(RUNNERS)), default="direct", show_default=True,
               help="Beam runner. Other Beam options (--project, --region, --temp_location, --flink_master, ...) "
@@ -47,9 +55,11 @@ def main(verbose, debug):
               help="DirectRunner mode (set explicitly so that Beam never tries to download its Prism runner).")
 @click.option("--direct-num-workers", type=click.IntRange(0, 1024), default=2, show_default=True,
               help="DirectRunner workers (0: one per core).")
+@click.option("--max-in-flight", type=click.IntRange(1, 256), default=8, show_default=True,
+              help="Batches at the model at once in each worker.")
 @click.pass_context
 @exit_on_input_error
-def score(ctx, corpus, backend, attribution, runner, direct_running_mode, direct_num_workers, **audit):
+def score(ctx, corpus, backend, attribution, runner, direct_running_mode, direct_num_workers, max_in_flight, **audit):
     """Audit every document of CORPUS (a CSV/JSONL file or a glob of them) with a Beam pipeline and write
     record shards (records-NNNNN-of-MMMMM.jsonl / .csv), summary.json, report.md and report.html to --out.
 
@@ -62,7 +72,9 @@ def score(ctx, corpus, backend, attribution, runner, direct_running_mode, direct
       audit-beam score '/shared/corpus/*.jsonl' --server serving:8500 --forbidden f.txt --runner flink \\
         --flink_master=localhost:8081 --environment_type=LOOPBACK
 
-    Paths must be visible to every worker (a shared file system); Dataflow (gs:// paths) is not supported yet.
+    CORPUS, --model and --out may be local paths (visible to every worker: a shared file system) or paths on
+    any file system Beam knows (gs://, s3://, hdfs://, azfs://; Dataflow needs gs://). A remote --out must be
+    new or empty; Beam's log then goes to a local temporary file, named on failure.
 
     Exit codes as audit-cli score: 0 gates pass, 1 a gate failed, 2 usage or input error, 70 internal error.
     """
@@ -71,35 +83,45 @@ def score(ctx, corpus, backend, attribution, runner, direct_running_mode, direct
     if audit["toxic_classes"]:
         raise click.BadParameter("per-term bias AUCs are not in the pipeline yet (pinned AUC needs every "
                                  "document's score in one place); use audit-cli score", param_hint="--toxic-classes")
-    paths = sorted(glob.glob(corpus)) if glob.has_magic(corpus) else [corpus]
+    paths = files.expand(corpus)
     if not paths:
         raise InputError("no file matches this pattern", corpus)
     out_dir = audit["out_dir"]
-    out_lock = claim_out_dir(out_dir, [*paths, *(p for p in (audit["forbidden_path"], audit["substitutions_path"])
-                                                if p)])
+    remote_out = files.is_remote(out_dir)
+    if remote_out:
+        files.check_new_remote_out(out_dir)
+        out_lock = contextlib.nullcontext()
+        log_path = os.path.join(tempfile.gettempdir(), f"audit-beam-{os.getpid()}.log")
+    else:
+        out_lock = claim_out_dir(out_dir, [*(p for p in paths if not files.is_remote(p)),
+                                           *(p for p in (audit["forbidden_path"], audit["substitutions_path"]) if p)])
+        log_path = os.path.join(out_dir, BEAM_LOG)
     try:
         lexicon, substitutions = load_audit_inputs(audit)
-        options = score_options(audit, attribution)
+        options = score_options(audit, attribution, max_in_flight=max_in_flight)
         for path in paths:  # before any worker starts
-            check_corpus(path, options)
+            check_corpus(path, options, files.BEAM_FILES)
         beam_args = [f"--runner={RUNNERS[runner]}", *ctx.args]
         if runner == "direct":
             beam_args += [f"--direct_running_mode={direct_running_mode}", f"--direct_num_workers={direct_num_workers}"]
-        log_path = os.path.join(out_dir, BEAM_LOG)
         try:
-            # Beam's and the workers' logging (a bad row's traceback included) goes to beam.log, not the terminal.
+            # Beam's and the workers' logging (a bad row's traceback included) goes to the log, not the terminal.
             with contextlib.nullcontext() if os.environ.get(VERBOSE_ENV) else stderr_to(log_path):
                 from audit_beam.pipeline import run_audit
                 summary, passed = run_audit(paths, corpus, backend, options, lexicon, substitutions, out_dir,
                                             gate_limits(audit), beam_args)
         except BaseException as error:
-            for temporary in glob.glob(os.path.join(out_dir, "beam-temp-*")):
-                shutil.rmtree(temporary, ignore_errors=True)
-            write_atomic(os.path.join(out_dir, INCOMPLETE), f"the pipeline did not finish: {error}\n"
-                                                            f"Beam's log: {log_path}\n")
+            note = f"the pipeline did not finish: {error}\nBeam's log: {log_path}\n"
+            if remote_out:
+                files.write_bytes(files.join(out_dir, INCOMPLETE), note.encode("utf-8"))
+            else:
+                for temporary in glob.glob(os.path.join(out_dir, "beam-temp-*")):
+                    shutil.rmtree(temporary, ignore_errors=True)
+                write_atomic(os.path.join(out_dir, INCOMPLETE), note)
             raise pipeline_error(error) from None
     finally:
-        out_lock.close()
+        if not remote_out:
+            out_lock.close()
     for line in console_summary(summary, out_dir):
         click.echo(line)
     if not passed:

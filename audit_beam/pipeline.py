@@ -16,6 +16,7 @@ import dataclasses
 import hashlib
 import json
 import os
+import tempfile
 import time
 
 import apache_beam as beam
@@ -28,8 +29,8 @@ from audit_cli.score import (Example, ModelFacts, RunFacts, ScoreOptions, Tally,
                              finish_summary)
 from audit_cli.summary import utc_now
 from audit_cli.windows import windowed
+from audit_beam import files
 from protos import audit_pb2
-from saliency_core.hashing import file_sha256
 from saliency_core.table import RowReader
 
 TALLY_PART = "_tally"  # the merged Tally, read back by the launcher and removed
@@ -44,6 +45,12 @@ class AuditJob:
     substitutions: object  # SubstitutionGroups or None
     model: ModelFacts
 
+    def local_backend(self):
+        """The backend as a worker opens it: a model on a remote file system is read from a local copy."""
+        if not self.backend.model_path:
+            return self.backend
+        return dataclasses.replace(self.backend, model_path=files.local_model(self.backend.model_path))
+
     def evaluations(self):
         return build_evaluations(self.options, self.lexicon, self.substitutions)
 
@@ -57,7 +64,7 @@ def file_batches(path, options: ScoreOptions, prefix_ids: bool):
     document can differ in the last bits with the batch around it. ``prefix_ids``: ids become FILE:ROW (several
     files without an id column), so that they stay unique."""
     prefix = f"{os.path.basename(path)}:" if prefix_ids else ""
-    with RowReader(path, options.required_columns, options.encoding) as reader:
+    with RowReader(path, options.required_columns, options.encoding, files.BEAM_FILES) as reader:
         for batch in batches(reader, options):
             yield [dataclasses.replace(d, doc_id=prefix + d.doc_id) for d in batch] if prefix else batch
 
@@ -74,7 +81,7 @@ class AuditFiles(beam.DoFn):
     def setup(self):
         os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
         job = self.job
-        self.backend, _ = windowed(open_backend(job.backend), job.options.window_config, job.model.metadata)
+        self.backend, _ = windowed(open_backend(job.local_backend()), job.options.window_config, job.model.metadata)
         self.settings = job.model.record_settings(job.lexicon, job.options)
         self.evaluations = job.evaluations()
 
@@ -139,38 +146,49 @@ def build_pipeline(pipeline, paths, job: AuditJob, out_dir):
 
 def input_fingerprint(paths):
     if len(paths) == 1:
-        return file_sha256(paths[0])
+        return files.sha256(paths[0])
     digest = hashlib.sha256()
     for path in paths:
-        digest.update(f"{os.path.basename(path)}:{file_sha256(path)}\n".encode())
+        digest.update(f"{os.path.basename(path)}:{files.sha256(path)}\n".encode())
     return digest.hexdigest()
 
 
 def run_audit(paths, pattern, backend_config, options, lexicon, substitutions, out_dir, gate_limits, beam_args):
-    """Run the pipeline to the end; returns (AuditSummary, gates passed). ``beam_args``: Beam pipeline flags."""
+    """Run the pipeline to the end; returns (AuditSummary, gates passed). ``beam_args``: Beam pipeline flags.
+    Paths may be local or on any file system Beam knows (audit_beam.files)."""
     from audit_cli import report
     started_at, clock = utc_now(), time.monotonic()
+    job = AuditJob(backend_config, options, lexicon, substitutions, None)
+    local = job.local_backend()
     # The launcher reads the metadata and checks the signature once; it runs no batch, so it needs no warm-up.
-    backend = open_backend(dataclasses.replace(backend_config, warm_up=False))
+    backend = open_backend(dataclasses.replace(local, warm_up=False))
     try:
         model = ModelFacts.of(backend, lexicon, options)
         _, window_stride = windowed(backend, options.window_config, model.metadata)  # checks the stride
         description, signature = backend.description, backend.signature
     finally:
         backend.close()
-    job = AuditJob(backend_config, options, lexicon, substitutions, model)
+    if local.model_path != backend_config.model_path:  # name the model where it is, not its local copy
+        description = description.replace(local.model_path.rstrip("/"), backend_config.model_path.rstrip("/"), 1)
+    job = dataclasses.replace(job, model=model)
     with beam.Pipeline(options=PipelineOptions(beam_args)) as pipeline:
         build_pipeline(pipeline, paths, job, out_dir)
-    tally_path = os.path.join(out_dir, TALLY_PART)
-    with open(tally_path) as f:
-        tally = json.load(f)
-    os.unlink(tally_path)
+    tally_path = files.join(out_dir, TALLY_PART)
+    tally = json.loads(files.read_text(tally_path))
+    files.delete(tally_path)
     summary = audit_pb2.AuditSummary.FromString(base64.b64decode(tally["summary"]))
     examples = [Example(**e) for e in tally["examples"]]
-    facts = RunFacts(model.name, model.version, signature, description,
-                     pattern if len(paths) > 1 else os.path.abspath(paths[0]), input_fingerprint(paths), started_at,
-                     time.monotonic() - clock, window_stride)
+    single = paths[0] if files.is_remote(paths[0]) else os.path.abspath(paths[0])
+    facts = RunFacts(model.name, model.version, signature, description, pattern if len(paths) > 1 else single,
+                     input_fingerprint(paths), started_at, time.monotonic() - clock, window_stride)
     passed = finish_summary(summary, facts, model, lexicon, options, gate_limits)
-    report.write_reports(out_dir, summary, [] if options.redact else examples)
-    outputs.write_summary(out_dir, summary)
+    examples = [] if options.redact else examples
+    if not files.is_remote(out_dir):
+        report.write_reports(out_dir, summary, examples)
+        outputs.write_summary(out_dir, summary)
+        return summary, passed
+    with tempfile.TemporaryDirectory(prefix="audit-beam-") as finished:  # written here, then copied
+        report.write_reports(finished, summary, examples)
+        outputs.write_summary(finished, summary)
+        files.publish(finished, [outputs.REPORT_MD, outputs.REPORT_HTML, outputs.SUMMARY_JSON], out_dir)
     return summary, passed

@@ -103,13 +103,17 @@ class ScoreCommand(GroupedCommand):
     }
 
 
-def backend_options(function):
-    """The model options of every command, passed to the command as one BackendConfig ``backend``."""
+MODEL_DIRECTORY = click.Path(exists=True, file_okay=False)
+
+
+def backend_options(function, model_type=MODEL_DIRECTORY):
+    """The model options of every command, passed to the command as one BackendConfig ``backend``.
+    ``model_type``: what --model accepts (audit-beam also takes paths on remote file systems)."""
     options = [
         click.option("--server", "servers", multiple=True, metavar="HOST:PORT",
                      help="TF Serving / audit-serve gRPC address; repeat for client-side round-robin, "
                           "or give one dns:/// target. Without it, --model runs in process."),
-        click.option("--model", "model_path", type=click.Path(exists=True, file_okay=False),
+        click.option("--model", "model_path", type=model_type,
                      help="SavedModel version directory or model base path (embedded mode)."),
         click.option("--model-name", default="saliency_classifier", show_default=True,
                      help="Model name on the server."),
@@ -422,10 +426,11 @@ def score_options(audit, attribution, **run):
                         max_document_tokens=audit["max_document_tokens"], **run)
 
 
-def check_corpus(path, options):
-    """Every check that needs no model runs before the model loads: the corpus is readable, its columns exist."""
-    from saliency_core.table import RowReader
-    with RowReader(path, options.required_columns, options.encoding):
+def check_corpus(path, options, files=None):
+    """Every check that needs no model runs before the model loads: the corpus is readable, its columns exist.
+    ``files``: how the file is reached (default: the local file system)."""
+    from saliency_core.table import LOCAL_FILES, RowReader
+    with RowReader(path, options.required_columns, options.encoding, files or LOCAL_FILES):
         pass
 
 

@@ -3,9 +3,10 @@
 import hashlib
 
 
-def file_sha256(path: str) -> str:
+def file_sha256(path: str, open_binary=open) -> str:
+    """``open_binary(path, "rb")``: the local file system's open, or another's (the Beam pipeline's)."""
     digest = hashlib.sha256()
-    with open(path, "rb") as f:
+    with open_binary(path, "rb") as f:
         for block in iter(lambda: f.read(1 << 20), b""):
             digest.update(block)
     return digest.hexdigest()

@@ -54,6 +54,22 @@ def check_readable(path: str) -> None:
         raise InputError("file is empty", path)
 
 
+class LocalFiles:
+    """How a reader reaches a file: here, the local file system. A seam: the Beam pipeline passes its own
+    (audit_beam.files.BeamFiles: gs://, s3://, hdfs://, ... through Beam's FileSystems)."""
+
+    def check_readable(self, path):
+        check_readable(path)
+
+    def open(self, path):
+        return open(path, "rb")
+
+    def size(self, path):
+        return os.path.getsize(path)
+
+
+LOCAL_FILES = LocalFiles()
+
 MAGIC = {b"\x1f\x8b": "gzip-compressed", b"PK\x03\x04": "a zip archive", b"BZh": "bzip2-compressed",
          b"\xfd7zXZ": "xz-compressed"}
 
@@ -73,10 +89,10 @@ def check_encoding(encoding: str, path: str | None = None) -> None:
                          "streamed (UTF-8, Latin-1, cp1252, ...); convert the file to UTF-8", path)
 
 
-def check_content(path: str, encoding: str) -> None:
+def check_content(path: str, encoding: str, files: LocalFiles = LOCAL_FILES) -> None:
     """Refuse what this reader cannot read correctly, with a message that says what the file is."""
     check_encoding(encoding, path)
-    with open(path, "rb") as f:
+    with files.open(path) as f:
         head = f.read(65536)
     for magic, what in MAGIC.items():
         if head.startswith(magic):
@@ -85,13 +101,13 @@ def check_content(path: str, encoding: str) -> None:
         raise InputError("the file uses CR-only (classic Mac) line endings; convert them to LF or CRLF", path)
 
 
-def is_jsonl(path: str) -> bool:
+def is_jsonl(path: str, files: LocalFiles = LOCAL_FILES) -> bool:
     """JSON Lines by suffix (.jsonl, .ndjson), or a .json file whose first character opens an object."""
     name = str(path).lower()
     if name.endswith((".jsonl", ".ndjson")):
         return True
     if name.endswith(".json"):
-        with open(path, "rb") as f:
+        with files.open(path) as f:
             first = f.read(4096).lstrip(b"\xef\xbb\xbf \t\r\n")[:1]
         if first == b"[":
             raise InputError("a JSON array: write one JSON object per line (JSON Lines) instead", path)
@@ -104,17 +120,18 @@ class RowReader:
 
     ``required_columns[0]`` is the text column (in JSONL it must hold strings; the other required columns may
     also hold integers). ``columns`` (the header) is known after construction. Use as a context manager.
+    ``files``: how the file is reached (LocalFiles, or Beam's FileSystems in the pipeline).
     """
 
-    def __init__(self, path, required_columns=(), encoding="utf-8"):
-        check_readable(path)
-        check_content(path, encoding)  # a known, streamable encoding; not a compressed file
+    def __init__(self, path, required_columns=(), encoding="utf-8", files: LocalFiles = LOCAL_FILES):
+        files.check_readable(path)
+        check_content(path, encoding, files)  # a known, streamable encoding; not a compressed file
         self.path = str(path)
         self.encoding = encoding
-        self._binary = open(path, "rb")
-        self.size = os.path.getsize(path)
+        self.jsonl = is_jsonl(path, files)
+        self._binary = files.open(path)
+        self.size = files.size(path)
         self._lines = _decoded_lines(self._binary, self.path, encoding)
-        self.jsonl = is_jsonl(path)
         if self.jsonl:
             self._pending = self._next_json()
             self.columns = list(self._pending[1]) if self._pending else []

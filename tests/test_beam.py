@@ -4,6 +4,7 @@ audit-cli score on the same corpus and model, byte for byte, and the same summar
 import glob
 import json
 import math
+import os
 import shutil
 
 import pytest
@@ -143,3 +144,56 @@ def test_bad_input_before_the_pipeline_starts(content, extra, message, tiny_expo
     result = CliRunner().invoke(audit_beam, args)
     assert result.exit_code == 2 and message in result.output and "Traceback" not in result.output, result.output
     assert not (tmp_path / "out" / "summary.json").exists()
+
+
+@pytest.fixture
+def remote_root(tmp_path):
+    """testfs:// (tests/remote_files.py: a Beam FileSystem over a local folder, standing in for gs://)."""
+    from remote_files import LocalBackedFileSystem
+    LocalBackedFileSystem.root = str(tmp_path / "remote")
+    os.makedirs(LocalBackedFileSystem.root)
+    yield LocalBackedFileSystem.root
+    LocalBackedFileSystem.root = None
+
+
+def test_corpus_model_and_out_on_a_remote_file_system(tiny_export, audit_inputs, remote_root, tmp_path):
+    """Dataflow's paths are gs://: the reader, the model and every output go through Beam's FileSystems, and the
+    audit equals audit-cli's on the same local files."""
+    corpus, forbidden, groups = audit_inputs
+    os.makedirs(os.path.join(remote_root, "corpora"))
+    shutil.copy(corpus, os.path.join(remote_root, "corpora", "decoy.csv"))
+    shutil.copytree(os.path.dirname(tiny_export.export_path), os.path.join(remote_root, "models", "tiny"))
+    args = [*common_args(tiny_export, forbidden, groups)[2:], "--direct-running-mode", "in_memory"]
+    cli = CliRunner().invoke(audit_cli, ["score", corpus, *common_args(tiny_export, forbidden, groups),
+                                         "--out", str(tmp_path / "cli"), "--quiet"])
+    assert cli.exit_code in (0, 1), cli.output
+    beam = CliRunner().invoke(audit_beam, ["score", "testfs://corpora/*.csv", "--model", "testfs://models/tiny",
+                                           *args, "--out", "testfs://audits/run"])
+    assert beam.exit_code == cli.exit_code, beam.output
+    out = os.path.join(remote_root, "audits", "run")
+    assert records(os.path.join(out, "records-*-of-*.jsonl")) == records(str(tmp_path / "cli" / "records.jsonl"))
+    summaries = [json.loads(open(os.path.join(folder, "summary.json")).read()) for folder in (tmp_path / "cli", out)]
+    assert_same_summary(*summaries)
+    version = os.path.basename(tiny_export.export_path)
+    assert summaries[1]["backend"] == f"embedded:testfs://models/tiny/{version}"
+    assert summaries[1]["input_path"] == "testfs://corpora/decoy.csv"
+    assert {"report.md", "report.html"} <= set(os.listdir(out))
+    assert not [name for name in os.listdir(out) if name.startswith(("_", "beam-temp", "INCOMPLETE"))]
+    # A remote --out cannot be locked or cleaned: one that holds files is refused before anything runs.
+    again = CliRunner().invoke(audit_beam, ["score", "testfs://corpora/decoy.csv", "--model", "testfs://models/tiny",
+                                            *args, "--out", "testfs://audits/run"])
+    assert again.exit_code == 2 and "must be a new or empty folder" in again.output
+    for corpus_path, message in (("testfs://corpora/*.jsonl", "no file matches"),
+                                 ("testfs://corpora/missing.csv", "file not found")):
+        missing = CliRunner().invoke(audit_beam, ["score", corpus_path, "--model", "testfs://models/tiny", *args,
+                                                  "--out", "testfs://audits/other"])
+        assert missing.exit_code == 2 and message in missing.output and "Traceback" not in missing.output
+    # A bad row found by a worker: one line naming the remote file and line; INCOMPLETE there, no summary.json.
+    with open(os.path.join(remote_root, "corpora", "bad.csv"), "w") as f:
+        f.write("id,text,label,rationale\n1,fine text,0,\n2,one,field,too,many\n")
+    bad = CliRunner().invoke(audit_beam, ["score", "testfs://corpora/bad.csv", "--model", "testfs://models/tiny",
+                                          *args, "--out", "testfs://audits/bad"])
+    assert bad.exit_code == 2, bad.output
+    assert bad.output.strip() == "error: testfs://corpora/bad.csv:3: expected 4 fields as in the header, found 5"
+    written = os.listdir(os.path.join(remote_root, "audits", "bad"))
+    assert "INCOMPLETE" in written and "summary.json" not in written

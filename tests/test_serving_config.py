@@ -1,5 +1,6 @@
 import os
 
+import pytest
 import yaml
 from google.protobuf import text_format
 from google.protobuf import descriptor_pb2, descriptor_pool, message_factory, wrappers_pb2
@@ -88,11 +89,22 @@ def test_compose_jobs_use_the_project_commands():
     assert services["audit"]["depends_on"]["serving"]["condition"] == "service_healthy"
 
 
-def test_the_image_copies_every_package_the_project_installs():
+@pytest.mark.parametrize("dockerfile", ["Dockerfile", "Dockerfile.beam"])
+def test_the_images_copy_every_package_the_project_installs(dockerfile):
     import re
     with open(os.path.join(ROOT, "pyproject.toml")) as f:
         packages = re.search(r"packages = \[(.*?)\]", f.read(), re.S).group(1)
     top_level = {name.strip().strip('"').split(".")[0] for name in packages.split(",")}
-    with open(os.path.join(ROOT, "Dockerfile")) as f:
+    with open(os.path.join(ROOT, dockerfile)) as f:
         copied = set(re.findall(r"^COPY (\w+) \1$", f.read(), re.M))
     assert top_level <= copied, top_level - copied
+
+
+def test_the_beam_worker_image_is_the_sdk_of_the_installed_beam_and_python():
+    """Dataflow and portable runners need the workers' Beam and Python to be the launcher's."""
+    import re
+    import sys
+    apache_beam = pytest.importorskip("apache_beam")
+    with open(os.path.join(ROOT, "Dockerfile.beam")) as f:
+        python, beam = re.search(r"^FROM apache/beam_python(\d+\.\d+)_sdk:(\S+)$", f.read(), re.M).groups()
+    assert (python, beam) == (f"{sys.version_info.major}.{sys.version_info.minor}", apache_beam.__version__)
