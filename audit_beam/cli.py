@@ -80,9 +80,6 @@ def score(ctx, corpus, backend, attribution, runner, direct_running_mode, direct
     """
     from audit_cli.outputs import INCOMPLETE, claim_out_dir, write_atomic
     check_audit_options(audit)
-    if audit["toxic_classes"]:
-        raise click.BadParameter("per-term bias AUCs are not in the pipeline yet (pinned AUC needs every "
-                                 "document's score in one place); use audit-cli score", param_hint="--toxic-classes")
     paths = files.expand(corpus)
     if not paths:
         raise InputError("no file matches this pattern", corpus)

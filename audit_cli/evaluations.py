@@ -300,6 +300,17 @@ class Bias(Evaluation):
         # Labels are model classes, or "positive" / "negative" after a binary --label-map.
         self.labels.append(record.true_label in self.toxic_classes or record.true_label == "positive")
 
+    def merge(self, other):
+        """Append another accumulator's documents. Exact AUCs and the pinned AUC's background draws need every
+        labelled document's score in one place: the Beam combiner holds them too (5 bytes per document and 8 per
+        term match), the one summary part that is not a fixed-size sketch."""
+        offset = len(self.scores)
+        self.scores.extend(other.scores)
+        self.labels.extend(other.labels)
+        for term, rows in other.term_rows.items():
+            shifted = np.frombuffer(rows, dtype=np.int64) + offset
+            self.term_rows.setdefault(term, array.array("q")).frombytes(shifted.tobytes())
+
     def summarise(self, summary):
         if not len(self.scores):
             return
@@ -311,6 +322,12 @@ class Bias(Evaluation):
             mask = np.zeros(len(scores), bool)
             mask[np.frombuffer(rows, dtype=np.int64)] = True
             subgroups[term] = mask
+        # The pinned AUC draws background documents by position: put the documents in an order that does not
+        # depend on the order they arrived in (Beam merges files in any order), so that the same corpus gives
+        # the same figures whichever runner audits it, however it is split into files.
+        order = np.lexsort([*(subgroups[term] for term in sorted(subgroups, reverse=True)), labels, scores])
+        labels, scores = labels[order], scores[order]
+        subgroups = {term: mask[order] for term, mask in subgroups.items()}
         rows, difference, spread = bias_metrics.bias_table(labels, scores, subgroups)
         summary.toxic_classes[:] = list(self.toxic_classes)
         summary.toxic_auc = bias_metrics.auc(labels, scores)

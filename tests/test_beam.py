@@ -63,7 +63,8 @@ def audit_inputs(example_paths, tmp_path_factory):
 
 def common_args(tiny_export, forbidden, groups):
     return ["--model", tiny_export.export_path, "--forbidden", forbidden, "--substitutions", groups,
-            "--label-column", "label", "--rationale-column", "rationale", "--batch-size", "16"]
+            "--label-column", "label", "--rationale-column", "rationale", "--toxic-classes", "1",
+            "--batch-size", "16"]
 
 
 @pytest.mark.parametrize("mode", ["in_memory", "multi_processing"])
@@ -79,7 +80,7 @@ def test_pipeline_records_and_summary_equal_audit_cli(mode, tiny_export, audit_i
     assert expected and records(str(tmp_path / "beam" / "records-*-of-*.jsonl")) == expected
     summaries = [json.loads((tmp_path / name / "summary.json").read_text()) for name in ("cli", "beam")]
     assert all(summaries[0][key] for key in ("occlusion_documents", "substitution_documents", "rationale_documents",
-                                             "rationale_missing_documents"))
+                                             "rationale_missing_documents", "term_bias"))
     assert_same_summary(*summaries)
     cli_csv = (tmp_path / "cli" / "records.csv").read_bytes().split(b"\r\n")
     beam_csv = [shard.read_bytes().split(b"\r\n") for shard in sorted((tmp_path / "beam").glob("records-*.csv"))]
@@ -116,13 +117,6 @@ def test_a_bad_row_is_one_line_exit_2_and_nothing_looks_complete(tiny_export, au
                                                   "closed (the rest of the file would be read as one field)"]
     assert (tmp_path / "out" / "INCOMPLETE").exists() and not (tmp_path / "out" / "summary.json").exists()
     assert not glob.glob(str(tmp_path / "out" / "records-*"))
-
-
-def test_bias_metrics_are_refused_with_the_reason(tiny_export, audit_inputs, tmp_path):
-    corpus, forbidden, groups = audit_inputs
-    result = CliRunner().invoke(audit_beam, ["score", corpus, *common_args(tiny_export, forbidden, groups),
-                                             "--toxic-classes", "1", "--out", str(tmp_path / "out")])
-    assert result.exit_code == 2 and "not in the pipeline yet" in result.output
 
 
 @pytest.mark.parametrize("content, extra, message", [

@@ -110,3 +110,38 @@ def test_a_nan_share_makes_the_mean_nan_and_stays_out_of_the_percentiles():
         sketch.add(value)
     assert math.isnan(sketch.total / sketch.count)
     assert abs(sketch.percentiles([50])[0] - 0.3) <= ShareSketch.ERROR + 1e-12
+
+
+def test_bias_merged_in_any_order_equals_one_pass():
+    """The Beam combiner merges per-file Bias accumulators in any order; the figures (pinned AUC draws
+    included) must be those of one pass over the corpus."""
+    from audit_cli.evaluations import Bias
+    from protos import audit_pb2
+    rng = np.random.default_rng(3)
+    records = []
+    for n in range(400):
+        record = audit_pb2.AuditRecord(predicted_label="1", true_label=str(rng.integers(0, 2)))
+        record.probabilities["1"] = float(rng.random())
+        for term in ("he", "she", "they"):
+            if rng.random() < 0.2:
+                record.forbidden_terms.add(term=term)
+        records.append(record)
+
+    def summary_of(*parts):
+        accumulators = []
+        for part in parts:
+            bias = Bias(["1"])
+            for record in part:
+                bias.add(record)
+            accumulators.append(bias)
+        for other in accumulators[1:]:
+            accumulators[0].merge(other)
+        summary = audit_pb2.AuditSummary()
+        accumulators[0].summarise(summary)
+        return summary
+
+    one_pass = summary_of(records)
+    assert len(one_pass.term_bias) == 3 and one_pass.pinned_auc_equality_difference > 0
+    assert summary_of(records[:150], records[150:]) == one_pass
+    assert summary_of(records[150:], records[:150]) == one_pass
+    assert summary_of(records[300:], records[:70], records[70:300]) == one_pass
