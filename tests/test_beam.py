@@ -93,6 +93,24 @@ def test_pipeline_records_and_summary_equal_audit_cli(mode, tiny_export, audit_i
     assert beam.output.splitlines()[0].startswith("verdict:")
 
 
+def test_workers_calling_audit_serve_over_grpc_give_audit_cli_records(tiny_server, tiny_export, audit_inputs,
+                                                                       tmp_path):
+    """The other inference path: each worker is a gRPC client of a real server on loopback (multi-processing
+    workers, so the channel is opened in the worker, not pickled from the launcher)."""
+    corpus, forbidden, groups = audit_inputs
+    args = ["--server", tiny_server.address, "--model-name", "tiny", *common_args(tiny_export, forbidden, groups)[2:]]
+    cli = CliRunner().invoke(audit_cli, ["score", corpus, *args, "--out", str(tmp_path / "cli"), "--quiet"])
+    assert cli.exit_code in (0, 1), cli.output
+    beam = CliRunner().invoke(audit_beam, ["score", corpus, *args, "--out", str(tmp_path / "beam"),
+                                           "--direct-running-mode", "multi_processing", "--direct-num-workers", "2"])
+    assert beam.exit_code == cli.exit_code, beam.output
+    expected = records(str(tmp_path / "cli" / "records.jsonl"))
+    assert expected and records(str(tmp_path / "beam" / "records-*-of-*.jsonl")) == expected
+    summaries = [json.loads((tmp_path / name / "summary.json").read_text()) for name in ("cli", "beam")]
+    assert summaries[1]["backend"].startswith("grpc") and summaries[1]["model_name"] == "tiny"
+    assert_same_summary(*summaries)
+
+
 def test_a_glob_of_files_is_one_audit_with_ids_per_file(tiny_export, audit_inputs, tmp_path):
     corpus, forbidden, groups = audit_inputs
     for name in ("a.csv", "b.csv"):
