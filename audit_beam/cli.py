@@ -15,7 +15,7 @@ import tempfile
 import click
 
 from audit_cli.cli import (EXIT_GATE_FAILED, VERBOSE_ENV, ScoreCommand, audit_options, backend_options,
-                           check_audit_options, check_corpus, console_summary, gate_limits, load_audit_inputs,
+                           check_audit_options, console_summary, gate_limits, load_audit_inputs,
                            score_options, set_verbosity, stderr_to)
 from audit_beam import files
 from saliency_core.errors import InputError, exit_on_input_error
@@ -96,8 +96,9 @@ def score(ctx, corpus, backend, attribution, runner, direct_running_mode, direct
     try:
         lexicon, substitutions = load_audit_inputs(audit)
         options = score_options(audit, attribution, max_in_flight=max_in_flight)
-        for path in paths:  # before any worker starts
-            check_corpus(path, options, files.BEAM_FILES)
+        # Before any worker starts: every file readable with its columns, and some data row somewhere.
+        if not [path for path in paths if holds_a_row(path, options)]:
+            raise InputError("no data rows (header only)", corpus)
         beam_args = [f"--runner={RUNNERS[runner]}", *ctx.args]
         if runner == "direct":
             beam_args += [f"--direct_running_mode={direct_running_mode}", f"--direct_num_workers={direct_num_workers}"]
@@ -126,6 +127,14 @@ def score(ctx, corpus, backend, attribution, runner, direct_running_mode, direct
 
 
 BEAM_LOG = "beam.log"
+
+
+def holds_a_row(path, options):
+    """Open the corpus file as a worker will (audit-cli's checks: readable, known encoding, the columns exist);
+    whether it holds a data row."""
+    from saliency_core.table import RowReader
+    with RowReader(path, options.required_columns, options.encoding, files.BEAM_FILES) as reader:
+        return next(iter(reader), None) is not None
 
 
 def pipeline_error(error):

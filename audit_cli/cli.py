@@ -426,11 +426,10 @@ def score_options(audit, attribution, **run):
                         max_document_tokens=audit["max_document_tokens"], **run)
 
 
-def check_corpus(path, options, files=None):
-    """Every check that needs no model runs before the model loads: the corpus is readable, its columns exist.
-    ``files``: how the file is reached (default: the local file system)."""
-    from saliency_core.table import LOCAL_FILES, RowReader
-    with RowReader(path, options.required_columns, options.encoding, files or LOCAL_FILES):
+def check_corpus(path, options):
+    """Every check that needs no model runs before the model loads: the corpus is readable, its columns exist."""
+    from saliency_core.table import RowReader
+    with RowReader(path, options.required_columns, options.encoding):
         pass
 
 

@@ -209,3 +209,15 @@ def test_corpus_model_and_out_on_a_remote_file_system(tiny_export, audit_inputs,
     assert bad.output.strip() == "error: testfs://corpora/bad.csv:3: expected 4 fields as in the header, found 5"
     written = os.listdir(os.path.join(remote_root, "audits", "bad"))
     assert "INCOMPLETE" in written and "summary.json" not in written
+
+
+def test_a_corpus_without_data_rows_is_refused_before_the_pipeline(tiny_export, audit_inputs, tmp_path):
+    _, forbidden, groups = audit_inputs
+    for name in ("a.csv", "b.csv"):
+        (tmp_path / name).write_text("id,text,label,rationale\n\n")
+    result = CliRunner().invoke(audit_beam, ["score", str(tmp_path / "*.csv"),
+                                             *common_args(tiny_export, forbidden, groups),
+                                             "--out", str(tmp_path / "out"), "--direct-running-mode", "in_memory"])
+    assert result.exit_code == 2
+    assert result.output.strip() == f"error: {tmp_path / '*.csv'}: no data rows (header only)"
+    assert not (tmp_path / "out" / "summary.json").exists() and not glob.glob(str(tmp_path / "out" / "records-*"))
