@@ -113,7 +113,8 @@ def main():
         fixed = measured[small] - small / marginal
         print(f"  {name:<52} {small:,} rows {small / measured[small]:6,.0f} docs/s "
               f"(ratio {cli[small] / measured[small]:.2f}); {big:,} rows {big / measured[big]:6,.0f} docs/s "
-              f"({measured[big]:.1f} s, ratio {cli[big] / measured[big]:.2f}); per extra row {marginal:6,.0f} docs/s, fixed cost {fixed:4.1f} s")
+              f"({measured[big]:.1f} s, ratio {cli[big] / measured[big]:.2f}); "
+              f"per extra row {marginal:6,.0f} docs/s, fixed cost {fixed:4.1f} s")
     sizes = []
     for rows in args.memory_rows:
         corpus = os.path.join(work, f"synthetic-{rows}.csv")
