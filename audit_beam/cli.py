@@ -78,16 +78,16 @@ def score(ctx, corpus, backend, attribution, runner, direct_running_mode, direct
 
     Exit codes as audit-cli score: 0 gates pass, 1 a gate failed, 2 usage or input error, 70 internal error.
     """
-    from audit_cli.outputs import INCOMPLETE, claim_out_dir, write_atomic
+    from audit_cli.outputs import INCOMPLETE, claim_out_dir
     check_audit_options(audit)
     paths = files.expand(corpus)
     if not paths:
         raise InputError("no file matches this pattern", corpus)
     out_dir = audit["out_dir"]
     remote_out = files.is_remote(out_dir)
+    out_lock = None  # a remote --out cannot be locked
     if remote_out:
         files.check_new_remote_out(out_dir)
-        out_lock = contextlib.nullcontext()
         log_path = os.path.join(tempfile.gettempdir(), f"audit-beam-{os.getpid()}.log")
     else:
         out_lock = claim_out_dir(out_dir, [*(p for p in paths if not files.is_remote(p)),
@@ -109,16 +109,14 @@ def score(ctx, corpus, backend, attribution, runner, direct_running_mode, direct
                 summary, passed = run_audit(paths, corpus, backend, options, lexicon, substitutions, out_dir,
                                             gate_limits(audit), beam_args)
         except BaseException as error:
-            note = f"the pipeline did not finish: {error}\nBeam's log: {log_path}\n"
-            if remote_out:
-                files.write_bytes(files.join(out_dir, INCOMPLETE), note.encode("utf-8"))
-            else:
+            if not remote_out:
                 for temporary in glob.glob(os.path.join(out_dir, "beam-temp-*")):
                     shutil.rmtree(temporary, ignore_errors=True)
-                write_atomic(os.path.join(out_dir, INCOMPLETE), note)
+            files.write_text(files.join(out_dir, INCOMPLETE),
+                             f"the pipeline did not finish: {error}\nBeam's log: {log_path}\n")
             raise pipeline_error(error) from None
     finally:
-        if not remote_out:
+        if out_lock is not None:
             out_lock.close()
     for line in console_summary(summary, out_dir):
         click.echo(line)

@@ -40,8 +40,9 @@ def _uncompressed():
 
 
 def open_binary(path, mode="rb"):
+    """A file's bytes, local or remote (``mode``: "rb" only; the argument matches open's for file_sha256)."""
     assert mode == "rb"
-    return _filesystems().open(path, compression_type=_uncompressed())
+    return _filesystems().open(path, compression_type=_uncompressed()) if is_remote(path) else open(path, "rb")
 
 
 class BeamFiles(LocalFiles):
@@ -56,7 +57,7 @@ class BeamFiles(LocalFiles):
             raise InputError("file is empty", path)
 
     def open(self, path):
-        return open_binary(path) if is_remote(path) else open(path, "rb")
+        return open_binary(path)
 
     def size(self, path):
         return _filesystems().match([path])[0].metadata_list[0].size_in_bytes if is_remote(path) \
@@ -69,15 +70,15 @@ BEAM_FILES = BeamFiles()
 def expand(pattern):
     """The files a corpus argument names: one path, or every file a glob matches (sorted)."""
     import glob
-    if not is_remote(pattern):
-        return sorted(glob.glob(pattern)) if glob.has_magic(pattern) else [pattern]
-    if not any(character in pattern for character in "*?["):
+    if not glob.has_magic(pattern):
         return [pattern]
+    if not is_remote(pattern):
+        return sorted(glob.glob(pattern))
     return sorted(m.path for m in _filesystems().match([pattern])[0].metadata_list)
 
 
 def sha256(path):
-    return file_sha256(path, open_binary if is_remote(path) else open)
+    return file_sha256(path, open_binary)
 
 
 def join(directory, name):
@@ -85,7 +86,7 @@ def join(directory, name):
 
 
 def read_text(path):
-    with (open_binary(path) if is_remote(path) else open(path, "rb")) as f:
+    with open_binary(path) as f:
         return f.read().decode("utf-8")
 
 
@@ -96,9 +97,14 @@ def delete(path):
         os.unlink(path)
 
 
-def write_bytes(path, data: bytes):
+def write_text(path, text):
+    """UTF-8 text to a file, replacing it as a whole: locally by an atomic rename, remotely by the object store's
+    write (an object appears complete or not at all)."""
+    if not is_remote(path):
+        from audit_cli.outputs import write_atomic
+        return write_atomic(path, text)
     with _filesystems().create(path, compression_type=_uncompressed()) as f:
-        f.write(data)
+        f.write(text.encode("utf-8"))
 
 
 def check_new_remote_out(out_dir):
@@ -113,8 +119,8 @@ def check_new_remote_out(out_dir):
 def publish(local_dir, names, out_dir):
     """Copy the launcher's finished files (reports, then summary.json: ``names`` in that order) to a remote --out."""
     for name in names:
-        with open(os.path.join(local_dir, name), "rb") as f:
-            write_bytes(join(out_dir, name), f.read())
+        with open(os.path.join(local_dir, name), encoding="utf-8", newline="") as f:
+            write_text(join(out_dir, name), f.read())
 
 
 _LOCAL_MODELS = {}
