@@ -132,22 +132,22 @@ class TopExamples:
         self.heap = [(*example_rank(e.share, e.drop, e.row, occlusion), e) for e in kept]  # min-heap
         heapq.heapify(self.heap)
 
+    def _admits(self, key):
+        return len(self.heap) < self.size or key > self.heap[0][:2]
+
+    def _push(self, item):
+        (heapq.heappush if len(self.heap) < self.size else heapq.heapreplace)(self.heap, item)
+
     def offer(self, record, tokens_row, saliency_row):
         key = example_rank(record.forbidden_share, record.occlusion_drop if record.occluded else None, record.row,
                            self.occlusion)
-        if len(self.heap) >= self.size and key <= self.heap[0][:2]:
-            return  # ranked below every kept example: not worth building
-        self._push((*key, Example.of(record, tokens_row, saliency_row)))
-
-    def _push(self, item):
-        if len(self.heap) < self.size:
-            heapq.heappush(self.heap, item)
-        elif item[:2] > self.heap[0][:2]:
-            heapq.heapreplace(self.heap, item)
+        if self._admits(key):  # an example ranked below every kept one is not worth building
+            self._push((*key, Example.of(record, tokens_row, saliency_row)))
 
     def merge(self, other):
         for item in other.heap:
-            self._push(item)
+            if self._admits(item[:2]):
+                self._push(item)
 
     def ranked(self):
         """Best first."""
@@ -432,7 +432,7 @@ def score_corpus(corpus_path: str, backend, lexicon: Lexicon | None, out_dir: st
     with RowReader(corpus_path, options.required_columns, options.encoding) as reader:
         run = _Run(corpus_path, backend, lexicon, out_dir, options, resume, substitutions)
         try:
-            _stream(reader, run.backend, run, progress, stop)
+            _stream(reader, run, progress, stop)
             if run.tally.builder.documents == 0:
                 raise InputError("no data rows (header only)", corpus_path)
         except BaseException as error:
@@ -473,10 +473,10 @@ def explained_batches(batch_iter, backend, evaluations, max_in_flight, stop=None
                 future.cancel()
 
 
-def _stream(reader, backend, run, progress, stop):
+def _stream(reader, run, progress, stop):
     """Write every batch's records strictly in corpus order, with a checkpoint every checkpoint_seconds."""
     last_checkpoint = time.monotonic()
-    for batch, explained, prepared in explained_batches(batches(reader, run.options, run.rows_done), backend,
+    for batch, explained, prepared in explained_batches(batches(reader, run.options, run.rows_done), run.backend,
                                                         run.evaluations, run.options.max_in_flight, stop):
         run.write_batch(batch, explained, prepared)
         if time.monotonic() - last_checkpoint >= run.options.checkpoint_seconds:
