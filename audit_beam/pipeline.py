@@ -1,9 +1,10 @@
 """The audit as an Apache Beam pipeline: the same rows, records and summary as ``audit-cli score``.
 
     files (glob) -> Reshuffle -> AuditFiles: per file, audit-cli's batches through the model (up to
-      --max-in-flight at once), records, and a Tally (summary counts + report examples) per file
+      --max-in-flight at once), records, and a Tally (summary counts + report examples) and sha256 per file
       record lines (one element per batch) -> JSON Lines and CSV shards (WriteToText)
-      tallies -> MergeTallies (SummaryBuilder.merge: counts, tables, a fixed-bin share sketch; the top examples)
+      tallies -> MergeTallies (SummaryBuilder.merge: counts, tables, a fixed-bin share sketch; the top examples;
+      the files' digests)
     then, in the launcher: summary.json, report.md, report.html, gates (exit code).
 
 Every step reuses audit_cli's functions, so a record is built by the same code whichever runner runs it. A
@@ -70,9 +71,9 @@ def file_batches(path, options: ScoreOptions, prefix_ids: bool):
 
 
 class AuditFiles(beam.DoFn):
-    """A corpus path -> its records as text, one element per batch, on the 'jsonl' and 'csv' outputs; then the
-    file's Tally on the main output. A file is audited as a stream by one worker, so memory stays flat in the
-    corpus size; files spread over the workers."""
+    """A corpus path -> its records as text, one element per batch, on the 'jsonl' and 'csv' outputs; then
+    (path, the file's sha256, its Tally) on the main output. A file is audited as a stream by one worker, so
+    memory stays flat in the corpus size; files spread over the workers."""
 
     def __init__(self, job: AuditJob, prefix_ids: bool):
         self.job = job
@@ -94,36 +95,49 @@ class AuditFiles(beam.DoFn):
             yield beam.pvalue.TaggedOutput("jsonl", outputs.jsonl_text(records)[:-1])
             yield beam.pvalue.TaggedOutput("csv", outputs.csv_text(
                 [outputs.record_csv_cells(record, options.redact) for record in records])[:-1])
-        yield tally
+        # The input's fingerprint is hashed here, where the file is read, not by the launcher over the whole corpus.
+        yield path, files.sha256(path), tally
 
     def teardown(self):
         self.backend.close()
 
 
+@dataclasses.dataclass
+class Merged:
+    """MergeTallies' accumulator: the files' Tallies merged, and each file's sha256."""
+    tally: Tally
+    sha256: dict  # path -> hex digest
+
+
 class MergeTallies(beam.CombineFn):
-    """Per-file Tallies -> one: the AuditSummary's counting part and the report's examples, as JSON."""
+    """(path, sha256, Tally) per file -> one: the AuditSummary's counting part, the report's examples and the
+    files' digests, as JSON."""
 
     def __init__(self, job: AuditJob):
         self.job = job
 
     def create_accumulator(self):
-        return self.job.tally()
+        return Merged(self.job.tally(), {})
 
-    def add_input(self, tally, other):
-        tally.merge(other)
-        return tally
-
-    def merge_accumulators(self, tallies):
-        tallies = iter(tallies)
-        merged = next(tallies)
-        for tally in tallies:
-            merged.merge(tally)
+    def add_input(self, merged, audited_file):
+        path, digest, tally = audited_file
+        merged.tally.merge(tally)
+        merged.sha256[path] = digest
         return merged
 
-    def extract_output(self, tally):
-        summary = tally.builder.build(audit_pb2.AuditSummary()).SerializeToString()
+    def merge_accumulators(self, accumulators):
+        accumulators = iter(accumulators)
+        merged = next(accumulators)
+        for other in accumulators:
+            merged.tally.merge(other.tally)
+            merged.sha256.update(other.sha256)
+        return merged
+
+    def extract_output(self, merged):
+        summary = merged.tally.builder.build(audit_pb2.AuditSummary()).SerializeToString()
         return json.dumps({"summary": base64.b64encode(summary).decode("ascii"),
-                           "examples": [dataclasses.asdict(e) for e in tally.examples.ranked()]})
+                           "examples": [dataclasses.asdict(e) for e in merged.tally.examples.ranked()],
+                           "sha256": merged.sha256})
 
 
 def build_pipeline(pipeline, paths, job: AuditJob, out_dir):
@@ -135,21 +149,23 @@ def build_pipeline(pipeline, paths, job: AuditJob, out_dir):
                | "Spread" >> beam.Reshuffle()
                | "Audit" >> beam.ParDo(AuditFiles(job, prefix_ids=len(paths) > 1 and not options.id_column))
                .with_outputs("jsonl", "csv", main="tallies"))
-    base = os.path.join(out_dir, "records")
+    base = files.join(out_dir, "records")
     audited.jsonl | "WriteJSONL" >> beam.io.WriteToText(base, file_name_suffix=".jsonl")
     audited.csv | "WriteCSV" >> beam.io.WriteToText(
         base, file_name_suffix=".csv", header=outputs.csv_text([outputs.csv_columns(options.redact)])[:-1])
     (audited.tallies
      | "Merge" >> beam.CombineGlobally(MergeTallies(job))
-     | "WriteTally" >> beam.io.WriteToText(os.path.join(out_dir, TALLY_PART), shard_name_template=""))
+     | "WriteTally" >> beam.io.WriteToText(files.join(out_dir, TALLY_PART), shard_name_template=""))
 
 
-def input_fingerprint(paths):
+def input_fingerprint(paths, sha256):
+    """The corpus's sha256 from its files' (``sha256``: path -> digest): a single file's own, else one over the
+    files' names and digests in path order."""
     if len(paths) == 1:
-        return files.sha256(paths[0])
+        return sha256[paths[0]]
     digest = hashlib.sha256()
     for path in paths:
-        digest.update(f"{os.path.basename(path)}:{files.sha256(path)}\n".encode())
+        digest.update(f"{os.path.basename(path)}:{sha256[path]}\n".encode())
     return digest.hexdigest()
 
 
@@ -180,7 +196,7 @@ def run_audit(paths, pattern, backend_config, options, lexicon, substitutions, o
     examples = [Example(**e) for e in tally["examples"]]
     single = paths[0] if files.is_remote(paths[0]) else os.path.abspath(paths[0])
     facts = RunFacts(model.name, model.version, signature, description, pattern if len(paths) > 1 else single,
-                     input_fingerprint(paths), started_at, time.monotonic() - clock, window_stride)
+                     input_fingerprint(paths, tally["sha256"]), started_at, time.monotonic() - clock, window_stride)
     passed = finish_summary(summary, facts, model, lexicon, options, gate_limits)
     examples = [] if options.redact else examples
     if not files.is_remote(out_dir):
