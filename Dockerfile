@@ -5,6 +5,8 @@ COPY pyproject.toml README.md ./
 COPY saliency_core saliency_core
 COPY trainer trainer
 COPY serving serving
+COPY cli_common cli_common
+COPY audit_engine audit_engine
 COPY audit_cli audit_cli
 COPY protos protos
 COPY saliency_demo saliency_demo

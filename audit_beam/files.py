@@ -101,7 +101,7 @@ def write_text(path, text):
     """UTF-8 text to a file, replacing it as a whole: locally by an atomic rename, remotely by the object store's
     write (an object appears complete or not at all)."""
     if not is_remote(path):
-        from audit_cli.outputs import write_atomic
+        from audit_engine.outputs import write_atomic
         return write_atomic(path, text)
     with _filesystems().create(path, compression_type=_uncompressed()) as f:
         f.write(text.encode("utf-8"))

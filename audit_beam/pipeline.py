@@ -7,7 +7,7 @@
       the files' digests)
     then, in the launcher: summary.json, report.md, report.html, gates (exit code).
 
-Every step reuses audit_cli's functions, so a record is built by the same code whichever runner runs it. A
+Every step reuses the audit engine's functions, so a record is built by the same code whichever runner runs it. A
 worker hands Beam one element per batch of record lines and one Tally per file, not one element per record:
 per-record elements cost a serialisation and two parses each and made the pipeline half as fast as audit-cli.
 """
@@ -23,14 +23,17 @@ import time
 import apache_beam as beam
 from apache_beam.options.pipeline_options import PipelineOptions
 
-from audit_cli import outputs
-from audit_cli.backends import BackendConfig, open_backend
-from audit_cli.evaluations import build_evaluations
-from audit_cli.score import (Example, ModelFacts, RunFacts, ScoreOptions, Tally, batches, explained_batches,
-                             finish_summary)
-from audit_cli.summary import utc_now
-from audit_cli.windows import windowed
 from audit_beam import files
+from audit_engine import outputs, report
+from audit_engine.backends import BackendConfig, open_backend
+from audit_engine.backends.windowed import windowed
+from audit_engine.corpus import batches
+from audit_engine.evaluations import AuditInputs, build_evaluations
+from audit_engine.examples import Example
+from audit_engine.explaining import Tally, explained_batches
+from audit_engine.formatting import utc_now
+from audit_engine.options import AuditOptions
+from audit_engine.session import AuditSession, ModelFacts, RunFacts, finish_summary
 from protos import audit_pb2
 from saliency_core.table import RowReader
 
@@ -41,10 +44,9 @@ TALLY_PART = "_tally"  # the merged Tally, read back by the launcher and removed
 class AuditJob:
     """Everything a worker needs to audit rows: picklable, sent to every worker with the DoFns."""
     backend: BackendConfig
-    options: ScoreOptions
-    lexicon: object  # saliency_core.lexicon.Lexicon or None
-    substitutions: object  # SubstitutionGroups or None
-    model: ModelFacts
+    options: AuditOptions
+    inputs: AuditInputs
+    model: ModelFacts | None  # read by the launcher before the pipeline starts
 
     def local_backend(self):
         """The backend as a worker opens it: a model on a remote file system is read from a local copy."""
@@ -53,13 +55,13 @@ class AuditJob:
         return dataclasses.replace(self.backend, model_path=files.local_model(self.backend.model_path))
 
     def evaluations(self):
-        return build_evaluations(self.options, self.lexicon, self.substitutions)
+        return build_evaluations(self.options, self.inputs)
 
     def tally(self):
         return Tally(self.evaluations(), self.options, self.model.class_names)
 
 
-def file_batches(path, options: ScoreOptions, prefix_ids: bool):
+def file_batches(path, options: AuditOptions, prefix_ids: bool):
     """A corpus file's batches of CorpusRows, as audit-cli makes them. Batching in the reader, not after a
     shuffle, keeps every batch what audit-cli sends, and so every float the same: a model's outputs for a
     document can differ in the last bits with the batch around it. ``prefix_ids``: ids become FILE:ROW (several
@@ -82,15 +84,14 @@ class AuditFiles(beam.DoFn):
     def setup(self):
         os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
         job = self.job
-        self.backend, _ = windowed(open_backend(job.local_backend()), job.options.window_config, job.model.metadata)
-        self.settings = job.model.record_settings(job.lexicon, job.options)
-        self.evaluations = job.evaluations()
+        self.session = AuditSession.open(open_backend(job.local_backend()), job.options, job.inputs, job.model)
 
     def process(self, path):
-        options, tally = self.job.options, self.job.tally()
+        options, tally, session = self.job.options, self.job.tally(), self.session
         for batch, explained, prepared in explained_batches(file_batches(path, options, self.prefix_ids),
-                                                            self.backend, self.evaluations, options.max_in_flight):
-            records = tally.audit(batch, explained, prepared, self.settings, self.evaluations)
+                                                            session.backend, session.evaluations,
+                                                            options.max_in_flight):
+            records = tally.audit(batch, explained, prepared, session.settings, session.evaluations)
             # WriteToText ends every element with LF: each batch's text goes without its last one.
             yield beam.pvalue.TaggedOutput("jsonl", outputs.jsonl_text(records)[:-1])
             yield beam.pvalue.TaggedOutput("csv", outputs.csv_text(
@@ -99,7 +100,7 @@ class AuditFiles(beam.DoFn):
         yield path, files.sha256(path), tally
 
     def teardown(self):
-        self.backend.close()
+        self.session.close()
 
 
 @dataclasses.dataclass
@@ -169,12 +170,12 @@ def input_fingerprint(paths, sha256):
     return digest.hexdigest()
 
 
-def run_audit(paths, pattern, backend_config, options, lexicon, substitutions, out_dir, gate_limits, beam_args):
+def run_audit(paths, pattern, backend_config, options, inputs, out_dir, gate_limits, beam_args):
     """Run the pipeline to the end; returns (AuditSummary, gates passed). ``beam_args``: Beam pipeline flags.
     Paths may be local or on any file system Beam knows (audit_beam.files)."""
-    from audit_cli import report
     started_at, clock = utc_now(), time.monotonic()
-    job = AuditJob(backend_config, options, lexicon, substitutions, None)
+    lexicon = inputs.lexicon
+    job = AuditJob(backend_config, options, inputs, None)
     local = job.local_backend()
     # The launcher reads the metadata and checks the signature once; it runs no batch, so it needs no warm-up.
     backend = open_backend(dataclasses.replace(local, warm_up=False))

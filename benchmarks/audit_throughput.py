@@ -44,7 +44,7 @@ def write_corpus(path, rows, seed=0, decoy_everywhere=False):
 # Runs audit-cli's main in this child and reports the child's own peak RSS on the last stderr line.
 CHILD = """
 import resource, sys
-from audit_cli.cli import main
+from audit_cli.main import main
 try:
     main(sys.argv[1:])
 except SystemExit as exit:
@@ -74,8 +74,8 @@ def signature_limits(model_dir, texts, lexicon_path, batch_size):
     """(saliency signature alone, the two signatures of the reliance check) in docs/s, on the session loader in
     this process: every text through serving_default, plus the counterfactual texts the reliance check sends to
     predict (collected with the audit's own Reliance.prepare)."""
-    from audit_cli.backends import EmbeddedBackend
-    from audit_cli.evaluations import Batch, Reliance
+    from audit_engine.backends.embedded import EmbeddedBackend
+    from audit_engine.evaluations import Batch, Reliance
     from saliency_core.lexicon import load_lexicon
     from saliency_core.text import tokenize_all
 
@@ -90,7 +90,7 @@ def signature_limits(model_dir, texts, lexicon_path, batch_size):
     collect, reliance = Collect(), Reliance(load_lexicon(lexicon_path))
     for i in range(0, len(texts), batch_size):
         chunk = texts[i:i + batch_size]
-        reliance.prepare(collect, Batch(chunk, tokenize_all(chunk), {}, 0))
+        reliance.prepare(collect, Batch(chunk, tokenize_all(chunk), None, 0))
     backend = EmbeddedBackend(model_dir)
     try:
         backend.explain(texts[:batch_size])  # warm up both signatures
@@ -144,7 +144,7 @@ def real_throughput(args, work):
     try:
         for path, backend in (("embedded", ["--model", model_dir]),
                               ("gRPC", ["--server", f"127.0.0.1:{server.port}", "--model-name", "bench"])):
-            for reliance, extra in (("reliance on", []), ("reliance off", ["--no-occlusion"])):
+            for reliance, extra in (("reliance on", []), ("reliance off", ["--no-reliance"])):
                 out = os.path.join(work, f"real-{path}-{reliance.replace(' ', '-')}")
                 seconds, _ = run_audit([*audit, *backend, *extra, "--out", out])
                 runs[path, reliance] = (pipeline_rate(out), len(texts) / seconds)
@@ -197,7 +197,7 @@ def main():
         # Reliance on (the default) and off, side by side, on documents that all hold a forbidden word.
         decoy_common = [decoy_corpus, *common[1:], *server_args]
         reliance_seconds, _ = run_audit([*decoy_common, "--out", os.path.join(work, "reliance")])
-        no_reliance_seconds, _ = run_audit([*decoy_common, "--no-occlusion", "--out", os.path.join(work, "none")])
+        no_reliance_seconds, _ = run_audit([*decoy_common, "--no-reliance", "--out", os.path.join(work, "none")])
     finally:
         server.stop()
     embedded_seconds, small_rss = run_audit([*common, "--model", os.path.join(work, "bench"),

@@ -74,6 +74,7 @@ def main():
     parser.add_argument("--real", default=os.path.join(ROOT, "..", "shared", "data", "sst2", "sst2_train.csv"))
     args = parser.parse_args()
     from audit_throughput import WORDS, write_corpus
+
     from saliency_core.table import RowReader
     from trainer.export import export_model
     from trainer.model import TextClassifier

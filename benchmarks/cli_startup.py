@@ -46,13 +46,13 @@ def main():
             start = time.perf_counter()
             subprocess.run(command, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
             seconds[name].append(time.perf_counter() - start)
-    probe = subprocess.run([sys.executable, "-c", "import sys, audit_cli.cli; print('tensorflow' in sys.modules)"],
+    probe = subprocess.run([sys.executable, "-c", "import sys, audit_cli.main; print('tensorflow' in sys.modules)"],
                            capture_output=True, text=True, cwd=ROOT)
     print(f"audit-cli start-up, median of {args.runs} interleaved runs (fresh processes):")
     for name, values in seconds.items():
         goal = {"--help": 1.0, "score --help": 1.0, "compare": 1.5}[name]
         print(f"  {name:<14} {statistics.median(values):.2f} s  (goal < {goal:g} s)")
-    print(f"  tensorflow imported by `import audit_cli.cli`: {probe.stdout.strip()}")
+    print(f"  tensorflow imported by `import audit_cli.main`: {probe.stdout.strip()}")
 
 
 if __name__ == "__main__":

@@ -10,14 +10,12 @@ import argparse
 
 import numpy as np
 import tensorflow as tf
-
-from evidence_common import inject_decoys, require_data, results_header, train_classifier, write_results
 from decoy_sentiment import MODEL
-from trainer import penalty
-from trainer.corpus import load_corpus
+from evidence_common import inject_decoys, require_data, results_header, train_classifier, write_results
+
 from saliency_core.lexicon import Lexicon
-from trainer.penalty_loss import probabilities_and_input_gradients
-from trainer.penalty_loss import PenaltyConfig
+from trainer.corpus import load_corpus
+from trainer.penalties import PenaltyConfig, input_gradient, probabilities_and_input_gradients
 from trainer.train import FitSettings, encode_examples
 
 
@@ -45,7 +43,7 @@ def main():
         ids = tf.constant(examples.ids)
         _, gradients, token_mask = probabilities_and_input_gradients(classifier, ids, "predicted")
         embeddings = classifier.embed(ids).numpy()
-        g_norm = penalty.saliency(gradients, token_mask, "l2").numpy()
+        g_norm = input_gradient.saliency(gradients, token_mask, "l2").numpy()
         e_norm = np.linalg.norm(embeddings, axis=-1)
         g_dot_e = np.abs(np.sum(gradients.numpy() * embeddings, axis=-1)) * token_mask.numpy()
         decoy = examples.forbidden_mask > 0

@@ -19,16 +19,27 @@ import tempfile
 import time
 
 import numpy as np
+import tensorflow as tf
+from evidence_common import (
+    RESULTS,
+    Audit,
+    accuracy,
+    fmt,
+    inject_decoys,
+    mean_std,
+    probabilities,
+    require_data,
+    results_header,
+    train_classifier,
+    write_csv,
+    write_results,
+)
 
-from evidence_common import (RESULTS, Audit, accuracy, fmt, inject_decoys, mean_std, probabilities, require_data,
-                             results_header, train_classifier, write_csv, write_results)
-from trainer.corpus import load_corpus
 from saliency_core.lexicon import Lexicon
 from trainer.attributions import integrated_gradients
-from trainer.penalty_loss import PenaltyConfig
+from trainer.corpus import load_corpus
+from trainer.penalties import PenaltyConfig
 from trainer.train import FitSettings
-
-import tensorflow as tf
 
 PENALTY_KINDS = {
     "ig": lambda w, target: PenaltyConfig(input_gradient_weight=w, target=target),

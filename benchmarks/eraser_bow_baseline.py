@@ -5,16 +5,16 @@ Whole documents (no truncation), the model's own surface tokens (saliency_core.t
 unigram features, scikit-learn's LogisticRegression (L2, liblinear), C chosen by 5-fold cross-validation on the
 training split only, then refit on all of it. Rationale plausibility of the linear model: each token's score is
 |weight of its word|, over every token of the document; token F1 with k = the document's rationale tokens, and
-AUPRC (audit_cli.rationale_metrics, as for the LSTM). The LSTM's figures in eraser_rationales.md are over the
+AUPRC (audit_engine.evaluations.rationale_metrics, as for the LSTM). The LSTM's figures in eraser_rationales.md are over the
 first 300 tokens only, so the two plausibility figures are not over the same tokens.
 """
 
 import argparse
 
 import numpy as np
-
-from audit_cli import rationale_metrics
 from evidence_common import eraser_splits, results_header, write_results
+
+from audit_engine.evaluations import rationale_metrics
 from saliency_core.text import surface_tokens_with_word_index
 
 

@@ -11,15 +11,15 @@ the rationale; comprehensiveness and sufficiency as AOPC over 1/5/10/20/50 % of 
 import argparse
 
 import numpy as np
-
-from audit_cli import rationale_metrics
 from eraser_bow_baseline import bow_baseline
 from evidence_common import Audit, eraser_splits, fmt, results_header, train_classifier, write_results
-from saliency_core import contract
-from audit_cli.document import explained_tokens
-from audit_cli.windows import WindowConfig, windowed
+
+from audit_engine.backends.windowed import windowed
+from audit_engine.document import explained_tokens
+from audit_engine.evaluations import rationale_metrics
+from audit_engine.options import WindowConfig
 from saliency_core.text import surface_tokens_with_word_index
-from trainer.penalty_loss import PenaltyConfig
+from trainer.penalties import PenaltyConfig
 from trainer.train import FitSettings
 
 MODEL = dict(max_tokens=300, vocabulary_size=20000, embedding_dim=64, hidden_units=64)
@@ -41,18 +41,18 @@ def evaluate(audit, test, window_stride=None):
     backend = audit.backend
     if window_stride:
         backend, _ = windowed(backend, WindowConfig(stride=window_stride), backend.metadata())
-    outputs = {k: [] for k in contract.SALIENCY_OUTPUTS}
+    outputs = {k: [] for k in ("tokens", "token_count", "saliency", "probabilities")}
     for start in range(0, len(test), 16):
         batch = backend.explain(test.texts[start:start + 16])
         for k in outputs:
-            outputs[k].extend(batch[k])
+            outputs[k].extend(getattr(batch, k))
     rationales = explained_rationale(test.texts, test.rationales)
     f1s, auprcs, comprehensiveness, sufficiency, correct, fractions, predictions = [], [], [], [], [], [], []
     for i in range(len(test)):
-        tokens = explained_tokens(outputs[contract.TOKENS][i], int(outputs[contract.TOKEN_COUNT][i]))
-        saliency = np.asarray(outputs[contract.SALIENCY][i][:len(tokens)])
+        tokens = explained_tokens(outputs["tokens"][i], int(outputs["token_count"][i]))
+        saliency = np.asarray(outputs["saliency"][i][:len(tokens)])
         rationale = rationales[i][:len(tokens)]
-        predicted = int(np.argmax(outputs[contract.PROBABILITIES][i]))
+        predicted = int(np.argmax(outputs["probabilities"][i]))
         correct.append(predicted == int(test.labels[i]))
         predictions.append(predicted)
         if rationale.sum():

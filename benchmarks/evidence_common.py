@@ -19,8 +19,10 @@ import keras  # noqa: E402
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
-from audit_cli.backends import EmbeddedBackend  # noqa: E402
-from audit_cli.score import ScoreOptions, score_corpus  # noqa: E402
+from audit_engine.backends.embedded import EmbeddedBackend  # noqa: E402
+from audit_engine.evaluations import AuditInputs
+from audit_engine.options import AuditOptions
+from audit_engine.run import audit_corpus  # noqa: E402
 from trainer.corpus import Corpus  # noqa: E402
 from trainer.export import export_model  # noqa: E402
 from trainer.train import ModelSettings, TrainingData, train_in_memory  # noqa: E402
@@ -87,8 +89,8 @@ class Audit:
         self.backend = EmbeddedBackend(self.export_path)
 
     def score(self, corpus_path, lexicon, **options):
-        summary, _ = score_corpus(corpus_path, self.backend, lexicon, os.path.join(self.work, "audit"),
-                                  ScoreOptions(examples=0, **options))
+        summary, _ = audit_corpus(corpus_path, self.backend, os.path.join(self.work, "audit"),
+                                  AuditOptions(examples=0, **options), AuditInputs(lexicon))
         return summary
 
     def close(self):

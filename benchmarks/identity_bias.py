@@ -18,15 +18,23 @@ import os
 import tempfile
 
 import numpy as np
+from evidence_common import (
+    Audit,
+    fmt,
+    probabilities,
+    require_data,
+    results_header,
+    train_classifier,
+    write_csv,
+    write_results,
+)
 
-from audit_cli import bias_metrics
-from evidence_common import (Audit, fmt, probabilities, require_data, results_header, train_classifier,
-                             write_csv, write_results)
-from trainer.corpus import load_corpus
+from audit_engine.evaluations import bias_metrics
 from saliency_core.lexicon import load_lexicon
 from saliency_core.substitutions import SubstitutionGroups
 from saliency_core.text import tokenize_all
-from trainer.penalty_loss import PenaltyConfig
+from trainer.corpus import load_corpus
+from trainer.penalties import PenaltyConfig
 from trainer.train import FitSettings
 
 MODEL = dict(max_tokens=40, vocabulary_size=20000, embedding_dim=64, hidden_units=64)

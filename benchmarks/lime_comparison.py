@@ -12,9 +12,8 @@ import argparse
 import time
 
 import numpy as np
-
 from evidence_common import Audit, accuracy, require_data, results_header, train_classifier, write_results
-from saliency_core import contract
+
 from trainer.corpus import load_corpus
 from trainer.train import FitSettings
 
@@ -44,24 +43,23 @@ def main():
     classifier = train_classifier(train.texts, [int(v) for v in train.labels], 2, MODEL, settings)
     test_accuracy = accuracy(classifier, test.texts, [int(v) for v in test.labels])
     audit = Audit(classifier, ["0", "1"], settings, "lime")
-    model = audit.backend.model
     texts = np.asarray(documents.texts, dtype=object)
-    model.explain(texts)  # warm up
+    audit.backend.explain(list(texts))  # warm up
     ours_runs = []
     for _ in range(3):
         start = time.perf_counter()
-        ours = model.explain(texts)
+        ours = audit.backend.explain(list(texts))
         ours_runs.append(time.perf_counter() - start)
     ours_seconds = float(np.median(ours_runs)) / len(texts)
 
     explainer = LimeTextExplainer(class_names=["0", "1"], random_state=args.seed)
     correlations, lime_seconds = [], 0.0
     for i in range(len(texts)):
-        tokens = [t.decode() for t in ours[contract.TOKENS][i] if t]
-        saliency = ours[contract.SALIENCY][i][:len(tokens)]
+        tokens = [t.decode() for t in ours.tokens[i] if t]
+        saliency = ours.saliency[i][:len(tokens)]
         # LIME explains the same surface tokens the model explains (punctuation-free, truncated to T).
         text = " ".join(tokens)
-        predicted = int(np.argmax(ours[contract.PROBABILITIES][i]))
+        predicted = int(np.argmax(ours.probabilities[i]))
         start = time.perf_counter()
         explanation = explainer.explain_instance(text, audit.backend.probabilities, labels=(predicted,),
                                                  num_features=len(set(tokens)), num_samples=args.samples)

@@ -2,7 +2,7 @@
 
 Run: python benchmarks/load.py [--clients 8] [--requests 200] [--rounds 4] [--batch 32]
 Loopback only; every loop is bounded by the request count. Each client is a separate process
-calling Predict through audit_cli.backends.GrpcBackend (the client audit-cli uses).
+calling Predict through audit_engine.backends.tf_serving.GrpcBackend (the client audit-cli uses).
 """
 
 import argparse
@@ -23,7 +23,7 @@ WORDS = [f"w{i}" for i in range(3000)] + ["text", "video"]
 
 
 def client(address, requests, batch, seed, results):
-    from audit_cli.backends import GrpcBackend
+    from audit_engine.backends.tf_serving import GrpcBackend
     rng = np.random.default_rng(seed)
     backend = GrpcBackend([address], "load", deadline=60)
     latencies, errors = [], 0
@@ -32,7 +32,7 @@ def client(address, requests, batch, seed, results):
         start = time.perf_counter()
         try:
             out = backend.explain(texts)
-            if len(out["saliency"]) != batch:
+            if len(out.saliency) != batch:
                 errors += 1
         except Exception:
             errors += 1

@@ -1,5 +1,5 @@
 """Long documents in windows: is the audit's cost linear in length, and is a 10 MB document audited in bounded
-memory? (issue 11; audit_cli.windowed_backend)
+memory? (issue 11; audit_engine.backends.windowed)
 
 Run: python benchmarks/long_documents.py [--tokens 1600000] [--big-mb 10]
 

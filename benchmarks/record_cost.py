@@ -4,7 +4,7 @@ Run: python benchmarks/record_cost.py [--rows 20000]
 
 The model's outputs for the first --rows SST-2 sentences (untrained TextClassifier, T = 64, LSTM 64; reliance on,
 lexicon "the, film, movie, not") are computed first; then, timed, best of 3: building the records
-(score.build_records: audit_document and the evaluations' annotate), their JSON lines, their CSV rows and the
+(explaining.build_records: audit_document and the evaluations' annotate), their JSON lines, their CSV rows and the
 summary's accumulation. Issue 13: this is the work that competes with the model's threads for the CPU.
 """
 
@@ -27,10 +27,13 @@ def main():
     parser.add_argument("--rows", type=int, default=20000)
     parser.add_argument("--real", default=os.path.join(ROOT, "..", "shared", "data", "sst2", "sst2_train.csv"))
     args = parser.parse_args()
-    from audit_cli import outputs, score
-    from audit_cli.backends import EmbeddedBackend
-    from audit_cli.evaluations import build_evaluations
-    from audit_cli.summary import SummaryBuilder
+    from audit_engine import corpus as corpus_reading
+    from audit_engine import explaining, outputs
+    from audit_engine.backends.embedded import EmbeddedBackend
+    from audit_engine.evaluations import AuditInputs, build_evaluations
+    from audit_engine.options import AuditOptions
+    from audit_engine.session import ModelFacts
+    from audit_engine.summary import SummaryBuilder
     from saliency_core.lexicon import Lexicon
     from saliency_core.table import RowReader
     from trainer.export import export_model
@@ -42,19 +45,19 @@ def main():
     corpus = write_real_corpus(args.real, args.rows, os.path.join(work, "real.csv"))
     backend = EmbeddedBackend(export_path)
     lexicon = Lexicon.from_entries(list(COMMON_WORDS))
-    options = score.ScoreOptions(id_column="id", batch_size=256)
-    settings = score.ModelFacts.of(backend, lexicon, options).record_settings(lexicon, options)
-    evaluations = build_evaluations(options, lexicon)
+    options = AuditOptions(id_column="id", batch_size=256)
+    settings = ModelFacts.of(backend, lexicon, options).record_settings(lexicon, options)
+    evaluations = build_evaluations(options, AuditInputs(lexicon))
     explained = []
     with RowReader(corpus, options.required_columns) as reader:
-        for batch in score.batches(reader, options):
-            explained.append((batch, *score.explain_batch(backend, batch, evaluations)))
+        for batch in corpus_reading.batches(reader, options):
+            explained.append((batch, *explaining.explain_batch(backend, batch, evaluations)))
     backend.close()
     best = {}
     for _ in range(3):
         clock = time.perf_counter()
         records = [record for batch, batch_outputs, prepared in explained
-                   for _, record, _ in score.build_records(batch, batch_outputs, prepared, settings, evaluations)]
+                   for _, record, _ in explaining.build_records(batch, batch_outputs, prepared, settings, evaluations)]
         times = {"build": time.perf_counter() - clock}
         clock = time.perf_counter()
         lines = "".join(outputs.record_json(record) + "\n" for record in records)

@@ -18,10 +18,10 @@ import tensorflow as tf
 
 from saliency_core import contract
 from serving.session_model import SessionModel
-from trainer.export import export_model
 from trainer.attributions.integrated_gradients import DEFAULT_STEPS
+from trainer.export import export_model
 from trainer.model import RightReasonsModel, TextClassifier
-from trainer.penalty_loss import PenaltyConfig
+from trainer.penalties import PenaltyConfig
 
 PENALTIES = {"input gradient": PenaltyConfig(input_gradient_weight=1.0),
              "counterfactual KL": PenaltyConfig(counterfactual_weight=1.0),

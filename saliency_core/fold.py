@@ -2,7 +2,7 @@
 
 Why: the same word written with fullwidth letters (ｔｅｘｔ), a ligature (ﬁne), decomposed accents (e + U+0301) or
 compatibility forms (①, ²) is a different token unless it is folded, so a lexicon term written one way never
-matched text written the other (issue 15). NFKC (not NFC) because those compatibility forms are exactly the ones
+matched text written the other. NFKC (not NFC) because those compatibility forms are exactly the ones
 that hide a word from a lexicon; it is what identifier and confusable matching use (UAX #31, UTS #39).
 
 How: ``fold_word`` maps each character to its NFKC form (a table), then composes adjacent pairs that NFKC
@@ -83,8 +83,10 @@ def generate_tables(drop: re.Pattern) -> dict:
 @functools.lru_cache(maxsize=1)
 def tables() -> FoldTables:
     raw = json.loads(TABLE_PATH.read_text(encoding="utf-8"))
-    canonical = {tuple(int(part, 16) for part in pair.split()): int(value, 16)
-                 for pair, value in raw["compose"].items()}
+    canonical: dict[tuple[int, int], int] = {}
+    for pair, value in raw["compose"].items():
+        first, second = (int(part, 16) for part in pair.split())
+        canonical[(first, second)] = int(value, 16)
     characters = {chr(int(code, 16)): folded for code, folded in raw["characters"].items()}
     return FoldTables(raw["unicode_version"], characters, canonical, {**canonical, **hangul_pairs()})
 

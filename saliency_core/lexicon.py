@@ -23,7 +23,7 @@ class Lexicon:
         if not self.phrases:
             raise InputError("the lexicon has no entries", source)
         self.source = source
-        self._by_first_token = {}
+        self._by_first_token: dict[str, list[tuple[str, ...]]] = {}
         for phrase in self.phrases:
             self._by_first_token.setdefault(phrase[0], []).append(phrase)
         # sha256 of the normalised phrases: formatting, comments and order do not change it.
@@ -45,21 +45,24 @@ class Lexicon:
 
     def without(self, tokens: list[str], term: str | None = None) -> list[str]:
         """tokens with every match removed (only matches of ``term`` when given): the counterfactual text."""
-        mask = covered(((start, end) for start, end, matched in self.matches(tokens)
-                        if term is None or matched == term), len(tokens))
+        mask = covered(
+            ((start, end) for start, end, matched in self.matches(tokens) if term is None or matched == term),
+            len(tokens),
+        )
         return [token for token, hidden in zip(tokens, mask) if not hidden]
 
     def position_mask(self, tokens: list[str], length: int | None = None) -> np.ndarray:
         """Bool [length or len(tokens)]: True where a forbidden phrase covers the token."""
-        return covered(((start, end) for start, end, _ in self.matches(tokens)),
-                       len(tokens) if length is None else length)
+        return covered(
+            ((start, end) for start, end, _ in self.matches(tokens)), len(tokens) if length is None else length
+        )
 
 
 def covered(spans, length: int) -> np.ndarray:
     """Bool [length]: True on every position that a [start, end) span covers (spans may run past ``length``)."""
     mask = np.zeros(length, dtype=bool)
     for start, end in spans:
-        mask[start:min(end, length)] = True
+        mask[start : min(end, length)] = True
     return mask
 
 
@@ -89,8 +92,9 @@ def load_lexicon(path: str, encoding: str = "utf-8", strict: bool = False) -> Le
             notes.append(f"{entry!r} is matched as {normalised!r}")
         phrases.append(tuple(tokens))
     if strict and notes:
-        raise InputError(f"--strict-lexicon: {notes[0]}" + (f" (and {len(notes) - 1} more)" if len(notes) > 1
-                                                            else ""), path)
+        raise InputError(
+            f"--strict-lexicon: {notes[0]}" + (f" (and {len(notes) - 1} more)" if len(notes) > 1 else ""), path
+        )
     if not phrases:
         raise InputError("the lexicon has no entries the model can match: " + "; ".join(notes[:3]), path)
     return Lexicon(phrases, source=str(path), notes=notes)

@@ -8,8 +8,9 @@ import numpy as np
 from saliency_core.errors import InputError
 
 
-def parse_word_marks(value: str, word_count: int, path: str | None = None, line: int | None = None,
-                     column: str | None = None) -> np.ndarray:
+def parse_word_marks(
+    value: str, word_count: int, path: str | None = None, line: int | None = None, column: str | None = None
+) -> np.ndarray:
     """'0110' / '0 1 1 0' / '[[1, 3]]' -> uint8 [word_count]."""
     value = str(value).strip()
     marks = np.zeros(word_count, dtype=np.uint8)
@@ -19,7 +20,7 @@ def parse_word_marks(value: str, word_count: int, path: str | None = None, line:
             for start, end in spans:
                 if not (0 <= int(start) <= int(end) <= word_count):
                     raise ValueError(f"span [{start}, {end}) outside the text's {word_count} words")
-                marks[int(start):int(end)] = 1
+                marks[int(start) : int(end)] = 1
         except (ValueError, TypeError) as error:
             raise InputError(f"invalid span list: {error}", path, line, column) from None
         return marks
@@ -35,8 +36,9 @@ def parse_word_marks(value: str, word_count: int, path: str | None = None, line:
 MISSING_VALUES = ("", "null", "none", "nan")
 
 
-def parse_optional_word_marks(value, word_count: int, path: str | None = None, line: int | None = None,
-                              column: str | None = None) -> np.ndarray | None:
+def parse_optional_word_marks(
+    value, word_count: int, path: str | None = None, line: int | None = None, column: str | None = None
+) -> np.ndarray | None:
     """Like parse_word_marks, but an empty cell (or null / none / nan) means "no marks for this row": None.
 
     Evaluation sets often give rationales only for some rows (e.g. only toxic posts); such rows are audited

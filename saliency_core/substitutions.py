@@ -18,7 +18,7 @@ class SubstitutionGroups:
         """groups: list of lists of standardized terms (str, tokens joined by one space)."""
         self.groups = [sorted(set(group)) for group in groups]
         self.source = source
-        self._substitutes = {}
+        self._substitutes: dict[str, set[str]] = {}
         for group in self.groups:
             for term in group:
                 self._substitutes.setdefault(term, set()).update(t for t in group if t != term)
@@ -61,8 +61,9 @@ def load_substitutions(path: str, encoding: str = "utf-8") -> SubstitutionGroups
         members = [m.strip() for m in line.split(",") if m.strip()]
         terms = sorted({" ".join(tokens) for tokens in tokenize_all(members) if tokens})
         if len(terms) < 2:
-            raise InputError("a substitution group needs at least two different terms, separated by commas",
-                             path, number)
+            raise InputError(
+                "a substitution group needs at least two different terms, separated by commas", path, number
+            )
         groups.append(terms)
     if not groups:
         raise InputError("no substitution groups (only blank lines or comments)", path)

@@ -22,9 +22,13 @@ def _decoded_lines(binary, path, encoding):
         try:
             line = decoder.decode(raw)
         except UnicodeDecodeError as error:
-            raise InputError(f"bytes that are not valid {encoding} (byte {error.start} of the line: "
-                             f"{raw[error.start:error.start + 4]!r}); pass --encoding if the file uses another "
-                             "encoding", path, number) from None
+            raise InputError(
+                f"bytes that are not valid {encoding} (byte {error.start} of the line: "
+                f"{raw[error.start : error.start + 4]!r}); pass --encoding if the file uses another "
+                "encoding",
+                path,
+                number,
+            ) from None
         if first:
             line = line.lstrip("\ufeff")
             first = False
@@ -38,14 +42,21 @@ def _check_unicode(value, path, line, column):
     try:
         value.encode("utf-8")
     except UnicodeEncodeError as error:
-        raise InputError(f"a lone surrogate (\\u{ord(value[error.start]):04x}) at character {error.start}: "
-                         "not valid Unicode text", path, line, column) from None
+        raise InputError(
+            f"a lone surrogate (\\u{ord(value[error.start]):04x}) at character {error.start}: not valid Unicode text",
+            path,
+            line,
+            column,
+        ) from None
 
 
 def check_readable(path: str) -> None:
     if str(path) == "-":
-        raise InputError("reading standard input is not supported (the audit reads the file twice, for its "
-                         "fingerprint and for --resume offsets); save it to a file first", path)
+        raise InputError(
+            "reading standard input is not supported (the audit reads the file twice, for its "
+            "fingerprint and for --resume offsets); save it to a file first",
+            path,
+        )
     if not os.path.exists(path):
         raise InputError("file not found", path)
     if os.path.isdir(path):
@@ -70,8 +81,12 @@ class LocalFiles:
 
 LOCAL_FILES = LocalFiles()
 
-MAGIC = {b"\x1f\x8b": "gzip-compressed", b"PK\x03\x04": "a zip archive", b"BZh": "bzip2-compressed",
-         b"\xfd7zXZ": "xz-compressed"}
+MAGIC = {
+    b"\x1f\x8b": "gzip-compressed",
+    b"PK\x03\x04": "a zip archive",
+    b"BZh": "bzip2-compressed",
+    b"\xfd7zXZ": "xz-compressed",
+}
 
 
 def check_known_encoding(encoding: str, path: str | None = None) -> None:
@@ -85,8 +100,11 @@ def check_encoding(encoding: str, path: str | None = None) -> None:
     """An encoding this reader can stream: known, and a newline is the single byte 0x0A (not UTF-16/32)."""
     check_known_encoding(encoding, path)
     if "\n".encode(encoding, errors="replace") != b"\n":
-        raise InputError(f"--encoding {encoding}: only encodings in which a newline is the byte 0x0A can be "
-                         "streamed (UTF-8, Latin-1, cp1252, ...); convert the file to UTF-8", path)
+        raise InputError(
+            f"--encoding {encoding}: only encodings in which a newline is the byte 0x0A can be "
+            "streamed (UTF-8, Latin-1, cp1252, ...); convert the file to UTF-8",
+            path,
+        )
 
 
 def check_content(path: str, encoding: str, files: LocalFiles = LOCAL_FILES) -> None:
@@ -152,8 +170,12 @@ class RowReader:
         duplicates = sorted({c for c in self.columns if self.columns.count(c) > 1})
         if duplicates:
             self.close()
-            raise InputError(f"duplicate column name {duplicates[0]!r} in the header: which one is meant is "
-                             "ambiguous", self.path, 1, duplicates[0])
+            raise InputError(
+                f"duplicate column name {duplicates[0]!r} in the header: which one is meant is ambiguous",
+                self.path,
+                1,
+                duplicates[0],
+            )
         self.required = [c for c in required_columns if c]
         missing = [c for c in required_columns if c and c not in self.columns]
         if missing:
@@ -163,8 +185,9 @@ class RowReader:
                 for delimiter, name in OTHER_DELIMITERS.items():
                     if delimiter in self.columns[0]:
                         hint = f"; the file seems to be {name}-delimited, expected comma-separated CSV"
-            raise InputError(f"missing column {missing[0]!r}; columns found: {self.columns}{hint}",
-                             self.path, 1, missing[0])
+            raise InputError(
+                f"missing column {missing[0]!r}; columns found: {self.columns}{hint}", self.path, 1, missing[0]
+            )
 
     def _numbered_lines(self):
         for number, line in self._lines:
@@ -200,18 +223,24 @@ class RowReader:
                 return
             except csv.Error as error:
                 if "unexpected end of data" in str(error):
-                    raise InputError("a quoted field opens on this line and is never closed (the rest of the file "
-                                     "would be read as one field)", self.path, record_start) from None
+                    raise InputError(
+                        "a quoted field opens on this line and is never closed (the rest of the file "
+                        "would be read as one field)",
+                        self.path,
+                        record_start,
+                    ) from None
                 raise InputError(f"unreadable CSV: {error}", self.path, self._line_number) from None
             if not values or (len(values) == 1 and not values[0].strip()):
                 continue
             if len(values) != width:
-                raise InputError(f"expected {width} fields as in the header, found {len(values)}",
-                                 self.path, self._line_number)
+                raise InputError(
+                    f"expected {width} fields as in the header, found {len(values)}", self.path, self._line_number
+                )
             yield self._line_number, dict(zip(self.columns, values))
 
     def fraction_read(self):
-        """Bytes consumed / file size, in [0, 1]: the progress of a streamed read (read-ahead makes it lead a little)."""
+        """Bytes consumed / file size, in [0, 1]: the progress of a streamed read (read-ahead makes it lead a
+        little)."""
         try:
             return min(1.0, self._binary.tell() / max(self.size, 1))
         except (OSError, ValueError):
@@ -229,8 +258,9 @@ class RowReader:
                 if isinstance(item, int) and not isinstance(item, bool) and key != text_column:
                     item = str(item)
                 else:
-                    raise InputError(f"value is a JSON {type(item).__name__}, expected a string (or null)",
-                                     self.path, number, key)
+                    raise InputError(
+                        f"value is a JSON {type(item).__name__}, expected a string (or null)", self.path, number, key
+                    )
             if key in self.required and isinstance(item, str):
                 _check_unicode(item, self.path, number, key)
             row[key] = item

@@ -12,8 +12,20 @@ and human rationales (given on ``text.split()``) with model positions.
 import functools
 import re
 
-from saliency_core.fold import (COMPOSE_ROUNDS, KEY_BASE, L_BASE, L_COUNT, S_BASE, S_COUNT, T_BASE, T_COUNT,
-                                V_BASE, V_COUNT, fold_word, tables)
+from saliency_core.fold import (
+    COMPOSE_ROUNDS,
+    KEY_BASE,
+    L_BASE,
+    L_COUNT,
+    S_BASE,
+    S_COUNT,
+    T_BASE,
+    T_COUNT,
+    V_BASE,
+    V_COUNT,
+    fold_word,
+    tables,
+)
 
 # Keras' DEFAULT_STRIP_REGEX: ASCII punctuation.
 PUNCTUATION_PATTERN = r'[!"#$%&()\*\+,-\./:;<=>?@\[\\\]^_`{|}~\']'
@@ -42,7 +54,9 @@ def split_words(text):
 # Upper-case letters that Python 3.11's Unicode tables lower-case and TensorFlow's (older ICU) tables leave
 # alone. The model's graph decides, so the Python tokenizer keeps them too; tests/test_text.py regenerates this
 # list from TensorFlow over every code point, so a TensorFlow or Python upgrade that changes it fails a test.
-TENSORFLOW_KEEPS_CASE = frozenset("\U00002c2f\U0000a7c0\U0000a7d0\U0000a7d6\U0000a7d8\U00010570\U00010571\U00010572\U00010573\U00010574\U00010575\U00010576\U00010577\U00010578\U00010579\U0001057a\U0001057c\U0001057d\U0001057e\U0001057f\U00010580\U00010581\U00010582\U00010583\U00010584\U00010585\U00010586\U00010587\U00010588\U00010589\U0001058a\U0001058c\U0001058d\U0001058e\U0001058f\U00010590\U00010591\U00010592\U00010594\U00010595")
+TENSORFLOW_KEEPS_CASE = frozenset(  # noqa: E501 (a generated list of code points)
+    "\U00002c2f\U0000a7c0\U0000a7d0\U0000a7d6\U0000a7d8\U00010570\U00010571\U00010572\U00010573\U00010574\U00010575\U00010576\U00010577\U00010578\U00010579\U0001057a\U0001057c\U0001057d\U0001057e\U0001057f\U00010580\U00010581\U00010582\U00010583\U00010584\U00010585\U00010586\U00010587\U00010588\U00010589\U0001058a\U0001058c\U0001058d\U0001058e\U0001058f\U00010590\U00010591\U00010592\U00010594\U00010595"
+)
 _PUNCTUATION = re.compile(PUNCTUATION_PATTERN)
 
 
@@ -72,6 +86,7 @@ def surface_tokens(text):
 def normalize(texts):
     """texts: string tensor. The same as normalize_text, as TF ops (exported into the model's graph)."""
     import tensorflow as tf
+
     texts = tf.strings.regex_replace(texts, IGNORABLE_PATTERN, "")
     return tf.strings.regex_replace(texts, WHITESPACE_PATTERN, " ")
 
@@ -80,6 +95,7 @@ def _sorted_lookup(keys, values, queries):
     """Look queries up in a sorted constant table (no lookup resource, so the SavedModel needs no initializer).
     Returns (found bool, value) of the queries' shape; value is arbitrary where not found."""
     import tensorflow as tf
+
     index = tf.minimum(tf.searchsorted(keys, queries), tf.size(keys, out_type=tf.int32) - 1)
     return tf.gather(keys, index) == queries, tf.gather(values, index)
 
@@ -89,17 +105,27 @@ def _compose_once(flat, rows, compose_keys, compose_values):
     the rule of ``fold._compose_once``. Plain tensors, not ragged ones: each ragged op adds validation ops, and
     their number is what the session pays for on the first run of every signature."""
     import tensorflow as tf
+
     following = tf.roll(flat, -1, 0)
     position = tf.range(tf.size(flat))
     has_next = (position < tf.size(flat) - 1) & (tf.roll(rows, -1, 0) == rows)
     found, composed = _sorted_lookup(compose_keys, compose_values, flat * KEY_BASE + following)
     # Hangul L+V and LV+T, computed (Unicode ch. 3.12) rather than looked up.
-    leading_vowel = ((flat >= L_BASE) & (flat < L_BASE + L_COUNT) & (following >= V_BASE)
-                     & (following < V_BASE + V_COUNT))
-    syllable_trailing = ((flat >= S_BASE) & (flat < S_BASE + S_COUNT) & ((flat - S_BASE) % T_COUNT == 0)
-                         & (following > T_BASE) & (following < T_BASE + T_COUNT))
-    composed = tf.where(leading_vowel, S_BASE + ((flat - L_BASE) * V_COUNT + following - V_BASE) * T_COUNT,
-                        tf.where(syllable_trailing, flat + following - T_BASE, composed))
+    leading_vowel = (
+        (flat >= L_BASE) & (flat < L_BASE + L_COUNT) & (following >= V_BASE) & (following < V_BASE + V_COUNT)
+    )
+    syllable_trailing = (
+        (flat >= S_BASE)
+        & (flat < S_BASE + S_COUNT)
+        & ((flat - S_BASE) % T_COUNT == 0)
+        & (following > T_BASE)
+        & (following < T_BASE + T_COUNT)
+    )
+    composed = tf.where(
+        leading_vowel,
+        S_BASE + ((flat - L_BASE) * V_COUNT + following - V_BASE) * T_COUNT,
+        tf.where(syllable_trailing, flat + following - T_BASE, composed),
+    )
     found = (found | leading_vowel | syllable_trailing) & has_next
     found_before = tf.roll(found, 1, 0) & (position > 0)
     applied = found & ~found_before
@@ -116,28 +142,26 @@ def _fold_function():
 
     # Not inlined: the session then optimises this body only when a batch with non-ASCII words first runs it,
     # instead of on the first run of every signature (about 0.6 s each, measured).
-    @tf.function(input_signature=[tf.TensorSpec([None], tf.string)], autograph=False,
-                 experimental_attributes={"_noinline": True})
+    @tf.function(
+        input_signature=[tf.TensorSpec([None], tf.string)], autograph=False, experimental_attributes={"_noinline": True}
+    )
     def fold_non_ascii(words):
         table = tables()
         character_codes = sorted(ord(c) for c in table.characters)
         character_keys = tf.constant(np.array(character_codes, dtype=np.int64))
         character_values = tf.constant([table.characters[chr(c)] for c in character_codes], dtype=tf.string)
-        pairs = sorted((first * KEY_BASE + second, value)
-                       for (first, second), value in table.canonical_pairs.items())
+        pairs = sorted((first * KEY_BASE + second, value) for (first, second), value in table.canonical_pairs.items())
         compose_keys = tf.constant(np.array([key for key, _ in pairs], dtype=np.int64))
         compose_values = tf.constant(np.array([value for _, value in pairs], dtype=np.int64))
         codes = tf.strings.unicode_decode(words, "UTF-8", errors="replace")
-        found, replacement = _sorted_lookup(character_keys, character_values,
-                                            tf.cast(codes.flat_values, tf.int64))
+        found, replacement = _sorted_lookup(character_keys, character_values, tf.cast(codes.flat_values, tf.int64))
         single = tf.strings.unicode_encode(tf.expand_dims(codes.flat_values, -1), "UTF-8")
         joined = tf.strings.reduce_join(codes.with_flat_values(tf.where(found, replacement, single)), axis=1)
         codes = tf.strings.unicode_decode(joined, "UTF-8")
         flat, rows = tf.cast(codes.flat_values, tf.int64), codes.value_rowids()
         for _ in range(COMPOSE_ROUNDS):
             flat, rows = _compose_once(flat, rows, compose_keys, compose_values)
-        composed = tf.RaggedTensor.from_value_rowids(tf.cast(flat, tf.int32), rows, nrows=codes.nrows(),
-                                                     validate=False)
+        composed = tf.RaggedTensor.from_value_rowids(tf.cast(flat, tf.int32), rows, nrows=codes.nrows(), validate=False)
         return tf.strings.unicode_encode(composed, "UTF-8")
 
     @tf.function(input_signature=[tf.TensorSpec([None], tf.string)], autograph=False)
@@ -157,6 +181,7 @@ def standardize(words):
     """Fold, lower-case and strip punctuation. words: dense string tensor, any shape (ragged words go through
     ``tf.ragged.map_flat_values``)."""
     import tensorflow as tf
+
     shape = tf.shape(words)
     folded = tf.reshape(fold(tf.reshape(words, [-1])), shape)
     lowered = tf.strings.lower(folded, encoding="utf-8")
@@ -166,6 +191,7 @@ def standardize(words):
 def _ragged_tokens(texts):
     """texts string [B] -> (surface tokens string ragged [B, None], their word indexes int32 ragged [B, None])."""
     import tensorflow as tf
+
     words = tf.strings.split(normalize(texts))
     standardized = tf.ragged.map_flat_values(standardize, words)
     keep = standardized != PADDING_TOKEN
@@ -182,12 +208,11 @@ def tokenize(texts, max_tokens):
              word_index int32 [B, T] = index in ``split_words(text)`` of each token's word, -1 on padding).
     """
     import tensorflow as tf
+
     tokens, word_index = _ragged_tokens(texts)
     token_count = tf.cast(tokens.row_lengths(), tf.int32)
-    dense_tokens = tokens[:, :max_tokens].to_tensor(
-        default_value=PADDING_TOKEN, shape=[None, max_tokens])
-    dense_word_index = word_index[:, :max_tokens].to_tensor(
-        default_value=-1, shape=[None, max_tokens])
+    dense_tokens = tokens[:, :max_tokens].to_tensor(default_value=PADDING_TOKEN, shape=[None, max_tokens])
+    dense_word_index = word_index[:, :max_tokens].to_tensor(default_value=-1, shape=[None, max_tokens])
     return dense_tokens, token_count, dense_word_index
 
 
@@ -200,7 +225,8 @@ def tokenize_all(texts: list[str], max_tokens: int | None = None) -> list[list[s
 def tokenize_all_with_graph_ops(texts, max_tokens=None):
     """The same with the exported graph's own ops: the reference the Python tokenizer is tested against."""
     import tensorflow as tf
-    result = []
+
+    result: list[list[str]] = []
     if not len(texts):
         return result
     tokens, _ = _ragged_tokens(tf.constant(list(texts), dtype=tf.string))

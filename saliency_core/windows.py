@@ -26,6 +26,7 @@ def window_starts(token_count, max_tokens, stride):
 @dataclasses.dataclass(frozen=True)
 class TextWindows:
     """A long text cut into windows."""
+
     tokens: list  # the text's surface tokens, up to the cap
     token_count: int  # tokens before the cap
     starts: list  # first token of each window

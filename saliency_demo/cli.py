@@ -2,7 +2,7 @@
 
 import click
 
-from saliency_core.errors import exit_on_input_error
+from cli_common.errors import exit_on_input_error
 from saliency_demo.demo import run_demo
 
 
@@ -10,7 +10,7 @@ from saliency_demo.demo import run_demo
 @click.option("--out", "out_dir", default="demo-output", show_default=True, type=click.Path(file_okay=False),
               help="Folder for the generated data and the exported models.")
 @click.option("--input-gradient-weight", type=click.FloatRange(min=0.0, min_open=True), default=100.0,
-              show_default=True, help="lambda of the seed's input-gradient penalty (model decoy_input_gradient).")
+              show_default=True, help="lambda of the input-gradient penalty (model decoy_input_gradient).")
 @click.option("--counterfactual-weight", type=click.FloatRange(min=0.0, min_open=True), default=10.0,
               show_default=True, help="lambda of the counterfactual penalty (model decoy_counterfactual).")
 @click.option("--epochs", type=click.IntRange(min=1), default=6, show_default=True)

@@ -2,18 +2,20 @@
 
 import os
 
-from audit_cli.backends import EmbeddedBackend
-from audit_cli.score import ScoreOptions, score_corpus
-from saliency_demo import example_data
+from audit_engine.backends.embedded import EmbeddedBackend
+from audit_engine.evaluations import AuditInputs
+from audit_engine.options import AuditOptions
+from audit_engine.run import audit_corpus
 from saliency_core.lexicon import load_lexicon
-from trainer.penalty_loss import PenaltyConfig
+from saliency_demo import example_data
+from trainer.penalties import PenaltyConfig
 from trainer.train import DataSources, ExportSettings, FitSettings, ModelSettings, train_from_files
 
 DEMO_MODEL_SETTINGS = ModelSettings(max_tokens=24, vocabulary_size=200, embedding_dim=16, hidden_units=16)
 
 
 def demo_models(input_gradient_weight=100.0, counterfactual_weight=10.0):
-    """The three models the demo contrasts: no penalty, the seed's input-gradient penalty, the counterfactual one."""
+    """The three models the demo contrasts: no penalty, the input-gradient penalty, the counterfactual one."""
     return {"decoy_vanilla": PenaltyConfig(),
             "decoy_input_gradient": PenaltyConfig(input_gradient_weight=input_gradient_weight, target="all"),
             "decoy_counterfactual": PenaltyConfig(counterfactual_weight=counterfactual_weight)}
@@ -40,9 +42,9 @@ def run_demo(out_dir, input_gradient_weight=100.0, counterfactual_weight=10.0, e
         try:
             figures = {}
             for split in ("test_clean", "test_decoy"):
-                summary, _ = score_corpus(
-                    paths[split], backend, lexicon, os.path.join(out_dir, "audit", name, split),
-                    ScoreOptions(id_column="id", label_column="label"))
+                summary, _ = audit_corpus(
+                    paths[split], backend, os.path.join(out_dir, "audit", name, split),
+                    AuditOptions(id_column="id", label_column="label"), AuditInputs(lexicon))
                 figures[split] = summary
         finally:
             backend.close()

@@ -1,11 +1,11 @@
-"""Regenerate audit_cli/serving_api/descriptors.py from the descriptors in the installed tensorflow-serving-api
+"""Regenerate audit_engine/serving_api/descriptors.py from the descriptors in the installed tensorflow-serving-api
 and tensorflow wheels (run in the full install; tests/test_serving_api.py checks freshness).
 
     .venv/bin/python scripts/generate_serving_api.py
 
 The light client needs the TF Serving request/response messages but not TensorFlow: the serialized
 FileDescriptorProtos of the protos it uses (and everything they import) are written out, and
-audit_cli/serving_api builds message classes from them in a private descriptor pool at import time.
+audit_engine/serving_api builds message classes from them in a private descriptor pool at import time.
 """
 
 import importlib
@@ -14,7 +14,7 @@ import os
 
 from google.protobuf import descriptor_pb2
 
-OUTPUT = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "audit_cli", "serving_api",
+OUTPUT = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "audit_engine", "serving_api",
                       "descriptors.py")
 # The TF Serving APIs the client calls: Predict, GetModelMetadata, GetModelStatus.
 ROOT_MODULES = ("tensorflow_serving.apis.prediction_service_pb2", "tensorflow_serving.apis.model_service_pb2",

@@ -21,7 +21,8 @@ from tensorflow_serving.apis import (get_model_metadata_pb2, get_model_status_pb
 from saliency_core import contract
 from serving.model_store import ModelStore
 from serving.session_model import InvalidInput, SessionModel, SignatureNotFound
-from saliency_core.errors import InputError, exit_on_input_error
+from cli_common.errors import exit_on_input_error
+from saliency_core.errors import InputError
 
 
 class _Servicer(prediction_service_pb2_grpc.PredictionServiceServicer,

@@ -3,15 +3,19 @@ import os
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 import pytest
-
 from server_process import AuditServeProcess, free_port  # noqa: F401 (tests import them from here)
-from saliency_demo import example_data
-from trainer.penalty_loss import PenaltyConfig
-from trainer.train import DataSources, ExportSettings, FitSettings, ModelSettings, train_from_files
 
+from saliency_demo import example_data
+
+# TensorFlow loads only in the fixtures that train a model: the unit tier (tests/unit) runs without it.
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SHARED_DATA = os.path.join(ROOT, "..", "shared", "data")
-TINY_MODEL = ModelSettings(max_tokens=12, vocabulary_size=60, embedding_dim=8, hidden_units=8)
+TINY_MODEL_SIZES = dict(max_tokens=12, vocabulary_size=60, embedding_dim=8, hidden_units=8)
+
+
+def tiny_model_settings():
+    from trainer.train import ModelSettings
+    return ModelSettings(**TINY_MODEL_SIZES)
 
 
 @pytest.fixture(scope="session")
@@ -23,9 +27,11 @@ def example_paths(tmp_path_factory):
 @pytest.fixture(scope="session")
 def tiny_export(example_paths, tmp_path_factory):
     """A tiny penalised model trained for one epoch and exported as models/tiny/1."""
+    from trainer.penalties import PenaltyConfig
+    from trainer.train import DataSources, ExportSettings, FitSettings, train_from_files
     base = str(tmp_path_factory.mktemp("models"))
     result = train_from_files(example_paths["train"], DataSources(forbidden_path=example_paths["forbidden"]),
-                              TINY_MODEL, FitSettings(PenaltyConfig(input_gradient_weight=1.0), epochs=1, batch_size=32,
+                              tiny_model_settings(), FitSettings(PenaltyConfig(input_gradient_weight=1.0), epochs=1, batch_size=32,
                                                       seed=1),
                               ExportSettings(base, "tiny", integrated_gradients_steps=8), verbose=0)
     return result

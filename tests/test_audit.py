@@ -11,11 +11,16 @@ import numpy as np
 import pytest
 import tensorflow as tf
 from click.testing import CliRunner
-from tensorflow_serving.apis import (get_model_status_pb2, model_pb2, model_service_pb2_grpc, predict_pb2,
-                                     prediction_service_pb2_grpc)
-
-from audit_cli.cli import main as audit_cli
 from conftest import ServerProcess
+from tensorflow_serving.apis import (
+    get_model_status_pb2,
+    model_pb2,
+    model_service_pb2_grpc,
+    predict_pb2,
+    prediction_service_pb2_grpc,
+)
+
+from audit_cli.main import main as audit_cli
 from saliency_core import contract
 from serving.session_model import SessionModel
 
@@ -284,7 +289,7 @@ def test_jsonl_corpus_and_skipped_empty_text(tiny_export, tmp_path):
 
 @pytest.mark.slow
 def test_rationale_and_bias_evaluations(tiny_export, tmp_path):
-    from audit_cli import bias_metrics, rationale_metrics
+    from audit_engine.evaluations import bias_metrics, rationale_metrics
     rows = [("a", "the plot is dull text overall", "1", "0 1 1 1 0 0"), ("b", "wonderful video, truly!", "0", "1 0 0"),
             ("c", "text text wonderful", "1", "[[2, 3]]"), ("d", "dull dull video", "0", "000")]
     corpus = write_csv(tmp_path / "c.csv", rows, header=("id", "text", "label", "rationale"))
@@ -347,9 +352,10 @@ def test_a_client_started_before_its_server_waits_for_it(tiny_export, tmp_path):
     """docker compose starts the server and the audit job together: the client waits, and says so."""
     import subprocess
     import sys
+
     from conftest import ROOT, free_port
     port = free_port()
-    client = subprocess.Popen([sys.executable, "-m", "audit_cli.cli", "status", "--server", f"127.0.0.1:{port}",
+    client = subprocess.Popen([sys.executable, "-m", "audit_cli", "status", "--server", f"127.0.0.1:{port}",
                                "--model-name", "tiny", "--wait-for-server", "120"], cwd=ROOT,
                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     time.sleep(3)
@@ -360,3 +366,18 @@ def test_a_client_started_before_its_server_waits_for_it(tiny_export, tmp_path):
         server.stop()
     assert client.returncode == 0, err[-2000:]
     assert "waiting for the server at 127.0.0.1" in err and "version 1: AVAILABLE" in out
+
+
+def test_explain_offers_every_evaluation_one_text_supports(tiny_export, example_paths, tmp_path):
+    groups = tmp_path / "groups.txt"
+    groups.write_text("text, video\n", encoding="utf-8")
+    explained = run(["explain", "the plot is dull text", "--model", tiny_export.export_path, "--forbidden",
+                     example_paths["forbidden"], "--substitutions", str(groups), "--rationale", "0 1 0 0 0",
+                     "--no-color"])
+    assert explained.exit_code == 0, explained.output
+    assert "without every forbidden word" in explained.output
+    assert "substitution: 1 variants move p(" in explained.output
+    assert re.search(r"rationale: token F1 [0-9.]+ %, AUPRC [0-9.]+ %", explained.output)
+    wrong = CliRunner().invoke(audit_cli, ["explain", "the plot is dull text", "--model", tiny_export.export_path,
+                                           "--rationale", "0 1"])
+    assert wrong.exit_code == 2 and "--rationale" in wrong.output and "Traceback" not in wrong.output

@@ -6,7 +6,7 @@ import os
 import pytest
 from click.testing import CliRunner
 
-from audit_cli.cli import main as audit_cli
+from audit_cli.main import main as audit_cli
 
 
 @pytest.fixture()

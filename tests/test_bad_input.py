@@ -1,4 +1,4 @@
-"""Bad input never loses data, overwrites input or ends in a traceback (issue 15).
+"""Bad input never loses data, overwrites input or ends in a traceback.
 
 A table of bad inputs to score, explain, compare and audit-train: each case writes its input, runs the command
 and checks the exit code, the one-line message (file and line where there is one), that no traceback reaches the
@@ -21,7 +21,7 @@ from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from audit_cli.cli import main as audit_cli
+from audit_cli.main import main as audit_cli
 from trainer.cli import main as audit_train
 
 LEXICON = "text\nvideo\n"
@@ -383,7 +383,7 @@ def test_invalid_utf8_in_an_explain_argument(tiny_export):
 def test_disk_full_marks_the_run_incomplete_and_exits_4(tiny_export, tmp_path, monkeypatch):
     import errno
 
-    from audit_cli import outputs
+    from audit_engine import outputs
     corpus = write(tmp_path / "in" / "c.csv", "text\nfine text\nmore video\n")
     lexicon = write(tmp_path / "in" / "lexicon.txt", LEXICON)
 
@@ -409,14 +409,14 @@ def test_an_input_error_mid_file_does_not_recommend_resume(tiny_export, tmp_path
 
 @pytest.mark.slow
 def test_an_unexpected_error_is_one_line_with_exit_70_and_debug_shows_it(tiny_export, tmp_path, monkeypatch):
-    from audit_cli import score
+    from audit_engine import run
     corpus = write(tmp_path / "in" / "c.csv", "text\nfine text\n")
     lexicon = write(tmp_path / "in" / "lexicon.txt", LEXICON)
 
     def broken(*args, **kwargs):
         raise ZeroDivisionError("a bug")
 
-    monkeypatch.setattr(score, "score_corpus", broken)
+    monkeypatch.setattr(run, "audit_corpus", broken)
     args = ["score", corpus, "--model", tiny_export.export_path, "--forbidden", lexicon, "--out", str(tmp_path / "o")]
     result = CliRunner().invoke(audit_cli, args)
     assert result.exit_code == 70 and "internal error: ZeroDivisionError: a bug" in result.output

@@ -1,4 +1,4 @@
-"""audit-beam (issue 10): the audit as an Apache Beam pipeline on the DirectRunner gives the records of
+"""audit-beam: the audit as an Apache Beam pipeline on the DirectRunner gives the records of
 audit-cli score on the same corpus and model, byte for byte, and the same summary."""
 
 import glob
@@ -10,8 +10,8 @@ import shutil
 import pytest
 from click.testing import CliRunner
 
-from audit_beam.cli import main as audit_beam
-from audit_cli.cli import main as audit_cli
+from audit_cli.beam import main as audit_beam
+from audit_cli.main import main as audit_cli
 
 pytestmark = pytest.mark.slow  # each run starts a pipeline (and, multi-processing, worker processes)
 

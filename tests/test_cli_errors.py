@@ -3,7 +3,7 @@
 import pytest
 from click.testing import CliRunner
 
-from audit_cli.cli import main as audit_cli
+from audit_cli.main import main as audit_cli
 from trainer.cli import main as audit_train
 
 
@@ -110,7 +110,7 @@ class FakeStream:
 
 
 def test_progress_redraws_on_a_terminal_and_writes_lines_to_a_pipe():
-    from audit_cli.cli import Progress
+    from audit_cli.console import Progress
     terminal = Progress(True, FakeStream(tty=True))
     terminal(500, 2.0, 0.25)
     assert terminal.stream.text.startswith("\r500 docs, 25 % of the file, 250 docs/s, ETA 0:06")
@@ -142,8 +142,9 @@ def test_the_cli_module_does_not_import_tensorflow():
     """--help and compare must start fast: TensorFlow loads only in the commands that need a model."""
     import subprocess
     import sys
+
     from conftest import ROOT
-    probe = subprocess.run([sys.executable, "-c", "import sys, audit_cli.cli; print(sorted(m for m in sys.modules "
+    probe = subprocess.run([sys.executable, "-c", "import sys, audit_cli.main; print(sorted(m for m in sys.modules "
                             "if m.split('.')[0] in ('tensorflow', 'keras', 'grpc')))"],
                            capture_output=True, text=True, cwd=ROOT, check=True)
     assert probe.stdout.strip() == "[]"

@@ -5,7 +5,7 @@ import json
 import pytest
 from click.testing import CliRunner
 
-from audit_cli.cli import main as audit_cli
+from audit_cli.main import main as audit_cli
 
 pytestmark = pytest.mark.slow  # two audits in a fixture, then several compares
 

@@ -1,4 +1,4 @@
-"""Auditing and training with real evaluation sets (issue 14): rows without rationales, other label spaces,
+"""Auditing and training with real evaluation sets: rows without rationales, other label spaces,
 lexicon terms outside the vocabulary, restoring the best epoch, audits without a forbidden lexicon."""
 
 import csv
@@ -7,16 +7,24 @@ import json
 import numpy as np
 import pytest
 from click.testing import CliRunner
+from conftest import tiny_model_settings
 
-from audit_cli.cli import main as audit_cli
-from conftest import TINY_MODEL
+from audit_cli.main import main as audit_cli
 from saliency_core.lexicon import Lexicon
 from serving.session_model import SessionModel
 from trainer.corpus import Corpus, load_corpus
 from trainer.model import TextClassifier
-from trainer.penalty_loss import PenaltyConfig
-from trainer.train import (DataSources, ExportSettings, FitSettings, ModelSettings, TrainingData, encode_examples,
-                           prepare, train_from_files)
+from trainer.penalties import PenaltyConfig
+from trainer.train import (
+    DataSources,
+    ExportSettings,
+    FitSettings,
+    ModelSettings,
+    TrainingData,
+    encode_examples,
+    prepare,
+    train_from_files,
+)
 
 
 def write_csv(path, header, rows):
@@ -93,7 +101,7 @@ def test_binary_label_map_reports_auc_not_accuracy(tiny_export, example_paths, l
     summary = summary_of(tmp_path / "o")
     assert summary.get("labelled", "0") == "0" and summary["labels_outside_model_classes"] == "4"
     assert summary["label_space"] == "binary"
-    from audit_cli import bias_metrics
+    from audit_engine.evaluations import bias_metrics
     records = records_of(tmp_path / "o")
     scores = [r["probabilities"]["0"] for r in records]
     assert summary["toxic_auc"] == pytest.approx(bias_metrics.auc([True, False, True, False], scores))
@@ -126,7 +134,7 @@ def test_lexicon_terms_outside_the_vocabulary_are_reported_and_can_be_added(exam
     lexicon.write_text("text\nvideo\nzorblax\n")  # zorblax never occurs in the training texts
     data_sources = DataSources(forbidden_path=str(lexicon))
     settings = FitSettings(PenaltyConfig(counterfactual_weight=1.0), epochs=1, batch_size=32)
-    plain = train_from_files(example_paths["train"], data_sources, TINY_MODEL, settings,
+    plain = train_from_files(example_paths["train"], data_sources, tiny_model_settings(), settings,
                              ExportSettings(str(tmp_path / "m"), "plain"), verbose=0)
     assert plain.metadata["vocabulary_coverage"]["out_of_vocabulary_terms"] == ["zorblax"]
     corpus = write_csv(tmp_path / "c.csv", ("text",), [("the zorblax is dull text",)])
@@ -135,7 +143,7 @@ def test_lexicon_terms_outside_the_vocabulary_are_reported_and_can_be_added(exam
     assert result.exit_code == 0 and "outside the model's vocabulary (zorblax)" in result.output
     assert summary_of(tmp_path / "o")["out_of_vocabulary_terms"] == ["zorblax"]
     assert "vocabulary" not in json.loads(summary_of(tmp_path / "o")["model_metadata_json"])
-    added = ModelSettings(**{**TINY_MODEL.__dict__, "lexicon_in_vocabulary": True})
+    added = ModelSettings(**{**tiny_model_settings().__dict__, "lexicon_in_vocabulary": True})
     data = TrainingData(Corpus(["good text", "bad video"], ["1", "0"]), None, ["0", "1"], Lexicon.from_entries(
         ["text", "video", "zorblax"]))
     prepared = prepare(data, added)
@@ -146,7 +154,7 @@ def test_lexicon_terms_outside_the_vocabulary_are_reported_and_can_be_added(exam
 @pytest.mark.slow
 def test_restore_best_exports_the_best_validation_epoch(example_paths, tmp_path):
     result = train_from_files(example_paths["train"], DataSources(validation_path=example_paths["test_clean"]),
-                              TINY_MODEL, FitSettings(epochs=4, batch_size=32, learning_rate=0.03,
+                              tiny_model_settings(), FitSettings(epochs=4, batch_size=32, learning_rate=0.03,
                                                       restore_best="val_loss"),
                               ExportSettings(str(tmp_path), "best"), verbose=0)
     restored = result.metadata["restore_best"]

@@ -8,9 +8,8 @@ from tensorflow_serving.apis import prediction_log_pb2
 
 from saliency_core import contract
 from serving.session_model import SessionModel
-from trainer import penalty
 from trainer.export import next_version
-from trainer.penalty_loss import PenaltyConfig, probabilities_and_input_gradients
+from trainer.penalties import PenaltyConfig, input_gradient, probabilities_and_input_gradients
 
 TEXTS = ["the film is truly wonderful text overall", "Zorblax QUIXOTIC, the plot is dull!",
          "one two three four five six seven eight nine ten eleven twelve thirteen fourteen", ""]
@@ -19,7 +18,7 @@ TEXTS = ["the film is truly wonderful text overall", "Zorblax QUIXOTIC, the plot
 def in_training_outputs(classifier):
     tokens, token_count, _, ids = classifier.encode(tf.constant(TEXTS))
     probabilities, gradients, token_mask = probabilities_and_input_gradients(classifier, ids, "predicted")
-    return probabilities.numpy(), penalty.saliency(gradients, token_mask, "l2").numpy(), tokens.numpy()
+    return probabilities.numpy(), input_gradient.saliency(gradients, token_mask, "l2").numpy(), tokens.numpy()
 
 
 def test_session_loader_eager_and_in_training_agree(tiny_export):
@@ -100,9 +99,10 @@ def test_versions_are_next_integer(tiny_export, tmp_path):
 @pytest.mark.parametrize("changes", [{"bidirectional": True, "unroll": True},
                                      {"bidirectional": True, "pooling": "attention"}, {"pooling": "max"}])
 def test_bidirectional_unrolled_and_pooling_models_export_and_agree(changes, example_paths, tmp_path):
-    from conftest import TINY_MODEL
+    from conftest import tiny_model_settings
+
     from trainer.train import DataSources, ExportSettings, FitSettings, ModelSettings, train_from_files
-    settings = ModelSettings(**{**TINY_MODEL.__dict__, **changes})
+    settings = ModelSettings(**{**tiny_model_settings().__dict__, **changes})
     result = train_from_files(example_paths["train"], DataSources(forbidden_path=example_paths["forbidden"]),
                               settings, FitSettings(PenaltyConfig(input_gradient_weight=1.0), epochs=1),
                               ExportSettings(str(tmp_path), "bi"), verbose=0)

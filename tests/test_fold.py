@@ -1,4 +1,4 @@
-"""NFKC folding of words (issue 15): the checked-in tables are fresh, Python's fold_word is NFKC on every
+"""NFKC folding of words: the checked-in tables are fresh, Python's fold_word is NFKC on every
 character and on every canonically decomposed character, and the graph folds exactly as Python does."""
 
 import random

@@ -2,9 +2,8 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from trainer import penalty
 from trainer.model import TextClassifier
-from trainer.penalty_loss import probabilities_and_input_gradients
+from trainer.penalties import counterfactual, input_gradient, probabilities_and_input_gradients
 
 
 class BagOfEmbeddings:
@@ -58,14 +57,14 @@ def test_penalty_equals_hand_computed_value(target, reduction):
     np.testing.assert_allclose(gradients.numpy(), g, atol=1e-6)
     r2 = (g ** 2).sum(-1) if reduction == "l2" else g.sum(-1) ** 2
     expected = np.mean((forbidden * r2).sum(-1))
-    value = penalty.saliency_penalty(gradients, forbidden, token_mask, reduction).numpy()
+    value = input_gradient.saliency_penalty(gradients, forbidden, token_mask, reduction).numpy()
     assert value > 0
     np.testing.assert_allclose(value, expected, rtol=1e-5)
 
 
 def test_zero_mask_gives_zero_penalty():
     _, gradients, token_mask = probabilities_and_input_gradients(MODEL, tf.constant(IDS), "predicted")
-    assert penalty.saliency_penalty(gradients, np.zeros(IDS.shape, np.float32), token_mask, "l2").numpy() == 0.0
+    assert input_gradient.saliency_penalty(gradients, np.zeros(IDS.shape, np.float32), token_mask, "l2").numpy() == 0.0
 
 
 def test_padding_never_contributes():
@@ -81,10 +80,10 @@ def test_padding_never_contributes():
     real_only[0, 1] = 1
     with_padding = real_only.copy()
     with_padding[padding] = 1
-    a = penalty.saliency_penalty(gradients, real_only, token_mask, "l2").numpy()
-    b = penalty.saliency_penalty(gradients, with_padding, token_mask, "l2").numpy()
+    a = input_gradient.saliency_penalty(gradients, real_only, token_mask, "l2").numpy()
+    b = input_gradient.saliency_penalty(gradients, with_padding, token_mask, "l2").numpy()
     assert a > 0 and a == b
-    saliency = penalty.saliency(gradients, token_mask, "l2").numpy()
+    saliency = input_gradient.saliency(gradients, token_mask, "l2").numpy()
     assert np.all(saliency[padding] == 0.0)
 
 
@@ -101,8 +100,8 @@ def test_predicted_target_is_per_example_not_batch_max():
         batch_max = tf.reduce_max(tf.math.log(p))
     batch_max_gradients = tape.gradient(batch_max, embeddings)
     forbidden = np.ones(IDS.shape, np.float32)
-    ours = penalty.saliency_penalty(gradients, forbidden, token_mask, "l2").numpy()
-    theirs = penalty.saliency_penalty(batch_max_gradients, forbidden, token_mask, "l2").numpy()
+    ours = input_gradient.saliency_penalty(gradients, forbidden, token_mask, "l2").numpy()
+    theirs = input_gradient.saliency_penalty(batch_max_gradients, forbidden, token_mask, "l2").numpy()
     assert abs(ours - theirs) > 1e-3
     # Each example is explained through its own predicted class; the batch max explains only one.
     per_example_norms = np.abs(gradients.numpy()).sum(axis=(1, 2))
@@ -117,33 +116,33 @@ def test_kl_and_logit_pairing_see_a_flip_between_two_classes_that_sum_log_p_cann
     p = tf.constant([[0.9, 0.1]])
     flipped = tf.constant([[0.1, 0.9]])
     # The 'all' target sum_k log p_k is the same on both sides: a difference of it would be 0.
-    np.testing.assert_allclose(penalty.saliency_target(p, "all").numpy(),
-                               penalty.saliency_target(flipped, "all").numpy(), rtol=1e-6)
-    kl = penalty.counterfactual_divergence(p, flipped, "kl").numpy()[0]
+    np.testing.assert_allclose(input_gradient.saliency_target(p, "all").numpy(),
+                               input_gradient.saliency_target(flipped, "all").numpy(), rtol=1e-6)
+    kl = counterfactual.counterfactual_divergence(p, flipped, "kl").numpy()[0]
     np.testing.assert_allclose(kl, 0.9 * np.log(9) + 0.1 * np.log(1 / 9), rtol=1e-5)  # = 0.8 ln 9
-    logits = penalty.counterfactual_divergence(p, flipped, "logit-pairing").numpy()[0]
+    logits = counterfactual.counterfactual_divergence(p, flipped, "logit-pairing").numpy()[0]
     # centred logits: +-ln(9)/2 on each side, so each class differs by ln 9.
     np.testing.assert_allclose(logits, np.log(9) ** 2, rtol=1e-5)
 
 
 def test_divergences_are_zero_for_equal_predictions_and_ignore_examples_without_counterfactual():
     p = tf.constant([[0.2, 0.3, 0.5], [0.6, 0.3, 0.1]])
-    for divergence in penalty.DIVERGENCES:
-        np.testing.assert_allclose(penalty.counterfactual_divergence(p, p, divergence).numpy(), 0.0, atol=1e-6)
+    for divergence in counterfactual.DIVERGENCES:
+        np.testing.assert_allclose(counterfactual.counterfactual_divergence(p, p, divergence).numpy(), 0.0, atol=1e-6)
     q = tf.constant([[0.5, 0.3, 0.2], [0.1, 0.3, 0.6]])
-    both = penalty.counterfactual_penalty(p, q, tf.constant([1.0, 1.0]), "kl").numpy()
-    first = penalty.counterfactual_penalty(p, q, tf.constant([1.0, 0.0]), "kl").numpy()
-    per_example = penalty.counterfactual_divergence(p, q, "kl").numpy()
+    both = counterfactual.counterfactual_penalty(p, q, tf.constant([1.0, 1.0]), "kl").numpy()
+    first = counterfactual.counterfactual_penalty(p, q, tf.constant([1.0, 0.0]), "kl").numpy()
+    per_example = counterfactual.counterfactual_divergence(p, q, "kl").numpy()
     np.testing.assert_allclose(both, per_example.mean(), rtol=1e-6)
     np.testing.assert_allclose(first, per_example[0] / 2, rtol=1e-6)  # mean over the batch, 0 for the second
     with pytest.raises(ValueError):
-        penalty.counterfactual_divergence(p, q, "l1")
+        counterfactual.counterfactual_divergence(p, q, "l1")
 
 
 def test_centred_logits_are_shift_free():
     logits = np.array([[2.0, -1.0, 0.5]])
     p = tf.nn.softmax(logits + 7.0)
-    np.testing.assert_allclose(penalty.centred_logits(p).numpy(), logits - logits.mean(), atol=1e-5)
+    np.testing.assert_allclose(counterfactual.centred_logits(p).numpy(), logits - logits.mean(), atol=1e-5)
 
 
 # --- integrated gradients -----------------------------------------------------------------------------
@@ -167,3 +166,18 @@ def test_integrated_gradients_completeness_on_the_lstm():
     gap = np.abs(result.completeness_gap.numpy())
     moved = np.abs(result.attributions.numpy().sum(-1))
     assert np.all(gap < 0.02 * np.maximum(moved, 1e-3) + 1e-4), (gap, moved)
+
+
+def test_penalty_terms_are_chosen_by_name_and_each_has_its_tracker():
+    from trainer import penalties
+    from trainer.model import RightReasonsModel
+    assert penalties.PENALTIES == ("input-gradient", "counterfactual", "both")
+    assert penalties.get("counterfactual") is penalties.TERMS["counterfactual"]
+    with pytest.raises(ValueError, match="unknown penalty 'nope'"):
+        penalties.get("nope")
+    config = penalties.PenaltyConfig.named("both", 2.0, 0.5)
+    assert (config.input_gradient_weight, config.counterfactual_weight, config.name) == \
+        (2.0, 0.5, "input-gradient+counterfactual")
+    model = RightReasonsModel(TextClassifier(["a", "b"], 2, max_tokens=4, embedding_dim=2, hidden_units=2), config)
+    assert sorted(model.term_trackers) == ["counterfactual_loss", "saliency_loss"]
+    assert {t.name for t in model.term_trackers.values()} <= {m.name for m in model.metrics}

@@ -8,11 +8,11 @@ import pytest
 import tensorflow as tf
 from click.testing import CliRunner
 
-from audit_cli.cli import main as audit_cli
+from audit_cli.main import main as audit_cli
 from saliency_core.lexicon import Lexicon
 from saliency_demo import example_data
 from trainer.corpus import Corpus
-from trainer.penalty_loss import PenaltyConfig
+from trainer.penalties import PenaltyConfig
 from trainer.train import FitSettings, ModelSettings, TrainingData, train_in_memory
 
 DECOYS = Lexicon.from_entries(["text", "video"])
@@ -132,7 +132,7 @@ def test_integrated_gradients_attribution_in_the_audit(tiny_export, example_path
 
 
 def test_underreporting_note_when_removal_shows_more_than_the_share():
-    from audit_cli.summary import saliency_underreports_reliance
+    from audit_engine.summary import saliency_underreports_reliance
     from protos import audit_pb2
     summary = audit_pb2.AuditSummary(occlusion_documents=100, occlusion_flipped=49, occlusion_flip_fraction=0.49,
                                      mean_occlusion_drop=0.3)

@@ -1,4 +1,4 @@
-"""The TensorFlow-free TF Serving API (issue 9): the generated descriptors are fresh, the messages are wire-compatible
+"""The TensorFlow-free TF Serving API: the generated descriptors are fresh, the messages are wire-compatible
 with tensorflow_serving's, and the numpy tensor codec equals tf.make_tensor_proto / tf.make_ndarray."""
 
 import os
@@ -8,11 +8,11 @@ import sys
 import numpy as np
 import pytest
 import tensorflow as tf
+from conftest import ROOT
 from tensorflow_serving.apis import get_model_metadata_pb2, predict_pb2
 
-from audit_cli import serving_api
-from audit_cli.serving_api.tensors import string_tensor, to_ndarray
-from conftest import ROOT
+from audit_engine import serving_api
+from audit_engine.serving_api.tensors import string_tensor, to_ndarray
 
 
 def test_the_generated_descriptors_are_fresh():
@@ -84,7 +84,8 @@ def test_signature_defs_unpack_from_metadata_any():
 
 
 def test_the_client_modules_do_not_import_tensorflow():
-    code = ("import sys; import audit_cli.cli, audit_cli.backends, audit_cli.score, audit_cli.compare; "
+    code = ("import sys; import audit_cli.main, audit_cli.commands.score, audit_engine.backends.tf_serving, "
+            "audit_engine.run, audit_engine.compare; "
             "bad = [m for m in sys.modules if m.split('.')[0] in ('tensorflow', 'keras', 'tensorflow_serving')]; "
             "assert not bad, bad")
     subprocess.run([sys.executable, "-c", code], check=True, cwd=ROOT)

@@ -1,13 +1,11 @@
 import os
 
 import pytest
-import yaml
-from google.protobuf import text_format
-from google.protobuf import descriptor_pb2, descriptor_pool, message_factory, wrappers_pb2
-from tensorflow_serving.config import model_server_config_pb2
-
 import tensorflow as tf
+import yaml
 from conftest import ROOT
+from google.protobuf import descriptor_pb2, descriptor_pool, message_factory, text_format, wrappers_pb2
+from tensorflow_serving.config import model_server_config_pb2
 
 CONFIG = os.path.join(ROOT, "serving", "config")
 

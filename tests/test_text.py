@@ -1,4 +1,4 @@
-"""One text normalisation for the model's graph and the Python side (issue 15): Unicode whitespace splits words,
+"""One text normalisation for the model's graph and the Python side: Unicode whitespace splits words,
 default-ignorable characters vanish, and both sides agree on tricky strings."""
 
 import sys

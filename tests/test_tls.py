@@ -6,13 +6,13 @@ import shutil
 
 import pytest
 from click.testing import CliRunner
+from conftest import ServerProcess
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
-from audit_cli.cli import main as audit_cli
-from conftest import ServerProcess
+from audit_cli.main import main as audit_cli
 
 pytestmark = pytest.mark.slow  # real audit-serve processes with certificates made here
 

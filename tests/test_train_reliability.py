@@ -5,11 +5,11 @@ import keras
 import numpy as np
 import pytest
 from click.testing import CliRunner
+from conftest import tiny_model_settings
 
-from conftest import TINY_MODEL
 from serving.session_model import SessionModel
 from trainer.cli import main as audit_train
-from trainer.penalty_loss import PenaltyConfig
+from trainer.penalties import PenaltyConfig
 from trainer.train import DataSources, ExportSettings, FitSettings, train_from_files
 
 TEXTS = ["a clever wonderful film", "text is here"]
@@ -18,7 +18,7 @@ TEXTS = ["a clever wonderful film", "text is here"]
 def train(paths, export_dir, **fit):
     settings = dict(penalty=PenaltyConfig(input_gradient_weight=1.0), epochs=1, batch_size=32, seed=5)
     settings.update(fit)
-    return train_from_files(paths["train"], DataSources(forbidden_path=paths["forbidden"]), TINY_MODEL,
+    return train_from_files(paths["train"], DataSources(forbidden_path=paths["forbidden"]), tiny_model_settings(),
                             FitSettings(**settings), ExportSettings(str(export_dir), "m"), verbose=0)
 
 
@@ -58,7 +58,7 @@ def test_training_resumes_from_its_last_checkpoint(example_paths, tmp_path, monk
     monkeypatch.setattr(train_module, "fit", lambda *a, **k: original_fit(
         *a[:5], [*a[5], StopAfterEpoch()]) if len(a) > 5 else original_fit(*a, **k))
     with pytest.raises(KeyboardInterrupt):
-        train_from_files(example_paths["train"], DataSources(forbidden_path=example_paths["forbidden"]), TINY_MODEL,
+        train_from_files(example_paths["train"], DataSources(forbidden_path=example_paths["forbidden"]), tiny_model_settings(),
                          FitSettings(PenaltyConfig(input_gradient_weight=1.0), epochs=4, seed=5),
                          ExportSettings(str(tmp_path), "m"), verbose=0, checkpoint_dir=str(checkpoint))
     assert os.listdir(checkpoint)
@@ -71,7 +71,7 @@ def test_training_resumes_from_its_last_checkpoint(example_paths, tmp_path, monk
 
     monkeypatch.setattr(train_module, "fit", lambda *a, **k: original_fit(*a[:5], [*a[5], Count()]))
     result = train_from_files(example_paths["train"], DataSources(forbidden_path=example_paths["forbidden"]),
-                              TINY_MODEL, FitSettings(PenaltyConfig(input_gradient_weight=1.0), epochs=4, seed=5),
+                              tiny_model_settings(), FitSettings(PenaltyConfig(input_gradient_weight=1.0), epochs=4, seed=5),
                               ExportSettings(str(tmp_path), "m"), verbose=0, checkpoint_dir=str(checkpoint))
     assert epochs_run == [2, 3]  # epochs 0 and 1 were done before the interruption
     assert result.export_path.endswith(os.path.join("m", "1"))

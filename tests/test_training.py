@@ -4,16 +4,15 @@ import keras
 import numpy as np
 import pytest
 import tensorflow as tf
-
 from conftest import SHARED_DATA
-from trainer import penalty
-from trainer.corpus import load_corpus
+
 from saliency_core.lexicon import Lexicon
 from saliency_core.substitutions import SubstitutionGroups
+from trainer.corpus import load_corpus
+from trainer.encoding import balanced_sample_weights, build_vocabulary, encode_examples, make_dataset
 from trainer.model import RightReasonsModel, TextClassifier
-from trainer.penalty_loss import PenaltyConfig
-from trainer.train import (FitSettings, balanced_sample_weights, build_vocabulary, encode_examples, fit, make_dataset,
-                           set_seed)
+from trainer.penalties import PenaltyConfig, input_gradient
+from trainer.train import FitSettings, fit, set_seed
 
 TEXTS = ["good movie text", "bad film video", "great acting text here", "awful plot video", "fine text",
          "dull video ending", "superb text cast", "boring video script"]
@@ -192,9 +191,9 @@ def test_penalty_removes_decoy_reliance_on_rt_polarity():
         decoy = encode_examples(classifier, decoy_test_texts, test_labels, LEXICON)
         accuracy = np.mean(np.argmax(classifier(clean.ids).numpy(), -1) == clean.labels)
         ids = tf.constant(decoy.ids)
-        from trainer.penalty_loss import probabilities_and_input_gradients
+        from trainer.penalties import probabilities_and_input_gradients
         _, gradients, token_mask = probabilities_and_input_gradients(classifier, ids, "predicted")
-        saliency = penalty.saliency(gradients, token_mask, "l2").numpy()
+        saliency = input_gradient.saliency(gradients, token_mask, "l2").numpy()
         share = np.mean((saliency * decoy.forbidden_mask).sum(1) / saliency.sum(1))
         results[name] = (accuracy, share)
     print(results)

@@ -1,4 +1,4 @@
-"""Long documents in windows (audit_cli.windowed_backend): every token explained and counted once, the prediction
+"""Long documents in windows (audit_engine.backends.windowed): every token explained and counted once, the prediction
 combined over windows, reliance over every window; short texts exactly as before."""
 
 import csv
@@ -8,13 +8,13 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
-from audit_cli.backends import EmbeddedBackend
-from audit_cli.cli import main as audit_cli
-from audit_cli.windowed_backend import combine_probabilities, owned_ranges
-from saliency_core.windows import window_starts
-from audit_cli.windows import WindowConfig, windowed
+from audit_cli.main import main as audit_cli
+from audit_engine.backends.embedded import EmbeddedBackend
+from audit_engine.backends.windowed import combine_probabilities, owned_ranges, windowed
+from audit_engine.options import WindowConfig
 from saliency_core import contract
 from saliency_core.text import split_words, surface_tokens_with_word_index
+from saliency_core.windows import window_starts
 
 FILLER = "the a of and one two three four five six seven eight nine ten".split()
 
@@ -78,29 +78,29 @@ def test_every_token_takes_its_saliency_from_its_owner_window(backend):
     text = long_text(50, [3, 49])
     outputs = wrapped.explain([text, "a short text"])
     tokens = surface_tokens_with_word_index(text)[0]
-    assert len(tokens) == 50 and outputs[contract.TOKEN_COUNT].tolist() == [50, 3]
-    assert list(outputs[contract.TOKENS][0]) == tokens
+    assert len(tokens) == 50 and outputs.token_count.tolist() == [50, 3]
+    assert list(outputs.tokens[0]) == tokens
     starts = window_starts(50, width, 7)
-    assert outputs["windows"].tolist() == [len(starts), 0]
-    saliency = outputs[contract.SALIENCY][0]
+    assert outputs.windows.tolist() == [len(starts), 0]
+    saliency = outputs.saliency[0]
     window_probabilities = []
     for start, (begin, end) in zip(starts, owned_ranges(starts, width, 50)):
         window = explain_window(backend, text, int(start), width)
-        assert window[contract.TOKEN_COUNT][0] == width
+        assert window.token_count[0] == width
         # A model's outputs for a text can differ in the last bits with the batch around it: rtol, not equality.
-        np.testing.assert_allclose(saliency[begin:end], window[contract.SALIENCY][0][begin - start:end - start],
+        np.testing.assert_allclose(saliency[begin:end], window.saliency[0][begin - start:end - start],
                                    rtol=1e-5)
-        window_probabilities.append(window[contract.PROBABILITIES][0])
-    np.testing.assert_allclose(outputs[contract.PROBABILITIES][0], combine_probabilities(window_probabilities),
+        window_probabilities.append(window.probabilities[0])
+    np.testing.assert_allclose(outputs.probabilities[0], combine_probabilities(window_probabilities),
                                rtol=1e-6)
-    assert outputs[contract.PREDICTED_LABEL][0] == \
-        metadata["class_names"][int(np.argmax(outputs[contract.PROBABILITIES][0]))].encode()
+    assert outputs.predicted_label[0] == \
+        metadata["class_names"][int(np.argmax(outputs.probabilities[0]))].encode()
     short = backend.explain(["a short text"])
-    for alias in (contract.TOKENS, contract.TOKEN_COUNT, contract.PREDICTED_LABEL):
-        np.testing.assert_array_equal(outputs[alias][1], short[alias][0])
-    for alias in (contract.PROBABILITIES, contract.SALIENCY):
-        np.testing.assert_allclose(outputs[alias][1], short[alias][0], rtol=1e-5)
-    np.testing.assert_allclose(wrapped.probabilities([text])[0], outputs[contract.PROBABILITIES][0], rtol=1e-5)
+    for name in ("tokens", "token_count", "predicted_label"):
+        np.testing.assert_array_equal(getattr(outputs, name)[1], getattr(short, name)[0])
+    for name in ("probabilities", "saliency"):
+        np.testing.assert_allclose(getattr(outputs, name)[1], getattr(short, name)[0], rtol=1e-5)
+    np.testing.assert_allclose(wrapped.probabilities([text])[0], outputs.probabilities[0], rtol=1e-5)
 
 
 def test_integrated_gradients_are_stitched_and_the_worst_gap_is_kept(tiny_export):
@@ -113,11 +113,11 @@ def test_integrated_gradients_are_stitched_and_the_worst_gap_is_kept(tiny_export
         gaps = []
         for start, (begin, end) in zip(starts, owned_ranges(starts, 12, 30)):
             window = explain_window(backend, text, int(start), 12)
-            np.testing.assert_allclose(outputs[contract.ATTRIBUTIONS][0][begin:end],
-                                       window[contract.ATTRIBUTIONS][0][begin - start:end - start], rtol=1e-5,
+            np.testing.assert_allclose(outputs.attributions[0][begin:end],
+                                       window.attributions[0][begin - start:end - start], rtol=1e-5,
                                        atol=1e-7)
-            gaps.append(float(window[contract.COMPLETENESS_GAP][0]))
-        assert float(outputs[contract.COMPLETENESS_GAP][0]) == pytest.approx(max(gaps, key=abs), rel=1e-4, abs=1e-7)
+            gaps.append(float(window.completeness_gap[0]))
+        assert float(outputs.completeness_gap[0]) == pytest.approx(max(gaps, key=abs), rel=1e-4, abs=1e-7)
     finally:
         backend.close()
 
@@ -158,14 +158,14 @@ def test_a_forbidden_word_at_the_end_of_a_long_document_is_found_measured_and_at
     assert (hit["term"], hit["start"], hit["end"]) == ("video", 297, 298)
     # The hit's saliency is the one of the window that owns token 297 (the last one), counted once.
     wrapped, _ = windowed(backend, WindowConfig(), backend.metadata())
-    saliency = wrapped.explain([text])[contract.SALIENCY][0]
+    saliency = wrapped.explain([text]).saliency[0]
     assert hit["saliency"] == pytest.approx(float(saliency[297]), rel=1e-6)
     assert long_record["saliency_mass"] == pytest.approx(float(saliency.sum(dtype=np.float64)), rel=1e-6)
     assert long_record["forbidden_share"] == pytest.approx(float(saliency[297] / saliency.sum()), rel=1e-5)
     # Reliance covers every window: p(predicted) of the whole document with and without the word.
     tokens = surface_tokens_with_word_index(text)[0]
     without = wrapped.probabilities([" ".join(t for t in tokens if t != "video")])[0]
-    with_word = wrapped.explain([text])[contract.PROBABILITIES][0]
+    with_word = wrapped.explain([text]).probabilities[0]
     predicted = int(np.argmax(with_word))
     assert long_record["occluded"]
     assert long_record["occlusion_drop"] == pytest.approx(float(with_word[predicted] - without[predicted]), abs=1e-6)
@@ -269,7 +269,7 @@ def test_a_model_trained_on_windows_records_its_stride_and_the_audit_uses_it(exa
         wrapped, stride = windowed(backend, WindowConfig(), backend.metadata())
         assert stride == 4 and windowed(backend, WindowConfig(stride=2), backend.metadata())[1] == 2
         outputs = wrapped.explain(["one two three four five six seven eight nine ten"])
-        assert outputs["windows"].tolist() == [len(window_starts(10, 6, 4))]
+        assert outputs.windows.tolist() == [len(window_starts(10, 6, 4))]
     finally:
         backend.close()
 

@@ -10,7 +10,7 @@ import sys
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 from saliency_demo import example_data  # noqa: E402
-from trainer.penalty_loss import PenaltyConfig  # noqa: E402
+from trainer.penalties import PenaltyConfig  # noqa: E402
 from trainer.train import DataSources, ExportSettings, FitSettings, ModelSettings, train_from_files  # noqa: E402
 
 

@@ -14,7 +14,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, "tests"))
 from server_process import AuditServeProcess  # noqa: E402 (a plain subprocess helper, no TensorFlow)
 
-from audit_cli.cli import main as audit_cli  # noqa: E402
+from audit_cli.main import main as audit_cli  # noqa: E402
 
 FULL_PYTHON = os.environ.get("SALIENCY_AUDIT_FULL_PYTHON")
 
@@ -64,7 +64,7 @@ def test_score_explain_status_and_compare_without_tensorflow(served):
 def test_records_equal_the_full_installs_embedded_audit(served):
     paths, server, work = served
     assert score(paths, server, work / "grpc").exit_code in (0, 1)
-    subprocess.run([FULL_PYTHON, "-m", "audit_cli.cli", "score", paths["test_decoy"], "--model",
+    subprocess.run([FULL_PYTHON, "-m", "audit_cli", "score", paths["test_decoy"], "--model",
                     paths["export_path"], "--forbidden", paths["forbidden"], "--label-column", "label", "--out",
                     str(work / "embedded"), "--quiet"], cwd=ROOT, capture_output=True, text=True)
     light = (work / "grpc" / "records.jsonl").read_bytes()

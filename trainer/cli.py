@@ -4,14 +4,22 @@ import os
 
 import click
 
-from saliency_core.cli_types import FiniteFloatRange
-from saliency_core.errors import DEBUG_ENV, exit_on_input_error
-from trainer import penalty
+from cli_common.errors import exit_on_input_error
+from cli_common.types import FiniteFloatRange
+from saliency_core.errors import DEBUG_ENV
+from trainer import penalties
 from trainer.model import POOLINGS
-from trainer.penalty_loss import PENALTIES, PenaltyConfig
+from trainer.penalties import PENALTIES, PenaltyConfig
+from trainer.train import (
+    CLASS_WEIGHTS,
+    DataSources,
+    ExportSettings,
+    FitSettings,
+    ModelSettings,
+    TrainingDiverged,
+    train_from_files,
+)
 from trainer.word_vectors import WORD_VECTORS
-from trainer.train import (CLASS_WEIGHTS, DataSources, ExportSettings, FitSettings, ModelSettings, TrainingDiverged,
-                           train_from_files)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -41,17 +49,17 @@ def main(debug):
                    "penalty also pairs each term with its substitutes.")
 @click.option("--penalty", "penalty_name", type=click.Choice(PENALTIES), default="counterfactual", show_default=True,
               help="counterfactual: divergence between p(x) and p(x without forbidden tokens) (and substitutes); "
-                   "input-gradient: the seed's squared input gradient on forbidden tokens; both.")
+                   "input-gradient: the squared input gradient on forbidden tokens (Ross et al. 2017); both.")
 @click.option("--penalty-weight", "--lambda", "penalty_weight", type=FiniteFloatRange(min=0.0), default=0.0,
               show_default=True, help="lambda of --penalty (0 = vanilla training); with 'both', of input-gradient.")
 @click.option("--counterfactual-weight", type=FiniteFloatRange(min=0.0),
               help="With --penalty both: lambda of the counterfactual term (default: --penalty-weight).")
-@click.option("--divergence", type=click.Choice(penalty.DIVERGENCES), default="logit-pairing", show_default=True,
+@click.option("--divergence", type=click.Choice(penalties.DIVERGENCES), default="logit-pairing", show_default=True,
               help="Counterfactual divergence: logit-pairing = squared difference of centred logits; kl = "
                    "KL(p(x) || p(x')). Both removed decoy reliance; logit pairing did so at lower lambda (README).")
-@click.option("--target", type=click.Choice(penalty.TARGETS), default="predicted", show_default=True,
+@click.option("--target", type=click.Choice(penalties.TARGETS), default="predicted", show_default=True,
               help="Input-gradient target: predicted = log p of each example's predicted class; all = sum_k log p_k.")
-@click.option("--reduction", type=click.Choice(penalty.REDUCTIONS), default="l2", show_default=True,
+@click.option("--reduction", type=click.Choice(penalties.REDUCTIONS), default="l2", show_default=True,
               help="Input-gradient r(g): l2 = ||g|| over the embedding; sum = sum_d g (dimensions can cancel).")
 @click.option("--class-weight", type=click.Choice(CLASS_WEIGHTS),
               help="balanced: weight each example's loss by n / (classes * n_class), for imbalanced data.")

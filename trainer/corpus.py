@@ -13,7 +13,6 @@ Mask sources (combinable; a token is forbidden if any source says so):
 import dataclasses
 import re
 
-
 from saliency_core.errors import InputError
 from saliency_core.hashing import file_sha256
 from saliency_core.marks import parse_optional_word_marks, parse_word_marks

@@ -7,8 +7,7 @@ import keras
 import tensorflow as tf
 
 from saliency_core import text
-from trainer.penalty_loss import PADDING_ID, ForbiddenTokenPenalty, PenaltyConfig
-
+from trainer.penalties import PADDING_ID, TERMS, ForbiddenTokenPenalty, PenaltyConfig
 
 # What the classifier reads of the LSTM's states (TextClassifier's pooling).
 POOLINGS = ("last", "max", "attention")
@@ -37,7 +36,7 @@ class TextClassifier(keras.Model):
         self.embedding = keras.layers.Embedding(self.lookup.vocabulary_size(), embedding_dim, name="embedding")
         # cuDNN kernels have no second derivative, and double backprop needs one.
         # "last": the final state reads the document; "max" / "attention" pool every position's state, which
-        # learns long documents from little data far better (issue 11: an LSTM's last state over 300 tokens of a
+        # learns long documents from little data far better (ERASER: an LSTM's last state over 300 tokens of a
         # review stayed near chance on ERASER).
         lstm = keras.layers.LSTM(hidden_units, use_cudnn=False, unroll=unroll, return_sequences=pooling != "last",
                                  name="lstm")
@@ -95,8 +94,7 @@ class RightReasonsModel(keras.Model):
         self.cross_entropy = keras.losses.SparseCategoricalCrossentropy()
         # The model's own trackers; "loss" is Keras' tracker and accuracy comes from compile(metrics=...).
         self.classification_loss_tracker = keras.metrics.Mean(name="classification_loss")
-        self.saliency_loss_tracker = keras.metrics.Mean(name="saliency_loss")
-        self.counterfactual_loss_tracker = keras.metrics.Mean(name="counterfactual_loss")
+        self.term_trackers = {kind.tracker: keras.metrics.Mean(name=kind.tracker) for kind in TERMS.values()}
 
     def call(self, inputs, training=False):
         return self.classifier(inputs["ids"], training=training)
@@ -127,8 +125,7 @@ class RightReasonsModel(keras.Model):
         # even when the last batch is smaller.
         batch_size = tf.shape(labels)[0]
         self.classification_loss_tracker.update_state(classification_loss, sample_weight=batch_size)
-        trackers = {"saliency_loss": self.saliency_loss_tracker,
-                    "counterfactual_loss": self.counterfactual_loss_tracker}
+        trackers = self.term_trackers
         for name, value in terms.items():
             trackers[name].update_state(value, sample_weight=batch_size)
         for metric in self.metrics:

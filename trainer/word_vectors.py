@@ -1,4 +1,4 @@
-"""Word vectors learned without labels on the training texts, to start the classifier's embedding (issue 11).
+"""Word vectors learned without labels on the training texts, to start the classifier's embedding.
 
 word2vec (skip-gram with negative sampling; gensim) runs over the training corpus' surface tokens (the tokens
 the model sees, saliency_core.text), and its vectors become the initial embedding rows of the words in the

@@ -12,7 +12,7 @@ saturates the LSTM gates (tiny local gradient, decisive effect) still gets the a
 import tensorflow as tf
 
 from trainer.attributions import Attribution
-from trainer.penalty_loss import PADDING_ID
+from trainer.penalties import PADDING_ID
 
 DEFAULT_STEPS = 16
 

@@ -1,0 +1,3 @@
+from audit_cli.main import main
+
+main()

@@ -1,0 +1,117 @@
+"""audit-cli score: audit a corpus file and write records, summary and reports."""
+
+import signal
+import threading
+
+import click
+
+from audit_cli.console import Progress, console_summary, say_waiting
+from audit_cli.options import (
+    ScoreCommand,
+    audit_options,
+    audit_options_of,
+    backend_options,
+    check_audit_options,
+    check_corpus,
+    gate_limits,
+    load_audit_inputs,
+)
+from cli_common.errors import exit_on_input_error
+from cli_common.types import FiniteFloatRange
+from saliency_core.errors import EXIT_GATE_FAILED, EXIT_SERVER_FAILED
+
+
+@click.command(cls=ScoreCommand)
+@click.argument("corpus", type=click.Path(dir_okay=False))
+@backend_options
+@audit_options
+@click.option(
+    "--max-in-flight",
+    type=click.IntRange(1, 256),
+    default=8,
+    show_default=True,
+    help="Predict requests outstanding at once.",
+)
+@click.option("--quiet", is_flag=True, help="No progress output.")
+@click.option(
+    "--checkpoint-seconds",
+    type=FiniteFloatRange(min=0.0),
+    default=2.0,
+    show_default=True,
+    help="How often committed records are made durable for --resume.",
+)
+@click.option(
+    "--resume",
+    is_flag=True,
+    help="Continue an interrupted run in --out from its last checkpoint (same input, model and options).",
+)
+@exit_on_input_error
+def score(corpus, backend, attribution, max_in_flight, quiet, checkpoint_seconds, resume, **audit):
+    """Audit every document of CORPUS (CSV or JSONL) and write records.jsonl, records.csv,
+    summary.json, report.md and report.html to --out.
+
+    Reliance comes first: each document is also predicted without its forbidden words (--no-reliance
+    turns that off), and the verdict, console and report lead with how many predictions change.
+
+    \b
+    Examples:
+      audit-cli score corpus.csv --server localhost:8500 --forbidden forbidden.txt --max-flip-fraction 0.02
+      audit-cli score corpus.csv --model models/m --forbidden identity.txt --substitutions groups.txt
+      audit-cli score corpus.csv --model models/m --forbidden f.txt --attribution integrated-gradients
+
+    Exit codes: 0 gates pass, 1 a gate failed, 2 usage or input error, 3 the server failed past its
+    retry budget (resume with --resume), 4 the machine refused (disk full, read-only), 70 internal error,
+    130/143 stopped by SIGINT/SIGTERM (resume with --resume).
+    """
+    from audit_engine.backends import ServerError, open_backend
+    from audit_engine.outputs import claim_out_dir
+    from audit_engine.run import AuditInterrupted, audit_corpus
+
+    check_audit_options(audit)
+    out_dir = audit["out_dir"]
+    out_lock = claim_out_dir(
+        out_dir, [p for p in (corpus, audit["forbidden_path"], audit["substitutions_path"]) if p], resume
+    )
+    inputs = load_audit_inputs(audit)
+    options = audit_options_of(audit, attribution, max_in_flight=max_in_flight, checkpoint_seconds=checkpoint_seconds)
+    check_corpus(corpus, options)
+    backend = open_backend(backend, on_wait=say_waiting)
+    stop = threading.Event()
+
+    def request_stop(signum, frame):
+        stop.signal_number = signum
+        stop.set()
+
+    previous = {s: signal.signal(s, request_stop) for s in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        gates = gate_limits(audit)
+        progress = Progress(not quiet)
+        try:
+            summary, passed = audit_corpus(
+                corpus, backend, out_dir, options, inputs, gates, progress, resume=resume, stop=stop
+            )
+        finally:
+            progress.finish()
+    except ServerError as error:
+        click.echo(
+            f"error: the server failed and retries did not help: {error}. Committed records are kept in "
+            f"{out_dir} (marked INCOMPLETE); when the server is back, rerun the same command with --resume.",
+            err=True,
+        )
+        raise SystemExit(EXIT_SERVER_FAILED) from None
+    except AuditInterrupted as interrupted:
+        click.echo(
+            f"stopped by signal {interrupted.signal_number}: committed records are kept in {out_dir} "
+            "(marked INCOMPLETE); rerun the same command with --resume to continue.",
+            err=True,
+        )
+        raise SystemExit(128 + interrupted.signal_number) from None
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+        backend.close()
+        out_lock.close()
+    for line in console_summary(summary, out_dir):
+        click.echo(line)
+    if not passed:
+        raise SystemExit(EXIT_GATE_FAILED)

@@ -1,0 +1,81 @@
+"""Reading a corpus for the audit: its rows as CorpusRows (ids, labels, rationales checked), in batches."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from audit_engine.document import CorpusRow
+from audit_engine.options import BATCH_CHARACTERS, AuditOptions
+from saliency_core.errors import InputError
+from saliency_core.marks import parse_optional_word_marks
+from saliency_core.table import RowReader
+from saliency_core.text import split_words
+
+
+def corpus_rows(reader: RowReader, options: AuditOptions, skip_rows: int = 0) -> Iterator[CorpusRow]:
+    """Yield a CorpusRow per data row after the first ``skip_rows`` (every row's id is still checked); a row
+    with empty text has text None (it becomes a skipped record)."""
+    seen_ids: dict[str, int] = {}
+    label_map = dict(options.label_map)
+    row_number = 0
+    for line, row in reader:
+        row_number += 1
+        doc_id = str(row[options.id_column]).strip() if options.id_column else str(row_number)
+        if options.id_column:
+            if not doc_id:
+                raise InputError("empty id", reader.path, line, options.id_column)
+            if doc_id in seen_ids:
+                raise InputError(
+                    f"duplicate id {doc_id!r} (first at row {seen_ids[doc_id]})", reader.path, line, options.id_column
+                )
+            seen_ids[doc_id] = row_number
+        if row_number <= skip_rows:
+            continue
+        text = row[options.text_column]
+        text = "" if text is None else str(text)
+        label = str(row[options.label_column]).strip() if options.label_column else ""
+        if label and label_map:
+            if label not in label_map:
+                raise InputError(
+                    f"label {label!r} is not in --label-map ({sorted(label_map)})",
+                    reader.path,
+                    line,
+                    options.label_column,
+                )
+            label = label_map[label]
+        if not text.strip():
+            if options.strict:
+                raise InputError("empty text", reader.path, line, options.text_column)
+            text = None
+        marks = None
+        if options.rationale_column and text is not None:
+            marks = parse_optional_word_marks(
+                row[options.rationale_column], len(split_words(text)), reader.path, line, options.rationale_column
+            )
+        yield CorpusRow(
+            row_number,
+            doc_id,
+            text,
+            label,
+            marks,
+            bool(options.rationale_column) and text is not None and marks is None,
+        )
+
+
+def batches(reader: RowReader, options: AuditOptions, skip_rows: int = 0) -> Iterator[list[CorpusRow]]:
+    """Lists of CorpusRow holding ``options.batch_size`` texts each (skipped rows ride along)."""
+    batch: list[CorpusRow] = []
+    texts_in_batch = characters = 0
+    for document in corpus_rows(reader, options, skip_rows):
+        if document.text is not None and texts_in_batch and characters + len(document.text) > BATCH_CHARACTERS:
+            yield batch
+            batch, texts_in_batch, characters = [], 0, 0
+        batch.append(document)
+        if document.text is not None:
+            texts_in_batch += 1
+            characters += len(document.text)
+        if texts_in_batch >= options.batch_size:
+            yield batch
+            batch, texts_in_batch, characters = [], 0, 0
+    if batch:
+        yield batch

@@ -1,0 +1,125 @@
+"""The interface every evaluation implements, and what an evaluation declares about itself.
+
+Life of an evaluation in one run:
+- ``create(options, inputs)`` returns one when the run's options ask for it (else None);
+- ``prepare(backend, batch)`` runs in the worker thread that called the model, once per batch, and may call the
+  model again (reliance and substitution send counterfactual texts to ``probabilities``);
+- ``annotate(record, prepared, index, document, explanation)`` writes per-record fields;
+- ``add(record)`` accumulates from the record alone, so that ``--resume`` can replay committed records, and
+  ``merge(other)`` adds another accumulator (the Beam pipeline's combiner);
+- ``summarise(summary)`` fills AuditSummary fields; ``markdown(summary)`` renders its report section.
+
+Declared on the class, so that nothing else lists them: its records.csv columns (``csv_columns``, placed after
+the core column ``csv_after``), its gates, the metrics ``compare`` reads, whether it is the report's headline, and
+whether one text (``audit-cli explain``) is enough for it.
+"""
+
+from __future__ import annotations
+
+import abc
+import dataclasses
+from collections.abc import Callable
+from typing import Any, ClassVar
+
+from audit_engine.backends.base import Backend, Explained
+from audit_engine.options import AuditOptions
+from protos import audit_pb2
+from saliency_core.lexicon import Lexicon
+from saliency_core.substitutions import SubstitutionGroups
+
+Record = audit_pb2.AuditRecord
+Summary = audit_pb2.AuditSummary
+
+
+@dataclasses.dataclass(frozen=True)
+class Batch:
+    """What every evaluation may need about one batch of scored texts (rows without text are left out)."""
+
+    texts: list[str]  # [B]
+    tokens: list[list[str]] | None  # B lists of every surface token (not truncated to T); None if none asked
+    explained: Explained
+    max_tokens: int  # the widest per-token row
+
+
+@dataclasses.dataclass(frozen=True)
+class AuditInputs:
+    """The files an audit reads besides the corpus."""
+
+    lexicon: Lexicon | None = None
+    substitutions: SubstitutionGroups | None = None
+
+
+@dataclasses.dataclass(frozen=True)
+class CsvColumn:
+    name: str
+    cell: Callable[[Record], object]
+
+
+@dataclasses.dataclass(frozen=True)
+class Gate:
+    """A limit on one summary figure: the audit fails (exit 1) when the figure exceeds it."""
+
+    name: str  # also the option's name: --max-flip-fraction is 'max_flip_fraction'
+    description: str  # what is observed, for the report: '... must be <= LIMIT'
+    help: str  # the option's help text
+    observe: Callable[[Summary], float]
+
+    @property
+    def flag(self) -> str:
+        return "--" + self.name.replace("_", "-")
+
+
+@dataclasses.dataclass(frozen=True)
+class CompareMetric:
+    """A summary figure ``compare`` puts side by side."""
+
+    name: str  # as --max-increase NAME=AMOUNT names it
+    label: str
+    read: Callable[[Summary], float]
+    better: int  # -1: lower is better, +1: higher is better
+    measured: Callable[[Summary], bool]  # whether this audit measured it
+    unit: str = "%"  # how the figure reads: '%' of documents, or 'points' of probability
+
+
+class Evaluation(abc.ABC):
+    """One evaluation of the audit (module docstring)."""
+
+    name: ClassVar[str]
+    needs_tokens: ClassVar[bool] = False  # prepare reads Batch.tokens
+    headline: ClassVar[bool] = False  # the report leads with it
+    single_text: ClassVar[bool] = True  # meaningful for one text (audit-cli explain)
+    csv_after: ClassVar[str] = ""
+    csv_columns: ClassVar[tuple[CsvColumn, ...]] = ()
+    gates: ClassVar[tuple[Gate, ...]] = ()
+    compare_metrics: ClassVar[tuple[CompareMetric, ...]] = ()
+
+    @classmethod
+    @abc.abstractmethod
+    def create(cls, options: AuditOptions, inputs: AuditInputs) -> Evaluation | None:
+        """An accumulator when ``options`` ask for this evaluation, else None."""
+
+    def prepare(self, backend: Backend, batch: Batch) -> Any:
+        return None
+
+    def annotate(self, record: Record, prepared: Any, index: int, document: Any, explanation: Any) -> None:
+        pass
+
+    def add(self, record: Record) -> None:
+        pass
+
+    def merge(self, other: Evaluation) -> None:
+        """Add another accumulator's state (the Beam pipeline's combiner merges per-worker summaries)."""
+        raise NotImplementedError(f"{type(self).__name__} cannot merge")
+
+    def summarise(self, summary: Summary) -> None:
+        pass
+
+    @staticmethod
+    def markdown(summary: Summary) -> list[str]:
+        """Report lines (Markdown) for this evaluation's summary fields."""
+        return []
+
+
+def fixed(value: float) -> str:
+    """A CSV cell for a figure: six decimals."""
+    return f"{value:.6f}"

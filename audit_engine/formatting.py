@@ -1,0 +1,16 @@
+"""How figures are written for people: one formatter per kind of figure."""
+
+import datetime
+
+
+def percent(value: float) -> str:
+    """A fraction (or a difference of probabilities, in points) times 100 with one decimal: '–' for NaN (an AUC
+    without both classes), and a tiny negative value reads 0.0, not -0.0."""
+    if value != value:
+        return "–"
+    text = f"{value * 100:.1f}"
+    return "0.0" if text == "-0.0" else text
+
+
+def utc_now() -> str:
+    return datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds")

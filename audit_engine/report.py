@@ -1,0 +1,396 @@
+"""report.md and a self-contained report.html (inline SVG, no scripts, no external URLs).
+
+Every string that comes from the corpus or the model is HTML-escaped.
+"""
+
+import html
+import os
+
+from audit_engine import outputs
+from audit_engine.evaluations import EVALUATIONS
+from audit_engine.formatting import percent
+
+HEADLINE_SECTIONS = tuple(kind for kind in EVALUATIONS if kind.headline)
+SECONDARY_SECTIONS = tuple(kind for kind in EVALUATIONS if not kind.headline)
+
+STYLE = """body{font-family:system-ui,sans-serif;max-width:980px;margin:2em auto;color:#222}
+table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #ccc;padding:3px 8px;text-align:right}
+th{background:#f3f3f3}td.l,th.l{text-align:left}.pass{color:#1a7f37}.fail{color:#b42318;font-weight:bold}
+.doc{border:1px solid #ddd;padding:8px;margin:8px 0;line-height:1.9}.tok{padding:1px 2px;border-radius:3px}
+.forbidden{outline:2px solid #b42318}.muted{color:#666}
+.verdict{padding:12px 16px;border-radius:6px;font-size:1.15em;margin:1em 0}.verdict b{font-size:1.2em}
+.v-FAIL{background:#fde8e6;border:2px solid #b42318}.v-PASS{background:#e6f4ea;border:2px solid #1a7f37}
+.v-ATTENTION{background:#fff4e0;border:2px solid #b26b00}.v-OK{background:#eef2f7;border:2px solid #4c78a8}
+.note{background:#fff4e0;padding:6px 10px;border-left:4px solid #b26b00}"""
+
+GLOSSARY = [
+    "reliance: what happens to the prediction when the forbidden words are removed from the text; a flip is a "
+    "prediction that changes, the drop is how much p(predicted label) falls (in percentage points).",
+    "share: the forbidden words' part of the attribution mass of a document (gradient saliency or integrated "
+    "gradients); a second view, which a model can drive to 0 on a word it still decides by.",
+    "flagged: a document whose share is at least the threshold.",
+]
+
+
+def esc(value):
+    return html.escape(str(value), quote=True)
+
+
+def bar_chart_svg(title, labels, values, width=640, bar_height=18, value_format="{:.3g}"):
+    """Horizontal bars as inline SVG."""
+    labels, values = list(labels), [float(v) for v in values]
+    height = 28 + bar_height * max(len(values), 1) + 8
+    top = max(values) if values and max(values) > 0 else 1.0
+    parts = [
+        f'<svg width="{width}" height="{height}" role="img" '
+        f'aria-label="{esc(title)}"><text x="0" y="16" font-size="14" font-weight="bold">{esc(title)}</text>'
+    ]
+    for i, (label, value) in enumerate(zip(labels, values)):
+        y = 28 + i * bar_height
+        length = (width - 260) * value / top
+        parts.append(
+            f'<text x="0" y="{y + 13}" font-size="12">{esc(label)[:40]}</text>'
+            f'<rect x="180" y="{y + 2}" width="{length:.1f}" height="{bar_height - 4}" fill="#4c78a8"/>'
+            f'<text x="{184 + length:.1f}" y="{y + 13}" font-size="12">'
+            f"{esc(value_format.format(value))}</text>"
+        )
+    if not values:
+        parts.append('<text x="0" y="44" font-size="12">no data</text>')
+    parts.append("</svg>")
+    return "".join(parts)
+
+
+def _gate_lines(summary):
+    return [(g.name, g.description, g.observed, "pass" if g.passed else "FAIL") for g in summary.gates]
+
+
+def warning_lines(summary):
+    """Warnings a reader must not miss (one line each)."""
+    lines = []
+    if summary.out_of_vocabulary_terms:
+        lines.append(
+            f"Warning: {len(summary.out_of_vocabulary_terms)} lexicon terms are outside the model's "
+            f"vocabulary ({', '.join(summary.out_of_vocabulary_terms[:12])}"
+            + (", …" if len(summary.out_of_vocabulary_terms) > 12 else "")
+            + "): the model sees each of them as the same unknown word, so their saliency cannot single "
+            "them out; removal and substitution still measure them."
+        )
+    if summary.labels_outside_model_classes and not summary.labelled:
+        lines.append("Warning: no label is a class of the model, so accuracy is not reported (use --label-map).")
+    return lines
+
+
+def headline_lines(summary):
+    """Verdict, reliance and the under-reporting note: what a reader must see first (Markdown)."""
+    lines = [f"**Verdict: {summary.verdict}** — {summary.verdict_reason}", ""]
+    lines += [f"> {line}" for line in warning_lines(summary)]
+    lines += ["", "## Reliance on forbidden words"]
+    for section in HEADLINE_SECTIONS:
+        lines += section.markdown(summary)
+    if summary.saliency_underreports_reliance:
+        lines += [
+            "",
+            f"> {summary.attribution} saliency under-reports reliance on this model: the forbidden words "
+            f"hold {summary.share_distribution.mean * 100:.1f} % of the saliency while removing them changes "
+            f"{summary.occlusion_flip_fraction * 100:.1f} % of predictions. Trust the reliance figures.",
+        ]
+    return lines
+
+
+def markdown_report(summary):
+    d = summary.share_distribution
+    lines = [
+        f"# Audit: {summary.model_name} v{summary.model_version}",
+        "",
+        *headline_lines(summary),
+        "",
+        f"## Saliency share ({summary.attribution}; second view)",
+        "",
+        "| documents | scored | skipped | with forbidden terms | flagged (share ≥ "
+        f"{summary.threshold:g}) | flagged fraction | truncated |",
+        "|---|---|---|---|---|---|---|",
+        f"| {summary.documents} | {summary.scored} | {summary.skipped} | {summary.with_forbidden_terms} | "
+        f"{summary.flagged} | {summary.flagged_fraction:.4f} | {summary.truncated} |",
+        "",
+        "| documents with a forbidden term | mean share | median | p90 | p99 |",
+        "|---|---|---|---|---|",
+        f"| {d.documents} | {d.mean:.4f} | {d.median:.4f} | {d.p90:.4f} | {d.p99:.4f} |",
+        "",
+    ]
+    if summary.mean_abs_completeness_gap:
+        lines += [
+            f"Integrated gradients: mean |completeness gap| {summary.mean_abs_completeness_gap:.4f} "
+            "(sum of attributions − (f(x) − f(baseline))); large values mean too few steps.",
+            "",
+        ]
+    if summary.gates:
+        lines += ["## Gates", "", "| gate | rule | observed | result |", "|---|---|---|---|"]
+        lines += [f"| {n} | {desc} | {obs:.4f} | {res} |" for n, desc, obs, res in _gate_lines(summary)]
+        lines.append("")
+    lines += [
+        "## Forbidden terms",
+        "",
+        "| term | documents | occurrences | saliency mass | mean share |",
+        "|---|---|---|---|---|",
+    ]
+    lines += [
+        f"| {t.term} | {t.documents} | {t.occurrences} | {t.saliency_mass:.4f} | {t.mean_share:.4f} |"
+        for t in summary.terms
+    ]
+    lines += [
+        "",
+        "## Per predicted class",
+        "",
+        "| class | documents | with forbidden terms | flagged | mean forbidden share |",
+        "|---|---|---|---|---|",
+    ]
+    lines += [
+        f"| {c.label} | {c.documents} | {c.with_forbidden_terms} | {c.flagged} | {c.mean_forbidden_share:.4f} |"
+        for c in summary.classes
+    ]
+    lines += _evaluation_lines(summary)
+    lines += ["", line] if (line := coverage_note(summary)) else []
+    lines += ["", "## Glossary", ""] + [f"- {entry}" for entry in GLOSSARY]
+    lines += [
+        "",
+        f"input `{summary.input_path}` (sha256 `{summary.input_sha256[:16]}…`); lexicon "
+        f"`{summary.lexicon_path}` ({summary.lexicon_terms} terms, sha256 `{summary.lexicon_sha256[:16]}…`); "
+        f"backend `{summary.backend}`, signature `{summary.signature_name}`, T = {summary.max_tokens}; "
+        f"{summary.started_at} → {summary.finished_at}, {summary.seconds:.1f} s, "
+        f"{summary.documents_per_second:.0f} docs/s",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def coverage_note(summary):
+    """What of the long documents was explained, in one sentence ('' when every document fit in T tokens)."""
+    note = ""
+    if summary.windowed:
+        note = (
+            f"{summary.windowed} documents longer than T = {summary.max_tokens} tokens were explained in "
+            f"overlapping windows (stride {summary.window_stride} tokens), every token up to "
+            f"{summary.max_document_tokens:,} per document."
+        )
+    if summary.truncated:
+        limit = (
+            f"the cap of {summary.max_document_tokens:,} tokens"
+            if summary.window_stride
+            else f"T = {summary.max_tokens} tokens (windows off: --no-windows, or a model before contract 3)"
+        )
+        note += (" " if note else "") + (
+            f"Note: {summary.truncated} documents were longer than {limit}; tokens "
+            "beyond it were not explained and forbidden words there are not counted."
+        )
+    return note
+
+
+def _evaluation_lines(summary):
+    """Accuracy and the secondary evaluations (substitution, rationale, bias), in Markdown."""
+    lines = []
+    if summary.labelled:
+        lines += ["", f"Accuracy on {summary.labelled} labelled documents: {summary.accuracy * 100:.1f} %."]
+    if summary.labels_outside_model_classes:
+        lines += [
+            "",
+            f"{summary.labels_outside_model_classes} labelled documents carry labels that are not classes of "
+            "the model, so no accuracy is computed for them"
+            + (
+                " (binary labels: see the AUC of the bias metrics)."
+                if summary.label_space == "binary"
+                else "; map them with --label-map."
+            ),
+        ]
+    for section in SECONDARY_SECTIONS:
+        lines += section.markdown(summary)
+    return lines
+
+
+def markdown_to_html(lines):
+    """The small Markdown subset the report uses (headings, tables, paragraphs, quotes, bold) -> HTML."""
+    parts: list[str] = []
+    table: list[str] = []
+
+    def flush():
+        if table:
+            rows = [
+                [cell.strip() for cell in row.strip().strip("|").split("|")]
+                for row in table
+                if not set(row.replace("|", "").strip()) <= {"-"}
+            ]
+            parts.append(_table(rows[0], rows[1:]))
+            table.clear()
+
+    for line in lines:
+        if line.startswith("|"):
+            table.append(line)
+            continue
+        flush()
+        if not line.strip():
+            continue
+        if line.startswith("## "):
+            parts.append(f"<h2>{esc(line[3:])}</h2>")
+        elif line.startswith("> "):
+            parts.append(f"<p class='note'>{esc(line[2:])}</p>")
+        else:
+            parts.append(f"<p>{esc(line)}</p>")
+    flush()
+    return "\n".join(parts)
+
+
+def _table(headers, rows):
+    head = "".join(f'<th class="{"l" if i == 0 else ""}">{esc(h)}</th>' for i, h in enumerate(headers))
+    body = "".join(
+        "<tr>" + "".join(f'<td class="{"l" if i == 0 else ""}">{esc(v)}</td>' for i, v in enumerate(r)) + "</tr>"
+        for r in rows
+    )
+    return f"<table><tr>{head}</tr>{body}</table>"
+
+
+def _highlight(example):
+    top = max(example.saliency) if example.saliency and max(example.saliency) > 0 else 1.0
+    spans = []
+    for token, value, forbidden in zip(example.tokens, example.saliency, example.forbidden):
+        alpha = 0.08 + 0.8 * value / top
+        cls = "tok forbidden" if forbidden else "tok"
+        spans.append(
+            f'<span class="{cls}" style="background:rgba(230,85,13,{alpha:.2f})" '
+            f'title="{value:.4g}">{esc(token)}</span>'
+        )
+    return " ".join(spans)
+
+
+def html_report(summary, examples):
+    d = summary.share_distribution
+    gates = ""
+    if summary.gates:
+        rows = "".join(
+            f'<tr><td class="l">{esc(n)}</td><td class="l">{esc(desc)}</td><td>{obs:.4f}</td>'
+            f'<td class="{"pass" if res == "pass" else "fail"}">{res}</td></tr>'
+            for n, desc, obs, res in _gate_lines(summary)
+        )
+        gates = (
+            f"<h2>Gates</h2><table><tr><th class='l'>gate</th><th class='l'>rule</th><th>observed</th>"
+            f"<th>result</th></tr>{rows}</table>"
+        )
+    terms = summary.terms[:15]
+    reliance_terms = summary.term_reliance[:15]
+    parts = [
+        "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>",
+        f"<title>Audit: {esc(summary.model_name)}</title><style>{STYLE}</style></head><body>",
+        f"<h1>Audit: {esc(summary.model_name)} v{summary.model_version}</h1>",
+        f"<div class='verdict v-{esc(summary.verdict)}'><b>{esc(summary.verdict)}</b> — "
+        f"{esc(summary.verdict_reason)}</div>",
+        markdown_to_html(headline_lines(summary)[1:]),
+        bar_chart_svg(
+            "Predictions that change without the term (%)",
+            [t.term for t in reliance_terms],
+            [t.flip_fraction * 100 for t in reliance_terms],
+            value_format="{:.1f}",
+        )
+        if reliance_terms
+        else "",
+        gates,
+        f"<h2>Saliency share ({esc(summary.attribution)}; second view)</h2>",
+        _table(
+            [
+                "documents",
+                "scored",
+                "skipped",
+                "with forbidden terms",
+                "flagged",
+                "flagged fraction",
+                "in windows",
+                "truncated",
+            ],
+            [
+                [
+                    summary.documents,
+                    summary.scored,
+                    summary.skipped,
+                    summary.with_forbidden_terms,
+                    summary.flagged,
+                    f"{summary.flagged_fraction:.4f}",
+                    summary.windowed,
+                    summary.truncated,
+                ]
+            ],
+        ),
+        "<h3>Forbidden share</h3>",
+        _table(
+            ["documents with a forbidden term", "mean", "median", "p90", "p99"],
+            [[d.documents, f"{d.mean:.4f}", f"{d.median:.4f}", f"{d.p90:.4f}", f"{d.p99:.4f}"]],
+        ),
+        # Quantiles, not equal-width bins: shares pile up near 0, where ten bins show one bar.
+        bar_chart_svg(
+            "Forbidden share at quantiles (documents with a forbidden word)",
+            ["mean", "median", "p90", "p99"],
+            [d.mean, d.median, d.p90, d.p99],
+            value_format="{:.4f}",
+        )
+        if d.documents
+        else "",
+        "<h2>Forbidden terms</h2>",
+        bar_chart_svg(
+            "Top forbidden terms by saliency mass", [t.term for t in terms], [t.saliency_mass for t in terms]
+        ),
+        _table(
+            ["term", "documents", "occurrences", "saliency mass", "mean share"],
+            [
+                [t.term, t.documents, t.occurrences, f"{t.saliency_mass:.4f}", f"{t.mean_share:.4f}"]
+                for t in summary.terms
+            ],
+        ),
+        "<h2>Per predicted class</h2>",
+        bar_chart_svg(
+            "Mean forbidden share by predicted class",
+            [c.label for c in summary.classes],
+            [c.mean_forbidden_share for c in summary.classes],
+        ),
+        _table(
+            ["class", "documents", "with forbidden terms", "flagged", "mean forbidden share"],
+            [
+                [c.label, c.documents, c.with_forbidden_terms, c.flagged, f"{c.mean_forbidden_share:.4f}"]
+                for c in summary.classes
+            ],
+        ),
+    ]
+    evaluation = _evaluation_lines(summary)
+    if evaluation:
+        parts.append("<h2>Other evaluations</h2>" + markdown_to_html(evaluation))
+    if examples:
+        ranked_by = "reliance (drop without the forbidden words)" if summary.occlusion_documents else "forbidden share"
+        parts.append(
+            f"<h2>Documents ranked by {ranked_by}</h2>"
+            "<p class='muted'>Legend: <span class='tok' style='background:rgba(230,85,13,0.85)'>high</span> "
+            "<span class='tok' style='background:rgba(230,85,13,0.3)'>low</span> saliency; "
+            "<span class='tok forbidden'>outlined</span>: a forbidden word.</p>"
+        )
+        for example in examples:
+            facts = [f"row {example.row}", f"id {esc(example.doc_id)}", f"predicted {esc(example.label)}"]
+            if example.true_label:
+                facts.append(f"true {esc(example.true_label)}")
+            if example.drop is not None:
+                facts.append(
+                    f"without forbidden words: drop {percent(example.drop)} points"
+                    + (", <b>prediction changes</b>" if example.flips else ", prediction stays")
+                )
+            facts.append(f"share {example.share:.3f}")
+            if example.explained:  # a long document: an excerpt around its most salient forbidden word
+                last = example.first_position + len(example.tokens)
+                facts.append(f"tokens {example.first_position + 1:,}–{last:,} of {example.explained:,}")
+            parts.append(f"<div class='doc'><div class='muted'>{' · '.join(facts)}</div>{_highlight(example)}</div>")
+    if note := coverage_note(summary):
+        parts.append(f"<p>{esc(note)}</p>")
+    parts.append("<h2>Glossary</h2><ul>" + "".join(f"<li>{esc(entry)}</li>" for entry in GLOSSARY) + "</ul>")
+    parts.append(
+        f"<p class='muted'>input {esc(summary.input_path)} · lexicon {esc(summary.lexicon_path)} "
+        f"({summary.lexicon_terms} terms) · {esc(summary.backend)} · signature {esc(summary.signature_name)} "
+        f"· {esc(summary.finished_at)}</p>"
+    )
+    parts.append("</body></html>")
+    return "\n".join(parts)
+
+
+def write_reports(out_dir, summary, examples):
+    outputs.write_atomic(os.path.join(out_dir, outputs.REPORT_MD), markdown_report(summary))
+    outputs.write_atomic(os.path.join(out_dir, outputs.REPORT_HTML), html_report(summary, examples))

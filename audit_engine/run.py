@@ -1,0 +1,179 @@
+"""Stream a corpus through an audit session and write every record, in order, with bounded memory.
+
+Records are committed in checkpoints (checkpoint.json holds the byte offsets of the .partial
+files and the rows consumed), so an interrupted run can be resumed exactly where its last
+checkpoint left it, and the resumed outputs equal those of an uninterrupted run.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import threading
+import time
+from collections.abc import Callable
+
+from audit_engine import outputs, report
+from audit_engine.backends.base import Backend
+from audit_engine.corpus import batches
+from audit_engine.evaluations import AuditInputs
+from audit_engine.examples import Example
+from audit_engine.explaining import Tally, explained_batches
+from audit_engine.formatting import utc_now
+from audit_engine.options import AuditOptions
+from audit_engine.session import AuditSession, RunFacts, finish_summary
+from protos import audit_pb2
+from saliency_core.errors import InputError
+from saliency_core.hashing import file_sha256
+from saliency_core.table import RowReader
+
+Progress = Callable[[int, float, float], None]  # (documents, seconds, fraction of the file read)
+
+
+class AuditInterrupted(Exception):
+    """A stop was requested (SIGINT/SIGTERM); in-flight batches were finished and a checkpoint written."""
+
+    def __init__(self, signal_number):
+        super().__init__(f"interrupted by signal {signal_number}")
+        self.signal_number = signal_number
+
+
+class _Run:
+    """The mutable state of one audit run: what is committed, and what the summary needs."""
+
+    def __init__(self, corpus_path: str, session: AuditSession, out_dir: str, resume: bool):
+        self.session = session
+        self.options = options = session.options
+        self.model = session.model
+        lexicon, substitutions = session.inputs.lexicon, session.inputs.substitutions
+        self.input_sha256 = file_sha256(corpus_path)
+        self.identity = {
+            "input_sha256": self.input_sha256,
+            "options": options.fingerprint(),
+            "lexicon_sha256": lexicon.sha256 if lexicon else "",
+            "substitutions_sha256": substitutions.sha256 if substitutions else "",
+            "model_name": self.model.name,
+            "model_version": self.model.version,
+            "signature": session.backend.signature,
+        }
+        self.rows_done = 0
+        self.started_at = utc_now()
+        self.previous_seconds = 0.0
+        checkpoint = outputs.read_checkpoint(out_dir) if resume else None
+        if resume:
+            if checkpoint is None:
+                raise InputError(
+                    "nothing to resume: no checkpoint.json (the last run finished or never started)", out_dir
+                )
+            for key, value in self.identity.items():
+                if checkpoint["identity"].get(key) != value:
+                    raise InputError(
+                        f"cannot resume: {key} differs from the interrupted run "
+                        f"({checkpoint['identity'].get(key)!r} then, {value!r} now)",
+                        out_dir,
+                    )
+        self.tally = Tally(
+            session.evaluations,
+            options,
+            self.model.class_names,
+            [Example(**e) for e in checkpoint["examples"]] if checkpoint is not None else (),
+        )
+        if checkpoint is not None:
+            for record in outputs.read_partial_records(out_dir, checkpoint["records"]):
+                self.tally.builder.add(record)
+            self.rows_done = checkpoint["rows_done"]
+            self.started_at = checkpoint["started_at"]
+            self.previous_seconds = checkpoint["seconds"]
+        self.writer = outputs.RecordWriter(out_dir, options.redact, resume_from=checkpoint)
+        self.clock = time.monotonic()
+
+    def seconds(self):
+        return self.previous_seconds + time.monotonic() - self.clock
+
+    def state(self):
+        return {
+            "identity": self.identity,
+            "rows_done": self.rows_done,
+            "started_at": self.started_at,
+            "seconds": self.seconds(),
+            "examples": [dataclasses.asdict(example) for example in self.tally.examples.ranked()],
+        }
+
+    def write_batch(self, batch, outputs, prepared):
+        # one write per file and batch, not per record
+        session = self.session
+        self.writer.write_many(self.tally.audit(batch, outputs, prepared, session.settings, session.evaluations))
+        self.rows_done = batch[-1].row
+
+
+def _stream(reader, run, progress, stop):
+    """Write every batch's records strictly in corpus order, with a checkpoint every checkpoint_seconds."""
+    last_checkpoint = time.monotonic()
+    session = run.session
+    for batch, explained, prepared in explained_batches(
+        batches(reader, run.options, run.rows_done),
+        session.backend,
+        session.evaluations,
+        run.options.max_in_flight,
+        stop,
+    ):
+        run.write_batch(batch, explained, prepared)
+        if time.monotonic() - last_checkpoint >= run.options.checkpoint_seconds:
+            run.writer.checkpoint(run.state())
+            last_checkpoint = time.monotonic()
+        if progress:
+            progress(run.tally.builder.documents, run.seconds(), reader.fraction_read())
+    if stop is not None and stop.is_set():
+        raise AuditInterrupted(getattr(stop, "signal_number", 0))
+
+
+def audit_corpus(
+    corpus_path: str,
+    backend: Backend,
+    out_dir: str,
+    options: AuditOptions | None = None,
+    inputs: AuditInputs | None = None,
+    gate_limits: dict[str, float | None] | None = None,
+    progress: Progress | None = None,
+    resume: bool = False,
+    stop: threading.Event | None = None,
+) -> tuple[audit_pb2.AuditSummary, bool]:
+    """Audit every row of ``corpus_path``; write records, summary and reports to ``out_dir``.
+
+    Returns (AuditSummary, gates_passed). On bad input (InputError), a server failure
+    (backends.ServerError) or a stop request (``stop`` event set -> AuditInterrupted), the
+    committed records stay in *.partial files with a checkpoint and an INCOMPLETE note.
+    """
+    options = options or AuditOptions()
+    inputs = inputs or AuditInputs()
+    gate_limits = gate_limits or {}
+    with RowReader(corpus_path, options.required_columns, options.encoding) as reader:
+        session = AuditSession.open(backend, options, inputs)
+        run = _Run(corpus_path, session, out_dir, resume)
+        try:
+            _stream(reader, run, progress, stop)
+            if run.tally.builder.documents == 0:
+                raise InputError("no data rows (header only)", corpus_path)
+        except BaseException as error:
+            run.writer.abandon(
+                f"{type(error).__name__}: {error}", run.state(), resumable=not isinstance(error, InputError)
+            )
+            raise
+        run.writer.commit()
+    facts = RunFacts(
+        run.model.name,
+        run.model.version,
+        backend.signature,
+        backend.description,
+        os.path.abspath(corpus_path),
+        run.input_sha256,
+        run.started_at,
+        run.seconds(),
+        session.window_stride,
+    )
+    summary = run.tally.builder.build(audit_pb2.AuditSummary())
+    passed = finish_summary(summary, facts, run.model, inputs.lexicon, options, gate_limits)
+    report.write_reports(out_dir, summary, [] if options.redact else run.tally.examples.ranked())
+    outputs.write_summary(out_dir, summary)
+    run.writer.finish()
+    return summary, passed

@@ -1,0 +1,48 @@
+"""Every command's last line of defence: an exception becomes one line on stderr and a documented exit code."""
+
+import functools
+import os
+
+import click
+
+from saliency_core.errors import DEBUG_ENV, EXIT_INPUT, EXIT_INTERNAL, EXIT_IO, InputError
+
+
+def exit_on_input_error(function):
+    """Decorate a click command: every exception becomes one line on stderr and its exit code, no traceback.
+
+    InputError -> 2; OSError (disk full, read-only, permissions) -> 4; anything unexpected -> 70 with a hint to
+    rerun with --debug (environment variable SALIENCY_AUDIT_DEBUG=1), which shows the traceback instead.
+    click's own usage errors and SystemExit pass through unchanged."""
+
+    @functools.wraps(function)
+    def wrapper(*args, **kwargs):
+        try:
+            return function(*args, **kwargs)
+        except InputError as error:
+            click.echo(f"error: {error}", err=True)
+            raise SystemExit(EXIT_INPUT) from None
+        except (SystemExit, KeyboardInterrupt, click.exceptions.ClickException, click.exceptions.Abort):
+            raise
+        except OSError as error:
+            if os.environ.get(DEBUG_ENV):
+                raise
+            where = f"{error.filename}: " if error.filename else ""
+            click.echo(
+                f"error: {where}{error.strerror or error} (the machine refused an operation; nothing "
+                "partial is marked complete)",
+                err=True,
+            )
+            raise SystemExit(EXIT_IO) from None
+        except Exception as error:  # noqa: BLE001 - the last line of defence: no traceback for users
+            if os.environ.get(DEBUG_ENV):
+                raise
+            message = str(error).splitlines()[0] if str(error) else ""
+            click.echo(
+                f"error: internal error: {type(error).__name__}: {message} (rerun with --debug for the "
+                "traceback, and please report it)",
+                err=True,
+            )
+            raise SystemExit(EXIT_INTERNAL) from None
+
+    return wrapper

@@ -1,0 +1,157 @@
+"""The audit engine on the numpy fake backend (no TensorFlow): runs, reliance in closed form, windows, resume,
+the evaluation registry and the backend interface."""
+
+import json
+import math
+import threading
+
+import numpy as np
+import pytest
+
+from audit_engine import outputs
+from audit_engine.backends import Backend
+from audit_engine.backends.fake import FakeBackend
+from audit_engine.backends.windowed import WindowedBackend, combine_probabilities, windowed
+from audit_engine.document import CorpusRow
+from audit_engine.evaluations import EVALUATIONS, AuditInputs, Reliance
+from audit_engine.explaining import build_records, explain_batch
+from audit_engine.options import AuditOptions, WindowConfig
+from audit_engine.run import AuditInterrupted, audit_corpus
+from audit_engine.session import AuditSession
+from saliency_core.errors import InputError
+from saliency_core.lexicon import Lexicon
+from saliency_core.substitutions import SubstitutionGroups
+
+WEIGHTS = {"video": 3.0, "great": 1.0, "awful": -2.0}
+LEXICON = Lexicon.from_entries(["video"])
+
+
+def sigmoid(x):
+    return 1.0 / (1.0 + math.exp(-x))
+
+
+def write_corpus(path, texts, labels=None):
+    with open(path, "w", encoding="utf-8") as f:
+        f.write("id,text,label\n")
+        for i, text in enumerate(texts):
+            f.write(f"d{i},{text},{(labels or ['1'] * len(texts))[i]}\n")
+    return str(path)
+
+
+def test_every_backend_declares_the_interface():
+    fake = FakeBackend(WEIGHTS)
+    assert isinstance(fake, Backend)
+    assert isinstance(WindowedBackend(fake, WindowConfig(), fake.metadata()), Backend)
+
+
+def test_reliance_on_the_fake_model_is_the_closed_form(tmp_path):
+    texts = ["a great video", "an awful video", "great plain words", "awful great"]
+    corpus = write_corpus(tmp_path / "c.csv", texts)
+    summary, passed = audit_corpus(corpus, FakeBackend(WEIGHTS), str(tmp_path / "out"),
+                                   AuditOptions(id_column="id", label_column="label"), AuditInputs(LEXICON),
+                                   {"max_flip_fraction": 0.4})
+    records = [json.loads(line) for line in open(tmp_path / "out" / outputs.RECORDS_JSONL)]
+    assert [r["id"] for r in records] == ["d0", "d1", "d2", "d3"]
+    # 'a great video': logit 4 -> p1 = sigmoid(4); without 'video' logit 1: drop sigmoid(4) - sigmoid(1), no flip
+    assert records[0]["occlusion_drop"] == pytest.approx(sigmoid(4) - sigmoid(1), abs=1e-6)
+    assert not records[0]["occlusion_flips"]
+    # 'an awful video': logit 1 -> class 1; without 'video' logit -2 -> class 0: a flip
+    assert records[1]["occlusion_drop"] == pytest.approx(sigmoid(1) - sigmoid(-2), abs=1e-6)
+    assert records[1]["occlusion_flips"]
+    assert not records[2]["occluded"] and not records[3]["occluded"]
+    assert summary.occlusion_documents == 2 and summary.occlusion_flipped == 1
+    assert summary.occlusion_flip_fraction == 0.5 and not passed and summary.verdict == "FAIL"
+    assert summary.labelled == 4 and summary.accuracy == pytest.approx(3 / 4)
+    # The saliency is |weight| * (1 - p(predicted)): video's share of 'a great video' is 3 / 4.
+    assert records[0]["forbidden_share"] == pytest.approx(0.75, abs=1e-6)
+    for name in (outputs.RECORDS_CSV, outputs.SUMMARY_JSON, outputs.REPORT_MD, outputs.REPORT_HTML):
+        assert (tmp_path / "out" / name).is_file()
+    assert not (tmp_path / "out" / outputs.INCOMPLETE).exists()
+
+
+def test_a_word_past_T_is_found_and_measured_through_windows(tmp_path):
+    fake = FakeBackend(WEIGHTS, max_tokens=8)
+    text = " ".join(["plain"] * 20 + ["video"])  # 21 tokens, T = 8: 'video' is the last token
+    corpus = write_corpus(tmp_path / "c.csv", [text])
+    summary, _ = audit_corpus(corpus, fake, str(tmp_path / "w"), AuditOptions(id_column="id"), AuditInputs(LEXICON))
+    record = json.loads(open(tmp_path / "w" / outputs.RECORDS_JSONL).readline())
+    assert record["windows"] >= 3 and record["explained_tokens"] == 21 and not record["truncated"]
+    assert [t["term"] for t in record["forbidden_terms"]] == ["video"] and record["occluded"]
+    # The document's prediction is the windows' softmax of mean log p; only the last window holds 'video'.
+    session = AuditSession.open(fake, AuditOptions(), AuditInputs(LEXICON))
+    plan = session.backend._long_text(text)
+    window_p = fake.probabilities(plan.windows.texts)
+    assert record["probabilities"]["1"] == pytest.approx(float(combine_probabilities(window_p)[1]), abs=1e-6)
+    without = audit_corpus(corpus, fake, str(tmp_path / "n"), AuditOptions(id_column="id", windows=False),
+                           AuditInputs(LEXICON))[0]
+    assert without.truncated == 1 and without.with_forbidden_terms == 0 and summary.windowed == 1
+
+
+def test_an_interrupted_run_resumes_to_the_same_outputs(tmp_path):
+    texts = [f"{'great ' * (i % 3)}video number {i}" if i % 2 else f"plain text {i}" for i in range(40)]
+    corpus = write_corpus(tmp_path / "c.csv", texts)
+    options = AuditOptions(id_column="id", batch_size=4, max_in_flight=1, checkpoint_seconds=0.0)
+    audit_corpus(corpus, FakeBackend(WEIGHTS), str(tmp_path / "whole"), options, AuditInputs(LEXICON))
+
+    class StopAfterTwoBatches(FakeBackend):
+        def explain(self, texts):
+            if self.calls["explain"] == 2:
+                stop.set()
+            return super().explain(texts)
+
+    stop = threading.Event()
+    stop.signal_number = 15
+    with pytest.raises(AuditInterrupted):
+        audit_corpus(corpus, StopAfterTwoBatches(WEIGHTS), str(tmp_path / "part"), options, AuditInputs(LEXICON),
+                     stop=stop)
+    assert (tmp_path / "part" / outputs.INCOMPLETE).exists()
+    audit_corpus(corpus, FakeBackend(WEIGHTS), str(tmp_path / "part"), options, AuditInputs(LEXICON), resume=True)
+    for name in (outputs.RECORDS_JSONL, outputs.RECORDS_CSV):
+        assert (tmp_path / "part" / name).read_bytes() == (tmp_path / "whole" / name).read_bytes()
+    assert not (tmp_path / "part" / outputs.INCOMPLETE).exists()
+
+
+def test_a_header_only_corpus_is_an_input_error_and_leaves_incomplete(tmp_path):
+    corpus = write_corpus(tmp_path / "c.csv", [])
+    with pytest.raises(InputError, match="no data rows"):
+        audit_corpus(corpus, FakeBackend(WEIGHTS), str(tmp_path / "o"), AuditOptions(), AuditInputs(LEXICON))
+    assert (tmp_path / "o" / outputs.INCOMPLETE).exists() and not (tmp_path / "o" / outputs.SUMMARY_JSON).exists()
+
+
+def test_one_text_gets_every_evaluation_it_supports():
+    groups = SubstitutionGroups([("great", "fine")])
+    options = AuditOptions(rationale_column="--rationale", toxic_classes=("1",))
+    session = AuditSession.open(FakeBackend(WEIGHTS), options, AuditInputs(LEXICON, groups), single_text=True)
+    assert [e.name for e in session.evaluations] == ["reliance", "substitution", "rationale"]  # no bias AUCs
+    document = CorpusRow(1, "1", "a great video", rationale=np.array([0, 0, 1], np.uint8))
+    explained, prepared = explain_batch(session.backend, [document], session.evaluations)
+    _, record, _ = next(build_records([document], explained, prepared, session.settings, session.evaluations))
+    assert record.occluded and record.substituted and record.has_rationale
+    # 'fine' weighs 0 like 'great' weighs 1: the substitution moves p(1) from sigmoid(4) to sigmoid(3).
+    assert record.substitution_gap_mean == pytest.approx(sigmoid(4) - sigmoid(3), abs=1e-6)
+    assert record.rationale_token_f1 == pytest.approx(1.0)  # 'video' is both the rationale and the most salient
+
+
+def test_the_registry_describes_every_evaluation():
+    assert [kind.name for kind in EVALUATIONS] == ["reliance", "substitution", "rationale", "bias"]
+    assert [kind for kind in EVALUATIONS if kind.headline] == [Reliance]
+    # records.csv keeps its column order: the evaluations' columns sit where the schema has always had them.
+    assert outputs.CSV_COLUMNS == [
+        "row", "id", "status", "skip_reason", "predicted_label", "confidence", "occluded", "occlusion_drop",
+        "occlusion_flips", "term_reliance", "substitution_variants", "substitution_gap_mean", "substitution_gap_max",
+        "substitution_flips", "forbidden_share", "flagged", "truncated", "token_count", "explained_tokens", "windows",
+        "forbidden_terms", "top_tokens", "true_label", "has_rationale", "rationale_missing", "rationale_token_f1",
+        "rationale_auprc", "completeness_gap", "text_sha256", "text"]
+    from audit_engine.compare import METRICS
+    from audit_engine.summary import GATES
+    assert list(GATES) == ["max_flip_fraction", "max_mean_drop", "fail_above", "max_flagged_fraction"]
+    assert list(METRICS) == ["flip_fraction", "mean_drop", "substitution_gap", "mean_share", "flagged_fraction",
+                             "accuracy"]
+
+
+def test_windowed_is_off_for_models_before_contract_3():
+    fake = FakeBackend(WEIGHTS)
+    old = {**fake.metadata(), "contract_version": 2}
+    assert windowed(fake, WindowConfig(), old) == (fake, 0)
+    wrapped, stride = windowed(fake, WindowConfig(), fake.metadata())
+    assert isinstance(wrapped, WindowedBackend) and stride == 14  # 7/8 of T = 16

@@ -1,0 +1,136 @@
+"""The layers import downward only (DESIGN.md, "Layers").
+
+saliency_core is the shared core: it imports none of the project's other packages. cli_common holds what the
+command lines share (click types, error handling). trainer and serving build on the core; audit_engine builds on
+the core and serving's session loader (embedded mode), never on the trainer nor on a runner; audit_beam runs the
+engine as a Beam pipeline; audit_cli is the command lines of the audit (audit-cli and audit-beam); saliency_demo sits
+on top of everything. Checked on the source (ast), so a lazy import inside a function counts too. Neither the core
+nor the engine imports click: they are libraries.
+"""
+
+import ast
+import os
+
+from conftest import ROOT
+
+PACKAGES = ("saliency_core", "protos", "cli_common", "trainer", "serving", "audit_engine", "audit_beam", "audit_cli",
+            "saliency_demo")
+ALLOWED = {
+    "saliency_core": set(),
+    "protos": set(),
+    "cli_common": {"saliency_core"},
+    "trainer": {"saliency_core", "protos", "cli_common"},
+    "serving": {"saliency_core", "protos", "cli_common"},
+    "audit_engine": {"saliency_core", "protos", "serving"},
+    "audit_beam": {"saliency_core", "protos", "audit_engine"},  # the engine as a pipeline, run by Beam
+    "audit_cli": {"saliency_core", "protos", "cli_common", "audit_engine", "audit_beam"},
+    "saliency_demo": {"saliency_core", "protos", "cli_common", "trainer", "serving", "audit_engine"},
+}
+LIBRARIES = ("saliency_core", "protos", "audit_engine", "audit_beam")  # no command-line framework in them
+
+
+def imported_modules(path, resolve_from=False):
+    """Every absolute module imported anywhere in the file at ``path``; with ``resolve_from``, ``from a import b``
+    also gives 'a.b' (b may be a module)."""
+    with open(path, encoding="utf-8") as f:
+        tree = ast.parse(f.read(), path)
+    found = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            found.add(node.module)
+            if resolve_from:
+                found.update(f"{node.module}.{alias.name}" for alias in node.names)
+    return found
+
+
+def project_imports(path):
+    """Top-level project packages imported anywhere in the file at ``path``."""
+    return {name.split(".")[0] for name in imported_modules(path) if name.split(".")[0] in PACKAGES}
+
+
+def test_no_import_runs_back_up():
+    violations = []
+    for package in PACKAGES:
+        for folder, _, names in os.walk(os.path.join(ROOT, package)):
+            for name in sorted(n for n in names if n.endswith(".py")):
+                path = os.path.join(folder, name)
+                for imported in project_imports(path) - ALLOWED[package] - {package}:
+                    violations.append(f"{os.path.relpath(path, ROOT)} imports {imported}")
+    assert violations == []
+
+
+def test_libraries_import_no_command_line_framework():
+    found = []
+    for package in LIBRARIES:
+        for folder, _, names in os.walk(os.path.join(ROOT, package)):
+            for name in sorted(n for n in names if n.endswith(".py")):
+                path = os.path.join(folder, name)
+                if {"click", "argparse"} & imported_modules(path):
+                    found.append(os.path.relpath(path, ROOT))
+    assert found == []
+
+
+def module_graph():
+    """{module: project modules it imports} over every package's modules (lazy imports included). ``from a import
+    b`` imports module a.b when there is one, else names from a."""
+    sources = {}
+    for package in PACKAGES:
+        for folder, _, names in os.walk(os.path.join(ROOT, package)):
+            for name in sorted(n for n in names if n.endswith(".py")):
+                path = os.path.join(folder, name)
+                sources[os.path.relpath(path, ROOT)[:-3].replace(os.sep, ".").removesuffix(".__init__")] = path
+    graph = {}
+    for module, path in sources.items():
+        with open(path, encoding="utf-8") as f:
+            tree = ast.parse(f.read(), path)
+        imports = set()
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Import):
+                imports.update(alias.name for alias in node.names)
+            elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                submodules = {f"{node.module}.{alias.name}" for alias in node.names} & sources.keys()
+                imports.update(submodules or {node.module})
+        graph[module] = imports & sources.keys()
+    return graph
+
+
+def test_no_module_import_loop():
+    graph = module_graph()
+    loops, state = [], {}
+
+    def visit(module, path):
+        state[module] = "open"
+        for imported in sorted(graph[module]):
+            if state.get(imported) == "open":
+                loops.append(" -> ".join(path[path.index(imported):] + [imported]) if imported in path else imported)
+            elif imported not in state:
+                visit(imported, path + [imported])
+        state[module] = "done"
+
+    for module in sorted(graph):
+        if module not in state:
+            visit(module, [module])
+    assert loops == []
+
+
+def test_no_source_module_over_400_lines():
+    long = []
+    for package in PACKAGES:
+        for folder, _, names in os.walk(os.path.join(ROOT, package)):
+            for name in sorted(n for n in names if n.endswith(".py") and not n.endswith("_pb2.py")
+                               and n != "descriptors.py"):
+                path = os.path.join(folder, name)
+                with open(path, encoding="utf-8") as f:
+                    count = sum(1 for _ in f)
+                if count > 400:
+                    long.append(f"{os.path.relpath(path, ROOT)}: {count}")
+    assert long == []
+
+
+def test_the_checker_sees_lazy_imports(tmp_path):
+    # The check must not pass vacuously: an import inside a function is found.
+    path = tmp_path / "module.py"
+    path.write_text("def f():\n    from trainer.train import fit\n    import audit_cli.cli\n")
+    assert project_imports(str(path)) == {"trainer", "audit_cli"}

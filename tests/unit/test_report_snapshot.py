@@ -1,0 +1,54 @@
+"""What a reader sees first: the verdict banner and the reliance headline lead report.md and
+report.html for FAIL, PASS, ATTENTION and OK, before any saliency figure."""
+
+import re
+
+import pytest
+
+from audit_engine import report
+from audit_engine.summary import apply_gates, set_verdict
+from protos import audit_pb2
+
+
+def summary_with(flipped, documents=200, gates=None):
+    summary = audit_pb2.AuditSummary(model_name="m", model_version=3, documents=documents, scored=documents,
+                                     with_forbidden_terms=documents, occlusion_documents=documents,
+                                     occlusion_flipped=flipped, occlusion_flip_fraction=flipped / documents,
+                                     mean_occlusion_drop=flipped / documents / 2, attribution="gradient")
+    summary.share_distribution.documents = documents
+    summary.share_distribution.mean = 0.02
+    if gates:
+        apply_gates(summary, gates)
+    set_verdict(summary)
+    return summary
+
+
+CASES = {
+    "FAIL": (summary_with(99, gates={"max_flip_fraction": 0.02}), "must be <= 0.02 (observed 0.495)"),
+    "PASS": (summary_with(2, gates={"max_flip_fraction": 0.02}), ""),
+    "ATTENTION": (summary_with(99), "removing the forbidden words changes 49.5 % of predictions (99 of 200"),
+    "OK": (summary_with(1), ""),
+}
+
+
+@pytest.mark.parametrize("verdict", sorted(CASES))
+def test_the_verdict_leads_both_reports(verdict):
+    summary, reason = CASES[verdict]
+    assert summary.verdict == verdict and reason in summary.verdict_reason
+    markdown = report.markdown_report(summary).splitlines()
+    assert markdown[0] == "# Audit: m v3"
+    assert markdown[2] == f"**Verdict: {verdict}** — {summary.verdict_reason}"
+    assert markdown.index("## Reliance on forbidden words") < markdown.index("## Saliency share (gradient; second view)")
+    html = report.html_report(summary, [])
+    body = html[html.index("<body>"):]
+    first = re.search(r"<div class='verdict v-(\w+)'><b>(\w+)</b> — ([^<]*)</div>", body)
+    assert first and first.group(1) == first.group(2) == verdict
+    assert body.index("verdict v-") < body.index("Reliance on forbidden words") < body.index("Saliency share")
+
+
+def test_the_under_reporting_note_comes_with_the_headline():
+    summary, _ = CASES["ATTENTION"]
+    summary.saliency_underreports_reliance = True
+    headline = "\n".join(report.headline_lines(summary))
+    assert "gradient saliency under-reports reliance on this model" in headline
+    assert "hold 2.0 % of the saliency while removing them changes 49.5 % of predictions" in headline
