@@ -66,7 +66,7 @@ def console_summary(summary, out_dir):
 
     d = summary.share_distribution
     lines = [f"verdict: {summary.verdict}: {summary.verdict_reason}", *warning_lines(summary)]
-    if summary.occlusion_documents:
+    if summary.reliance_documents:
         lines.append("reliance: " + reliance_sentence(summary))
         for term in summary.term_reliance[:5]:
             lines.append(

@@ -55,17 +55,17 @@ class Example:
             [float(s) for s in saliency_row[first : first + len(tokens)]],
             forbidden.tolist(),
             record.true_label,
-            record.occlusion_drop if record.occluded else None,
-            record.occlusion_flips if record.occluded else None,
+            record.reliance_drop if record.reliance_measured else None,
+            record.reliance_flips if record.reliance_measured else None,
             first,
             explained,
         )
 
 
-def example_rank(share, drop, row, occlusion):
+def example_rank(share, drop, row, reliance):
     """The report shows the documents that rely most on forbidden words: by the drop without them (``drop`` None:
     not measured), or by the forbidden share when the reliance check is off. Ties: earlier rows first."""
-    return ((drop or 0.0) if occlusion else share, -row)
+    return ((drop or 0.0) if reliance else share, -row)
 
 
 class TopExamples:
@@ -73,9 +73,9 @@ class TopExamples:
     kept (building one copies its tokens and saliency). Two merge, so per-file sets in the Beam pipeline give the
     same examples as one pass over the corpus."""
 
-    def __init__(self, size, occlusion, kept=()):
-        self.size, self.occlusion = size, occlusion
-        self.heap = [(*example_rank(e.share, e.drop, e.row, occlusion), e) for e in kept]  # min-heap
+    def __init__(self, size, reliance, kept=()):
+        self.size, self.reliance = size, reliance
+        self.heap = [(*example_rank(e.share, e.drop, e.row, reliance), e) for e in kept]  # min-heap
         heapq.heapify(self.heap)
 
     def _admits(self, key):
@@ -85,9 +85,8 @@ class TopExamples:
         (heapq.heappush if len(self.heap) < self.size else heapq.heapreplace)(self.heap, item)
 
     def offer(self, record, tokens_row, saliency_row):
-        key = example_rank(
-            record.forbidden_share, record.occlusion_drop if record.occluded else None, record.row, self.occlusion
-        )
+        drop = record.reliance_drop if record.reliance_measured else None
+        key = example_rank(record.forbidden_share, drop, record.row, self.reliance)
         if self._admits(key):  # an example ranked below every kept one is not worth building
             self._push((*key, Example.of(record, tokens_row, saliency_row)))
 

@@ -16,6 +16,14 @@ from audit_engine.evaluations import CsvColumn, with_evaluation_columns
 from audit_engine.record_json import JsonEncoder
 from protos import audit_pb2
 
+# 2: the reliance fields renamed from occluded / occlusion_* (their JSON names changed; field numbers did not).
+RECORD_SCHEMA_VERSION = 2
+SUMMARY_FIELDS_BEFORE_VERSION_2 = {
+    "occlusion_documents": "reliance_documents",
+    "mean_occlusion_drop": "mean_reliance_drop",
+    "occlusion_flipped": "reliance_flipped",
+    "occlusion_flip_fraction": "reliance_flip_fraction",
+}
 RECORDS_JSONL = "records.jsonl"
 RECORDS_CSV = "records.csv"
 SUMMARY_JSON = "summary.json"
@@ -270,9 +278,15 @@ def write_summary(out_dir, summary):
 
 
 def read_summary(out_dir):
+    """summary.json of any record schema version, as today's AuditSummary."""
     path = os.path.join(out_dir, SUMMARY_JSON)
     with open(path, encoding="utf-8") as f:
         content = f.read()
     if not content.lstrip().startswith("{"):
         raise ValueError("expected a JSON object")
-    return json_format.Parse(content, audit_pb2.AuditSummary())
+    fields = json.loads(content)
+    if not isinstance(fields, dict):
+        raise ValueError("expected a JSON object")
+    if not fields.get("record_schema_version"):  # version 1: the reliance fields had their former names
+        fields = {SUMMARY_FIELDS_BEFORE_VERSION_2.get(name, name): value for name, value in fields.items()}
+    return json_format.ParseDict(fields, audit_pb2.AuditSummary())

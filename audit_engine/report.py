@@ -92,7 +92,7 @@ def headline_lines(summary):
             "",
             f"> {summary.attribution} saliency under-reports reliance on this model: the forbidden words "
             f"hold {summary.share_distribution.mean * 100:.1f} % of the saliency while removing them changes "
-            f"{summary.occlusion_flip_fraction * 100:.1f} % of predictions. Trust the reliance figures.",
+            f"{summary.reliance_flip_fraction * 100:.1f} % of predictions. Trust the reliance figures.",
         ]
     return lines
 
@@ -358,7 +358,7 @@ def html_report(summary, examples):
     if evaluation:
         parts.append("<h2>Other evaluations</h2>" + markdown_to_html(evaluation))
     if examples:
-        ranked_by = "reliance (drop without the forbidden words)" if summary.occlusion_documents else "forbidden share"
+        ranked_by = "reliance (drop without the forbidden words)" if summary.reliance_documents else "forbidden share"
         parts.append(
             f"<h2>Documents ranked by {ranked_by}</h2>"
             "<p class='muted'>Legend: <span class='tok' style='background:rgba(230,85,13,0.85)'>high</span> "

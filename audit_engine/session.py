@@ -9,6 +9,7 @@ import json
 import os
 from typing import Any
 
+from audit_engine import outputs
 from audit_engine.backends.base import Backend
 from audit_engine.backends.windowed import windowed
 from audit_engine.document import RecordSettings
@@ -128,6 +129,7 @@ def finish_summary(
     """Complete an AuditSummary whose counts a SummaryBuilder filled in: the run's descriptions, the gates;
     returns whether every gate passed. audit-cli and the Beam pipeline both end here."""
     summary.complete = True
+    summary.record_schema_version = outputs.RECORD_SCHEMA_VERSION
     summary.model_name = facts.model_name
     summary.model_version = facts.model_version
     summary.signature_name = facts.signature

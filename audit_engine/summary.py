@@ -195,8 +195,8 @@ ATTENTION_MEAN_DROP = 0.05
 
 
 def reliance_found(summary: audit_pb2.AuditSummary) -> bool:
-    return summary.occlusion_documents > 0 and (
-        summary.occlusion_flip_fraction >= ATTENTION_FLIP_FRACTION or summary.mean_occlusion_drop >= ATTENTION_MEAN_DROP
+    return summary.reliance_documents > 0 and (
+        summary.reliance_flip_fraction >= ATTENTION_FLIP_FRACTION or summary.mean_reliance_drop >= ATTENTION_MEAN_DROP
     )
 
 
@@ -205,18 +205,18 @@ def saliency_underreports_reliance(summary: audit_pb2.AuditSummary) -> bool:
     attribution mass as the larger of the flip fraction and the mean drop."""
     if not reliance_found(summary):
         return False
-    reliance = max(summary.occlusion_flip_fraction, summary.mean_occlusion_drop)
+    reliance = max(summary.reliance_flip_fraction, summary.mean_reliance_drop)
     return summary.share_distribution.mean < reliance / 2
 
 
 def reliance_sentence(summary: audit_pb2.AuditSummary) -> str:
-    """The reliance finding in one sentence, or '' when occlusion did not run or found no forbidden term."""
-    if not summary.occlusion_documents:
+    """The reliance finding in one sentence, or '' when the reliance check did not run or found no forbidden term."""
+    if not summary.reliance_documents:
         return ""
     return (
-        f"removing the forbidden words changes {summary.occlusion_flip_fraction * 100:.1f} % of predictions "
-        f"({summary.occlusion_flipped} of {summary.occlusion_documents} documents with a forbidden word; "
-        f"mean drop of p(predicted) {percent(summary.mean_occlusion_drop)} points)"
+        f"removing the forbidden words changes {summary.reliance_flip_fraction * 100:.1f} % of predictions "
+        f"({summary.reliance_flipped} of {summary.reliance_documents} documents with a forbidden word; "
+        f"mean drop of p(predicted) {percent(summary.mean_reliance_drop)} points)"
     )
 
 

@@ -22,8 +22,8 @@ def audit_folder(base, name, flips):
     from google.protobuf import json_format
 
     from protos import audit_pb2
-    summary = audit_pb2.AuditSummary(complete=True, model_name=name, model_version=1, occlusion_documents=100,
-                                     occlusion_flip_fraction=flips, scored=100, attribution="gradient")
+    summary = audit_pb2.AuditSummary(complete=True, model_name=name, model_version=1, reliance_documents=100,
+                                     reliance_flip_fraction=flips, scored=100, attribution="gradient")
     folder = os.path.join(base, name)
     os.makedirs(folder)
     with open(os.path.join(folder, "summary.json"), "w") as f:

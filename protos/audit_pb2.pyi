@@ -51,7 +51,7 @@ class TermReliance(_message.Message):
     def __init__(self, term: _Optional[str] = ..., drop: _Optional[float] = ..., flips: bool = ...) -> None: ...
 
 class AuditRecord(_message.Message):
-    __slots__ = ("row", "id", "status", "skip_reason", "text_sha256", "text", "predicted_label", "confidence", "probabilities", "forbidden_share", "saliency_mass", "flagged", "forbidden_terms", "top_tokens", "token_count", "explained_tokens", "truncated", "true_label", "has_rationale", "rationale_token_f1", "rationale_auprc", "occluded", "occlusion_drop", "occlusion_flips", "term_reliance", "substituted", "substitution_variants", "substitution_gap_mean", "substitution_gap_max", "substitution_flips", "completeness_gap", "rationale_missing", "windows")
+    __slots__ = ("row", "id", "status", "skip_reason", "text_sha256", "text", "predicted_label", "confidence", "probabilities", "forbidden_share", "saliency_mass", "flagged", "forbidden_terms", "top_tokens", "token_count", "explained_tokens", "truncated", "true_label", "has_rationale", "rationale_token_f1", "rationale_auprc", "reliance_measured", "reliance_drop", "reliance_flips", "term_reliance", "substituted", "substitution_variants", "substitution_gap_mean", "substitution_gap_max", "substitution_flips", "completeness_gap", "rationale_missing", "windows")
     class ProbabilitiesEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -80,9 +80,9 @@ class AuditRecord(_message.Message):
     HAS_RATIONALE_FIELD_NUMBER: _ClassVar[int]
     RATIONALE_TOKEN_F1_FIELD_NUMBER: _ClassVar[int]
     RATIONALE_AUPRC_FIELD_NUMBER: _ClassVar[int]
-    OCCLUDED_FIELD_NUMBER: _ClassVar[int]
-    OCCLUSION_DROP_FIELD_NUMBER: _ClassVar[int]
-    OCCLUSION_FLIPS_FIELD_NUMBER: _ClassVar[int]
+    RELIANCE_MEASURED_FIELD_NUMBER: _ClassVar[int]
+    RELIANCE_DROP_FIELD_NUMBER: _ClassVar[int]
+    RELIANCE_FLIPS_FIELD_NUMBER: _ClassVar[int]
     TERM_RELIANCE_FIELD_NUMBER: _ClassVar[int]
     SUBSTITUTED_FIELD_NUMBER: _ClassVar[int]
     SUBSTITUTION_VARIANTS_FIELD_NUMBER: _ClassVar[int]
@@ -113,9 +113,9 @@ class AuditRecord(_message.Message):
     has_rationale: bool
     rationale_token_f1: float
     rationale_auprc: float
-    occluded: bool
-    occlusion_drop: float
-    occlusion_flips: bool
+    reliance_measured: bool
+    reliance_drop: float
+    reliance_flips: bool
     term_reliance: _containers.RepeatedCompositeFieldContainer[TermReliance]
     substituted: bool
     substitution_variants: int
@@ -125,7 +125,7 @@ class AuditRecord(_message.Message):
     completeness_gap: float
     rationale_missing: bool
     windows: int
-    def __init__(self, row: _Optional[int] = ..., id: _Optional[str] = ..., status: _Optional[_Union[RecordStatus, str]] = ..., skip_reason: _Optional[str] = ..., text_sha256: _Optional[str] = ..., text: _Optional[str] = ..., predicted_label: _Optional[str] = ..., confidence: _Optional[float] = ..., probabilities: _Optional[_Mapping[str, float]] = ..., forbidden_share: _Optional[float] = ..., saliency_mass: _Optional[float] = ..., flagged: bool = ..., forbidden_terms: _Optional[_Iterable[_Union[ForbiddenTermHit, _Mapping]]] = ..., top_tokens: _Optional[_Iterable[_Union[TokenSaliency, _Mapping]]] = ..., token_count: _Optional[int] = ..., explained_tokens: _Optional[int] = ..., truncated: bool = ..., true_label: _Optional[str] = ..., has_rationale: bool = ..., rationale_token_f1: _Optional[float] = ..., rationale_auprc: _Optional[float] = ..., occluded: bool = ..., occlusion_drop: _Optional[float] = ..., occlusion_flips: bool = ..., term_reliance: _Optional[_Iterable[_Union[TermReliance, _Mapping]]] = ..., substituted: bool = ..., substitution_variants: _Optional[int] = ..., substitution_gap_mean: _Optional[float] = ..., substitution_gap_max: _Optional[float] = ..., substitution_flips: bool = ..., completeness_gap: _Optional[float] = ..., rationale_missing: bool = ..., windows: _Optional[int] = ...) -> None: ...
+    def __init__(self, row: _Optional[int] = ..., id: _Optional[str] = ..., status: _Optional[_Union[RecordStatus, str]] = ..., skip_reason: _Optional[str] = ..., text_sha256: _Optional[str] = ..., text: _Optional[str] = ..., predicted_label: _Optional[str] = ..., confidence: _Optional[float] = ..., probabilities: _Optional[_Mapping[str, float]] = ..., forbidden_share: _Optional[float] = ..., saliency_mass: _Optional[float] = ..., flagged: bool = ..., forbidden_terms: _Optional[_Iterable[_Union[ForbiddenTermHit, _Mapping]]] = ..., top_tokens: _Optional[_Iterable[_Union[TokenSaliency, _Mapping]]] = ..., token_count: _Optional[int] = ..., explained_tokens: _Optional[int] = ..., truncated: bool = ..., true_label: _Optional[str] = ..., has_rationale: bool = ..., rationale_token_f1: _Optional[float] = ..., rationale_auprc: _Optional[float] = ..., reliance_measured: bool = ..., reliance_drop: _Optional[float] = ..., reliance_flips: bool = ..., term_reliance: _Optional[_Iterable[_Union[TermReliance, _Mapping]]] = ..., substituted: bool = ..., substitution_variants: _Optional[int] = ..., substitution_gap_mean: _Optional[float] = ..., substitution_gap_max: _Optional[float] = ..., substitution_flips: bool = ..., completeness_gap: _Optional[float] = ..., rationale_missing: bool = ..., windows: _Optional[int] = ...) -> None: ...
 
 class TermBias(_message.Message):
     __slots__ = ("term", "documents", "subgroup_auc", "bpsn_auc", "bnsp_auc", "pinned_auc")
@@ -216,7 +216,7 @@ class TermRelianceSummary(_message.Message):
     def __init__(self, term: _Optional[str] = ..., documents: _Optional[int] = ..., mean_drop: _Optional[float] = ..., flipped: _Optional[int] = ..., flip_fraction: _Optional[float] = ...) -> None: ...
 
 class AuditSummary(_message.Message):
-    __slots__ = ("complete", "model_name", "model_version", "signature_name", "backend", "input_path", "input_sha256", "lexicon_path", "lexicon_sha256", "lexicon_terms", "threshold", "documents", "scored", "skipped", "with_forbidden_terms", "flagged", "flagged_fraction", "truncated", "share_distribution", "terms", "classes", "gates", "started_at", "finished_at", "seconds", "documents_per_second", "model_metadata_json", "redacted", "max_tokens", "labelled", "accuracy", "rationale_documents", "mean_rationale_token_f1", "mean_rationale_auprc", "toxic_auc", "term_bias", "pinned_auc_equality_difference", "toxic_classes", "occlusion_documents", "mean_occlusion_drop", "occlusion_flipped", "occlusion_flip_fraction", "term_reliance", "substitution_documents", "mean_substitution_gap", "mean_max_substitution_gap", "substitution_flipped", "attribution", "saliency_underreports_reliance", "verdict", "verdict_reason", "mean_abs_completeness_gap", "pinned_auc_equality_difference_sd", "pinned_auc_draws", "rationale_missing_documents", "labels_outside_model_classes", "out_of_vocabulary_terms", "label_space", "windowed", "window_stride", "max_document_tokens")
+    __slots__ = ("complete", "model_name", "model_version", "signature_name", "backend", "input_path", "input_sha256", "lexicon_path", "lexicon_sha256", "lexicon_terms", "threshold", "documents", "scored", "skipped", "with_forbidden_terms", "flagged", "flagged_fraction", "truncated", "share_distribution", "terms", "classes", "gates", "started_at", "finished_at", "seconds", "documents_per_second", "model_metadata_json", "redacted", "max_tokens", "labelled", "accuracy", "rationale_documents", "mean_rationale_token_f1", "mean_rationale_auprc", "toxic_auc", "term_bias", "pinned_auc_equality_difference", "toxic_classes", "reliance_documents", "mean_reliance_drop", "reliance_flipped", "reliance_flip_fraction", "term_reliance", "substitution_documents", "mean_substitution_gap", "mean_max_substitution_gap", "substitution_flipped", "attribution", "saliency_underreports_reliance", "verdict", "verdict_reason", "mean_abs_completeness_gap", "pinned_auc_equality_difference_sd", "pinned_auc_draws", "rationale_missing_documents", "labels_outside_model_classes", "out_of_vocabulary_terms", "label_space", "windowed", "window_stride", "max_document_tokens", "record_schema_version")
     COMPLETE_FIELD_NUMBER: _ClassVar[int]
     MODEL_NAME_FIELD_NUMBER: _ClassVar[int]
     MODEL_VERSION_FIELD_NUMBER: _ClassVar[int]
@@ -255,10 +255,10 @@ class AuditSummary(_message.Message):
     TERM_BIAS_FIELD_NUMBER: _ClassVar[int]
     PINNED_AUC_EQUALITY_DIFFERENCE_FIELD_NUMBER: _ClassVar[int]
     TOXIC_CLASSES_FIELD_NUMBER: _ClassVar[int]
-    OCCLUSION_DOCUMENTS_FIELD_NUMBER: _ClassVar[int]
-    MEAN_OCCLUSION_DROP_FIELD_NUMBER: _ClassVar[int]
-    OCCLUSION_FLIPPED_FIELD_NUMBER: _ClassVar[int]
-    OCCLUSION_FLIP_FRACTION_FIELD_NUMBER: _ClassVar[int]
+    RELIANCE_DOCUMENTS_FIELD_NUMBER: _ClassVar[int]
+    MEAN_RELIANCE_DROP_FIELD_NUMBER: _ClassVar[int]
+    RELIANCE_FLIPPED_FIELD_NUMBER: _ClassVar[int]
+    RELIANCE_FLIP_FRACTION_FIELD_NUMBER: _ClassVar[int]
     TERM_RELIANCE_FIELD_NUMBER: _ClassVar[int]
     SUBSTITUTION_DOCUMENTS_FIELD_NUMBER: _ClassVar[int]
     MEAN_SUBSTITUTION_GAP_FIELD_NUMBER: _ClassVar[int]
@@ -278,6 +278,7 @@ class AuditSummary(_message.Message):
     WINDOWED_FIELD_NUMBER: _ClassVar[int]
     WINDOW_STRIDE_FIELD_NUMBER: _ClassVar[int]
     MAX_DOCUMENT_TOKENS_FIELD_NUMBER: _ClassVar[int]
+    RECORD_SCHEMA_VERSION_FIELD_NUMBER: _ClassVar[int]
     complete: bool
     model_name: str
     model_version: int
@@ -316,10 +317,10 @@ class AuditSummary(_message.Message):
     term_bias: _containers.RepeatedCompositeFieldContainer[TermBias]
     pinned_auc_equality_difference: float
     toxic_classes: _containers.RepeatedScalarFieldContainer[str]
-    occlusion_documents: int
-    mean_occlusion_drop: float
-    occlusion_flipped: int
-    occlusion_flip_fraction: float
+    reliance_documents: int
+    mean_reliance_drop: float
+    reliance_flipped: int
+    reliance_flip_fraction: float
     term_reliance: _containers.RepeatedCompositeFieldContainer[TermRelianceSummary]
     substitution_documents: int
     mean_substitution_gap: float
@@ -339,4 +340,5 @@ class AuditSummary(_message.Message):
     windowed: int
     window_stride: int
     max_document_tokens: int
-    def __init__(self, complete: bool = ..., model_name: _Optional[str] = ..., model_version: _Optional[int] = ..., signature_name: _Optional[str] = ..., backend: _Optional[str] = ..., input_path: _Optional[str] = ..., input_sha256: _Optional[str] = ..., lexicon_path: _Optional[str] = ..., lexicon_sha256: _Optional[str] = ..., lexicon_terms: _Optional[int] = ..., threshold: _Optional[float] = ..., documents: _Optional[int] = ..., scored: _Optional[int] = ..., skipped: _Optional[int] = ..., with_forbidden_terms: _Optional[int] = ..., flagged: _Optional[int] = ..., flagged_fraction: _Optional[float] = ..., truncated: _Optional[int] = ..., share_distribution: _Optional[_Union[ShareDistribution, _Mapping]] = ..., terms: _Optional[_Iterable[_Union[TermSummary, _Mapping]]] = ..., classes: _Optional[_Iterable[_Union[ClassSummary, _Mapping]]] = ..., gates: _Optional[_Iterable[_Union[GateResult, _Mapping]]] = ..., started_at: _Optional[str] = ..., finished_at: _Optional[str] = ..., seconds: _Optional[float] = ..., documents_per_second: _Optional[float] = ..., model_metadata_json: _Optional[str] = ..., redacted: bool = ..., max_tokens: _Optional[int] = ..., labelled: _Optional[int] = ..., accuracy: _Optional[float] = ..., rationale_documents: _Optional[int] = ..., mean_rationale_token_f1: _Optional[float] = ..., mean_rationale_auprc: _Optional[float] = ..., toxic_auc: _Optional[float] = ..., term_bias: _Optional[_Iterable[_Union[TermBias, _Mapping]]] = ..., pinned_auc_equality_difference: _Optional[float] = ..., toxic_classes: _Optional[_Iterable[str]] = ..., occlusion_documents: _Optional[int] = ..., mean_occlusion_drop: _Optional[float] = ..., occlusion_flipped: _Optional[int] = ..., occlusion_flip_fraction: _Optional[float] = ..., term_reliance: _Optional[_Iterable[_Union[TermRelianceSummary, _Mapping]]] = ..., substitution_documents: _Optional[int] = ..., mean_substitution_gap: _Optional[float] = ..., mean_max_substitution_gap: _Optional[float] = ..., substitution_flipped: _Optional[int] = ..., attribution: _Optional[str] = ..., saliency_underreports_reliance: bool = ..., verdict: _Optional[str] = ..., verdict_reason: _Optional[str] = ..., mean_abs_completeness_gap: _Optional[float] = ..., pinned_auc_equality_difference_sd: _Optional[float] = ..., pinned_auc_draws: _Optional[int] = ..., rationale_missing_documents: _Optional[int] = ..., labels_outside_model_classes: _Optional[int] = ..., out_of_vocabulary_terms: _Optional[_Iterable[str]] = ..., label_space: _Optional[str] = ..., windowed: _Optional[int] = ..., window_stride: _Optional[int] = ..., max_document_tokens: _Optional[int] = ...) -> None: ...
+    record_schema_version: int
+    def __init__(self, complete: bool = ..., model_name: _Optional[str] = ..., model_version: _Optional[int] = ..., signature_name: _Optional[str] = ..., backend: _Optional[str] = ..., input_path: _Optional[str] = ..., input_sha256: _Optional[str] = ..., lexicon_path: _Optional[str] = ..., lexicon_sha256: _Optional[str] = ..., lexicon_terms: _Optional[int] = ..., threshold: _Optional[float] = ..., documents: _Optional[int] = ..., scored: _Optional[int] = ..., skipped: _Optional[int] = ..., with_forbidden_terms: _Optional[int] = ..., flagged: _Optional[int] = ..., flagged_fraction: _Optional[float] = ..., truncated: _Optional[int] = ..., share_distribution: _Optional[_Union[ShareDistribution, _Mapping]] = ..., terms: _Optional[_Iterable[_Union[TermSummary, _Mapping]]] = ..., classes: _Optional[_Iterable[_Union[ClassSummary, _Mapping]]] = ..., gates: _Optional[_Iterable[_Union[GateResult, _Mapping]]] = ..., started_at: _Optional[str] = ..., finished_at: _Optional[str] = ..., seconds: _Optional[float] = ..., documents_per_second: _Optional[float] = ..., model_metadata_json: _Optional[str] = ..., redacted: bool = ..., max_tokens: _Optional[int] = ..., labelled: _Optional[int] = ..., accuracy: _Optional[float] = ..., rationale_documents: _Optional[int] = ..., mean_rationale_token_f1: _Optional[float] = ..., mean_rationale_auprc: _Optional[float] = ..., toxic_auc: _Optional[float] = ..., term_bias: _Optional[_Iterable[_Union[TermBias, _Mapping]]] = ..., pinned_auc_equality_difference: _Optional[float] = ..., toxic_classes: _Optional[_Iterable[str]] = ..., reliance_documents: _Optional[int] = ..., mean_reliance_drop: _Optional[float] = ..., reliance_flipped: _Optional[int] = ..., reliance_flip_fraction: _Optional[float] = ..., term_reliance: _Optional[_Iterable[_Union[TermRelianceSummary, _Mapping]]] = ..., substitution_documents: _Optional[int] = ..., mean_substitution_gap: _Optional[float] = ..., mean_max_substitution_gap: _Optional[float] = ..., substitution_flipped: _Optional[int] = ..., attribution: _Optional[str] = ..., saliency_underreports_reliance: bool = ..., verdict: _Optional[str] = ..., verdict_reason: _Optional[str] = ..., mean_abs_completeness_gap: _Optional[float] = ..., pinned_auc_equality_difference_sd: _Optional[float] = ..., pinned_auc_draws: _Optional[int] = ..., rationale_missing_documents: _Optional[int] = ..., labels_outside_model_classes: _Optional[int] = ..., out_of_vocabulary_terms: _Optional[_Iterable[str]] = ..., label_space: _Optional[str] = ..., windowed: _Optional[int] = ..., window_stride: _Optional[int] = ..., max_document_tokens: _Optional[int] = ..., record_schema_version: _Optional[int] = ...) -> None: ...

@@ -49,7 +49,7 @@ def run_demo(out_dir, input_gradient_weight=100.0, counterfactual_weight=10.0, e
         finally:
             backend.close()
         decoy = figures["test_decoy"]
-        rows.append((name, decoy.occlusion_flip_fraction, decoy.mean_occlusion_drop, figures["test_clean"].accuracy,
+        rows.append((name, decoy.reliance_flip_fraction, decoy.mean_reliance_drop, figures["test_clean"].accuracy,
                      decoy.accuracy, decoy.share_distribution.mean))
     echo("")
     echo(f"{'model':<22}{'flips w/o decoy':>16}{'mean drop':>11}{'acc clean':>11}{'acc decoy':>11}"

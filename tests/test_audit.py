@@ -322,13 +322,13 @@ def test_rationale_and_bias_evaluations(tiny_export, tmp_path):
 
 
 @pytest.mark.slow
-def test_occlusion_matches_predictions_without_the_forbidden_terms(tiny_server, tiny_export, tmp_path):
+def test_reliance_matches_predictions_without_the_forbidden_terms(tiny_server, tiny_export, tmp_path):
     rows = [("a", "The plot is dull text overall"), ("b", "nothing forbidden here"), ("c", "text, text and VIDEO!")]
     corpus = write_csv(tmp_path / "c.csv", rows)
     lexicon = tmp_path / "lex.txt"
     lexicon.write_text("text\nvideo\n")
     result = run(["score", corpus, "--server", tiny_server.address, "--model-name", "tiny", "--forbidden",
-                  str(lexicon), "--id-column", "id", "--occlusion", "--out", str(tmp_path / "o"), "--quiet"])
+                  str(lexicon), "--id-column", "id", "--reliance", "--out", str(tmp_path / "o"), "--quiet"])
     assert result.exit_code == 0, result.output
     records = read_jsonl(tmp_path / "o" / "records.jsonl")
     model = SessionModel(tiny_export.export_path)
@@ -338,12 +338,12 @@ def test_occlusion_matches_predictions_without_the_forbidden_terms(tiny_server, 
     for record, p, q in ((records[0], full[contract.PROBABILITIES][0], reduced[contract.PROBABILITIES][0]),
                          (records[2], full[contract.PROBABILITIES][2], reduced[contract.PROBABILITIES][1])):
         predicted = int(np.argmax(p))
-        assert record["occluded"]
-        assert record["occlusion_drop"] == pytest.approx(p[predicted] - q[predicted], abs=1e-6)
-        assert record["occlusion_flips"] == (int(np.argmax(q)) != predicted)
-    assert not records[1]["occluded"]
+        assert record["reliance_measured"]
+        assert record["reliance_drop"] == pytest.approx(p[predicted] - q[predicted], abs=1e-6)
+        assert record["reliance_flips"] == (int(np.argmax(q)) != predicted)
+    assert not records[1]["reliance_measured"]
     summary = json.loads((tmp_path / "o" / "summary.json").read_text())
-    assert int(summary["occlusion_documents"]) == 2
+    assert int(summary["reliance_documents"]) == 2
     assert "removing the forbidden words changes" in (tmp_path / "o" / "report.md").read_text()
 
 

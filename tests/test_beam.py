@@ -79,7 +79,7 @@ def test_pipeline_records_and_summary_equal_audit_cli(mode, tiny_export, audit_i
     expected = records(str(tmp_path / "cli" / "records.jsonl"))
     assert expected and records(str(tmp_path / "beam" / "records-*-of-*.jsonl")) == expected
     summaries = [json.loads((tmp_path / name / "summary.json").read_text()) for name in ("cli", "beam")]
-    assert all(summaries[0][key] for key in ("occlusion_documents", "substitution_documents", "rationale_documents",
+    assert all(summaries[0][key] for key in ("reliance_documents", "substitution_documents", "rationale_documents",
                                              "rationale_missing_documents", "term_bias"))
     assert_same_summary(*summaries)
     cli_csv = (tmp_path / "cli" / "records.csv").read_bytes().split(b"\r\n")

@@ -24,7 +24,7 @@ def two_audits(tiny_export, example_paths, tmp_path_factory):
     # The candidate relies more: edit its summary the way a worse model's audit would read.
     path = base / "candidate" / "summary.json"
     summary = json.loads(path.read_text())
-    summary["occlusion_flip_fraction"] += 0.2
+    summary["reliance_flip_fraction"] += 0.2
     summary["accuracy"] -= 0.05
     path.write_text(json.dumps(summary))
     return base

@@ -74,10 +74,10 @@ def test_reliance_per_document_and_term_and_substitution_gap(tiny_export, groups
     cls = original.argmax(-1)
     # Document a: one term, so its per-term result is the all-terms result.
     without_a = p(["the plot is dull"])[0]
-    assert records["a"]["occluded"] and records["a"]["occlusion_drop"] == pytest.approx(
+    assert records["a"]["reliance_measured"] and records["a"]["reliance_drop"] == pytest.approx(
         float(original[0, cls[0]] - without_a[cls[0]]), abs=1e-5)
     assert [t["term"] for t in records["a"]["term_reliance"]] == ["text"]
-    assert records["a"]["term_reliance"][0]["drop"] == pytest.approx(records["a"]["occlusion_drop"], abs=1e-6)
+    assert records["a"]["term_reliance"][0]["drop"] == pytest.approx(records["a"]["reliance_drop"], abs=1e-6)
     # Document b: two terms, each removed alone.
     alone = p(["wonderful and text", "wonderful video and"])
     by_term = {t["term"]: t["drop"] for t in records["b"]["term_reliance"]}
@@ -89,9 +89,9 @@ def test_reliance_per_document_and_term_and_substitution_gap(tiny_export, groups
     assert records["a"]["substitution_gap_max"] == pytest.approx(abs(float(original[0, cls[0]] - variant_a[cls[0]])),
                                                                  abs=1e-5)
     assert records["b"]["substitution_variants"] == 2
-    assert not records["c"].get("occluded") and not records["c"].get("substituted")
+    assert not records["c"].get("reliance_measured") and not records["c"].get("substituted")
     summary = json.loads((tmp_path / "o" / "summary.json").read_text())
-    assert summary["occlusion_documents"] == "2" and summary["substitution_documents"] == "2"
+    assert summary["reliance_documents"] == "2" and summary["substitution_documents"] == "2"
     assert {t["term"] for t in summary["term_reliance"]} == {"text", "video"}
     report = (tmp_path / "o" / "report.md").read_text()
     assert report.index("## Reliance on forbidden words") < report.index("## Saliency share")
@@ -104,7 +104,7 @@ def test_reliance_gates_verdict_and_usage_errors(tiny_export, example_paths, tmp
             example_paths["forbidden"], "--id-column", "id", "--quiet"]
     failing = run(base + ["--out", str(tmp_path / "f"), "--max-flip-fraction", "0"])
     summary = json.loads((tmp_path / "f" / "summary.json").read_text())
-    flip_fraction = summary["occlusion_flip_fraction"]
+    flip_fraction = summary["reliance_flip_fraction"]
     assert flip_fraction > 0  # a one-epoch model on decoy data follows the decoy somewhat
     assert failing.exit_code == 1 and summary["verdict"] == "FAIL"
     assert "gate max_flip_fraction" in failing.output
@@ -113,7 +113,7 @@ def test_reliance_gates_verdict_and_usage_errors(tiny_export, example_paths, tmp
     assert json.loads((tmp_path / "p" / "summary.json").read_text())["verdict"] == "PASS"
     run(base + ["--out", str(tmp_path / "n")])
     verdict = json.loads((tmp_path / "n" / "summary.json").read_text())["verdict"]
-    assert verdict == ("ATTENTION" if flip_fraction >= 0.05 or summary["mean_occlusion_drop"] >= 0.05 else "OK")
+    assert verdict == ("ATTENTION" if flip_fraction >= 0.05 or summary["mean_reliance_drop"] >= 0.05 else "OK")
     usage = CliRunner().invoke(audit_cli, base + ["--out", str(tmp_path / "u"), "--no-occlusion",
                                                   "--max-flip-fraction", "0.1"])
     assert usage.exit_code == 2 and "reliance gates need the reliance check" in usage.output
@@ -134,11 +134,11 @@ def test_integrated_gradients_attribution_in_the_audit(tiny_export, example_path
 def test_underreporting_note_when_removal_shows_more_than_the_share():
     from audit_engine.summary import saliency_underreports_reliance
     from protos import audit_pb2
-    summary = audit_pb2.AuditSummary(occlusion_documents=100, occlusion_flipped=49, occlusion_flip_fraction=0.49,
-                                     mean_occlusion_drop=0.3)
+    summary = audit_pb2.AuditSummary(reliance_documents=100, reliance_flipped=49, reliance_flip_fraction=0.49,
+                                     mean_reliance_drop=0.3)
     summary.share_distribution.mean = 0.001
     assert saliency_underreports_reliance(summary)
     summary.share_distribution.mean = 0.4
     assert not saliency_underreports_reliance(summary)
-    quiet = audit_pb2.AuditSummary(occlusion_documents=100, occlusion_flip_fraction=0.01, mean_occlusion_drop=0.01)
+    quiet = audit_pb2.AuditSummary(reliance_documents=100, reliance_flip_fraction=0.01, mean_reliance_drop=0.01)
     assert not saliency_underreports_reliance(quiet)

@@ -167,8 +167,8 @@ def test_a_forbidden_word_at_the_end_of_a_long_document_is_found_measured_and_at
     without = wrapped.probabilities([" ".join(t for t in tokens if t != "video")])[0]
     with_word = wrapped.explain([text]).probabilities[0]
     predicted = int(np.argmax(with_word))
-    assert long_record["occluded"]
-    assert long_record["occlusion_drop"] == pytest.approx(float(with_word[predicted] - without[predicted]), abs=1e-6)
+    assert long_record["reliance_measured"]
+    assert long_record["reliance_drop"] == pytest.approx(float(with_word[predicted] - without[predicted]), abs=1e-6)
     assert summary["windowed"] == "1" and summary["truncated"] == "0" and summary["window_stride"] == "11"
     assert "1 documents longer than T = 12 tokens were explained in overlapping windows" in \
         open(tmp_path / "windows" / "report.md").read()

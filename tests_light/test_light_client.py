@@ -47,7 +47,7 @@ def test_score_explain_status_and_compare_without_tensorflow(served):
     result = score(paths, server, work / "light")
     assert result.exit_code in (0, 1), result.output  # 1: a gate may fail on this decoy corpus; that is a result
     summary = json.loads((work / "light" / "summary.json").read_text())
-    assert summary["complete"] and int(summary["scored"]) == 60 and int(summary["occlusion_documents"]) > 0
+    assert summary["complete"] and int(summary["scored"]) == 60 and int(summary["reliance_documents"]) > 0
     explained = CliRunner().invoke(audit_cli, ["explain", "a fine text about video", "--server", server.address,
                                                "--model-name", "tiny", "--forbidden", paths["forbidden"]])
     assert explained.exit_code == 0 and "%" in explained.output, explained.output

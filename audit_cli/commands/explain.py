@@ -87,11 +87,11 @@ def explain(text, backend, attribution, forbidden_path, substitutions_path, rati
         + (f"; explained in {record.windows} windows" if record.windows else "")
         + ("; truncated: tokens beyond the cap not explained" if record.truncated else "")
     )
-    if record.occluded:
+    if record.reliance_measured:
         click.echo(
             f"without every forbidden word: p({record.predicted_label}) drops by "
-            f"{percent(record.occlusion_drop)} points"
-            + ("; the prediction changes" if record.occlusion_flips else "; the prediction stays")
+            f"{percent(record.reliance_drop)} points"
+            + ("; the prediction changes" if record.reliance_flips else "; the prediction stays")
         )
         for item in record.term_reliance:
             click.echo(

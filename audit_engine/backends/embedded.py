@@ -5,11 +5,59 @@ It imports TensorFlow (the ``[model]`` extra); nothing else in the engine does.
 
 from __future__ import annotations
 
+import collections
 import os
+import threading
 
 from audit_engine.backends.base import Explained, ModelStatus, SignatureInfo, encode_texts
 from saliency_core import contract
 from saliency_core.errors import InputError
+
+
+class _LoadedModels:
+    """SessionModels loaded in this process, shared by the embedded backends of one version folder: a process that
+    audits a model several times (the demo, benchmarks, a notebook, the tests) loads and warms it once. A loaded
+    model is keyed by its folder and its saved_model.pb's size and time, so a model exported again into the same
+    folder loads anew. At most ``idle_kept`` models that no backend uses stay loaded (least recently used first
+    out)."""
+
+    def __init__(self, idle_kept: int = 4):
+        self.idle_kept = idle_kept
+        self.lock = threading.Lock()
+        self.entries: collections.OrderedDict = collections.OrderedDict()  # key -> [model, users, warmed names]
+
+    @staticmethod
+    def _key(export_dir: str) -> tuple:
+        pb = os.stat(os.path.join(export_dir, "saved_model.pb"))
+        return os.path.realpath(export_dir), pb.st_size, pb.st_mtime_ns
+
+    def acquire(self, export_dir: str, warm: set[str]):
+        from serving.session_model import SessionModel
+
+        with self.lock:
+            key = self._key(export_dir)
+            entry = self.entries.get(key)
+            if entry is None:
+                entry = self.entries[key] = [SessionModel(export_dir), 0, set()]
+            self.entries.move_to_end(key)
+            model, _, warmed = entry
+            if warm - warmed:
+                model.warm_up(warm - warmed)
+                warmed |= warm
+            entry[1] += 1
+            return model
+
+    def release(self, model) -> None:
+        with self.lock:
+            for entry in self.entries.values():
+                if entry[0] is model:
+                    entry[1] -= 1
+            idle = [key for key, entry in self.entries.items() if entry[1] == 0]
+            for key in idle[: max(0, len(idle) - self.idle_kept)]:
+                self.entries.pop(key)[0].close()
+
+
+LOADED_MODELS = _LoadedModels()
 
 
 class EmbeddedBackend:
@@ -17,22 +65,24 @@ class EmbeddedBackend:
 
     def __init__(self, model_path: str, signature: str = contract.SALIENCY_SIGNATURE, warm_up: bool = True):
         from serving.model_store import resolve_version_dir
-        from serving.session_model import SessionModel, SignatureNotFound
+        from serving.session_model import SignatureNotFound
 
         self.export_dir = resolve_version_dir(model_path)
+        self.signature = signature
+        # The signatures this audit calls run once now, as a server's warmup would, not on the first batch.
+        warm = {signature, contract.PROBABILITIES_SIGNATURE} if warm_up else set()
         try:
-            self.model = SessionModel(self.export_dir)
+            self.model = LOADED_MODELS.acquire(self.export_dir, warm)
+        except InputError:
+            raise
         except Exception as error:  # a corrupt or foreign saved_model.pb: TF raises many kinds
             message = str(error).splitlines()[0] if str(error) else type(error).__name__
             raise InputError(f"cannot load the SavedModel: {message[:300]}", self.export_dir) from None
-        self.signature = signature
         try:
             self.model.signature(signature)
         except SignatureNotFound as error:
+            LOADED_MODELS.release(self.model)
             raise InputError(f"{self.export_dir}: {error.args[0]}") from None
-        # The signatures this audit calls run once now, as a server's warmup would, not on the first batch.
-        if warm_up:
-            self.model.warm_up({signature, contract.PROBABILITIES_SIGNATURE})
         folder = os.path.basename(self.export_dir.rstrip("/"))
         self.loaded_version = int(folder) if folder.isdigit() else 0
         self.model_name = self.metadata().get("model_name", "")
@@ -65,4 +115,4 @@ class EmbeddedBackend:
         )
 
     def close(self) -> None:
-        self.model.close()
+        LOADED_MODELS.release(self.model)

@@ -35,9 +35,9 @@ class Reliance(Evaluation):
     headline = True
     csv_after = "confidence"
     csv_columns = (
-        CsvColumn("occluded", lambda r: int(r.occluded)),
-        CsvColumn("occlusion_drop", lambda r: fixed(r.occlusion_drop) if r.occluded else ""),
-        CsvColumn("occlusion_flips", lambda r: int(r.occlusion_flips) if r.occluded else ""),
+        CsvColumn("reliance_measured", lambda r: int(r.reliance_measured)),
+        CsvColumn("reliance_drop", lambda r: fixed(r.reliance_drop) if r.reliance_measured else ""),
+        CsvColumn("reliance_flips", lambda r: int(r.reliance_flips) if r.reliance_measured else ""),
         CsvColumn(
             "term_reliance",
             lambda r: "; ".join(f"{t.term}:{t.drop:.6f}{':flips' if t.flips else ''}" for t in r.term_reliance),
@@ -49,29 +49,29 @@ class Reliance(Evaluation):
             "fraction of predictions that change without the forbidden words",
             "Gate: fail (exit 1) when more than this fraction of predictions (of documents with a forbidden word) "
             "changes without the forbidden words.",
-            lambda s: s.occlusion_flip_fraction,
+            lambda s: s.reliance_flip_fraction,
         ),
         Gate(
             "max_mean_drop",
             "mean drop of p(predicted) without the forbidden words",
             "Gate: fail (exit 1) when the mean drop of p(predicted) without the forbidden words exceeds this.",
-            lambda s: s.mean_occlusion_drop,
+            lambda s: s.mean_reliance_drop,
         ),
     )
     compare_metrics = (
         CompareMetric(
             "flip_fraction",
             "predictions that change without the forbidden words",
-            lambda s: s.occlusion_flip_fraction,
+            lambda s: s.reliance_flip_fraction,
             -1,
-            lambda s: s.occlusion_documents > 0,
+            lambda s: s.reliance_documents > 0,
         ),
         CompareMetric(
             "mean_drop",
             "mean drop of p(predicted) without them",
-            lambda s: s.mean_occlusion_drop,
+            lambda s: s.mean_reliance_drop,
             -1,
-            lambda s: s.occlusion_documents > 0,
+            lambda s: s.reliance_documents > 0,
             unit="points",
         ),
     )
@@ -118,18 +118,18 @@ class Reliance(Evaluation):
         def effect(p):
             return float(original[predicted] - p[predicted]), _predicted(p) != predicted
 
-        record.occluded = True
-        record.occlusion_drop, record.occlusion_flips = effect(entry[None])
+        record.reliance_measured = True
+        record.reliance_drop, record.reliance_flips = effect(entry[None])
         for term in entry["terms"]:
             drop, flips = effect(entry[term] if len(entry["terms"]) > 1 else entry[None])
             record.term_reliance.add(term=term, drop=drop, flips=flips)
 
     def add(self, record: Record) -> None:
-        if not record.occluded:
+        if not record.reliance_measured:
             return
         self.documents += 1
-        self.drop_sum += record.occlusion_drop
-        self.flipped += record.occlusion_flips
+        self.drop_sum += record.reliance_drop
+        self.flipped += record.reliance_flips
         for item in record.term_reliance:
             stats = self.terms.setdefault(item.term, [0, 0.0, 0])
             stats[0] += 1
@@ -147,11 +147,11 @@ class Reliance(Evaluation):
             stats[2] += flipped
 
     def summarise(self, summary: Summary) -> None:
-        summary.occlusion_documents = self.documents
+        summary.reliance_documents = self.documents
         if self.documents:
-            summary.mean_occlusion_drop = self.drop_sum / self.documents
-            summary.occlusion_flipped = self.flipped
-            summary.occlusion_flip_fraction = self.flipped / self.documents
+            summary.mean_reliance_drop = self.drop_sum / self.documents
+            summary.reliance_flipped = self.flipped
+            summary.reliance_flip_fraction = self.flipped / self.documents
         for term, (documents, drop_sum, flipped) in sorted(
             self.terms.items(), key=lambda item: (-item[1][1] / item[1][0], item[0])
         ):
@@ -165,7 +165,7 @@ class Reliance(Evaluation):
 
     @staticmethod
     def markdown(summary):
-        if not summary.occlusion_documents:
+        if not summary.reliance_documents:
             return [
                 "",
                 "Reliance: no document holds a forbidden word, so removal changes nothing."
@@ -176,8 +176,8 @@ class Reliance(Evaluation):
             "",
             "| documents with a forbidden word | predictions that change without them | mean drop of p(predicted) |",
             "|---|---|---|",
-            f"| {summary.occlusion_documents} | {summary.occlusion_flipped} "
-            f"({summary.occlusion_flip_fraction * 100:.1f} %) | {percent(summary.mean_occlusion_drop)} points |",
+            f"| {summary.reliance_documents} | {summary.reliance_flipped} "
+            f"({summary.reliance_flip_fraction * 100:.1f} %) | {percent(summary.mean_reliance_drop)} points |",
             "",
             "| term | documents | mean drop without the term (points) | predictions that change |",
             "|---|---|---|---|",

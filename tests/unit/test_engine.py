@@ -53,14 +53,14 @@ def test_reliance_on_the_fake_model_is_the_closed_form(tmp_path):
     records = [json.loads(line) for line in open(tmp_path / "out" / outputs.RECORDS_JSONL)]
     assert [r["id"] for r in records] == ["d0", "d1", "d2", "d3"]
     # 'a great video': logit 4 -> p1 = sigmoid(4); without 'video' logit 1: drop sigmoid(4) - sigmoid(1), no flip
-    assert records[0]["occlusion_drop"] == pytest.approx(sigmoid(4) - sigmoid(1), abs=1e-6)
-    assert not records[0]["occlusion_flips"]
+    assert records[0]["reliance_drop"] == pytest.approx(sigmoid(4) - sigmoid(1), abs=1e-6)
+    assert not records[0]["reliance_flips"]
     # 'an awful video': logit 1 -> class 1; without 'video' logit -2 -> class 0: a flip
-    assert records[1]["occlusion_drop"] == pytest.approx(sigmoid(1) - sigmoid(-2), abs=1e-6)
-    assert records[1]["occlusion_flips"]
-    assert not records[2]["occluded"] and not records[3]["occluded"]
-    assert summary.occlusion_documents == 2 and summary.occlusion_flipped == 1
-    assert summary.occlusion_flip_fraction == 0.5 and not passed and summary.verdict == "FAIL"
+    assert records[1]["reliance_drop"] == pytest.approx(sigmoid(1) - sigmoid(-2), abs=1e-6)
+    assert records[1]["reliance_flips"]
+    assert not records[2]["reliance_measured"] and not records[3]["reliance_measured"]
+    assert summary.reliance_documents == 2 and summary.reliance_flipped == 1
+    assert summary.reliance_flip_fraction == 0.5 and not passed and summary.verdict == "FAIL"
     assert summary.labelled == 4 and summary.accuracy == pytest.approx(3 / 4)
     # The saliency is |weight| * (1 - p(predicted)): video's share of 'a great video' is 3 / 4.
     assert records[0]["forbidden_share"] == pytest.approx(0.75, abs=1e-6)
@@ -76,7 +76,7 @@ def test_a_word_past_T_is_found_and_measured_through_windows(tmp_path):
     summary, _ = audit_corpus(corpus, fake, str(tmp_path / "w"), AuditOptions(id_column="id"), AuditInputs(LEXICON))
     record = json.loads(open(tmp_path / "w" / outputs.RECORDS_JSONL).readline())
     assert record["windows"] >= 3 and record["explained_tokens"] == 21 and not record["truncated"]
-    assert [t["term"] for t in record["forbidden_terms"]] == ["video"] and record["occluded"]
+    assert [t["term"] for t in record["forbidden_terms"]] == ["video"] and record["reliance_measured"]
     # The document's prediction is the windows' softmax of mean log p; only the last window holds 'video'.
     session = AuditSession.open(fake, AuditOptions(), AuditInputs(LEXICON))
     plan = session.backend._long_text(text)
@@ -126,7 +126,7 @@ def test_one_text_gets_every_evaluation_it_supports():
     document = CorpusRow(1, "1", "a great video", rationale=np.array([0, 0, 1], np.uint8))
     explained, prepared = explain_batch(session.backend, [document], session.evaluations)
     _, record, _ = next(build_records([document], explained, prepared, session.settings, session.evaluations))
-    assert record.occluded and record.substituted and record.has_rationale
+    assert record.reliance_measured and record.substituted and record.has_rationale
     # 'fine' weighs 0 like 'great' weighs 1: the substitution moves p(1) from sigmoid(4) to sigmoid(3).
     assert record.substitution_gap_mean == pytest.approx(sigmoid(4) - sigmoid(3), abs=1e-6)
     assert record.rationale_token_f1 == pytest.approx(1.0)  # 'video' is both the rationale and the most salient
@@ -137,8 +137,8 @@ def test_the_registry_describes_every_evaluation():
     assert [kind for kind in EVALUATIONS if kind.headline] == [Reliance]
     # records.csv keeps its column order: the evaluations' columns sit where the schema has always had them.
     assert outputs.CSV_COLUMNS == [
-        "row", "id", "status", "skip_reason", "predicted_label", "confidence", "occluded", "occlusion_drop",
-        "occlusion_flips", "term_reliance", "substitution_variants", "substitution_gap_mean", "substitution_gap_max",
+        "row", "id", "status", "skip_reason", "predicted_label", "confidence", "reliance_measured", "reliance_drop",
+        "reliance_flips", "term_reliance", "substitution_variants", "substitution_gap_mean", "substitution_gap_max",
         "substitution_flips", "forbidden_share", "flagged", "truncated", "token_count", "explained_tokens", "windows",
         "forbidden_terms", "top_tokens", "true_label", "has_rationale", "rationale_missing", "rationale_token_f1",
         "rationale_auprc", "completeness_gap", "text_sha256", "text"]
@@ -155,3 +155,23 @@ def test_windowed_is_off_for_models_before_contract_3():
     assert windowed(fake, WindowConfig(), old) == (fake, 0)
     wrapped, stride = windowed(fake, WindowConfig(), fake.metadata())
     assert isinstance(wrapped, WindowedBackend) and stride == 14  # 7/8 of T = 16
+
+
+def test_summaries_written_before_the_reliance_rename_are_read_and_compared(tmp_path):
+    from audit_engine.compare import build_comparison
+    corpus = write_corpus(tmp_path / "c.csv", ["a great video", "an awful video", "plain"])
+    summary, _ = audit_corpus(corpus, FakeBackend(WEIGHTS), str(tmp_path / "new"), AuditOptions(id_column="id"),
+                              AuditInputs(LEXICON))
+    assert summary.record_schema_version == outputs.RECORD_SCHEMA_VERSION == 2
+    fields = json.loads((tmp_path / "new" / outputs.SUMMARY_JSON).read_text())
+    renamed_back = {new: old for old, new in outputs.SUMMARY_FIELDS_BEFORE_VERSION_2.items()}
+    old = {renamed_back.get(name, name): value for name, value in fields.items() if name != "record_schema_version"}
+    assert "occlusion_flip_fraction" in old and "reliance_flip_fraction" not in old
+    (tmp_path / "old").mkdir()
+    (tmp_path / "old" / outputs.SUMMARY_JSON).write_text(json.dumps(old))
+    read = outputs.read_summary(str(tmp_path / "old"))
+    assert read.reliance_documents == summary.reliance_documents == 2
+    assert read.reliance_flip_fraction == summary.reliance_flip_fraction == 0.5
+    comparison = build_comparison(str(tmp_path / "old"), str(tmp_path / "new"), max_increase=[("flip_fraction", 0.0)])
+    flip = next(row for row in comparison.rows if row.name == "flip_fraction")
+    assert (flip.baseline, flip.candidate, flip.verdict) == (0.5, 0.5, "same") and comparison.passed

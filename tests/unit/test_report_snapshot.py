@@ -12,9 +12,9 @@ from protos import audit_pb2
 
 def summary_with(flipped, documents=200, gates=None):
     summary = audit_pb2.AuditSummary(model_name="m", model_version=3, documents=documents, scored=documents,
-                                     with_forbidden_terms=documents, occlusion_documents=documents,
-                                     occlusion_flipped=flipped, occlusion_flip_fraction=flipped / documents,
-                                     mean_occlusion_drop=flipped / documents / 2, attribution="gradient")
+                                     with_forbidden_terms=documents, reliance_documents=documents,
+                                     reliance_flipped=flipped, reliance_flip_fraction=flipped / documents,
+                                     mean_reliance_drop=flipped / documents / 2, attribution="gradient")
     summary.share_distribution.documents = documents
     summary.share_distribution.mean = 0.02
     if gates:
