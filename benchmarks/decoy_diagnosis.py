@@ -15,7 +15,8 @@ from evidence_common import inject_decoys, require_data, results_header, train_c
 
 from saliency_core.lexicon import Lexicon
 from trainer.corpus import load_corpus
-from trainer.penalties import PenaltyConfig, input_gradient, probabilities_and_input_gradients
+from trainer.penalties import PenaltyConfig, input_gradient
+from trainer.penalties.input_gradient import probabilities_and_input_gradients
 from trainer.train import FitSettings, encode_examples
 
 

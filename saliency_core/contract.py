@@ -40,6 +40,10 @@ INTEGRATED_GRADIENTS_OUTPUTS = SALIENCY_OUTPUTS + (ATTRIBUTIONS, COMPLETENESS_GA
 # --attribution NAME -> the signature that computes it (saliency = its non-negative per-token mass).
 ATTRIBUTION_SIGNATURES = {"gradient": SALIENCY_SIGNATURE, "integrated-gradients": INTEGRATED_GRADIENTS_SIGNATURE}
 
+# audit-serve ends a NOT_FOUND for a model it does not serve with this and the names it serves, so that a client
+# can tell a wrong model name from a model still loading (stock TF Serving names none).
+SERVED_MODELS = "models served here:"
+
 # Files under <version>/assets.extra/.
 ASSETS_EXTRA_DIR = "assets.extra"
 METADATA_FILENAME = "training_metadata.json"

@@ -2,8 +2,9 @@
 
 import click
 
+from cli_common.console import quiet_tensorflow, set_verbosity
 from cli_common.errors import exit_on_input_error
-from saliency_demo.demo import run_demo
+from cli_common.extras import require_extra
 
 
 @click.command(context_settings={"help_option_names": ["-h", "--help"]})
@@ -15,12 +16,23 @@ from saliency_demo.demo import run_demo
               show_default=True, help="lambda of the counterfactual penalty (model decoy_counterfactual).")
 @click.option("--epochs", type=click.IntRange(min=1), default=6, show_default=True)
 @click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--verbose", is_flag=True, help="Show TensorFlow's start-up logging and warnings.")
 @exit_on_input_error
-def main(out_dir, input_gradient_weight, counterfactual_weight, epochs, seed):
+def main(out_dir, input_gradient_weight, counterfactual_weight, epochs, seed, verbose):
     """Generate an example corpus with a decoy word; train without a penalty, with the input-gradient penalty
     and with the counterfactual penalty; export and audit all three (reliance first, then saliency)."""
+    set_verbosity(verbose, False)
+    quiet_tensorflow()
+    from saliency_demo.demo import run_demo
+
     run_demo(out_dir, input_gradient_weight, counterfactual_weight, epochs, seed, echo=click.echo)
 
 
-if __name__ == "__main__":
+def run():
+    """The audit-demo script: in an install without TensorFlow, one line naming the extra, for --help too."""
+    require_extra("audit-demo", "tensorflow", "model")
     main()
+
+
+if __name__ == "__main__":
+    run()

@@ -12,16 +12,22 @@ audit-demo --out "$OUT"
 
 echo
 echo "== serving the counterfactual model with audit-serve (TF Serving's gRPC API) =="
+# The log exists before the server starts (the shell would create it only once the child runs), and the wait is
+# on conditions: the server's PORT line, or its exit. The bound is generous for a loaded machine.
+LOG="$OUT/audit-serve.log"
+: > "$LOG"
 audit-serve --port 0 --model_name decoy_counterfactual --model_base_path "$OUT/models/decoy_counterfactual" \
-  > "$OUT/audit-serve.log" 2>&1 &
+  > "$LOG" 2>&1 &
 SERVER=$!
 trap 'kill $SERVER 2>/dev/null || true' EXIT
-for _ in $(seq 1 240); do
-  PORT=$(sed -n 's/^PORT //p' "$OUT/audit-serve.log")
+PORT=""
+for _ in $(seq 1 1200); do
+  PORT=$(sed -n 's/^PORT //p' "$LOG" 2>/dev/null || true)
   [ -n "$PORT" ] && break
-  kill -0 $SERVER 2>/dev/null || { cat "$OUT/audit-serve.log"; exit 1; }
+  kill -0 $SERVER 2>/dev/null || { echo "audit-serve stopped before serving:" >&2; cat "$LOG" >&2; exit 1; }
   sleep 0.5
 done
+[ -n "$PORT" ] || { echo "audit-serve did not report its port within 600 s:" >&2; cat "$LOG" >&2; exit 1; }
 audit-cli status --server "127.0.0.1:$PORT" --model-name decoy_counterfactual
 audit-cli explain "the plot is truly wonderful text overall" --server "127.0.0.1:$PORT" \
   --model-name decoy_counterfactual --forbidden "$OUT/data/forbidden.txt"

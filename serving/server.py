@@ -1,28 +1,28 @@
-"""audit-serve: TF Serving's gRPC Predict / GetModelMetadata / GetModelStatus over the same SavedModels.
+"""audit-serve's server: TF Serving's gRPC Predict / GetModelMetadata / GetModelStatus over the same SavedModels.
 
 A stand-in for ``tensorflow_model_server`` where Docker is missing (and for tests): signatures run
 through the session-based loader exactly as TF Serving runs them. Flag names follow
 tensorflow_model_server's. It deliberately has no features TF Serving lacks.
 """
 
-import signal
-import sys
-import threading
 from concurrent import futures
 
-import click
 import grpc
 import tensorflow as tf
 from google.protobuf import wrappers_pb2
-from tensorflow_serving.apis import (get_model_metadata_pb2, get_model_status_pb2, model_pb2,
-                                     model_service_pb2_grpc, predict_pb2,
-                                     prediction_service_pb2_grpc)
+from tensorflow_serving.apis import (
+    get_model_metadata_pb2,
+    get_model_status_pb2,
+    model_pb2,
+    model_service_pb2_grpc,
+    predict_pb2,
+    prediction_service_pb2_grpc,
+)
 
 from saliency_core import contract
+from saliency_core.errors import InputError
 from serving.model_store import ModelStore
 from serving.session_model import InvalidInput, SessionModel, SignatureNotFound
-from cli_common.errors import exit_on_input_error
-from saliency_core.errors import InputError
 
 
 class _Servicer(prediction_service_pb2_grpc.PredictionServiceServicer,
@@ -31,10 +31,15 @@ class _Servicer(prediction_service_pb2_grpc.PredictionServiceServicer,
     def __init__(self, store):
         self.store = store
 
+    def _unknown_model(self, name, what, context):
+        # TF Serving's wording, then the models this server has: a client can tell a wrong --model-name from a
+        # model still loading, and say which names exist.
+        context.abort(grpc.StatusCode.NOT_FOUND, f"{what}; {contract.SERVED_MODELS} {self.store.model_name!r}")
+
     def _resolve(self, model_spec, context):
         if model_spec.name != self.store.model_name:
-            context.abort(grpc.StatusCode.NOT_FOUND,
-                          f"Servable not found for request: Latest({model_spec.name})")
+            self._unknown_model(model_spec.name, f"Servable not found for request: Latest({model_spec.name})",
+                                context)
         version = model_spec.version.value if model_spec.HasField("version") else None
         if model_spec.version_label:
             context.abort(grpc.StatusCode.INVALID_ARGUMENT, "version labels are not configured")
@@ -82,7 +87,8 @@ class _Servicer(prediction_service_pb2_grpc.PredictionServiceServicer,
 
     def GetModelStatus(self, request, context):
         if request.model_spec.name != self.store.model_name:
-            context.abort(grpc.StatusCode.NOT_FOUND, f"Could not find any versions of model {request.model_spec.name}")
+            self._unknown_model(request.model_spec.name,
+                                f"Could not find any versions of model {request.model_spec.name}", context)
         loaded = self.store.loaded_versions()
         if request.model_spec.HasField("version"):
             wanted = request.model_spec.version.value
@@ -128,48 +134,3 @@ def build_server(model_name, model_base_path, port, host="127.0.0.1", max_worker
         bound = server.add_insecure_port(address)
     server.start()
     return server, bound, store
-
-
-@click.command(context_settings={"help_option_names": ["-h", "--help"]})
-@click.option("--port", type=int, default=8500, show_default=True, help="gRPC port (0 = any free port).")
-@click.option("--host", default="127.0.0.1", show_default=True, help="Address to bind.")
-@click.option("--model_name", "--model-name", "model_name", required=True, help="Name clients put in ModelSpec.")
-@click.option("--model_base_path", "--model-base-path", "model_base_path", required=True,
-              type=click.Path(file_okay=False), help="Directory of integer version directories.")
-@click.option("--file_system_poll_wait_seconds", "poll_seconds", type=float, default=1.0, show_default=True,
-              help="How often to look for a new version.")
-@click.option("--max-workers", type=int, default=8, show_default=True, help="Concurrent RPCs.")
-@click.option("--tls-cert", type=click.Path(exists=True, dir_okay=False), help="Server certificate (PEM).")
-@click.option("--tls-key", type=click.Path(exists=True, dir_okay=False), help="Server private key (PEM).")
-@click.option("--tls-client-ca", type=click.Path(exists=True, dir_okay=False),
-              help="CA for client certificates: enables mutual TLS.")
-@exit_on_input_error
-def main(port, host, model_name, model_base_path, poll_seconds, max_workers, tls_cert, tls_key, tls_client_ca):
-    """Serve MODEL_BASE_PATH's newest version over TF Serving's gRPC API (a stand-in for tensorflow_model_server)."""
-    if bool(tls_cert) != bool(tls_key):
-        raise click.BadParameter("--tls-cert and --tls-key go together", param_hint="--tls-cert")
-    if tls_client_ca and not tls_cert:
-        raise click.BadParameter("--tls-client-ca needs --tls-cert and --tls-key", param_hint="--tls-client-ca")
-    server, bound, store = build_server(model_name, model_base_path, port, host, max_workers, poll_seconds,
-                                        tls_cert, tls_key, tls_client_ca)
-    if bound == 0:
-        raise InputError(f"cannot bind {host}:{port}")
-    stopped = threading.Event()
-
-    def shutdown(signum, frame):
-        # Finish in-flight RPCs (up to 10 s), refuse new ones, then exit.
-        store.stop()
-        server.stop(grace=10).wait()
-        stopped.set()
-
-    signal.signal(signal.SIGTERM, shutdown)
-    signal.signal(signal.SIGINT, shutdown)
-    click.echo(f"audit-serve: model {model_name!r} versions {store.loaded_versions()} on {host}:{bound}", err=True)
-    # Machine-readable line for scripts and tests that start the server on port 0.
-    click.echo(f"PORT {bound}", err=False)
-    sys.stdout.flush()
-    stopped.wait()
-
-
-if __name__ == "__main__":
-    main()

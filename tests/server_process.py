@@ -25,7 +25,7 @@ class AuditServeProcess:
     def __init__(self, model_name, base_path, extra=(), poll_seconds=0.2, port=None, python=None):
         self.port = port or free_port()
         # python: the interpreter of a full install (the light client's tests run without TensorFlow).
-        self.args = [python or sys.executable, "-m", "serving.server", "--port", str(self.port), "--model_name", model_name,
+        self.args = [python or sys.executable, "-m", "serving.cli", "--port", str(self.port), "--model_name", model_name,
                      "--model_base_path", str(base_path), "--file_system_poll_wait_seconds", str(poll_seconds),
                      *extra]
         self.log = tempfile.NamedTemporaryFile(prefix="audit-serve-", suffix=".log", delete=False)

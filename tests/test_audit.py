@@ -381,3 +381,10 @@ def test_explain_offers_every_evaluation_one_text_supports(tiny_export, example_
     wrong = CliRunner().invoke(audit_cli, ["explain", "the plot is dull text", "--model", tiny_export.export_path,
                                            "--rationale", "0 1"])
     assert wrong.exit_code == 2 and "--rationale" in wrong.output and "Traceback" not in wrong.output
+
+
+def test_a_wrong_model_name_fails_at_once_naming_the_served_model(tiny_server):
+    # The wait for a model still loading would end in "is not available on ..." after --wait-for-server seconds.
+    result = run(["status", "--server", tiny_server.address, "--model-name", "tinny", "--wait-for-server", "600"])
+    assert result.exit_code == 2 and "is not available" not in result.output
+    assert "model 'tinny' is not served" in result.output and "the server has 'tiny'" in result.output

@@ -9,7 +9,8 @@ from tensorflow_serving.apis import prediction_log_pb2
 from saliency_core import contract
 from serving.session_model import SessionModel
 from trainer.export import next_version
-from trainer.penalties import PenaltyConfig, input_gradient, probabilities_and_input_gradients
+from trainer.penalties import PenaltyConfig, input_gradient
+from trainer.penalties.input_gradient import probabilities_and_input_gradients
 
 TEXTS = ["the film is truly wonderful text overall", "Zorblax QUIXOTIC, the plot is dull!",
          "one two three four five six seven eight nine ten eleven twelve thirteen fourteen", ""]

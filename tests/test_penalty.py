@@ -3,7 +3,8 @@ import pytest
 import tensorflow as tf
 
 from trainer.model import TextClassifier
-from trainer.penalties import counterfactual, input_gradient, probabilities_and_input_gradients
+from trainer.penalties import counterfactual, input_gradient
+from trainer.penalties.input_gradient import probabilities_and_input_gradients
 
 
 class BagOfEmbeddings:
@@ -172,7 +173,9 @@ def test_penalty_terms_are_chosen_by_name_and_each_has_its_tracker():
     from trainer import penalties
     from trainer.model import RightReasonsModel
     assert penalties.PENALTIES == ("input-gradient", "counterfactual", "both")
-    assert penalties.get("counterfactual") is penalties.TERMS["counterfactual"]
+    assert penalties.get("counterfactual") is counterfactual.CounterfactualPenalty
+    for name, entry in penalties.TERMS.items():  # the registry says what each term class says of itself
+        assert (penalties.get(name).name, penalties.get(name).weight_field) == (name, entry.weight_field)
     with pytest.raises(ValueError, match="unknown penalty 'nope'"):
         penalties.get("nope")
     config = penalties.PenaltyConfig.named("both", 2.0, 0.5)

@@ -191,7 +191,7 @@ def test_penalty_removes_decoy_reliance_on_rt_polarity():
         decoy = encode_examples(classifier, decoy_test_texts, test_labels, LEXICON)
         accuracy = np.mean(np.argmax(classifier(clean.ids).numpy(), -1) == clean.labels)
         ids = tf.constant(decoy.ids)
-        from trainer.penalties import probabilities_and_input_gradients
+        from trainer.penalties.input_gradient import probabilities_and_input_gradients
         _, gradients, token_mask = probabilities_and_input_gradients(classifier, ids, "predicted")
         saliency = input_gradient.saliency(gradients, token_mask, "l2").numpy()
         share = np.mean((saliency * decoy.forbidden_mask).sum(1) / saliency.sum(1))

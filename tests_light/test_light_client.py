@@ -1,4 +1,4 @@
-"""The light audit client (issue 9): this venv has the base install only, without TensorFlow. It audits a model
+"""The light audit client: this venv has the base install only, without TensorFlow. It audits a model
 served by audit-serve from the full install (SALIENCY_AUDIT_FULL_PYTHON), and its records equal those of the
 full install's embedded audit of the same model, byte for byte."""
 
@@ -76,3 +76,13 @@ def test_an_embedded_model_asks_for_the_model_extra(served, tmp_path):
     result = CliRunner().invoke(audit_cli, ["score", paths["test_decoy"], "--model", paths["export_path"],
                                             "--forbidden", paths["forbidden"], "--out", str(tmp_path / "o")])
     assert result.exit_code == 2 and "saliency-audit[model]" in result.output, result.output
+
+
+@pytest.mark.parametrize("command", ["audit-train", "audit-serve", "audit-demo"])
+def test_commands_that_need_tensorflow_say_which_extra_in_one_line(command):
+    for args in (["--help"], []):
+        done = subprocess.run([os.path.join(os.path.dirname(sys.executable), command), *args], capture_output=True,
+                              text=True)
+        assert done.returncode == 2 and "Traceback" not in done.stderr, done.stderr
+        assert done.stderr.strip() == (f"error: {command} needs tensorflow, which this install lacks: pip install "
+                                       "'saliency-audit[model]'")

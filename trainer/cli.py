@@ -1,33 +1,24 @@
-"""audit-train: a thin command-line layer over trainer's library functions."""
-
-import os
+"""audit-train: a thin command-line layer over trainer's library functions. TensorFlow loads only once a command
+runs, so --help is instant and TensorFlow's start-up lines stay off the terminal unless --verbose."""
 
 import click
 
+from cli_common.console import quiet_tensorflow, set_verbosity
 from cli_common.errors import exit_on_input_error
+from cli_common.extras import require_extra
 from cli_common.types import FiniteFloatRange
-from saliency_core.errors import DEBUG_ENV
 from trainer import penalties
-from trainer.model import POOLINGS
 from trainer.penalties import PENALTIES, PenaltyConfig
-from trainer.train import (
-    CLASS_WEIGHTS,
-    DataSources,
-    ExportSettings,
-    FitSettings,
-    ModelSettings,
-    TrainingDiverged,
-    train_from_files,
-)
+from trainer.settings import CLASS_WEIGHTS, POOLINGS, DataSources, ExportSettings, FitSettings, ModelSettings
 from trainer.word_vectors import WORD_VECTORS
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--verbose", is_flag=True, help="Show TensorFlow's start-up logging and warnings.")
 @click.option("--debug", is_flag=True, help="Show the traceback of an unexpected error instead of one line.")
-def main(debug):
+def main(verbose, debug):
     """Train right-for-the-right-reasons text classifiers and export them for TF Serving."""
-    if debug:
-        os.environ[DEBUG_ENV] = "1"
+    set_verbosity(verbose, debug)
 
 
 @main.command()
@@ -99,7 +90,8 @@ def main(debug):
 @click.option("--encoding", default="utf-8", show_default=True)
 @click.option("--checkpoint-dir", type=click.Path(file_okay=False),
               help="Back up model and optimizer each epoch; rerunning after an interruption resumes there.")
-@click.option("--verbose", type=click.IntRange(0, 2), default=2, show_default=True, help="Keras progress output.")
+@click.option("--verbose", type=click.IntRange(0, 2), default=2, show_default=True,
+              help="Keras progress output (TensorFlow's own logging: audit-train --verbose train ...).")
 @exit_on_input_error
 def train(train_path, validation_path, validation_fraction, split_column, train_split, validation_split,
           text_column, label_column, forbidden_path, mask_column, rationale_column, substitutions_path, penalty_name,
@@ -123,6 +115,9 @@ def train(train_path, validation_path, validation_fraction, split_column, train_
                           encoding)
     penalty_config = PenaltyConfig.named(penalty_name, penalty_weight, counterfactual_weight, target=target,
                                          reduction=reduction, divergence=divergence)
+    quiet_tensorflow()
+    from trainer.train import TrainingDiverged, train_from_files
+
     try:
         result = train_from_files(
             train_path, sources,
@@ -148,5 +143,11 @@ def train(train_path, validation_path, validation_fraction, split_column, train_
     click.echo(f"exported: {result.export_path}")
 
 
-if __name__ == "__main__":
+def run():
+    """The audit-train script: in an install without TensorFlow, one line naming the extra, for --help too."""
+    require_extra("audit-train", "tensorflow", "model")
     main()
+
+
+if __name__ == "__main__":
+    run()

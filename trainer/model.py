@@ -7,10 +7,9 @@ import keras
 import tensorflow as tf
 
 from saliency_core import text
-from trainer.penalties import PADDING_ID, TERMS, ForbiddenTokenPenalty, PenaltyConfig
-
-# What the classifier reads of the LSTM's states (TextClassifier's pooling).
-POOLINGS = ("last", "max", "attention")
+from trainer.penalties import PADDING_ID, TERMS, PenaltyConfig, term_class
+from trainer.penalties.composite import ForbiddenTokenPenalty
+from trainer.settings import POOLINGS
 
 
 class TextClassifier(keras.Model):
@@ -94,7 +93,7 @@ class RightReasonsModel(keras.Model):
         self.cross_entropy = keras.losses.SparseCategoricalCrossentropy()
         # The model's own trackers; "loss" is Keras' tracker and accuracy comes from compile(metrics=...).
         self.classification_loss_tracker = keras.metrics.Mean(name="classification_loss")
-        self.term_trackers = {kind.tracker: keras.metrics.Mean(name=kind.tracker) for kind in TERMS.values()}
+        self.term_trackers = {term_class(name).tracker: keras.metrics.Mean(name=term_class(name).tracker) for name in TERMS}
 
     def call(self, inputs, training=False):
         return self.classifier(inputs["ids"], training=training)

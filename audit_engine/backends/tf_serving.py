@@ -165,10 +165,20 @@ class GrpcBackend:
                     grpc.StatusCode.DEADLINE_EXCEEDED,
                 ):
                     return  # a server without the model service: Predict will say what is wrong
+                served = (error.details() or "").partition(contract.SERVED_MODELS)[2].strip()
+                if error.code() == grpc.StatusCode.NOT_FOUND and served:  # a wrong name, not a model still loading
+                    self.channel.close()
+                    raise InputError(
+                        f"model {self.model_name!r} is not served at {', '.join(self.servers)}; the server has "
+                        f"{served} (check --model-name)"
+                    ) from None
                 problem = _describe(error)
             if time.monotonic() >= give_up_at:
                 self.channel.close()
-                raise InputError(f"model {self.model_name!r} is not available on {', '.join(self.servers)}: {problem}")
+                raise InputError(
+                    f"model {self.model_name!r} is not available on {', '.join(self.servers)}: {problem} (TF Serving "
+                    "does not list its models: check --model-name against its --model_name or model config)"
+                )
             if time.monotonic() - started >= 1.0:  # a typo in --model-name stays a one-line error with short waits
                 wait_note("model", f"the server is up; waiting for model {self.model_name!r} to load")
             time.sleep(min(0.5, max(give_up_at - time.monotonic(), 0.0)))

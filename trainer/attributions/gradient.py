@@ -1,7 +1,8 @@
 """Gradient saliency: r(dlog p_predicted / de_t), the explanation of Ross et al. (2017) and the input-gradient penalty's quantity."""
 
 from trainer.attributions import Attribution
-from trainer.penalties import input_gradient, probabilities_and_input_gradients
+from trainer.penalties import input_gradient
+from trainer.penalties.input_gradient import probabilities_and_input_gradients
 
 
 def attribute(classifier, ids, reduction="l2"):

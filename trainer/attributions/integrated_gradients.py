@@ -12,9 +12,10 @@ saturates the LSTM gates (tiny local gradient, decisive effect) still gets the a
 import tensorflow as tf
 
 from trainer.attributions import Attribution
-from trainer.penalties import PADDING_ID
+from trainer.penalties.base import PADDING_ID
+from trainer.settings import DEFAULT_INTEGRATED_GRADIENTS_STEPS
 
-DEFAULT_STEPS = 16
+DEFAULT_STEPS = DEFAULT_INTEGRATED_GRADIENTS_STEPS
 
 
 def attribute(classifier, ids, steps=DEFAULT_STEPS):

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import abc
 import dataclasses
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
-import tensorflow as tf
+if TYPE_CHECKING:
+    import tensorflow as tf
 
 PADDING_ID = 0
 

@@ -9,7 +9,7 @@ import tensorflow as tf
 
 from trainer.penalties.base import PADDING_ID, ForwardPass
 from trainer.penalties.input_gradient import probabilities_and_input_gradients
-from trainer.penalties.registry import TERMS
+from trainer.penalties.registry import TERMS, term_class
 
 
 class ForbiddenTokenPenalty:
@@ -23,7 +23,7 @@ class ForbiddenTokenPenalty:
 
     def __init__(self, config):
         self.config = config
-        self.terms = [kind(config) for kind in TERMS.values()]
+        self.terms = [term_class(name)(config) for name in TERMS]
 
     def __call__(self, classifier, inputs, training=False, measure_all=False):
         """With ``measure_all``, every term is computed (for the logs) even when its weight is 0."""

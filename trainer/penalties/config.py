@@ -2,9 +2,11 @@
 
 import dataclasses
 
-from trainer.penalties.counterfactual import DIVERGENCES
-from trainer.penalties.input_gradient import REDUCTIONS, TARGETS
 from trainer.penalties.registry import TERMS
+
+TARGETS = ("predicted", "all")  # T(p) of the input-gradient penalty
+REDUCTIONS = ("l2", "sum")  # r(g) of the input-gradient penalty
+DIVERGENCES = ("kl", "logit-pairing")  # D of the counterfactual penalty
 
 BOTH = "both"
 PENALTIES = (*TERMS, BOTH)  # --penalty's choices: each term by name, or both
@@ -33,7 +35,7 @@ class PenaltyConfig:
             raise ValueError(f"reduction must be one of {REDUCTIONS}")
         if self.divergence not in DIVERGENCES:
             raise ValueError(f"divergence must be one of {DIVERGENCES}")
-        if not all(getattr(self, kind.weight_field) >= 0 for kind in TERMS.values()):
+        if not all(getattr(self, entry.weight_field) >= 0 for entry in TERMS.values()):
             raise ValueError("penalty weights must be >= 0")
 
     @classmethod
@@ -50,8 +52,8 @@ class PenaltyConfig:
 
     @property
     def active(self) -> bool:
-        return any(getattr(self, kind.weight_field) > 0 for kind in TERMS.values())
+        return any(getattr(self, entry.weight_field) > 0 for entry in TERMS.values())
 
     @property
     def name(self) -> str:
-        return "+".join(name for name, kind in TERMS.items() if getattr(self, kind.weight_field) > 0) or "none"
+        return "+".join(name for name, entry in TERMS.items() if getattr(self, entry.weight_field) > 0) or "none"

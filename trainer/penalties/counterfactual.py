@@ -7,8 +7,8 @@ an input gradient can. Shapes: B = batch, C = classes.
 import tensorflow as tf
 
 from trainer.penalties.base import ForwardPass, PenaltyTerm
+from trainer.penalties.config import DIVERGENCES
 
-DIVERGENCES = ("kl", "logit-pairing")
 _EPSILON = 1e-7
 
 

@@ -9,9 +9,7 @@ the default. Shapes: B = batch, T = tokens, E = embedding size, C = classes.
 import tensorflow as tf
 
 from trainer.penalties.base import PADDING_ID, ForwardPass, PenaltyTerm
-
-TARGETS = ("predicted", "all")
-REDUCTIONS = ("l2", "sum")
+from trainer.penalties.config import REDUCTIONS, TARGETS
 
 
 def saliency_target(probabilities, target):
