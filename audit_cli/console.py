@@ -30,7 +30,7 @@ class Progress:
         self.last = now
         rate = documents / seconds if seconds > 0 else 0.0
         line = f"{documents:,} docs"
-        if fraction > 0:
+        if 0 < fraction < 1:  # the reader reads ahead: a small file is read whole with its first batch
             remaining = seconds * (1 - fraction) / fraction
             line += f", {fraction * 100:.0f} % of the file, {rate:,.0f} docs/s, ETA {format_seconds(remaining)}"
         else:
@@ -60,7 +60,7 @@ def format_seconds(seconds):
 
 def console_summary(summary, out_dir):
     """The run's summary for the terminal: verdict, reliance, then saliency, gates and where the outputs are."""
-    from audit_engine.formatting import percent
+    from audit_engine.formatting import count, percent
     from audit_engine.report import coverage_note, warning_lines
     from audit_engine.summary import reliance_sentence
 
@@ -70,17 +70,17 @@ def console_summary(summary, out_dir):
         lines.append("reliance: " + reliance_sentence(summary))
         for term in summary.term_reliance[:5]:
             lines.append(
-                f"  {term.term}: {term.documents} documents, mean drop {percent(term.mean_drop)} points, "
+                f"  {term.term}: {count(term.documents, 'document')}, mean drop {percent(term.mean_drop)} points, "
                 f"{term.flip_fraction * 100:.1f} % flip"
             )
     if summary.substitution_documents:
         lines.append(
             f"substitution: mean gap {summary.mean_substitution_gap * 100:.1f} points over "
-            f"{summary.substitution_documents} documents, {summary.substitution_flipped} flip"
+            f"{count(summary.substitution_documents, 'document')}, {summary.substitution_flipped} flip"
         )
     lines.append(
         f"{summary.attribution} saliency: mean forbidden share {d.mean:.4f} (p90 {d.p90:.4f}) over "
-        f"{d.documents} documents with a forbidden word; {summary.flagged} flagged"
+        f"{count(d.documents, 'document')} with a forbidden word; {summary.flagged} flagged"
     )
     if summary.saliency_underreports_reliance:
         lines.append(

@@ -14,3 +14,8 @@ def percent(value: float) -> str:
 
 def utc_now() -> str:
     return datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds")
+
+
+def count(number: int, noun: str, plural: str | None = None) -> str:
+    """'1 term', '3 terms', '1,204 documents': a count with its noun in the right number."""
+    return f"{number:,} {noun if number == 1 else plural or noun + 's'}"

@@ -8,7 +8,7 @@ import os
 
 from audit_engine import outputs
 from audit_engine.evaluations import EVALUATIONS
-from audit_engine.formatting import percent
+from audit_engine.formatting import count, percent
 
 HEADLINE_SECTIONS = tuple(kind for kind in EVALUATIONS if kind.headline)
 SECONDARY_SECTIONS = tuple(kind for kind in EVALUATIONS if not kind.headline)
@@ -154,7 +154,7 @@ def markdown_report(summary):
     lines += [
         "",
         f"input `{summary.input_path}` (sha256 `{summary.input_sha256[:16]}…`); lexicon "
-        f"`{summary.lexicon_path}` ({summary.lexicon_terms} terms, sha256 `{summary.lexicon_sha256[:16]}…`); "
+        f"`{summary.lexicon_path}` ({count(summary.lexicon_terms, 'term')}, sha256 `{summary.lexicon_sha256[:16]}…`); "
         f"backend `{summary.backend}`, signature `{summary.signature_name}`, T = {summary.max_tokens}; "
         f"{summary.started_at} → {summary.finished_at}, {summary.seconds:.1f} s, "
         f"{summary.documents_per_second:.0f} docs/s",
@@ -167,7 +167,8 @@ def coverage_note(summary):
     note = ""
     if summary.windowed:
         note = (
-            f"{summary.windowed} documents longer than T = {summary.max_tokens} tokens were explained in "
+            f"{count(summary.windowed, 'document')} longer than T = {summary.max_tokens} tokens "
+            f"{'was' if summary.windowed == 1 else 'were'} explained in "
             f"overlapping windows (stride {summary.window_stride} tokens), every token up to "
             f"{summary.max_document_tokens:,} per document."
         )
@@ -178,7 +179,8 @@ def coverage_note(summary):
             else f"T = {summary.max_tokens} tokens (windows off: --no-windows, or a model before contract 3)"
         )
         note += (" " if note else "") + (
-            f"Note: {summary.truncated} documents were longer than {limit}; tokens "
+            f"Note: {count(summary.truncated, 'document')} {'was' if summary.truncated == 1 else 'were'} longer "
+            f"than {limit}; tokens "
             "beyond it were not explained and forbidden words there are not counted."
         )
     return note
@@ -201,7 +203,8 @@ def _evaluation_lines(summary):
             ),
         ]
     for section in SECONDARY_SECTIONS:
-        lines += section.markdown(summary)
+        if section.ran(summary):
+            lines += section.markdown(summary)
     return lines
 
 
@@ -384,7 +387,7 @@ def html_report(summary, examples):
     parts.append("<h2>Glossary</h2><ul>" + "".join(f"<li>{esc(entry)}</li>" for entry in GLOSSARY) + "</ul>")
     parts.append(
         f"<p class='muted'>input {esc(summary.input_path)} · lexicon {esc(summary.lexicon_path)} "
-        f"({summary.lexicon_terms} terms) · {esc(summary.backend)} · signature {esc(summary.signature_name)} "
+        f"({count(summary.lexicon_terms, 'term')}) · {esc(summary.backend)} · signature {esc(summary.signature_name)} "
         f"· {esc(summary.finished_at)}</p>"
     )
     parts.append("</body></html>")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from audit_engine.evaluations import Gate, evaluation_gates
-from audit_engine.formatting import percent, utc_now  # noqa: F401 (the summary's formatters, re-exported)
+from audit_engine.formatting import count, percent
 from protos import audit_pb2
 
 HISTOGRAM_BINS = 10
@@ -144,6 +144,7 @@ class SummaryBuilder:
 
     def build(self, summary):
         """Fill the counting fields of an AuditSummary (the caller sets model, input and timing fields)."""
+        summary.evaluations[:] = [evaluation.name for evaluation in self.evaluations]
         summary.documents = self.documents
         summary.scored = self.scored
         summary.skipped = self.skipped
@@ -215,7 +216,7 @@ def reliance_sentence(summary: audit_pb2.AuditSummary) -> str:
         return ""
     return (
         f"removing the forbidden words changes {summary.reliance_flip_fraction * 100:.1f} % of predictions "
-        f"({summary.reliance_flipped} of {summary.reliance_documents} documents with a forbidden word; "
+        f"({summary.reliance_flipped} of {count(summary.reliance_documents, 'document')} with a forbidden word; "
         f"mean drop of p(predicted) {percent(summary.mean_reliance_drop)} points)"
     )
 

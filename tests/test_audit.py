@@ -376,7 +376,7 @@ def test_explain_offers_every_evaluation_one_text_supports(tiny_export, example_
                      "--no-color"])
     assert explained.exit_code == 0, explained.output
     assert "without every forbidden word" in explained.output
-    assert "substitution: 1 variants move p(" in explained.output
+    assert "substitution: over 1 variant, p(" in explained.output
     assert re.search(r"rationale: token F1 [0-9.]+ %, AUPRC [0-9.]+ %", explained.output)
     wrong = CliRunner().invoke(audit_cli, ["explain", "the plot is dull text", "--model", tiny_export.export_path,
                                            "--rationale", "0 1"])
@@ -388,3 +388,22 @@ def test_a_wrong_model_name_fails_at_once_naming_the_served_model(tiny_server):
     result = run(["status", "--server", tiny_server.address, "--model-name", "tinny", "--wait-for-server", "600"])
     assert result.exit_code == 2 and "is not available" not in result.output
     assert "model 'tinny' is not served" in result.output and "the server has 'tiny'" in result.output
+
+
+def test_status_and_explain_speak_json_and_status_checks_the_training_lexicon(tiny_export, example_paths, tmp_path):
+    other = tmp_path / "other.txt"
+    other.write_text("some other words\n", encoding="utf-8")
+    plain = run(["status", "--model", tiny_export.export_path, "--forbidden", example_paths["forbidden"]])
+    assert plain.exit_code == 0, plain.output
+    assert "training lexicon sha256: " in plain.output and "matches the training lexicon" in plain.output
+    status = run(["status", "--model", tiny_export.export_path, "--forbidden", str(other), "--json"])
+    report = json.loads(status.output)
+    assert report["lexicon"]["matches_training_lexicon"] is False and report["versions"] == [
+        {"version": 1, "state": "AVAILABLE"}]
+    assert report["training_lexicon_sha256"] == report["metadata"]["mask_sources"]["lexicon_sha256"]
+    assert "vocabulary" not in report["metadata"]
+    explained = run(["explain", "the plot is dull text", "--model", tiny_export.export_path, "--forbidden",
+                     example_paths["forbidden"], "--json"])
+    record = json.loads(explained.output)
+    assert record["reliance_measured"] and [t["term"] for t in record["forbidden_terms"]] == ["text"]
+    assert "rationale_token_f1" not in record  # absent, not 0, without a rationale

@@ -170,7 +170,7 @@ def test_a_forbidden_word_at_the_end_of_a_long_document_is_found_measured_and_at
     assert long_record["reliance_measured"]
     assert long_record["reliance_drop"] == pytest.approx(float(with_word[predicted] - without[predicted]), abs=1e-6)
     assert summary["windowed"] == "1" and summary["truncated"] == "0" and summary["window_stride"] == "11"
-    assert "1 documents longer than T = 12 tokens were explained in overlapping windows" in \
+    assert "1 document longer than T = 12 tokens was explained in overlapping windows" in \
         open(tmp_path / "windows" / "report.md").read()
     # The report shows an excerpt of a long document, around its most salient forbidden word.
     html = open(tmp_path / "windows" / "report.html").read()

@@ -27,15 +27,21 @@ from saliency_core.errors import EXIT_SERVER_FAILED
     "F1 and AUPRC of the saliency against it.",
 )
 @click.option("--color/--no-color", default=None, help="Colour tokens by saliency (default: on a terminal).")
+@click.option(
+    "--json",
+    "as_json",
+    is_flag=True,
+    help="Print the text's AuditRecord as one JSON line (the records.jsonl format) instead.",
+)
 @exit_on_input_error
-def explain(text, backend, attribution, forbidden_path, substitutions_path, rationale, color):
+def explain(text, backend, attribution, forbidden_path, substitutions_path, rationale, color, as_json):
     """Explain one TEXT: each token's share of the saliency, what removing each forbidden term does, and the
     substitution and rationale checks when their inputs are given."""
     from audit_engine.backends import ServerError, open_backend
     from audit_engine.document import CorpusRow
     from audit_engine.evaluations import AuditInputs
     from audit_engine.explaining import build_records, explain_batch
-    from audit_engine.formatting import percent
+    from audit_engine.formatting import count, percent
     from audit_engine.options import AuditOptions
     from audit_engine.session import AuditSession
     from saliency_core.lexicon import load_lexicon
@@ -64,6 +70,11 @@ def explain(text, backend, attribution, forbidden_path, substitutions_path, rati
     finally:
         model.close()
     _, record, _ = next(build_records([document], explained, prepared, session.settings, session.evaluations))
+    if as_json:
+        from audit_engine.outputs import record_json
+
+        click.echo(record_json(record))
+        return
     by_position = {t.position: t for t in record.top_tokens}
     total = record.saliency_mass or 1.0
     top = max((t.saliency for t in record.top_tokens), default=0.0) or 1.0
@@ -84,7 +95,7 @@ def explain(text, backend, attribution, forbidden_path, substitutions_path, rati
     click.echo(
         f"predicted {record.predicted_label} (p = {record.confidence:.3f}); forbidden words hold "
         f"{record.forbidden_share * 100:.1f} % of the {attribution} saliency"
-        + (f"; explained in {record.windows} windows" if record.windows else "")
+        + (f"; explained in {count(record.windows, 'window')}" if record.windows else "")
         + ("; truncated: tokens beyond the cap not explained" if record.truncated else "")
     )
     if record.reliance_measured:
@@ -100,7 +111,8 @@ def explain(text, backend, attribution, forbidden_path, substitutions_path, rati
             )
     if record.substituted:
         click.echo(
-            f"substitution: {record.substitution_variants} variants move p({record.predicted_label}) by "
+            f"substitution: over {count(record.substitution_variants, 'variant')}, "
+            f"p({record.predicted_label}) moves by "
             f"{percent(record.substitution_gap_mean)} points on average (at most "
             f"{percent(record.substitution_gap_max)})"
             + ("; the prediction changes in one or more" if record.substitution_flips else "")

@@ -119,6 +119,12 @@ class Evaluation(abc.ABC):
         """Report lines (Markdown) for this evaluation's summary fields."""
         return []
 
+    @classmethod
+    def ran(cls, summary: Summary) -> bool:
+        """Whether this evaluation ran in the audit ``summary`` describes (summaries of record schema version 1 do
+        not say: then it counts as run, as those reports showed every section)."""
+        return cls.name in summary.evaluations or not summary.record_schema_version
+
 
 def fixed(value: float) -> str:
     """A CSV cell for a figure: six decimals."""

@@ -6,6 +6,7 @@ import numpy as np
 
 from audit_engine.evaluations import rationale_metrics
 from audit_engine.evaluations.base import AuditInputs, CsvColumn, Evaluation, Record, Summary, fixed
+from audit_engine.formatting import count
 from audit_engine.options import AuditOptions
 from saliency_core.text import surface_tokens_with_word_index
 
@@ -71,8 +72,8 @@ class Rationale(Evaluation):
             return []
         return [
             "",
-            f"Human rationale ({summary.rationale_documents} documents with rationale tokens in the explained "
-            f"part; {summary.rationale_missing_documents} documents had no rationale): mean token F1 "
+            f"Human rationale ({count(summary.rationale_documents, 'document')} with rationale tokens in the explained "
+            f"part; {count(summary.rationale_missing_documents, 'document')} had no rationale): mean token F1 "
             f"{summary.mean_rationale_token_f1 * 100:.1f} %, mean AUPRC "
             f"{summary.mean_rationale_auprc * 100:.1f} %.",
         ]

@@ -163,8 +163,10 @@ class Reliance(Evaluation):
                 flip_fraction=flipped / documents,
             )
 
-    @staticmethod
-    def markdown(summary):
+    @classmethod
+    def markdown(cls, summary):
+        if not cls.ran(summary):
+            return ["", "Reliance: not measured (--no-reliance, or no --forbidden lexicon)."]
         if not summary.reliance_documents:
             return [
                 "",

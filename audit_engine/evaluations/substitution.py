@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from audit_engine.evaluations.base import AuditInputs, CompareMetric, CsvColumn, Evaluation, Record, Summary, fixed
+from audit_engine.formatting import count
 from audit_engine.options import AuditOptions
 from saliency_core.substitutions import SubstitutionGroups
 
@@ -94,9 +95,9 @@ class Substitution(Evaluation):
             return ["", "Substitution: no document holds a term of the substitution groups."]
         return [
             "",
-            f"Substitution ({summary.substitution_documents} documents with a group term): replacing a "
+            f"Substitution ({count(summary.substitution_documents, 'document')} with a group term): replacing a "
             f"term by a substitute moves p(predicted label) by {summary.mean_substitution_gap * 100:.1f} "
             f"points on average (mean of each document's largest move: "
             f"{summary.mean_max_substitution_gap * 100:.1f} points) and changes the prediction of "
-            f"{summary.substitution_flipped} documents.",
+            f"{count(summary.substitution_flipped, 'document')}.",
         ]

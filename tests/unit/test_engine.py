@@ -175,3 +175,30 @@ def test_summaries_written_before_the_reliance_rename_are_read_and_compared(tmp_
     comparison = build_comparison(str(tmp_path / "old"), str(tmp_path / "new"), max_increase=[("flip_fraction", 0.0)])
     flip = next(row for row in comparison.rows if row.name == "flip_fraction")
     assert (flip.baseline, flip.candidate, flip.verdict) == (0.5, 0.5, "same") and comparison.passed
+
+
+def test_reports_show_only_evaluations_that_ran_and_count_in_words(tmp_path):
+    corpus = tmp_path / "c.csv"
+    corpus.write_text("id,text,rationale\nd0,a great video,0 0 1\nd1,plain words here,\n", encoding="utf-8")
+    summary, _ = audit_corpus(str(corpus), FakeBackend(WEIGHTS), str(tmp_path / "o"),
+                              AuditOptions(id_column="id", rationale_column="rationale"), AuditInputs(LEXICON))
+    assert list(summary.evaluations) == ["reliance", "rationale"]
+    report = (tmp_path / "o" / outputs.REPORT_MD).read_text()
+    assert "Substitution" not in report and "Human rationale (1 document with" in report
+    assert "(1 term, sha256" in report
+    records = [json.loads(line) for line in open(tmp_path / "o" / outputs.RECORDS_JSONL)]
+    assert records[0]["rationale_token_f1"] == 1.0 and "rationale_token_f1" not in records[1]
+    assert "rationale_auprc" not in records[1] and records[1]["rationale_missing"]
+
+
+def test_progress_shows_no_share_of_a_file_read_ahead_whole():
+    import io
+    from audit_cli.console import Progress
+
+    class Terminal(io.StringIO):
+        def isatty(self):
+            return True
+
+    progress = Progress(True, Terminal())
+    progress(64, 0.5, 1.0)
+    assert progress.stream.getvalue().strip() == "64 docs, 128 docs/s"
