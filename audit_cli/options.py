@@ -8,10 +8,10 @@ import click
 from audit_engine.options import DEFAULT_MAX_DOCUMENT_TOKENS, AuditOptions, parse_class_list, parse_label_map
 from audit_engine.summary import GATES
 from cli_common.console import quiet_tensorflow
-from cli_common.types import FiniteFloatRange
+from cli_common.types import FiniteFloatRange, Fraction
 from saliency_core import contract
 
-unit_interval = FiniteFloatRange(0.0, 1.0)
+unit_interval = Fraction()
 
 BACKEND_PARAMETERS = (
     "servers",

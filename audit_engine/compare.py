@@ -11,6 +11,7 @@ import os
 
 from audit_engine import outputs
 from audit_engine.evaluations import CompareMetric, evaluation_compare_metrics
+from audit_engine.formatting import md
 from audit_engine.report import STYLE, esc
 from saliency_core.errors import InputError
 
@@ -23,7 +24,9 @@ METRICS = {
             "mean_share",
             "mean forbidden share of the saliency",
             lambda s: s.share_distribution.mean,
-            -1,
+            # Neither direction is better: a falling share can hide reliance (the input-gradient penalty drives it
+            # to ~0 while the model still decides by the words), and a model freed of reliance may show a higher one.
+            0,
             lambda s: True,
         ),
         CompareMetric("flagged_fraction", "flagged fraction", lambda s: s.flagged_fraction, -1, lambda s: True),
@@ -38,7 +41,8 @@ class ComparisonRow:
     label: str
     baseline: float
     candidate: float
-    better: int  # -1: lower is better, +1: higher is better
+    better: int  # -1: lower is better, +1: higher is better, 0: neither
+    unit: str = "%"  # '%' of documents or 'points' of probability: how both values and the change read
 
     @property
     def delta(self):
@@ -48,7 +52,21 @@ class ComparisonRow:
     def verdict(self):
         if abs(self.delta) < 1e-12:
             return "same"
+        if not self.better:
+            return "changed"
         return "better" if self.delta * self.better > 0 else "worse"
+
+    @property
+    def direction(self):
+        return {-1: "lower is better", 1: "higher is better", 0: "no better direction"}[self.better]
+
+    def value(self, fraction):
+        return f"{fraction * 100:.1f} {self.unit}" if self.unit == "points" else f"{fraction * 100:.1f} %"
+
+    @property
+    def change(self):
+        """The change in points (of a percentage or of a probability)."""
+        return f"{self.delta * 100:+.1f} points"
 
 
 @dataclasses.dataclass
@@ -58,6 +76,8 @@ class Comparison:
     rows: list
     warnings: list
     threshold_results: list  # (description, passed)
+    verdicts: tuple = ("", "")  # each audit's own verdict
+    term_rows: list = dataclasses.field(default_factory=list)  # per-term reliance, terms measured in both
 
     @property
     def passed(self):
@@ -97,9 +117,21 @@ def build_comparison(baseline_folder, candidate_folder, max_increase=(), max_dec
     if titles[0] == titles[1]:
         titles = [f"{titles[0]} ({os.path.basename(os.path.normpath(f))})" for f in (baseline_folder, candidate_folder)]
     rows = [
-        ComparisonRow(m.name, m.label, m.read(a), m.read(b), m.better)
+        ComparisonRow(m.name, m.label, m.read(a), m.read(b), m.better, m.unit)
         for m in METRICS.values()
         if m.measured(a) or m.measured(b)
+    ]
+    terms = {t.term: t for t in a.term_reliance}
+    term_rows = [
+        ComparisonRow(
+            f"term:{t.term}",
+            f"{t.term}: predictions that change without it",
+            terms[t.term].flip_fraction,
+            t.flip_fraction,
+            -1,
+        )
+        for t in b.term_reliance
+        if t.term in terms
     ]
     warnings = []
     if a.input_sha256 != b.input_sha256:
@@ -120,43 +152,63 @@ def build_comparison(baseline_folder, candidate_folder, max_increase=(), max_dec
             results.append(
                 (f"{name} may {word} by at most {allowed:g}: changed by {sign * change:+.4f}", change <= allowed)
             )
-    return Comparison(titles[0], titles[1], rows, warnings, results)
+    return Comparison(titles[0], titles[1], rows, warnings, results, (a.verdict, b.verdict), term_rows)
 
 
-def _value(name, value):
-    return f"{value * 100:.1f} {'points' if METRICS[name].unit == 'points' else '%'}"
+def _markdown_rows(c, rows):
+    return [
+        f"| {md(row.label)} | {row.value(row.baseline)} | {row.value(row.candidate)} | {row.change} | {row.verdict} "
+        f"({row.direction}) |"
+        for row in rows
+    ]
 
 
 def markdown(comparison):
     c = comparison
-    lines = ["# Audit comparison", "", f"Baseline: **{c.baseline_title}**; candidate: **{c.candidate_title}**", ""]
-    lines += [f"> {w}" for w in c.warnings] + ([""] if c.warnings else [])
+    lines = [
+        "# Audit comparison",
+        "",
+        f"Baseline: **{md(c.baseline_title)}**; candidate: **{md(c.candidate_title)}**",
+        "",
+    ]
+    lines += [f"> {md(w)}" for w in c.warnings] + ([""] if c.warnings else [])
     if c.threshold_results:
         lines += [
             f"**{'PASS' if c.passed else 'FAIL'}**: "
-            + "; ".join(f"{text} ({'pass' if ok else 'FAIL'})" for text, ok in c.threshold_results),
+            + "; ".join(f"{md(text)} ({'pass' if ok else 'FAIL'})" for text, ok in c.threshold_results),
             "",
         ]
-    lines += [f"| metric | {c.baseline_title} | {c.candidate_title} | change | |", "|---|---|---|---|---|"]
-    for row in c.rows:
-        lines.append(
-            f"| {row.label} | {_value(row.name, row.baseline)} | {_value(row.name, row.candidate)} | "
-            f"{row.delta * 100:+.1f} | {row.verdict} ({'lower' if row.better < 0 else 'higher'} is "
-            "better) |"
-        )
+    lines += [f"Verdicts: baseline **{md(c.verdicts[0])}**, candidate **{md(c.verdicts[1])}**", ""]
+    header = f"| metric | {md(c.baseline_title)} | {md(c.candidate_title)} | change | |"
+    lines += [header, "|---|---|---|---|---|", *_markdown_rows(c, c.rows)]
+    if c.term_rows:
+        lines += [
+            "",
+            "Per term (terms measured in both audits):",
+            "",
+            header,
+            "|---|---|---|---|---|",
+            *_markdown_rows(c, c.term_rows),
+        ]
     return "\n".join(lines) + "\n"
 
 
 def html(comparison):
     c = comparison
-    colour = {"better": "pass", "worse": "fail", "same": "muted"}
-    rows = "".join(
-        f"<tr><td class='l'>{esc(row.label)}</td><td>{esc(_value(row.name, row.baseline))}</td>"
-        f"<td>{esc(_value(row.name, row.candidate))}</td><td>{row.delta * 100:+.1f}</td>"
-        f"<td class='l {colour[row.verdict]}'>{row.verdict} ({'lower' if row.better < 0 else 'higher'} is better)"
-        "</td></tr>"
-        for row in c.rows
-    )
+    colour = {"better": "pass", "worse": "fail", "same": "muted", "changed": "muted"}
+
+    def table(rows):
+        cells = "".join(
+            f"<tr><td class='l'>{esc(row.label)}</td><td>{esc(row.value(row.baseline))}</td>"
+            f"<td>{esc(row.value(row.candidate))}</td><td>{esc(row.change)}</td>"
+            f"<td class='l {colour[row.verdict]}'>{row.verdict} ({row.direction})</td></tr>"
+            for row in rows
+        )
+        return (
+            f"<table><tr><th class='l'>metric</th><th>{esc(c.baseline_title)}</th>"
+            f"<th>{esc(c.candidate_title)}</th><th>change</th><th class='l'></th></tr>{cells}</table>"
+        )
+
     banner = ""
     if c.threshold_results:
         verdict = "PASS" if c.passed else "FAIL"
@@ -170,8 +222,10 @@ def html(comparison):
         f"<style>{STYLE}</style></head><body><h1>Audit comparison</h1>"
         f"<p>Baseline: <b>{esc(c.baseline_title)}</b>; candidate: <b>{esc(c.candidate_title)}</b></p>{banner}"
         + "".join(f"<p class='note'>{esc(w)}</p>" for w in c.warnings)
-        + f"<table><tr><th class='l'>metric</th><th>{esc(c.baseline_title)}</th><th>{esc(c.candidate_title)}</th>"
-        f"<th>change (points)</th><th class='l'></th></tr>{rows}</table></body></html>"
+        + f"<p>Verdicts: baseline <b>{esc(c.verdicts[0])}</b>, candidate <b>{esc(c.verdicts[1])}</b></p>"
+        + table(c.rows)
+        + ("<h2>Per term (terms measured in both audits)</h2>" + table(c.term_rows) if c.term_rows else "")
+        + "</body></html>"
     )
 
 

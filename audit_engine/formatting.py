@@ -1,6 +1,7 @@
 """How figures are written for people: one formatter per kind of figure."""
 
 import datetime
+import html
 
 
 def percent(value: float) -> str:
@@ -19,3 +20,12 @@ def utc_now() -> str:
 def count(number: int, noun: str, plural: str | None = None) -> str:
     """'1 term', '3 terms', '1,204 documents': a count with its noun in the right number."""
     return f"{number:,} {noun if number == 1 else plural or noun + 's'}"
+
+
+def md(value: object) -> str:
+    """Text from names, labels or paths made inert in Markdown: no raw HTML (a renderer would make it live), no
+    table cell break, no code span, on one line."""
+    text = html.escape(str(value), quote=False)
+    for character in ("\\", "|", "`", "*", "_", "[", "]"):
+        text = text.replace(character, "\\" + character)
+    return " ".join(text.split())

@@ -251,13 +251,14 @@ SHARE_GATES = (
     Gate(
         "fail_above",
         "mean forbidden share over documents with a forbidden term",
-        "Gate: fail (exit 1) when the mean forbidden share of documents with a forbidden term exceeds this.",
+        "Gate: fail (exit 1) when the mean forbidden share of documents with a forbidden term exceeds this "
+        "(0.1 = 10 %).",
         lambda s: s.share_distribution.mean,
     ),
     Gate(
         "max_flagged_fraction",
         "fraction of scored documents flagged",
-        "Gate: fail (exit 1) when more than this fraction of scored documents is flagged.",
+        "Gate: fail (exit 1) when more than this fraction of scored documents is flagged (0.05 = 5 %).",
         lambda s: s.flagged_fraction,
     ),
 )

@@ -3,7 +3,7 @@
 # counterfactual penalty), export, serve, audit reliance first, compare.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/setup.sh
+bash scripts/setup.sh model
 export TF_CPP_MIN_LOG_LEVEL=3
 source .venv/bin/activate
 OUT=${DEMO_OUT:-demo-output}

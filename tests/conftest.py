@@ -46,3 +46,10 @@ def tiny_server(tiny_export):
     server = ServerProcess("tiny", base)
     yield server
     server.stop()
+
+
+@pytest.fixture(autouse=True)
+def _work_in_a_temporary_folder(tmp_path, monkeypatch):
+    """Every test runs in its own folder, so that nothing a command writes by default (audit-output/, its lock)
+    lands in the repository."""
+    monkeypatch.chdir(tmp_path)

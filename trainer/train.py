@@ -98,7 +98,8 @@ def fit(classifier: TextClassifier, train_examples: EncodedExamples, fit_setting
     history = model.fit(
         make_dataset(train_examples, fit_settings.batch_size, shuffle_seed=fit_settings.seed),
         validation_data=validation, epochs=fit_settings.epochs, verbose=verbose,
-        callbacks=[StopOnNonFiniteLoss(fit_settings.penalty), *callbacks])
+        # The dataset shuffles itself (seeded); Keras ignores shuffle for a dataset and warns unless told False.
+        shuffle=False, callbacks=[StopOnNonFiniteLoss(fit_settings.penalty), *callbacks])
     if best is not None:
         if fit_settings.restore_best not in history.history:
             raise InputError(f"--restore-best {fit_settings.restore_best!r} is not a logged metric; choose one of "

@@ -37,15 +37,15 @@ def parse_changes(values, option):
     "--max-increase",
     multiple=True,
     metavar="METRIC=AMOUNT",
-    help="Fail (exit 1) when the candidate's METRIC exceeds the baseline's by more than AMOUNT (a "
-    "fraction, e.g. flip_fraction=0.01). Repeatable.",
+    help="Fail (exit 1) when the candidate's METRIC exceeds the baseline's by more than AMOUNT, a fraction "
+    "(flip_fraction=0.01: one percentage point; mean_drop=0.01: one point of probability). Repeatable.",
 )
 @click.option(
     "--max-decrease",
     multiple=True,
     metavar="METRIC=AMOUNT",
-    help="Fail (exit 1) when the candidate's METRIC falls below the baseline's by more than AMOUNT "
-    "(e.g. accuracy=0.01). Repeatable.",
+    help="Fail (exit 1) when the candidate's METRIC falls below the baseline's by more than AMOUNT, a fraction "
+    "(accuracy=0.01: one percentage point). Repeatable.",
 )
 @exit_on_input_error
 def compare(baseline, candidate, out_dir, max_increase, max_decrease):
@@ -67,12 +67,14 @@ def compare(baseline, candidate, out_dir, max_increase, max_decrease):
     )
     for warning in comparison.warnings:
         click.echo(f"warning: {warning}")
-    width = max(len(row.label) for row in comparison.rows) if comparison.rows else 10
-    click.echo(f"{'':<{width}}  {comparison.baseline_title:>22}  {comparison.candidate_title:>22}  change")
-    for row in comparison.rows:
+    click.echo(f"verdicts: baseline {comparison.verdicts[0]}, candidate {comparison.verdicts[1]}")
+    rows = comparison.rows + comparison.term_rows
+    width = max(len(row.label) for row in rows) if rows else 10
+    click.echo(f"{'':<{width}}  {comparison.baseline_title:>24}  {comparison.candidate_title:>24}  change")
+    for row in rows:
         click.echo(
-            f"{row.label:<{width}}  {row.baseline * 100:>21.1f}%  {row.candidate * 100:>21.1f}%  "
-            f"{row.delta * 100:+.1f} ({row.verdict})"
+            f"{row.label:<{width}}  {row.value(row.baseline):>24}  {row.value(row.candidate):>24}  "
+            f"{row.change} ({row.verdict})"
         )
     for text, passed in comparison.threshold_results:
         click.echo(f"{'pass' if passed else 'FAIL'}: {text}")

@@ -76,7 +76,7 @@ class CompareMetric:
     name: str  # as --max-increase NAME=AMOUNT names it
     label: str
     read: Callable[[Summary], float]
-    better: int  # -1: lower is better, +1: higher is better
+    better: int  # -1: lower is better, +1: higher is better, 0: neither (the change is shown, not judged)
     measured: Callable[[Summary], bool]  # whether this audit measured it
     unit: str = "%"  # how the figure reads: '%' of documents, or 'points' of probability
 

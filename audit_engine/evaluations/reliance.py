@@ -48,13 +48,14 @@ class Reliance(Evaluation):
             "max_flip_fraction",
             "fraction of predictions that change without the forbidden words",
             "Gate: fail (exit 1) when more than this fraction of predictions (of documents with a forbidden word) "
-            "changes without the forbidden words.",
+            "changes without the forbidden words (0.02 = 2 %).",
             lambda s: s.reliance_flip_fraction,
         ),
         Gate(
             "max_mean_drop",
             "mean drop of p(predicted) without the forbidden words",
-            "Gate: fail (exit 1) when the mean drop of p(predicted) without the forbidden words exceeds this.",
+            "Gate: fail (exit 1) when the mean drop of p(predicted) without the forbidden words exceeds this "
+            "(0.02 = 2 points of probability).",
             lambda s: s.mean_reliance_drop,
         ),
     )

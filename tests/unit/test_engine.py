@@ -202,3 +202,25 @@ def test_progress_shows_no_share_of_a_file_read_ahead_whole():
     progress = Progress(True, Terminal())
     progress(64, 0.5, 1.0)
     assert progress.stream.getvalue().strip() == "64 docs, 128 docs/s"
+
+
+def test_compare_shows_verdicts_units_per_term_rows_and_escapes_markdown(tmp_path):
+    from click.testing import CliRunner
+
+    from audit_cli.main import main as audit_cli
+    corpus = write_corpus(tmp_path / "c.csv", ["a great video", "an awful video", "great plain"])
+    for name, weights in (("a", WEIGHTS), ("b", {**WEIGHTS, "video": 0.1})):
+        audit_corpus(corpus, FakeBackend(weights, model_name="<script>m</script>|x"), str(tmp_path / name),
+                     AuditOptions(id_column="id"), AuditInputs(LEXICON))
+    result = CliRunner().invoke(audit_cli, ["compare", str(tmp_path / "a"), str(tmp_path / "b"), "--out",
+                                            str(tmp_path / "cmp")])
+    assert result.exit_code == 0, result.output
+    assert "verdicts: baseline ATTENTION, candidate " in result.output
+    drop = next(line for line in result.output.splitlines() if line.startswith("mean drop"))
+    assert drop.count(" points") == 3 and "(better)" in drop  # values and change in points of probability
+    share = next(line for line in result.output.splitlines() if line.startswith("mean forbidden share"))
+    assert share.endswith("(changed)")  # a share has no better direction
+    assert "video: predictions that change without it" in result.output
+    markdown = (tmp_path / "cmp" / "compare.md").read_text()
+    assert "<script>" not in markdown and "&lt;script&gt;m&lt;/script&gt;\\|x" in markdown
+    assert "no better direction" in markdown and "Per term" in markdown
