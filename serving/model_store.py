@@ -28,15 +28,29 @@ def resolve_version_dir(path):
     return os.path.join(path, str(available[-1]))
 
 
-class ModelStore:
-    """Serves the highest version under a base path, like TF Serving's default 'latest' policy,
-    and picks up new versions by polling the file system."""
+def latest(count=1):
+    """TF Serving's default version policy: the ``count`` highest versions."""
+    return lambda available: available[-count:]
 
-    def __init__(self, model_name, base_path, loader, poll_seconds=1.0):
+
+def all_versions(available):
+    return available
+
+
+def specific(wanted):
+    return lambda available: [v for v in available if v in set(wanted)]
+
+
+class ModelStore:
+    """Serves the versions a policy picks under a base path (default: the highest, TF Serving's 'latest'), and
+    picks up new versions by polling the file system."""
+
+    def __init__(self, model_name, base_path, loader, poll_seconds=1.0, policy=None):
         self.model_name = model_name
         self.base_path = base_path
         self.loader = loader
         self.poll_seconds = poll_seconds
+        self.policy = policy or latest(1)
         self._lock = threading.Lock()
         self._loaded = {}  # version -> model
         self._stop = threading.Event()
@@ -44,18 +58,18 @@ class ModelStore:
         self.refresh()
 
     def refresh(self):
-        available = versions(self.base_path)
-        if not available:
+        wanted = self.policy(versions(self.base_path))
+        if not wanted:
             return
-        latest = available[-1]
         with self._lock:
-            if latest in self._loaded:
+            missing = [v for v in wanted if v not in self._loaded]
+            if not missing and set(self._loaded) == set(wanted):
                 return
-        model = self.loader(os.path.join(self.base_path, str(latest)))
+        loaded = {v: self.loader(os.path.join(self.base_path, str(v))) for v in missing}
         with self._lock:
-            # The old session is not closed here: requests still running on it finish, and it is
-            # released when the last reference goes.
-            self._loaded = {latest: model}
+            # Old sessions are not closed here: requests still running on them finish, and each is released
+            # when its last reference goes.
+            self._loaded = {v: loaded.get(v) or self._loaded[v] for v in wanted}
 
     def get(self, version=None):
         """(version, model), or None when that version is not loaded."""

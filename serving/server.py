@@ -5,6 +5,8 @@ through the session-based loader exactly as TF Serving runs them. Flag names fol
 tensorflow_model_server's. It deliberately has no features TF Serving lacks.
 """
 
+import dataclasses
+import os
 from concurrent import futures
 
 import grpc
@@ -21,6 +23,7 @@ from tensorflow_serving.apis import (
 
 from saliency_core import contract
 from saliency_core.errors import InputError
+from serving import model_store
 from serving.model_store import ModelStore
 from serving.session_model import InvalidInput, SessionModel, SignatureNotFound
 
@@ -28,22 +31,23 @@ from serving.session_model import InvalidInput, SessionModel, SignatureNotFound
 class _Servicer(prediction_service_pb2_grpc.PredictionServiceServicer,
                 model_service_pb2_grpc.ModelServiceServicer):
 
-    def __init__(self, store):
-        self.store = store
+    def __init__(self, stores):
+        self.stores = stores  # model name -> ModelStore
 
-    def _unknown_model(self, name, what, context):
-        # TF Serving's wording, then the models this server has: a client can tell a wrong --model-name from a
-        # model still loading, and say which names exist.
-        context.abort(grpc.StatusCode.NOT_FOUND, f"{what}; {contract.SERVED_MODELS} {self.store.model_name!r}")
+    def _store(self, name, what, context):
+        if name not in self.stores:
+            # TF Serving's wording, then the models this server has: a client can tell a wrong --model-name from a
+            # model still loading, and say which names exist.
+            context.abort(grpc.StatusCode.NOT_FOUND,
+                          f"{what}; {contract.SERVED_MODELS} {', '.join(repr(n) for n in sorted(self.stores))}")
+        return self.stores[name]
 
     def _resolve(self, model_spec, context):
-        if model_spec.name != self.store.model_name:
-            self._unknown_model(model_spec.name, f"Servable not found for request: Latest({model_spec.name})",
-                                context)
+        store = self._store(model_spec.name, f"Servable not found for request: Latest({model_spec.name})", context)
         version = model_spec.version.value if model_spec.HasField("version") else None
         if model_spec.version_label:
             context.abort(grpc.StatusCode.INVALID_ARGUMENT, "version labels are not configured")
-        found = self.store.get(version)
+        found = store.get(version)
         if found is None:
             what = f"Specific({model_spec.name}, {version})" if version is not None else f"Latest({model_spec.name})"
             context.abort(grpc.StatusCode.NOT_FOUND, f"Servable not found for request: {what}")
@@ -66,7 +70,7 @@ class _Servicer(prediction_service_pb2_grpc.PredictionServiceServicer,
         except InvalidInput as error:
             context.abort(grpc.StatusCode.INVALID_ARGUMENT, str(error))
         response = predict_pb2.PredictResponse(model_spec=model_pb2.ModelSpec(
-            name=self.store.model_name, signature_name=signature_name,
+            name=request.model_spec.name, signature_name=signature_name,
             version=wrappers_pb2.Int64Value(value=version)))
         for alias, value in outputs.items():
             response.outputs[alias].CopyFrom(tf.make_tensor_proto(value))
@@ -81,15 +85,14 @@ class _Servicer(prediction_service_pb2_grpc.PredictionServiceServicer,
         for name, signature_def in model.signature_defs.items():
             signature_map.signature_def[name].CopyFrom(signature_def)
         response = get_model_metadata_pb2.GetModelMetadataResponse(model_spec=model_pb2.ModelSpec(
-            name=self.store.model_name, version=wrappers_pb2.Int64Value(value=version)))
+            name=request.model_spec.name, version=wrappers_pb2.Int64Value(value=version)))
         response.metadata["signature_def"].Pack(signature_map)
         return response
 
     def GetModelStatus(self, request, context):
-        if request.model_spec.name != self.store.model_name:
-            self._unknown_model(request.model_spec.name,
-                                f"Could not find any versions of model {request.model_spec.name}", context)
-        loaded = self.store.loaded_versions()
+        store = self._store(request.model_spec.name,
+                            f"Could not find any versions of model {request.model_spec.name}", context)
+        loaded = store.loaded_versions()
         if request.model_spec.HasField("version"):
             wanted = request.model_spec.version.value
             if wanted not in loaded:
@@ -104,22 +107,69 @@ class _Servicer(prediction_service_pb2_grpc.PredictionServiceServicer,
         return response
 
 
-def build_server(model_name, model_base_path, port, host="127.0.0.1", max_workers=8, poll_seconds=1.0,
-                 tls_cert=None, tls_key=None, tls_client_ca=None, intra_op_threads=0):
-    """Start a gRPC server. Returns (grpc.Server, bound port, ModelStore)."""
+@dataclasses.dataclass(frozen=True)
+class ServedModel:
+    """One model of the server: its name, base path and version policy (ModelServerConfig's config entry)."""
+    name: str
+    base_path: str
+    policy: object = None  # serving.model_store.latest(1) when None
+
+
+def read_model_config(path):
+    """TF Serving's --model_config_file (a ModelServerConfig text proto) -> [ServedModel]. Relative base paths are
+    relative to the file's folder; an unsupported field is an input error naming it."""
+    from google.protobuf import text_format
+    from tensorflow_serving.config import model_server_config_pb2
+
+    config = model_server_config_pb2.ModelServerConfig()
+    try:
+        with open(path, encoding="utf-8") as f:
+            text_format.Parse(f.read(), config)
+    except text_format.ParseError as error:
+        raise InputError(f"not a ModelServerConfig: {error}", path) from None
+    if not config.HasField("model_config_list") or not config.model_config_list.config:
+        raise InputError("no model_config_list with a config entry", path)
+    served = []
+    for entry in config.model_config_list.config:
+        if entry.model_platform not in ("", "tensorflow"):
+            raise InputError(f"model {entry.name!r}: model_platform {entry.model_platform!r} is not served here "
+                             "(only tensorflow)", path)
+        kind = entry.model_version_policy.WhichOneof("policy_choice")
+        if kind == "specific":
+            policy = model_store.specific(list(entry.model_version_policy.specific.versions))
+        elif kind == "all":
+            policy = model_store.all_versions
+        else:
+            policy = model_store.latest(max(1, entry.model_version_policy.latest.num_versions or 1))
+        base = entry.base_path if os.path.isabs(entry.base_path) else os.path.join(os.path.dirname(path),
+                                                                                 entry.base_path)
+        served.append(ServedModel(entry.name, base, policy))
+    names = [model.name for model in served]
+    if len(set(names)) != len(names) or not all(names):
+        raise InputError("every model needs a name of its own", path)
+    return served
+
+
+def build_server(models, port, host="127.0.0.1", max_workers=8, poll_seconds=1.0, tls_cert=None, tls_key=None,
+                 tls_client_ca=None, intra_op_threads=0):
+    """Start a gRPC server for ``models`` ([ServedModel]). Returns (grpc.Server, bound port, {name: ModelStore})."""
     def load(path):  # a version is served only once its warmup requests ran, as tensorflow_model_server does
         model = SessionModel(path, intra_op_threads=intra_op_threads)
         model.warm_up()
         return model
 
-    store = ModelStore(model_name, model_base_path, load, poll_seconds)
-    if not store.loaded_versions():
-        raise InputError(f"no servable version under the model base path of {model_name!r}", model_base_path)
-    store.start_polling()
+    stores = {}
+    for served in models:
+        store = ModelStore(served.name, served.base_path, load, poll_seconds, served.policy)
+        if not store.loaded_versions():
+            raise InputError(f"no servable version under the model base path of {served.name!r}", served.base_path)
+        stores[served.name] = store
+    for store in stores.values():
+        store.start_polling()
     server = grpc.server(futures.ThreadPoolExecutor(max_workers=max_workers), options=[
         ("grpc.max_receive_message_length", 512 * 1024 * 1024),
         ("grpc.max_send_message_length", 512 * 1024 * 1024)])
-    servicer = _Servicer(store)
+    servicer = _Servicer(stores)
     prediction_service_pb2_grpc.add_PredictionServiceServicer_to_server(servicer, server)
     model_service_pb2_grpc.add_ModelServiceServicer_to_server(servicer, server)
     address = f"{host}:{port}"
@@ -133,4 +183,4 @@ def build_server(model_name, model_base_path, port, host="127.0.0.1", max_worker
     else:
         bound = server.add_insecure_port(address)
     server.start()
-    return server, bound, store
+    return server, bound, stores

@@ -25,11 +25,13 @@ class AuditServeProcess:
     def __init__(self, model_name, base_path, extra=(), poll_seconds=0.2, port=None, python=None):
         self.port = port or free_port()
         # python: the interpreter of a full install (the light client's tests run without TensorFlow).
-        self.args = [python or sys.executable, "-m", "serving.cli", "--port", str(self.port), "--model_name", model_name,
-                     "--model_base_path", str(base_path), "--file_system_poll_wait_seconds", str(poll_seconds),
-                     *extra]
+        # model_name None: the models come from a --model_config_file in ``extra``.
+        model = ["--model_name", model_name, "--model_base_path", str(base_path)] if model_name else []
+        self.args = [python or sys.executable, "-m", "serving.cli", "--port", str(self.port), *model,
+                     "--file_system_poll_wait_seconds", str(poll_seconds), *extra]
         self.log = tempfile.NamedTemporaryFile(prefix="audit-serve-", suffix=".log", delete=False)
         self.process = None
+        self.rest_port = None
         self.start()
 
     def start(self, timeout=120):
@@ -38,6 +40,8 @@ class AuditServeProcess:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             line = self.process.stdout.readline()
+            if line.startswith("REST_PORT "):
+                self.rest_port = int(line.split()[1])
             if line.startswith("PORT "):
                 return self
             if not line and self.process.poll() is not None:
