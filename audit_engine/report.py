@@ -69,7 +69,8 @@ def warning_lines(summary):
     lines = []
     if summary.out_of_vocabulary_terms:
         lines.append(
-            f"Warning: {len(summary.out_of_vocabulary_terms)} lexicon terms are outside the model's "
+            f"Warning: {count(len(summary.out_of_vocabulary_terms), 'lexicon term')} "
+            f"{'is' if len(summary.out_of_vocabulary_terms) == 1 else 'are'} outside the model's "
             f"vocabulary ({', '.join(summary.out_of_vocabulary_terms[:12])}"
             + (", …" if len(summary.out_of_vocabulary_terms) > 12 else "")
             + "): the model sees each of them as the same unknown word, so their saliency cannot single "
