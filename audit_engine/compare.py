@@ -12,7 +12,7 @@ import os
 from audit_engine import outputs
 from audit_engine.evaluations import CompareMetric, evaluation_compare_metrics
 from audit_engine.formatting import md
-from audit_engine.report import STYLE, esc
+from audit_engine.html_render import STYLE, esc
 from saliency_core.errors import InputError
 
 # The evaluations' metrics, then the saliency share's and accuracy.

@@ -3,25 +3,15 @@
 Every string that comes from the corpus or the model is HTML-escaped.
 """
 
-import html
 import os
 
 from audit_engine import outputs
 from audit_engine.evaluations import EVALUATIONS
-from audit_engine.formatting import count, percent
+from audit_engine.formatting import count, md, percent
+from audit_engine.html_render import STYLE, _table, bar_chart_svg, esc, markdown_to_html
 
 HEADLINE_SECTIONS = tuple(kind for kind in EVALUATIONS if kind.headline)
 SECONDARY_SECTIONS = tuple(kind for kind in EVALUATIONS if not kind.headline)
-
-STYLE = """body{font-family:system-ui,sans-serif;max-width:980px;margin:2em auto;color:#222}
-table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #ccc;padding:3px 8px;text-align:right}
-th{background:#f3f3f3}td.l,th.l{text-align:left}.pass{color:#1a7f37}.fail{color:#b42318;font-weight:bold}
-.doc{border:1px solid #ddd;padding:8px;margin:8px 0;line-height:1.9}.tok{padding:1px 2px;border-radius:3px}
-.forbidden{outline:2px solid #b42318}.muted{color:#666}
-.verdict{padding:12px 16px;border-radius:6px;font-size:1.15em;margin:1em 0}.verdict b{font-size:1.2em}
-.v-FAIL{background:#fde8e6;border:2px solid #b42318}.v-PASS{background:#e6f4ea;border:2px solid #1a7f37}
-.v-ATTENTION{background:#fff4e0;border:2px solid #b26b00}.v-OK{background:#eef2f7;border:2px solid #4c78a8}
-.note{background:#fff4e0;padding:6px 10px;border-left:4px solid #b26b00}"""
 
 GLOSSARY = [
     "reliance: what happens to the prediction when the forbidden words are removed from the text; a flip is a "
@@ -30,34 +20,6 @@ GLOSSARY = [
     "gradients); a second view, which a model can drive to 0 on a word it still decides by.",
     "flagged: a document whose share is at least the threshold.",
 ]
-
-
-def esc(value):
-    return html.escape(str(value), quote=True)
-
-
-def bar_chart_svg(title, labels, values, width=640, bar_height=18, value_format="{:.3g}"):
-    """Horizontal bars as inline SVG."""
-    labels, values = list(labels), [float(v) for v in values]
-    height = 28 + bar_height * max(len(values), 1) + 8
-    top = max(values) if values and max(values) > 0 else 1.0
-    parts = [
-        f'<svg width="{width}" height="{height}" role="img" '
-        f'aria-label="{esc(title)}"><text x="0" y="16" font-size="14" font-weight="bold">{esc(title)}</text>'
-    ]
-    for i, (label, value) in enumerate(zip(labels, values)):
-        y = 28 + i * bar_height
-        length = (width - 260) * value / top
-        parts.append(
-            f'<text x="0" y="{y + 13}" font-size="12">{esc(label)[:40]}</text>'
-            f'<rect x="180" y="{y + 2}" width="{length:.1f}" height="{bar_height - 4}" fill="#4c78a8"/>'
-            f'<text x="{184 + length:.1f}" y="{y + 13}" font-size="12">'
-            f"{esc(value_format.format(value))}</text>"
-        )
-    if not values:
-        parts.append('<text x="0" y="44" font-size="12">no data</text>')
-    parts.append("</svg>")
-    return "".join(parts)
 
 
 def _gate_lines(summary):
@@ -71,7 +33,7 @@ def warning_lines(summary):
         lines.append(
             f"Warning: {count(len(summary.out_of_vocabulary_terms), 'lexicon term')} "
             f"{'is' if len(summary.out_of_vocabulary_terms) == 1 else 'are'} outside the model's "
-            f"vocabulary ({', '.join(summary.out_of_vocabulary_terms[:12])}"
+            f"vocabulary ({', '.join(md(term) for term in summary.out_of_vocabulary_terms[:12])}"
             + (", …" if len(summary.out_of_vocabulary_terms) > 12 else "")
             + "): the model sees each of them as the same unknown word, so their saliency cannot single "
             "them out; removal and substitution still measure them."
@@ -101,7 +63,7 @@ def headline_lines(summary):
 def markdown_report(summary):
     d = summary.share_distribution
     lines = [
-        f"# Audit: {summary.model_name} v{summary.model_version}",
+        f"# Audit: {md(summary.model_name)} v{summary.model_version}",
         "",
         *headline_lines(summary),
         "",
@@ -135,7 +97,7 @@ def markdown_report(summary):
         "|---|---|---|---|---|",
     ]
     lines += [
-        f"| {t.term} | {t.documents} | {t.occurrences} | {t.saliency_mass:.4f} | {t.mean_share:.4f} |"
+        f"| {md(t.term)} | {t.documents} | {t.occurrences} | {t.saliency_mass:.4f} | {t.mean_share:.4f} |"
         for t in summary.terms
     ]
     lines += [
@@ -146,7 +108,7 @@ def markdown_report(summary):
         "|---|---|---|---|---|",
     ]
     lines += [
-        f"| {c.label} | {c.documents} | {c.with_forbidden_terms} | {c.flagged} | {c.mean_forbidden_share:.4f} |"
+        f"| {md(c.label)} | {c.documents} | {c.with_forbidden_terms} | {c.flagged} | {c.mean_forbidden_share:.4f} |"
         for c in summary.classes
     ]
     lines += _evaluation_lines(summary)
@@ -154,9 +116,10 @@ def markdown_report(summary):
     lines += ["", "## Glossary", ""] + [f"- {entry}" for entry in GLOSSARY]
     lines += [
         "",
-        f"input `{summary.input_path}` (sha256 `{summary.input_sha256[:16]}…`); lexicon "
-        f"`{summary.lexicon_path}` ({count(summary.lexicon_terms, 'term')}, sha256 `{summary.lexicon_sha256[:16]}…`); "
-        f"backend `{summary.backend}`, signature `{summary.signature_name}`, T = {summary.max_tokens}; "
+        f"input {md(summary.input_path)} (sha256 `{summary.input_sha256[:16]}…`); lexicon "
+        f"{md(summary.lexicon_path)} ({count(summary.lexicon_terms, 'term')}, "
+        f"sha256 `{summary.lexicon_sha256[:16]}…`); "
+        f"backend {md(summary.backend)}, signature {md(summary.signature_name)}, T = {summary.max_tokens}; "
         f"{summary.started_at} → {summary.finished_at}, {summary.seconds:.1f} s, "
         f"{summary.documents_per_second:.0f} docs/s",
     ]
@@ -207,47 +170,6 @@ def _evaluation_lines(summary):
         if section.ran(summary):
             lines += section.markdown(summary)
     return lines
-
-
-def markdown_to_html(lines):
-    """The small Markdown subset the report uses (headings, tables, paragraphs, quotes, bold) -> HTML."""
-    parts: list[str] = []
-    table: list[str] = []
-
-    def flush():
-        if table:
-            rows = [
-                [cell.strip() for cell in row.strip().strip("|").split("|")]
-                for row in table
-                if not set(row.replace("|", "").strip()) <= {"-"}
-            ]
-            parts.append(_table(rows[0], rows[1:]))
-            table.clear()
-
-    for line in lines:
-        if line.startswith("|"):
-            table.append(line)
-            continue
-        flush()
-        if not line.strip():
-            continue
-        if line.startswith("## "):
-            parts.append(f"<h2>{esc(line[3:])}</h2>")
-        elif line.startswith("> "):
-            parts.append(f"<p class='note'>{esc(line[2:])}</p>")
-        else:
-            parts.append(f"<p>{esc(line)}</p>")
-    flush()
-    return "\n".join(parts)
-
-
-def _table(headers, rows):
-    head = "".join(f'<th class="{"l" if i == 0 else ""}">{esc(h)}</th>' for i, h in enumerate(headers))
-    body = "".join(
-        "<tr>" + "".join(f'<td class="{"l" if i == 0 else ""}">{esc(v)}</td>' for i, v in enumerate(r)) + "</tr>"
-        for r in rows
-    )
-    return f"<table><tr>{head}</tr>{body}</table>"
 
 
 def _highlight(example):

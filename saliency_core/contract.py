@@ -44,6 +44,14 @@ ATTRIBUTION_SIGNATURES = {"gradient": SALIENCY_SIGNATURE, "integrated-gradients"
 # can tell a wrong model name from a model still loading (stock TF Serving names none).
 SERVED_MODELS = "models served here:"
 
+# A model's name is also its folder under the export base: one path component of letters, digits, '.', '_', '-'
+# (not '.' or '..'), so that an export never lands outside that base.
+MODEL_NAME = r"(?!\.\.?$)[A-Za-z0-9._-]+"
+
+# A version folder's name: the version number in ASCII digits without leading zeros, so that a number names exactly
+# one folder ('7'; not '007', '٧').
+VERSION_FOLDER = r"0|[1-9][0-9]*"
+
 # Files under <version>/assets.extra/.
 ASSETS_EXTRA_DIR = "assets.extra"
 METADATA_FILENAME = "training_metadata.json"

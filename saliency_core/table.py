@@ -1,6 +1,7 @@
 """Streaming, strict reading of CSV and JSONL corpora, with errors that name file, line and column."""
 
 import codecs
+import collections
 import csv
 import json
 import os
@@ -167,7 +168,8 @@ class RowReader:
         if not self.columns:
             self.close()
             raise InputError("no header row", self.path, 1)
-        duplicates = sorted({c for c in self.columns if self.columns.count(c) > 1})
+        counts = collections.Counter(self.columns)  # linear in the header's width (list.count per column is not)
+        duplicates = sorted(c for c, n in counts.items() if n > 1)
         if duplicates:
             self.close()
             raise InputError(

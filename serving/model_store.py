@@ -4,16 +4,19 @@ import os
 import re
 import threading
 
+from saliency_core import contract
 from saliency_core.errors import InputError
 
 
 def versions(base_path):
-    """Integer versions with a complete SavedModel under base_path, ascending."""
+    """Integer versions with a complete SavedModel under base_path, ascending. A version folder is named by its
+    number in ASCII digits without leading zeros ('7', not '007' or '٧'), so that a version number names exactly
+    one folder; other folders are not versions."""
     if not os.path.isdir(base_path):
         return []
     found = []
     for name in os.listdir(base_path):
-        if re.fullmatch(r"\d+", name) and os.path.isfile(os.path.join(base_path, name, "saved_model.pb")):
+        if re.fullmatch(contract.VERSION_FOLDER, name) and os.path.isfile(os.path.join(base_path, name, "saved_model.pb")):
             found.append(int(name))
     return sorted(found)
 

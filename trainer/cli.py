@@ -1,16 +1,24 @@
 """audit-train: a thin command-line layer over trainer's library functions. TensorFlow loads only once a command
 runs, so --help is instant and TensorFlow's start-up lines stay off the terminal unless --verbose."""
 
+import re
+
 import click
 
 from cli_common.console import quiet_tensorflow, set_verbosity
 from cli_common.errors import exit_on_input_error
 from cli_common.extras import require_extra
 from cli_common.types import FiniteFloatRange
+from saliency_core import contract
 from trainer import penalties
 from trainer.penalties import PENALTIES, PenaltyConfig
 from trainer.settings import CLASS_WEIGHTS, POOLINGS, DataSources, ExportSettings, FitSettings, ModelSettings
 from trainer.word_vectors import WORD_VECTORS
+
+
+def _bad_model_name(value):
+    raise click.BadParameter(f"{value!r} must be one folder name of letters, digits, '.', '_', '-' (it is the "
+                             "model's folder under --export-dir)")
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -83,7 +91,9 @@ def main(verbose, debug):
               help="Unroll the LSTM over T: about 2x faster penalised steps at T = 60 (benchmarks/train_step.py), "
                    "a larger graph for large T.")
 @click.option("--export-dir", default="models", show_default=True, type=click.Path(file_okay=False))
-@click.option("--model-name", default="saliency_classifier", show_default=True)
+@click.option("--model-name", default="saliency_classifier", show_default=True, callback=lambda ctx, param, value:
+              value if re.fullmatch(contract.MODEL_NAME, value) else _bad_model_name(value),
+              help="The model's name on the server and its folder under --export-dir.")
 @click.option("--version", type=click.IntRange(min=1), help="Export version (default: next integer).")
 @click.option("--ig-steps", type=click.IntRange(1, 512), default=ExportSettings.integrated_gradients_steps,
               show_default=True, help="Steps of the exported integrated_gradients signature.")

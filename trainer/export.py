@@ -18,7 +18,7 @@ WARMUP_TEXTS = ("a short warmup request", "")
 
 def next_version(model_dir: str) -> int:
     """The next integer version under ``<base>/<model_name>`` (1 when there is none)."""
-    existing = [int(name) for name in os.listdir(model_dir) if re.fullmatch(r"\d+", name)] \
+    existing = [int(name) for name in os.listdir(model_dir) if re.fullmatch(contract.VERSION_FOLDER, name)] \
         if os.path.isdir(model_dir) else []
     return max(existing, default=0) + 1
 
@@ -82,6 +82,8 @@ def export_model(classifier, class_names: list[str], export_base: str, model_nam
     The version directory appears in one rename once it is complete, so a server watching the
     base path never loads a half-written model.
     """
+    if not re.fullmatch(contract.MODEL_NAME, model_name):
+        raise ValueError(f"model name {model_name!r} is not one folder name of letters, digits, '.', '_', '-'")
     model_dir = os.path.join(export_base, model_name)
     os.makedirs(model_dir, exist_ok=True)
     version = int(version) if version is not None else next_version(model_dir)

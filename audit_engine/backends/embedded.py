@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import collections
 import os
+import re
 import threading
 
 from audit_engine.backends.base import Explained, ModelStatus, SignatureInfo, encode_texts
@@ -84,7 +85,7 @@ class EmbeddedBackend:
             LOADED_MODELS.release(self.model)
             raise InputError(f"{self.export_dir}: {error.args[0]}") from None
         folder = os.path.basename(self.export_dir.rstrip("/"))
-        self.loaded_version = int(folder) if folder.isdigit() else 0
+        self.loaded_version = int(folder) if re.fullmatch(contract.VERSION_FOLDER, folder) else 0
         self.model_name = self.metadata().get("model_name", "")
 
     @property

@@ -8,7 +8,7 @@ import numpy as np
 
 from audit_engine.evaluations import bias_metrics
 from audit_engine.evaluations.base import AuditInputs, Evaluation
-from audit_engine.formatting import percent
+from audit_engine.formatting import md, percent
 from audit_engine.options import AuditOptions
 
 
@@ -82,7 +82,7 @@ class Bias(Evaluation):
             return []
         lines = [
             "",
-            f"## Bias metrics (toxic = {', '.join(summary.toxic_classes)}; overall AUC "
+            f"## Bias metrics (toxic = {', '.join(md(c) for c in summary.toxic_classes)}; overall AUC "
             f"{percent(summary.toxic_auc)} %; pinned AUC equality difference "
             f"{summary.pinned_auc_equality_difference:.3f} ± {summary.pinned_auc_equality_difference_sd:.3f} "
             f"over {summary.pinned_auc_draws} background draws)",
@@ -91,7 +91,7 @@ class Bias(Evaluation):
             "|---|---|---|---|---|---|",
         ]
         lines += [
-            f"| {b.term} | {b.documents} | {percent(b.subgroup_auc)} | {percent(b.bpsn_auc)} | "
+            f"| {md(b.term)} | {b.documents} | {percent(b.subgroup_auc)} | {percent(b.bpsn_auc)} | "
             f"{percent(b.bnsp_auc)} | {percent(b.pinned_auc)} |"
             for b in summary.term_bias
         ]

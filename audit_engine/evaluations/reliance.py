@@ -20,7 +20,7 @@ from audit_engine.evaluations.base import (
     Summary,
     fixed,
 )
-from audit_engine.formatting import percent
+from audit_engine.formatting import md, percent
 from audit_engine.options import AuditOptions
 from saliency_core.lexicon import Lexicon
 
@@ -186,7 +186,7 @@ class Reliance(Evaluation):
             "|---|---|---|---|",
         ]
         lines += [
-            f"| {t.term} | {t.documents} | {percent(t.mean_drop)} | {t.flipped} ({t.flip_fraction * 100:.1f} %) |"
+            f"| {md(t.term)} | {t.documents} | {percent(t.mean_drop)} | {t.flipped} ({t.flip_fraction * 100:.1f} %) |"
             for t in summary.term_reliance
         ]
         return lines

@@ -224,3 +224,17 @@ def test_compare_shows_verdicts_units_per_term_rows_and_escapes_markdown(tmp_pat
     markdown = (tmp_path / "cmp" / "compare.md").read_text()
     assert "<script>" not in markdown and "&lt;script&gt;m&lt;/script&gt;\\|x" in markdown
     assert "no better direction" in markdown and "Per term" in markdown
+
+
+def test_names_labels_and_paths_are_inert_in_report_md_and_shown_as_written_in_report_html(tmp_path):
+    hostile = "<img src=x onerror=alert(1)>|`*"
+    folder = tmp_path / "in<b>put"
+    folder.mkdir()
+    corpus = write_corpus(folder / "c.csv", ["a great video", "awful plain words"])
+    audit_corpus(corpus, FakeBackend(WEIGHTS, class_names=("0", hostile), model_name=hostile), str(tmp_path / "o"),
+                 AuditOptions(id_column="id"), AuditInputs(LEXICON))
+    report_md = (tmp_path / "o" / outputs.REPORT_MD).read_text()
+    assert "<img" not in report_md and "<b>" not in report_md
+    assert "&lt;img src=x onerror=alert(1)&gt;\\|\\`\\*" in report_md  # in the title and the class table
+    report_html = (tmp_path / "o" / outputs.REPORT_HTML).read_text()
+    assert "<img" not in report_html and "&lt;img src=x onerror=alert(1)&gt;|`*" in report_html
