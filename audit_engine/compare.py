@@ -7,6 +7,7 @@ exceeds the baseline's by more than 0.01.
 """
 
 import dataclasses
+import json
 import os
 
 from audit_engine import outputs
@@ -14,6 +15,27 @@ from audit_engine.evaluations import CompareMetric, evaluation_compare_metrics
 from audit_engine.formatting import md
 from audit_engine.html_render import STYLE, esc
 from saliency_core.errors import InputError
+
+
+def _metadata(summary):
+    try:
+        return json.loads(summary.model_metadata_json or "{}")
+    except ValueError:
+        return {}
+
+
+# The settings two audits are compared on: label -> what of a summary says it. A figure is compared only when the
+# settings it requires (CompareMetric.requires) are the same in both audits; every difference is listed first.
+SETTINGS = {
+    "corpus": lambda s: s.input_sha256,
+    "lexicon": lambda s: s.lexicon_sha256,
+    "attribution": lambda s: s.attribution,
+    "threshold": lambda s: f"{s.threshold:g}",
+    "label space": lambda s: f"{s.label_space or 'labels as they are'}; classes {_metadata(s).get('class_names')}",
+    "evaluations": lambda s: (", ".join(s.evaluations) or "none") if s.record_schema_version else "not recorded",
+    "windows": lambda s: f"stride {s.window_stride}, cap {s.max_document_tokens}" if s.window_stride else "off",
+    "model contract": lambda s: str(_metadata(s).get("contract_version")),
+}
 
 # The evaluations' metrics, then the saliency share's and accuracy.
 METRICS = {
@@ -27,10 +49,20 @@ METRICS = {
             # Neither direction is better: a falling share can hide reliance (the input-gradient penalty drives it
             # to ~0 while the model still decides by the words), and a model freed of reliance may show a higher one.
             0,
-            lambda s: True,
+            lambda s: s.share_distribution.documents > 0,
+            requires=("lexicon", "attribution"),
         ),
-        CompareMetric("flagged_fraction", "flagged fraction", lambda s: s.flagged_fraction, -1, lambda s: True),
-        CompareMetric("accuracy", "accuracy", lambda s: s.accuracy, +1, lambda s: s.labelled > 0),
+        CompareMetric(
+            "flagged_fraction",
+            "flagged fraction",
+            lambda s: s.flagged_fraction,
+            -1,
+            lambda s: s.scored > 0,
+            requires=("lexicon", "attribution", "threshold"),
+        ),
+        CompareMetric(
+            "accuracy", "accuracy", lambda s: s.accuracy, +1, lambda s: s.labelled > 0, requires=("label space",)
+        ),
     )
 }
 
@@ -43,6 +75,7 @@ class ComparisonRow:
     candidate: float
     better: int  # -1: lower is better, +1: higher is better, 0: neither
     unit: str = "%"  # '%' of documents or 'points' of probability: how both values and the change read
+    not_comparable: str = ""  # why the two values cannot be compared ('' when they can)
 
     @property
     def delta(self):
@@ -50,6 +83,8 @@ class ComparisonRow:
 
     @property
     def verdict(self):
+        if self.not_comparable:
+            return "not comparable"
         if abs(self.delta) < 1e-12:
             return "same"
         if not self.better:
@@ -63,10 +98,17 @@ class ComparisonRow:
     def value(self, fraction):
         return f"{fraction * 100:.1f} {self.unit}" if self.unit == "points" else f"{fraction * 100:.1f} %"
 
+    def shown(self, side):
+        """The ``side``'s value ('baseline' or 'candidate') as a reader sees it: no number where it was not
+        measured."""
+        if self.not_comparable.startswith("not measured") and side in self.not_comparable:
+            return "not measured"
+        return self.value(self.baseline if side == "baseline" else self.candidate)
+
     @property
     def change(self):
         """The change in points (of a percentage or of a probability)."""
-        return f"{self.delta * 100:+.1f} points"
+        return self.not_comparable if self.not_comparable else f"{self.delta * 100:+.1f} points"
 
 
 @dataclasses.dataclass
@@ -116,8 +158,17 @@ def build_comparison(baseline_folder, candidate_folder, max_increase=(), max_dec
     titles = [_title(a, baseline_folder), _title(b, candidate_folder)]
     if titles[0] == titles[1]:
         titles = [f"{titles[0]} ({os.path.basename(os.path.normpath(f))})" for f in (baseline_folder, candidate_folder)]
+    differing = [name for name, read in SETTINGS.items() if read(a) != read(b)]
+
+    def not_comparable(metric):
+        missing = [side for side, summary in (("baseline", a), ("candidate", b)) if not metric.measured(summary)]
+        if missing:
+            return f"not measured by the {' and the '.join(missing)}"
+        different = [name for name in metric.requires if name in differing]
+        return f"the audits' {', '.join(different)} differ" if different else ""
+
     rows = [
-        ComparisonRow(m.name, m.label, m.read(a), m.read(b), m.better, m.unit)
+        ComparisonRow(m.name, m.label, m.read(a), m.read(b), m.better, m.unit, not_comparable(m))
         for m in METRICS.values()
         if m.measured(a) or m.measured(b)
     ]
@@ -133,22 +184,22 @@ def build_comparison(baseline_folder, candidate_folder, max_increase=(), max_dec
         for t in b.term_reliance
         if t.term in terms
     ]
-    warnings = []
-    if a.input_sha256 != b.input_sha256:
-        warnings.append("The two audits read different input files.")
-    if a.lexicon_sha256 != b.lexicon_sha256:
-        warnings.append("The two audits used different lexicons.")
-    if a.attribution != b.attribution:
-        warnings.append("The two audits used different attributions; their shares are not comparable.")
+    warnings = [
+        f"Settings differ: {name}: {SETTINGS[name](a)} (baseline) vs {SETTINGS[name](b)} (candidate)"
+        for name in differing
+    ]
     by_name = {row.name: row for row in rows}
     results = []
     for limits, sign, word in ((max_increase, 1, "increase"), (max_decrease, -1, "decrease")):
         for name, allowed in limits:
-            if name not in by_name:
-                raise InputError(
-                    f"--max-{word} {name}: this metric is not in both audits; available: {sorted(by_name)}"
-                )
-            change = sign * by_name[name].delta
+            if name not in METRICS:
+                raise InputError(f"--max-{word} {name}: no such metric; available: {sorted(METRICS)}")
+            row = by_name.get(name)
+            reason = row.not_comparable if row is not None else "not measured by either audit"
+            if row is None or reason:  # a limit on a figure that cannot be compared fails; never passes on a 0
+                results.append((f"{name} may {word} by at most {allowed:g}: cannot be judged ({reason})", False))
+                continue
+            change = sign * row.delta
             results.append(
                 (f"{name} may {word} by at most {allowed:g}: changed by {sign * change:+.4f}", change <= allowed)
             )
@@ -157,8 +208,8 @@ def build_comparison(baseline_folder, candidate_folder, max_increase=(), max_dec
 
 def _markdown_rows(c, rows):
     return [
-        f"| {md(row.label)} | {row.value(row.baseline)} | {row.value(row.candidate)} | {row.change} | {row.verdict} "
-        f"({row.direction}) |"
+        f"| {md(row.label)} | {row.shown('baseline')} | {row.shown('candidate')} | {md(row.change)} | "
+        f"{row.verdict} ({row.direction}) |"
         for row in rows
     ]
 
@@ -195,12 +246,12 @@ def markdown(comparison):
 
 def html(comparison):
     c = comparison
-    colour = {"better": "pass", "worse": "fail", "same": "muted", "changed": "muted"}
+    colour = {"better": "pass", "worse": "fail", "same": "muted", "changed": "muted", "not comparable": "fail"}
 
     def table(rows):
         cells = "".join(
-            f"<tr><td class='l'>{esc(row.label)}</td><td>{esc(row.value(row.baseline))}</td>"
-            f"<td>{esc(row.value(row.candidate))}</td><td>{esc(row.change)}</td>"
+            f"<tr><td class='l'>{esc(row.label)}</td><td>{esc(row.shown('baseline'))}</td>"
+            f"<td>{esc(row.shown('candidate'))}</td><td>{esc(row.change)}</td>"
             f"<td class='l {colour[row.verdict]}'>{row.verdict} ({row.direction})</td></tr>"
             for row in rows
         )

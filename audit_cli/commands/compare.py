@@ -73,7 +73,7 @@ def compare(baseline, candidate, out_dir, max_increase, max_decrease):
     click.echo(f"{'':<{width}}  {comparison.baseline_title:>24}  {comparison.candidate_title:>24}  change")
     for row in rows:
         click.echo(
-            f"{row.label:<{width}}  {row.value(row.baseline):>24}  {row.value(row.candidate):>24}  "
+            f"{row.label:<{width}}  {row.shown('baseline'):>24}  {row.shown('candidate'):>24}  "
             f"{row.change} ({row.verdict})"
         )
     for text, passed in comparison.threshold_results:

@@ -79,6 +79,8 @@ class CompareMetric:
     better: int  # -1: lower is better, +1: higher is better, 0: neither (the change is shown, not judged)
     measured: Callable[[Summary], bool]  # whether this audit measured it
     unit: str = "%"  # how the figure reads: '%' of documents, or 'points' of probability
+    # Settings (compare.SETTINGS) both audits must share for the figure to be compared (gates on it fail otherwise).
+    requires: tuple[str, ...] = ()
 
 
 class Evaluation(abc.ABC):

@@ -66,6 +66,7 @@ class Reliance(Evaluation):
             lambda s: s.reliance_flip_fraction,
             -1,
             lambda s: s.reliance_documents > 0,
+            requires=("lexicon",),
         ),
         CompareMetric(
             "mean_drop",
@@ -74,6 +75,7 @@ class Reliance(Evaluation):
             -1,
             lambda s: s.reliance_documents > 0,
             unit="points",
+            requires=("lexicon",),
         ),
     )
 

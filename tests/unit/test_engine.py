@@ -238,3 +238,28 @@ def test_names_labels_and_paths_are_inert_in_report_md_and_shown_as_written_in_r
     assert "&lt;img src=x onerror=alert(1)&gt;\\|\\`\\*" in report_md  # in the title and the class table
     report_html = (tmp_path / "o" / outputs.REPORT_HTML).read_text()
     assert "<img" not in report_html and "&lt;img src=x onerror=alert(1)&gt;|`*" in report_html
+
+
+def test_compare_cannot_be_gamed_by_an_audit_that_measured_less(tmp_path):
+    """A candidate audited without the reliance check and with another threshold: gates on what it did not measure
+    fail with a reason, the differing settings are listed first, and nothing is compared as 0."""
+    from audit_engine.compare import build_comparison
+    corpus = write_corpus(tmp_path / "c.csv", ["a great video", "an awful video", "plain"], ["1", "0", "1"])
+    audit_corpus(corpus, FakeBackend(WEIGHTS), str(tmp_path / "base"),
+                 AuditOptions(id_column="id", label_column="label"), AuditInputs(LEXICON))
+    audit_corpus(corpus, FakeBackend(WEIGHTS), str(tmp_path / "gamed"),
+                 AuditOptions(id_column="id", reliance=False, threshold=0.9), AuditInputs(LEXICON))
+    comparison = build_comparison(str(tmp_path / "base"), str(tmp_path / "gamed"),
+                                  max_increase=[("flip_fraction", 0.0), ("mean_drop", 0.0), ("flagged_fraction", 1.0)],
+                                  max_decrease=[("accuracy", 1.0)])
+    assert not comparison.passed
+    results = dict((text.split(":")[0], (text, passed)) for text, passed in comparison.threshold_results)
+    assert "cannot be judged (not measured by the candidate)" in results["flip_fraction may increase by at most 0"][0]
+    assert "cannot be judged (the audits' threshold differ)" in results["flagged_fraction may increase by at most 1"][0]
+    assert "not measured by the candidate" in results["accuracy may decrease by at most 1"][0]
+    assert not any(passed for _, passed in results.values())
+    settings = [w for w in comparison.warnings if w.startswith("Settings differ")]
+    assert any("threshold: 0.5 (baseline) vs 0.9 (candidate)" in w for w in settings)
+    assert "Settings differ: evaluations: reliance (baseline) vs none (candidate)" in settings
+    flip = next(row for row in comparison.rows if row.name == "flip_fraction")
+    assert flip.shown("candidate") == "not measured" and flip.verdict == "not comparable"
