@@ -28,14 +28,20 @@ from saliency_core.errors import InputError
 @click.option("--file_system_poll_wait_seconds", "poll_seconds", type=float, default=1.0, show_default=True,
               help="How often to look for a new version.")
 @click.option("--max-workers", type=int, default=8, show_default=True, help="Concurrent RPCs.")
+@click.option("--max_batch_texts", "--max-batch-texts", "max_batch_texts", type=click.IntRange(min=1), default=4096,
+              show_default=True, help="Most texts (rows) one request may carry; more: RESOURCE_EXHAUSTED, before any "
+                                      "tensor is expanded. Rows run through the model 256 at a time.")
+@click.option("--max_request_bytes", "--max-request-bytes", "max_request_bytes", type=click.IntRange(min=1024),
+              default=64 * 1024 * 1024, show_default=True,
+              help="Largest request message (gRPC and REST bodies); larger: RESOURCE_EXHAUSTED / HTTP 413.")
 @click.option("--tls-cert", type=click.Path(exists=True, dir_okay=False), help="Server certificate (PEM).")
 @click.option("--tls-key", type=click.Path(exists=True, dir_okay=False), help="Server private key (PEM).")
 @click.option("--tls-client-ca", type=click.Path(exists=True, dir_okay=False),
               help="CA for client certificates: enables mutual TLS (gRPC).")
 @click.option("--verbose", is_flag=True, help="Show TensorFlow's start-up logging and warnings.")
 @exit_on_input_error
-def main(port, rest_port, host, model_name, model_base_path, model_config_file, poll_seconds, max_workers, tls_cert,
-         tls_key, tls_client_ca, verbose):
+def main(port, rest_port, host, model_name, model_base_path, model_config_file, poll_seconds, max_workers,
+         max_batch_texts, max_request_bytes, tls_cert, tls_key, tls_client_ca, verbose):
     """Serve SavedModel versions over TF Serving's gRPC API, and its REST API with --rest_api_port (a stand-in
     for tensorflow_model_server where Docker is missing)."""
     set_verbosity(verbose, False)
@@ -50,12 +56,13 @@ def main(port, rest_port, host, model_name, model_base_path, model_config_file, 
         raise click.BadParameter("give --model_name and --model_base_path, or --model_config_file",
                                  param_hint="--model_name")
     quiet_tensorflow()
-    from serving.server import ServedModel, build_server, read_model_config
+    from serving.server import RequestLimits, ServedModel, build_server, read_model_config
 
     models = read_model_config(model_config_file) if model_config_file else [ServedModel(model_name,
                                                                                          model_base_path)]
+    limits = RequestLimits(max_batch_texts, max_request_bytes)
     server, bound, stores = build_server(models, port, host, max_workers, poll_seconds, tls_cert, tls_key,
-                                         tls_client_ca)
+                                         tls_client_ca, limits=limits)
     if bound == 0:
         raise InputError(f"cannot bind {host}:{port}")
     rest = None
@@ -63,7 +70,7 @@ def main(port, rest_port, host, model_name, model_base_path, model_config_file, 
         from serving.rest import start_rest_server
 
         try:
-            rest, rest_bound = start_rest_server(stores, host, rest_port)
+            rest, rest_bound = start_rest_server(stores, host, rest_port, limits)
         except OSError as error:
             raise InputError(f"cannot bind the REST API to {host}:{rest_port}: {error.strerror}") from None
     stopped = threading.Event()

@@ -14,10 +14,10 @@ import numpy as np
 from google.protobuf import json_format
 
 from saliency_core import contract
+from serving.server import RequestLimits, run_in_chunks
 from serving.session_model import InvalidInput, SignatureNotFound
 
 ROUTE = re.compile(r"^/v1/models/(?P<name>[^/:]+)(?:/versions/(?P<version>[0-9]+))?(?P<call>/metadata|:predict)?$")
-MAX_BODY_BYTES = 64 * 1024 * 1024
 
 
 class RestError(Exception):
@@ -47,8 +47,9 @@ def _tensor(values):
 class RestApi:
     """The WSGI application: ``stores`` is the server's {model name: ModelStore}."""
 
-    def __init__(self, stores):
+    def __init__(self, stores, limits=RequestLimits()):
         self.stores = stores
+        self.limits = limits
 
     def __call__(self, environ, start_response):
         try:
@@ -99,8 +100,9 @@ class RestApi:
             length = int(environ.get("CONTENT_LENGTH") or 0)
         except ValueError:
             raise RestError("400 Bad Request", "Content-Length is not a number") from None
-        if length > MAX_BODY_BYTES:
-            raise RestError("413 Payload Too Large", f"request body over {MAX_BODY_BYTES} bytes")
+        if length > self.limits.max_request_bytes:
+            raise RestError("413 Payload Too Large", f"request body over {self.limits.max_request_bytes} bytes "
+                                                     "(--max_request_bytes)")
         try:
             request = json.loads(environ["wsgi.input"].read(length) or b"null")
         except (ValueError, UnicodeDecodeError) as error:
@@ -126,8 +128,12 @@ class RestApi:
             inputs = {input_names[0]: _tensor(data)}
         else:
             raise RestError("400 Bad Request", f"name each input: the signature takes {input_names}")
+        rows = max((len(value) for value in inputs.values() if getattr(value, "ndim", 0) > 0), default=0)
+        if rows > self.limits.max_batch_texts:
+            raise RestError("413 Payload Too Large", f"{rows} rows in one request; this server takes at most "
+                                                     f"{self.limits.max_batch_texts} (--max_batch_texts)")
         try:
-            outputs = model.run(signature_name, inputs)
+            outputs = run_in_chunks(model, signature_name, inputs, [], self.limits.chunk_texts)
         except InvalidInput as error:
             raise RestError("400 Bad Request", str(error)) from None
         if not row_format:
@@ -140,11 +146,11 @@ class RestApi:
                                           for i in range(rows)]}
 
 
-def start_rest_server(stores, host, port, threads=4):
+def start_rest_server(stores, host, port, limits=RequestLimits(), threads=4):
     """Serve RestApi on ``host:port`` in a daemon thread; returns (the waitress server, its bound port)."""
     import waitress
 
-    server = waitress.create_server(RestApi(stores), host=host, port=port, threads=threads,
-                                    max_request_body_size=MAX_BODY_BYTES)
+    server = waitress.create_server(RestApi(stores, limits), host=host, port=port, threads=threads,
+                                    max_request_body_size=limits.max_request_bytes)
     threading.Thread(target=server.run, name="rest-api", daemon=True).start()
     return server, server.effective_port

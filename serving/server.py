@@ -10,8 +10,10 @@ import os
 from concurrent import futures
 
 import grpc
+import numpy as np
 import tensorflow as tf
 from google.protobuf import wrappers_pb2
+from tensorflow.core.framework import types_pb2
 from tensorflow_serving.apis import (
     get_model_metadata_pb2,
     get_model_status_pb2,
@@ -28,11 +30,41 @@ from serving.model_store import ModelStore
 from serving.session_model import InvalidInput, SessionModel, SignatureNotFound
 
 
+@dataclasses.dataclass(frozen=True)
+class RequestLimits:
+    """What one request may cost. A request over ``max_request_bytes`` is refused by gRPC (RESOURCE_EXHAUSTED)
+    before it is read; over ``max_batch_texts`` rows, RESOURCE_EXHAUSTED before any tensor is expanded; the rows of
+    an accepted request run through the model ``chunk_texts`` at a time, so memory stays bounded and returns."""
+    max_batch_texts: int = 4096
+    max_request_bytes: int = 64 * 1024 * 1024
+    chunk_texts: int = 256
+
+
+def check_tensor(alias, proto, limits):
+    """(status code, reason) when an input tensor must be refused before it is expanded, else None."""
+    dims = [d.size for d in proto.tensor_shape.dim]
+    if any(d < 0 for d in dims):
+        return grpc.StatusCode.INVALID_ARGUMENT, f"input {alias!r}: negative dimension in shape {dims}"
+    count = 1
+    for d in dims:
+        count *= d
+    if dims and dims[0] > limits.max_batch_texts:
+        return (grpc.StatusCode.RESOURCE_EXHAUSTED, f"input {alias!r} holds {dims[0]} rows; this server takes at "
+                f"most {limits.max_batch_texts} per request (--max_batch_texts): split the batch")
+    held = len(proto.string_val) if proto.dtype == types_pb2.DT_STRING else None
+    if held is not None and held != count:
+        # TensorFlow would repeat one value to fill the shape: a few bytes could then cost a full batch.
+        return (grpc.StatusCode.INVALID_ARGUMENT, f"input {alias!r} declares shape {dims} ({count} values) but "
+                f"holds {held}; send every value")
+    return None
+
+
 class _Servicer(prediction_service_pb2_grpc.PredictionServiceServicer,
                 model_service_pb2_grpc.ModelServiceServicer):
 
-    def __init__(self, stores):
+    def __init__(self, stores, limits=RequestLimits()):
         self.stores = stores  # model name -> ModelStore
+        self.limits = limits
 
     def _store(self, name, what, context):
         if name not in self.stores:
@@ -61,12 +93,17 @@ class _Servicer(prediction_service_pb2_grpc.PredictionServiceServicer,
         except SignatureNotFound:
             context.abort(grpc.StatusCode.NOT_FOUND,
                           f"Serving signature name: \"{signature_name}\" not found in signature def")
+        for alias, proto in request.inputs.items():
+            refused = check_tensor(alias, proto, self.limits)
+            if refused is not None:
+                context.abort(*refused)
         try:
             inputs = {alias: tf.make_ndarray(proto) for alias, proto in request.inputs.items()}
         except Exception as error:
             context.abort(grpc.StatusCode.INVALID_ARGUMENT, f"cannot decode input tensor: {error}")
         try:
-            outputs = model.run(signature_name, inputs, list(request.output_filter))
+            outputs = run_in_chunks(model, signature_name, inputs, list(request.output_filter),
+                                    self.limits.chunk_texts)
         except InvalidInput as error:
             context.abort(grpc.StatusCode.INVALID_ARGUMENT, str(error))
         response = predict_pb2.PredictResponse(model_spec=model_pb2.ModelSpec(
@@ -105,6 +142,18 @@ class _Servicer(prediction_service_pb2_grpc.PredictionServiceServicer,
                 version=version, state=get_model_status_pb2.ModelVersionStatus.AVAILABLE)
             status.status.error_code = 0
         return response
+
+
+def run_in_chunks(model, signature_name, inputs, output_filter, chunk):
+    """``model.run`` over at most ``chunk`` rows at a time (inputs of one row count, the batch axis first), outputs
+    concatenated along it: an accepted large request never holds the activations of all its rows at once."""
+    rows = {len(value) for value in inputs.values() if getattr(value, "ndim", 0) > 0}
+    if len(rows) != 1 or next(iter(rows)) <= chunk:
+        return model.run(signature_name, inputs, output_filter)
+    total = next(iter(rows))
+    parts = [model.run(signature_name, {alias: value[start:start + chunk] for alias, value in inputs.items()},
+                       output_filter) for start in range(0, total, chunk)]
+    return {alias: np.concatenate([part[alias] for part in parts]) for alias in parts[0]}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -151,7 +200,7 @@ def read_model_config(path):
 
 
 def build_server(models, port, host="127.0.0.1", max_workers=8, poll_seconds=1.0, tls_cert=None, tls_key=None,
-                 tls_client_ca=None, intra_op_threads=0):
+                 tls_client_ca=None, intra_op_threads=0, limits=RequestLimits()):
     """Start a gRPC server for ``models`` ([ServedModel]). Returns (grpc.Server, bound port, {name: ModelStore})."""
     def load(path):  # a version is served only once its warmup requests ran, as tensorflow_model_server does
         model = SessionModel(path, intra_op_threads=intra_op_threads)
@@ -167,9 +216,9 @@ def build_server(models, port, host="127.0.0.1", max_workers=8, poll_seconds=1.0
     for store in stores.values():
         store.start_polling()
     server = grpc.server(futures.ThreadPoolExecutor(max_workers=max_workers), options=[
-        ("grpc.max_receive_message_length", 512 * 1024 * 1024),
+        ("grpc.max_receive_message_length", limits.max_request_bytes),
         ("grpc.max_send_message_length", 512 * 1024 * 1024)])
-    servicer = _Servicer(stores)
+    servicer = _Servicer(stores, limits)
     prediction_service_pb2_grpc.add_PredictionServiceServicer_to_server(servicer, server)
     model_service_pb2_grpc.add_ModelServiceServicer_to_server(servicer, server)
     address = f"{host}:{port}"
