@@ -5,6 +5,8 @@ import time
 
 import click
 
+from cli_common.console import printable
+
 
 def say_waiting(message):
     click.echo(f"{message}…", err=True)
@@ -97,4 +99,4 @@ def console_summary(summary, out_dir):
         f"{summary.scored} scored, {summary.skipped} skipped, {summary.with_forbidden_terms} with forbidden "
         f"words; {summary.documents_per_second:,.0f} docs/s; outputs in {out_dir}"
     )
-    return lines
+    return [printable(line) for line in lines]  # terms and labels come from files: no terminal escapes

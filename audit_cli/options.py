@@ -7,7 +7,7 @@ import click
 
 from audit_engine.options import DEFAULT_MAX_DOCUMENT_TOKENS, AuditOptions, parse_class_list, parse_label_map
 from audit_engine.summary import GATES
-from cli_common.console import quiet_tensorflow
+from cli_common.console import printable, quiet_tensorflow
 from cli_common.types import FiniteFloatRange, Fraction
 from saliency_core import contract
 
@@ -355,7 +355,7 @@ def load_audit_inputs(audit):
         load_lexicon(audit["forbidden_path"], encoding, audit["strict_lexicon"]) if audit["forbidden_path"] else None
     )
     for note in (lexicon.notes if lexicon is not None else [])[:5]:
-        click.echo(f"warning: lexicon: {note}", err=True)
+        click.echo(f"warning: lexicon: {printable(note)}", err=True)
     if lexicon is not None and len(lexicon.notes) > 5:
         click.echo(f"warning: lexicon: and {len(lexicon.notes) - 5} more entries changed or dropped", err=True)
     substitutions = load_substitutions(audit["substitutions_path"], encoding) if audit["substitutions_path"] else None

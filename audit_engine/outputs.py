@@ -5,9 +5,11 @@ Records stream into ``*.partial`` files; only a finished run renames them and wr
 """
 
 import csv
+import errno
 import io
 import json
 import os
+import stat
 import tempfile
 
 from google.protobuf import json_format
@@ -81,10 +83,51 @@ def record_csv_row(record):
     ]
 
 
+# Files the audit creates get the mode a plain open() would give them (mkstemp's are 0600), whatever the file.
+_UMASK = os.umask(0)
+os.umask(_UMASK)
+FILE_MODE = 0o666 & ~_UMASK
+
+
+def _refuse_link(path):
+    """An InputError when ``path`` exists and is not a regular file: the audit never writes through, or removes, a
+    link or a special file it did not create."""
+    from saliency_core.errors import InputError
+
+    try:
+        status = os.lstat(path)
+    except FileNotFoundError:
+        return
+    if not stat.S_ISREG(status.st_mode):
+        kind = "a symbolic link" if stat.S_ISLNK(status.st_mode) else "not a regular file"
+        raise InputError(f"is {kind} where the audit writes its own file: remove it or choose another --out", path)
+
+
+def open_new(path, mode="w"):
+    """A new file opened exclusively, never through a link (O_EXCL | O_NOFOLLOW): whatever was planted there,
+    nothing outside --out is written."""
+    _refuse_link(path)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, FILE_MODE)
+    except FileExistsError:
+        from saliency_core.errors import InputError
+
+        raise InputError("appeared while the audit was starting: another process writes here", path) from None
+    return os.fdopen(fd, mode, encoding="utf-8", newline="")
+
+
+def open_existing(path):
+    """An existing regular file of a previous run, for reading and writing, never through a link."""
+    _refuse_link(path)
+    return os.fdopen(os.open(path, os.O_RDWR | os.O_NOFOLLOW), "r+", encoding="utf-8", newline="")
+
+
 def write_atomic(path, content):
     directory = os.path.dirname(os.path.abspath(path))
+    _refuse_link(path)
     fd, temporary = tempfile.mkstemp(prefix=".tmp-", dir=directory)
     try:
+        os.fchmod(fd, FILE_MODE)
         with os.fdopen(fd, "w", encoding="utf-8", newline="") as f:
             f.write(content)
             f.flush()
@@ -134,8 +177,8 @@ class RecordWriter:
         self.csv_path = os.path.join(out_dir, RECORDS_CSV + ".partial")
         self._drop_text = redact
         if resume_from is not None:
-            self._jsonl = open(self.jsonl_path, "r+", encoding="utf-8")
-            self._csv_file = open(self.csv_path, "r+", encoding="utf-8", newline="")
+            self._jsonl = open_existing(self.jsonl_path)
+            self._csv_file = open_existing(self.csv_path)
             # Anything after the last checkpoint was never committed: cut it off.
             for f, size in ((self._jsonl, resume_from["jsonl_bytes"]), (self._csv_file, resume_from["csv_bytes"])):
                 f.truncate(size)
@@ -143,20 +186,33 @@ class RecordWriter:
             self.count = resume_from["records"]
             return
         remove_previous_outputs(out_dir)  # an old run's outputs must not pass for this run's
-        self._jsonl = open(self.jsonl_path, "w", encoding="utf-8")
-        self._csv_file = open(self.csv_path, "w", encoding="utf-8", newline="")
-        self._csv_file.write(csv_text([csv_columns(redact)]))
+        self._jsonl = open_new(self.jsonl_path)
+        self._csv_file = open_new(self.csv_path)
+        self._write(self._csv_file, self.csv_path, csv_text([csv_columns(redact)]))
         self.count = 0
 
+    @staticmethod
+    def _write(f, path, text):
+        """An OSError while writing names the file (a full disk says which file it could not write)."""
+        try:
+            f.write(text)
+        except OSError as error:
+            raise OSError(error.errno, error.strerror, path) from error
+
     def write_many(self, records):
-        self._jsonl.write(jsonl_text(records))
-        self._csv_file.write(csv_text([record_csv_cells(record, self._drop_text) for record in records]))
+        self._write(self._jsonl, self.jsonl_path, jsonl_text(records))
+        self._write(
+            self._csv_file, self.csv_path, csv_text([record_csv_cells(record, self._drop_text) for record in records])
+        )
         self.count += len(records)
 
     def _flush(self):
-        for f in (self._jsonl, self._csv_file):
-            f.flush()
-            os.fsync(f.fileno())
+        for f, path in ((self._jsonl, self.jsonl_path), (self._csv_file, self.csv_path)):
+            try:
+                f.flush()
+                os.fsync(f.fileno())
+            except OSError as error:
+                raise OSError(error.errno, error.strerror, path) from error
 
     def checkpoint(self, state):
         self._flush()
@@ -178,13 +234,24 @@ class RecordWriter:
 
     def abandon(self, reason, state, resumable=True):
         """Mark the run unfinished. ``resumable``: the cause is outside the input (server, signal), so --resume
-        helps; after an input error it would repeat the error, and the note says to fix the input instead."""
+        helps; after an input error it would repeat the error, and the note says to fix the input instead.
+
+        The INCOMPLETE marker is written first, in a way that needs no free space (an empty file), so that no later
+        failure (closing a file on a full disk raises again) can leave the folder looking complete."""
+        marker = os.path.join(self.out_dir, INCOMPLETE)
+        try:
+            os.close(os.open(marker, os.O_WRONLY | os.O_CREAT | os.O_NOFOLLOW, FILE_MODE))
+        except OSError:
+            pass  # a link planted there, or no folder left: the note below tries again
         try:
             self.checkpoint(state)
         except OSError:
             pass  # e.g. the disk is full: the INCOMPLETE note below matters more than the checkpoint
-        self._jsonl.close()
-        self._csv_file.close()
+        for f in (self._jsonl, self._csv_file):
+            try:
+                f.close()
+            except OSError:
+                pass  # buffered records that cannot be written are not committed anyway
         advice = (
             "rerun the same command with --resume to continue"
             if resumable
@@ -194,11 +261,9 @@ class RecordWriter:
             f"This audit did not finish: {reason}\n{self.count} records are committed in *.partial files; {advice}.\n"
         )
         try:
-            write_atomic(os.path.join(self.out_dir, INCOMPLETE), note)
+            write_atomic(marker, note)
         except OSError:
-            # No room even for the note: a bare marker still says that nothing here is complete.
-            with open(os.path.join(self.out_dir, INCOMPLETE), "w") as marker:
-                marker.write("incomplete\n")
+            pass  # no room for the note: the empty marker written first still says nothing here is complete
 
 
 LOCK = ".audit.lock"
@@ -218,14 +283,23 @@ def claim_out_dir(out_dir, input_paths, resume=False):
     try:
         os.makedirs(out_dir, exist_ok=True)
     except OSError as error:
+        if error.errno in (errno.EROFS, errno.EACCES, errno.EPERM, errno.ENOSPC):
+            raise OSError(error.errno, error.strerror, out_dir) from None  # the machine refused: exit 4
         raise InputError(f"cannot create the output folder: {error.strerror}", out_dir) from None
     folder = os.path.realpath(out_dir)
     for path in input_paths:
-        if os.path.dirname(os.path.realpath(path)) == folder:
+        # The folder that holds the name (a link inside --out is the input's name there) or its target's folder.
+        holders = {os.path.realpath(os.path.dirname(os.path.abspath(path))), os.path.dirname(os.path.realpath(path))}
+        if folder in holders:
             raise InputError("is inside --out, whose files the audit replaces: choose another --out", path)
+    lock_path = os.path.join(out_dir, LOCK)
+    _refuse_link(lock_path)
     try:
-        lock = open(os.path.join(out_dir, LOCK), "w")
+        # Never truncated, never followed: a link planted under the lock's name must not reach its target.
+        lock = os.fdopen(os.open(lock_path, os.O_WRONLY | os.O_CREAT | os.O_NOFOLLOW, FILE_MODE), "w")
     except OSError as error:
+        if error.errno in (errno.EROFS, errno.EACCES, errno.EPERM):
+            raise OSError(error.errno, error.strerror, out_dir) from None  # the machine refused: exit 4
         raise InputError(f"cannot write to the output folder: {error.strerror}", out_dir) from None
     try:
         fcntl.flock(lock.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -244,8 +318,11 @@ def remove_previous_outputs(out_dir):
     import glob
 
     names = FINAL_OUTPUTS + (INCOMPLETE, CHECKPOINT, RECORDS_JSONL + ".partial", RECORDS_CSV + ".partial")
-    for path in [os.path.join(out_dir, name) for name in names] + glob.glob(os.path.join(out_dir, SHARDED_RECORDS)):
-        if os.path.exists(path):
+    paths = [os.path.join(out_dir, name) for name in names] + glob.glob(os.path.join(out_dir, SHARDED_RECORDS))
+    for path in paths:  # every one checked before any is removed: a refusal leaves the folder as it was
+        _refuse_link(path)
+    for path in paths:
+        if os.path.lexists(path):
             os.unlink(path)
 
 

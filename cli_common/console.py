@@ -2,6 +2,7 @@
 
 import contextlib
 import os
+import re
 import sys
 
 from saliency_core.errors import DEBUG_ENV
@@ -42,3 +43,12 @@ def quiet_tensorflow() -> None:
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     with stderr_to(os.devnull):
         import tensorflow  # noqa: F401
+
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def printable(value: object) -> str:
+    """Text from a corpus, a lexicon or a command line made safe for a terminal: control characters (escape
+    sequences could move the cursor, recolour or retitle it) shown as \\xNN."""
+    return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", str(value))

@@ -5,6 +5,7 @@ import os
 
 import click
 
+from cli_common.console import printable
 from saliency_core.errors import DEBUG_ENV, EXIT_INPUT, EXIT_INTERNAL, EXIT_IO, InputError
 
 
@@ -20,7 +21,7 @@ def exit_on_input_error(function):
         try:
             return function(*args, **kwargs)
         except InputError as error:
-            click.echo(f"error: {error}", err=True)
+            click.echo(f"error: {printable(error)}", err=True)
             raise SystemExit(EXIT_INPUT) from None
         except (SystemExit, KeyboardInterrupt, click.exceptions.ClickException, click.exceptions.Abort):
             raise

@@ -204,6 +204,8 @@ class RowReader:
                 value = json.loads(line)
             except json.JSONDecodeError as error:
                 raise InputError(f"invalid JSON: {error.msg}", self.path, number) from None
+            except RecursionError:
+                raise InputError("JSON nested too deeply", self.path, number) from None
             if not isinstance(value, dict):
                 raise InputError("each JSONL line must be an object", self.path, number)
             return number, value

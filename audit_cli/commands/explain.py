@@ -6,6 +6,7 @@ import click
 
 from audit_cli.console import say_waiting
 from audit_cli.options import backend_options
+from cli_common.console import printable
 from cli_common.errors import exit_on_input_error
 from saliency_core.errors import EXIT_SERVER_FAILED
 
@@ -82,7 +83,7 @@ def explain(text, backend, attribution, forbidden_path, substitutions_path, rati
     pieces = []
     for position in range(record.explained_tokens):
         token = by_position[position]
-        label = f"{token.token}({token.saliency / total * 100:.1f}%)"
+        label = f"{printable(token.token)}({token.saliency / total * 100:.1f}%)"
         if use_color:
             level = token.saliency / top
             label = click.style(
@@ -93,26 +94,26 @@ def explain(text, backend, attribution, forbidden_path, substitutions_path, rati
         pieces.append(label)
     click.echo(" ".join(pieces))
     click.echo(
-        f"predicted {record.predicted_label} (p = {record.confidence:.3f}); forbidden words hold "
+        f"predicted {printable(record.predicted_label)} (p = {record.confidence:.3f}); forbidden words hold "
         f"{record.forbidden_share * 100:.1f} % of the {attribution} saliency"
         + (f"; explained in {count(record.windows, 'window')}" if record.windows else "")
         + ("; truncated: tokens beyond the cap not explained" if record.truncated else "")
     )
     if record.reliance_measured:
         click.echo(
-            f"without every forbidden word: p({record.predicted_label}) drops by "
+            f"without every forbidden word: p({printable(record.predicted_label)}) drops by "
             f"{percent(record.reliance_drop)} points"
             + ("; the prediction changes" if record.reliance_flips else "; the prediction stays")
         )
         for item in record.term_reliance:
             click.echo(
-                f"  without {item.term!r}: drop {percent(item.drop)} points"
+                f"  without {printable(repr(item.term))}: drop {percent(item.drop)} points"
                 + (", prediction changes" if item.flips else "")
             )
     if record.substituted:
         click.echo(
             f"substitution: over {count(record.substitution_variants, 'variant')}, "
-            f"p({record.predicted_label}) moves by "
+            f"p({printable(record.predicted_label)}) moves by "
             f"{percent(record.substitution_gap_mean)} points on average (at most "
             f"{percent(record.substitution_gap_max)})"
             + ("; the prediction changes in one or more" if record.substitution_flips else "")

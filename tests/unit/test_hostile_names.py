@@ -38,3 +38,42 @@ def test_a_model_name_that_is_a_path_is_refused_before_training(name, tmp_path):
                                               str(tmp_path / "models")])
     assert result.exit_code == 2 and "--model-name" in result.output and "one folder name" in result.output
     assert not (tmp_path / "models").exists() and not (tmp_path / "x").exists()
+
+
+def test_terminal_control_characters_never_reach_the_console(tmp_path):
+    from click.testing import CliRunner
+
+    from audit_cli.console import console_summary
+    from audit_engine.backends.fake import FakeBackend
+    from audit_engine.evaluations import AuditInputs
+    from audit_engine.options import AuditOptions
+    from audit_engine.run import audit_corpus
+    from cli_common.console import printable
+    from cli_common.errors import exit_on_input_error
+    from saliency_core.lexicon import Lexicon
+    assert printable("a\x1b]0;owned\x07b\x9b") == "a\\x1b]0;owned\\x07b\\x9b"
+    escape = "vid\x1b[2Jeo"
+    corpus = tmp_path / "c.csv"
+    corpus.write_text(f"id,text\nd1,a great {escape}\n", encoding="utf-8")
+    summary, _ = audit_corpus(str(corpus), FakeBackend({escape: 2.0}), str(tmp_path / "o"),
+                              AuditOptions(id_column="id"), AuditInputs(Lexicon.from_entries([escape])))
+    lines = console_summary(summary, str(tmp_path / "o"))
+    assert any("vid\\x1b2jeo" in line for line in lines) and not any("\x1b" in line for line in lines)
+    import click
+
+    @click.command()
+    @exit_on_input_error
+    def failing():
+        raise InputError(f"bad id {escape!s}", "c.csv", 2)
+
+    result = CliRunner().invoke(failing, [])
+    assert result.exit_code == 2 and "\x1b" not in result.output and "\\x1b" in result.output
+
+
+def test_deeply_nested_jsonl_is_an_input_error_at_its_line(tmp_path):
+    path = tmp_path / "c.jsonl"
+    path.write_text('{"text": "fine"}\n{"text": ' + "[" * 100_000 + "]" * 100_000 + "}\n", encoding="utf-8")
+    with pytest.raises(InputError, match="nested too deeply") as error:
+        with RowReader(str(path), ["text"]) as reader:
+            list(reader)
+    assert error.value.line == 2
