@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterator
 
 from audit_engine.document import CorpusRow
@@ -9,7 +10,7 @@ from audit_engine.options import BATCH_CHARACTERS, AuditOptions
 from saliency_core.errors import InputError
 from saliency_core.marks import parse_optional_word_marks
 from saliency_core.table import RowReader
-from saliency_core.text import split_words
+from saliency_core.text import cap_tokens, split_words
 
 
 def corpus_rows(reader: RowReader, options: AuditOptions, skip_rows: int = 0) -> Iterator[CorpusRow]:
@@ -52,6 +53,16 @@ def corpus_rows(reader: RowReader, options: AuditOptions, skip_rows: int = 0) ->
             marks = parse_optional_word_marks(
                 row[options.rationale_column], len(split_words(text)), reader.path, line, options.rationale_column
             )
+        token_count, text_sha256 = 0, ""
+        if text is not None:
+            # The cap applies before anything tokenizes the text: beyond it no word costs memory or time.
+            whole = text
+            text, tokens = cap_tokens(text, options.max_document_tokens)
+            if tokens > options.max_document_tokens:
+                token_count, text_sha256 = tokens, hashlib.sha256(whole.encode("utf-8")).hexdigest()
+                if marks is not None:
+                    marks = marks[: len(split_words(text))]
+            del whole
         yield CorpusRow(
             row_number,
             doc_id,
@@ -59,6 +70,8 @@ def corpus_rows(reader: RowReader, options: AuditOptions, skip_rows: int = 0) ->
             label,
             marks,
             bool(options.rationale_column) and text is not None and marks is None,
+            token_count,
+            text_sha256,
         )
 
 

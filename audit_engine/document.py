@@ -27,6 +27,8 @@ class CorpusRow:
     true_label: str = ""
     rationale: np.ndarray | None = None  # uint8 [words] per-word rationale marks, or None
     rationale_missing: bool = False  # --rationale-column given, but this row's cell is empty
+    token_count: int = 0  # tokens of the text as read, when it held more than --max-document-tokens (it is cut)
+    text_sha256: str = ""  # sha256 of the text as read, when it was cut (the record names the document, not the cut)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -118,16 +120,16 @@ def audit_document(document: CorpusRow, explanation: Explanation, settings: Reco
         row=document.row,
         id=document.doc_id,
         status=audit_pb2.RECORD_STATUS_SCORED,
-        text_sha256=hashlib.sha256(text.encode("utf-8")).hexdigest(),
+        text_sha256=document.text_sha256 or hashlib.sha256(text.encode("utf-8")).hexdigest(),
         text="" if redact else text,
         predicted_label=label,
         confidence=float(np.max(probabilities)),
         forbidden_share=share,
         saliency_mass=mass,
         flagged=share >= settings.threshold,
-        token_count=explanation.token_count,
+        token_count=max(explanation.token_count, document.token_count),
         explained_tokens=explained,
-        truncated=explanation.token_count > explained,
+        truncated=max(explanation.token_count, document.token_count) > explained,
         true_label=document.true_label,
         rationale_missing=document.rationale_missing,
     )

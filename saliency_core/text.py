@@ -78,6 +78,24 @@ def surface_tokens_with_word_index(text):
     return tokens, word_index
 
 
+_WORD = re.compile(f"(?:(?!{WHITESPACE_PATTERN}).)+", re.DOTALL)
+
+
+def cap_tokens(text, cap):
+    """(``text`` cut after the word that holds its ``cap``-th surface token, its number of surface tokens), in one
+    pass that keeps no list of words or tokens: a document of any length costs the audit at most ``cap`` tokens.
+    Texts of at most ``cap`` tokens come back whole."""
+    if len(text) <= cap:  # a token takes at least one character
+        return text, len(surface_tokens(text))
+    count, end = 0, len(text)
+    for match in _WORD.finditer(text):
+        if _PUNCTUATION.sub("", _lower(fold_word(_IGNORABLE.sub("", match.group())))):
+            count += 1
+            if count == cap:
+                end = match.end()
+    return (text[:end] if count > cap else text), count
+
+
 def surface_tokens(text):
     """The model's surface tokens of one text, in pure Python (no TensorFlow)."""
     return surface_tokens_with_word_index(text)[0]

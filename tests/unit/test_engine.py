@@ -263,3 +263,16 @@ def test_compare_cannot_be_gamed_by_an_audit_that_measured_less(tmp_path):
     assert "Settings differ: evaluations: reliance (baseline) vs none (candidate)" in settings
     flip = next(row for row in comparison.rows if row.name == "flip_fraction")
     assert flip.shown("candidate") == "not measured" and flip.verdict == "not comparable"
+
+
+def test_the_document_cap_applies_before_tokenization(tmp_path):
+    import hashlib
+    text = " ".join(["plain"] * 5000 + ["video"] * 10)
+    corpus = write_corpus(tmp_path / "c.csv", [text])
+    summary, _ = audit_corpus(corpus, FakeBackend(WEIGHTS, max_tokens=8), str(tmp_path / "o"),
+                              AuditOptions(id_column="id", max_document_tokens=100), AuditInputs(LEXICON))
+    record = json.loads(open(tmp_path / "o" / outputs.RECORDS_JSONL).readline())
+    assert record["token_count"] == 5010 and record["explained_tokens"] == 100 and record["truncated"]
+    assert record["text_sha256"] == hashlib.sha256(text.encode()).hexdigest()  # the document as read
+    assert record["text"] == " ".join(["plain"] * 100)  # what was audited: the first 100 tokens
+    assert not record["forbidden_terms"] and summary.truncated == 1  # 'video' lies beyond the cap
