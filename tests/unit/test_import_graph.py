@@ -29,20 +29,28 @@ ALLOWED = {
 LIBRARIES = ("saliency_core", "protos", "audit_engine", "audit_beam")  # no command-line framework in them
 
 
-def imported_modules(path, resolve_from=False):
-    """Every absolute module imported anywhere in the file at ``path``; with ``resolve_from``, ``from a import b``
-    also gives 'a.b' (b may be a module)."""
+def source_files(packages=PACKAGES):
+    """(package, path) of every Python file of ``packages``."""
+    for package in packages:
+        for folder, _, names in os.walk(os.path.join(ROOT, package)):
+            for name in sorted(n for n in names if n.endswith(".py")):
+                yield package, os.path.join(folder, name)
+
+
+def imports_of(path):
+    """(module, names) of every absolute import anywhere in the file at ``path`` (``import a`` gives (a, ()))."""
     with open(path, encoding="utf-8") as f:
         tree = ast.parse(f.read(), path)
-    found = set()
     for node in ast.walk(tree):
         if isinstance(node, ast.Import):
-            found.update(alias.name for alias in node.names)
+            yield from ((alias.name, ()) for alias in node.names)
         elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
-            found.add(node.module)
-            if resolve_from:
-                found.update(f"{node.module}.{alias.name}" for alias in node.names)
-    return found
+            yield node.module, tuple(alias.name for alias in node.names)
+
+
+def imported_modules(path):
+    """Every absolute module imported anywhere in the file at ``path``."""
+    return {module for module, _ in imports_of(path)}
 
 
 def project_imports(path):
@@ -51,47 +59,28 @@ def project_imports(path):
 
 
 def test_no_import_runs_back_up():
-    violations = []
-    for package in PACKAGES:
-        for folder, _, names in os.walk(os.path.join(ROOT, package)):
-            for name in sorted(n for n in names if n.endswith(".py")):
-                path = os.path.join(folder, name)
-                for imported in project_imports(path) - ALLOWED[package] - {package}:
-                    violations.append(f"{os.path.relpath(path, ROOT)} imports {imported}")
+    violations = [f"{os.path.relpath(path, ROOT)} imports {imported}" for package, path in source_files()
+                  for imported in project_imports(path) - ALLOWED[package] - {package}]
     assert violations == []
 
 
 def test_libraries_import_no_command_line_framework():
-    found = []
-    for package in LIBRARIES:
-        for folder, _, names in os.walk(os.path.join(ROOT, package)):
-            for name in sorted(n for n in names if n.endswith(".py")):
-                path = os.path.join(folder, name)
-                if {"click", "argparse"} & imported_modules(path):
-                    found.append(os.path.relpath(path, ROOT))
+    found = [os.path.relpath(path, ROOT) for _, path in source_files(LIBRARIES)
+             if {"click", "argparse"} & imported_modules(path)]
     assert found == []
 
 
 def module_graph():
     """{module: project modules it imports} over every package's modules (lazy imports included). ``from a import
     b`` imports module a.b when there is one, else names from a."""
-    sources = {}
-    for package in PACKAGES:
-        for folder, _, names in os.walk(os.path.join(ROOT, package)):
-            for name in sorted(n for n in names if n.endswith(".py")):
-                path = os.path.join(folder, name)
-                sources[os.path.relpath(path, ROOT)[:-3].replace(os.sep, ".").removesuffix(".__init__")] = path
+    sources = {os.path.relpath(path, ROOT)[:-3].replace(os.sep, ".").removesuffix(".__init__"): path
+               for _, path in source_files()}
     graph = {}
     for module, path in sources.items():
-        with open(path, encoding="utf-8") as f:
-            tree = ast.parse(f.read(), path)
         imports = set()
-        for node in ast.walk(tree):
-            if isinstance(node, ast.Import):
-                imports.update(alias.name for alias in node.names)
-            elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
-                submodules = {f"{node.module}.{alias.name}" for alias in node.names} & sources.keys()
-                imports.update(submodules or {node.module})
+        for imported, names in imports_of(path):
+            submodules = {f"{imported}.{name}" for name in names} & sources.keys()
+            imports.update(submodules or {imported})
         graph[module] = imports & sources.keys()
     return graph
 
@@ -117,15 +106,13 @@ def test_no_module_import_loop():
 
 def test_no_source_module_over_400_lines():
     long = []
-    for package in PACKAGES:
-        for folder, _, names in os.walk(os.path.join(ROOT, package)):
-            for name in sorted(n for n in names if n.endswith(".py") and not n.endswith("_pb2.py")
-                               and n != "descriptors.py"):
-                path = os.path.join(folder, name)
-                with open(path, encoding="utf-8") as f:
-                    count = sum(1 for _ in f)
-                if count > 400:
-                    long.append(f"{os.path.relpath(path, ROOT)}: {count}")
+    for _, path in source_files():
+        if path.endswith(("_pb2.py", "descriptors.py")):  # generated
+            continue
+        with open(path, encoding="utf-8") as f:
+            count = sum(1 for _ in f)
+        if count > 400:
+            long.append(f"{os.path.relpath(path, ROOT)}: {count}")
     assert long == []
 
 
