@@ -240,7 +240,9 @@ def test_compare_two_audits(tiny_export, example_paths, tmp_path):
     result = run(["compare", str(tmp_path / "a"), str(tmp_path / "b"), "--out", str(tmp_path / "cmp")])
     assert result.exit_code == 0, result.output
     text = (tmp_path / "cmp" / "compare.md").read_text()
-    assert "different input files" in text and "mean forbidden share of the saliency" in text
+    assert "Settings differ: corpus:" in text and "mean forbidden share of the saliency" in text
+    # The clean test set holds no forbidden word: its share is not measured, and says so instead of reading 0.
+    assert "| not measured |" in text and "not measured by the baseline" in text
 
 
 @pytest.mark.slow

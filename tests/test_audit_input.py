@@ -57,7 +57,7 @@ def test_ten_megabyte_row_is_explained_in_windows_to_its_last_token(tiny_export,
     assert len(json.load(open(tmp_path / "o" / "summary.json"))["terms"]) == 2
 
 
-@pytest.mark.parametrize("option, value, message", [("--model-name", "nope", "NOT_FOUND"),
+@pytest.mark.parametrize("option, value, message", [("--model-name", "nope", "model 'nope' is not served"),
                                                     ("--model-version", "7", "NOT_FOUND"),
                                                     ("--signature", "nope", "NOT_FOUND")])
 @pytest.mark.slow

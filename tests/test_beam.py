@@ -140,7 +140,7 @@ def test_a_bad_row_is_one_line_exit_2_and_nothing_looks_complete(tiny_export, au
 @pytest.mark.parametrize("content, extra, message", [
     ("body\nfine text\n", [], "missing column 'text'"),
     ("id,text,text\n1,a,b\n", [], "duplicate column name 'text'"),
-    ("text\nfine text\n", ["--threshold", "nan"], "not a finite number"),
+    ("text\nfine text\n", ["--threshold", "nan"], "is not a fraction from 0 to 1"),
     ("text\nfine text\n", ["--out", ""], "--out is empty"),
     (None, [], "no file matches this pattern"),
 ])
