@@ -1,9 +1,11 @@
 """File fingerprints recorded in model metadata and audit summaries."""
 
 import hashlib
+from collections.abc import Callable
+from typing import IO, Any
 
 
-def file_sha256(path: str, open_binary=open) -> str:
+def file_sha256(path: str, open_binary: Callable[..., IO[Any]] = open) -> str:
     """``open_binary(path, "rb")``: the local file system's open, or another's (the Beam pipeline's)."""
     digest = hashlib.sha256()
     with open_binary(path, "rb") as f:

@@ -6,6 +6,7 @@ tokens. Phrases match as token sequences; a position is forbidden if any match c
 """
 
 import hashlib
+from collections.abc import Iterable
 
 import numpy as np
 
@@ -58,7 +59,7 @@ class Lexicon:
         )
 
 
-def covered(spans, length: int) -> np.ndarray:
+def covered(spans: Iterable[tuple[int, int]], length: int) -> np.ndarray:
     """Bool [length]: True on every position that a [start, end) span covers (spans may run past ``length``)."""
     mask = np.zeros(length, dtype=bool)
     for start, end in spans:

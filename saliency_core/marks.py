@@ -37,7 +37,7 @@ MISSING_VALUES = ("", "null", "none", "nan")
 
 
 def parse_optional_word_marks(
-    value, word_count: int, path: str | None = None, line: int | None = None, column: str | None = None
+    value: object, word_count: int, path: str | None = None, line: int | None = None, column: str | None = None
 ) -> np.ndarray | None:
     """Like parse_word_marks, but an empty cell (or null / none / nan) means "no marks for this row": None.
 
@@ -46,4 +46,4 @@ def parse_optional_word_marks(
     """
     if value is None or str(value).strip().lower() in MISSING_VALUES:
         return None
-    return parse_word_marks(value, word_count, path, line, column)
+    return parse_word_marks(str(value), word_count, path, line, column)

@@ -5,6 +5,7 @@ import collections
 import csv
 import json
 import os
+from typing import BinaryIO
 
 from saliency_core.errors import InputError
 
@@ -70,13 +71,13 @@ class LocalFiles:
     """How a reader reaches a file: here, the local file system. A seam: the Beam pipeline passes its own
     (audit_beam.files.BeamFiles: gs://, s3://, hdfs://, ... through Beam's FileSystems)."""
 
-    def check_readable(self, path):
+    def check_readable(self, path: str) -> None:
         check_readable(path)
 
-    def open(self, path):
+    def open(self, path: str) -> BinaryIO:
         return open(path, "rb")
 
-    def size(self, path):
+    def size(self, path: str) -> int:
         return os.path.getsize(path)
 
 
@@ -242,7 +243,7 @@ class RowReader:
                 )
             yield self._line_number, dict(zip(self.columns, values))
 
-    def fraction_read(self):
+    def fraction_read(self) -> float:
         """Bytes consumed / file size, in [0, 1]: the progress of a streamed read (read-ahead makes it lead a
         little)."""
         try:
@@ -273,7 +274,7 @@ class RowReader:
             raise InputError(f"missing key {missing[0]!r}", self.path, number, missing[0])
         return row
 
-    def close(self):
+    def close(self) -> None:
         self._binary.close()
 
     def __enter__(self):

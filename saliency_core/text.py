@@ -11,6 +11,7 @@ and human rationales (given on ``text.split()``) with model positions.
 
 import functools
 import re
+from typing import Any
 
 from saliency_core.fold import (
     COMPOSE_ROUNDS,
@@ -41,12 +42,12 @@ _WHITESPACE = re.compile(WHITESPACE_PATTERN)
 _IGNORABLE = re.compile(IGNORABLE_PATTERN)
 
 
-def normalize_text(text):
+def normalize_text(text: str) -> str:
     """The Python twin of ``normalize``: ignorable characters removed, every whitespace character a space."""
     return _WHITESPACE.sub(" ", _IGNORABLE.sub("", text))
 
 
-def split_words(text):
+def split_words(text: str) -> list[str]:
     """The words that per-word masks and rationales are given on, as the model splits them."""
     return normalize_text(text).split()
 
@@ -66,7 +67,7 @@ def _lower(word):
     return "".join(c if c in TENSORFLOW_KEEPS_CASE else c.lower() for c in word)
 
 
-def surface_tokens_with_word_index(text):
+def surface_tokens_with_word_index(text: str) -> tuple[list[str], list[int]]:
     """(tokens, word index of each token in ``split_words(text)``): the graph's ``tokenize`` without truncation,
     in pure Python (tests/test_text.py checks parity on tricky text and every code point)."""
     tokens, word_index = [], []
@@ -81,7 +82,7 @@ def surface_tokens_with_word_index(text):
 _WORD = re.compile(f"(?:(?!{WHITESPACE_PATTERN}).)+", re.DOTALL)
 
 
-def cap_tokens(text, cap):
+def cap_tokens(text: str, cap: int) -> tuple[str, int]:
     """(``text`` cut after the word that holds its ``cap``-th surface token, its number of surface tokens), in one
     pass that keeps no list of words or tokens: a document of any length costs the audit at most ``cap`` tokens.
     Texts of at most ``cap`` tokens come back whole."""
@@ -96,12 +97,12 @@ def cap_tokens(text, cap):
     return (text[:end] if count > cap else text), count
 
 
-def surface_tokens(text):
+def surface_tokens(text: str) -> list[str]:
     """The model's surface tokens of one text, in pure Python (no TensorFlow)."""
     return surface_tokens_with_word_index(text)[0]
 
 
-def normalize(texts):
+def normalize(texts: Any) -> Any:
     """texts: string tensor. The same as normalize_text, as TF ops (exported into the model's graph)."""
     import tensorflow as tf
 
@@ -163,7 +164,7 @@ def _fold_function():
     @tf.function(
         input_signature=[tf.TensorSpec([None], tf.string)], autograph=False, experimental_attributes={"_noinline": True}
     )
-    def fold_non_ascii(words):
+    def fold_non_ascii(words: Any) -> Any:
         table = tables()
         character_codes = sorted(ord(c) for c in table.characters)
         character_keys = tf.constant(np.array(character_codes, dtype=np.int64))
@@ -183,19 +184,19 @@ def _fold_function():
         return tf.strings.unicode_encode(composed, "UTF-8")
 
     @tf.function(input_signature=[tf.TensorSpec([None], tf.string)], autograph=False)
-    def fold_words(words):
+    def fold_words(words: Any) -> Any:
         ascii_only = tf.reduce_all(tf.strings.regex_full_match(words, "[\\x00-\\x7f]*"))
         return tf.cond(ascii_only, lambda: tf.identity(words), lambda: fold_non_ascii(words))
 
     return fold_words
 
 
-def fold(words):
+def fold(words: Any) -> Any:
     """words: string [N] without whitespace. ``fold.fold_word`` of each, as TF ops; ASCII-only batches skip it."""
     return _fold_function()(words)
 
 
-def standardize(words):
+def standardize(words: Any) -> Any:
     """Fold, lower-case and strip punctuation. words: dense string tensor, any shape (ragged words go through
     ``tf.ragged.map_flat_values``)."""
     import tensorflow as tf
@@ -217,7 +218,7 @@ def _ragged_tokens(texts):
     return tf.ragged.boolean_mask(standardized, keep), tf.ragged.boolean_mask(word_positions, keep)
 
 
-def tokenize(texts, max_tokens):
+def tokenize(texts: Any, max_tokens: int) -> tuple[Any, Any, Any]:
     """Surface tokens of each text, padded or truncated to ``max_tokens``.
 
     texts: string [B].
@@ -240,7 +241,7 @@ def tokenize_all(texts: list[str], max_tokens: int | None = None) -> list[list[s
     return [tokens if max_tokens is None else tokens[:max_tokens] for tokens in map(surface_tokens, texts)]
 
 
-def tokenize_all_with_graph_ops(texts, max_tokens=None):
+def tokenize_all_with_graph_ops(texts: list[str], max_tokens: int | None = None) -> list[list[str]]:
     """The same with the exported graph's own ops: the reference the Python tokenizer is tested against."""
     import tensorflow as tf
 

@@ -6,17 +6,19 @@ to its last token's word: tokenization is per whitespace word and a word gives a
 reads exactly those T tokens, and per-word marks (forbidden masks, rationales) slice along the same word span.
 """
 
+from __future__ import annotations
+
 import dataclasses
 
 from saliency_core.text import split_words, surface_tokens_with_word_index
 
 
-def default_stride(max_tokens):
+def default_stride(max_tokens: int) -> int:
     """7/8 of T: windows overlap by T/8 (cost 8/7 of linear, and each token has context on both sides)."""
     return max(1, max_tokens - max_tokens // 8)
 
 
-def window_starts(token_count, max_tokens, stride):
+def window_starts(token_count: int, max_tokens: int, stride: int) -> list[int]:
     """The first token of each window over ``token_count`` > ``max_tokens`` tokens (a list of int)."""
     starts = list(range(0, token_count - max_tokens, stride))
     starts.append(token_count - max_tokens)
@@ -37,7 +39,7 @@ class TextWindows:
         return len(self.starts)
 
 
-def cut_windows(text, max_tokens, stride, max_document_tokens=None):
+def cut_windows(text: str, max_tokens: int, stride: int, max_document_tokens: int | None = None) -> TextWindows | None:
     """TextWindows for a text of more than ``max_tokens`` tokens, else None. Tokens beyond ``max_document_tokens``
     are left out (the caller says so)."""
     tokens, word_index = surface_tokens_with_word_index(text)
