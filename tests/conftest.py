@@ -53,3 +53,15 @@ def _work_in_a_temporary_folder(tmp_path, monkeypatch):
     """Every test runs in its own folder, so that nothing a command writes by default (audit-output/, its lock)
     lands in the repository."""
     monkeypatch.chdir(tmp_path)
+
+
+@pytest.fixture(autouse=True)
+def _no_leftover_verbosity():
+    """--debug and --verbose set environment variables for the whole process (worker processes inherit them);
+    an in-process CliRunner test must not leave them to the next test (with --debug an OSError is not exit 4)."""
+    names = ("SALIENCY_AUDIT_DEBUG", "SALIENCY_AUDIT_VERBOSE")
+    for name in names:
+        os.environ.pop(name, None)
+    yield
+    for name in names:
+        os.environ.pop(name, None)
