@@ -74,17 +74,6 @@ def test_hostile_case(name, tiny_export, tmp_path):
     assert not [p for p in out.rglob("*") if p.name in COMPLETE_OUTPUTS and not p.is_symlink() and p.is_file()]
 
 
-@pytest.fixture
-def small_disk(tmp_path):
-    mount = tmp_path / "disk"
-    mount.mkdir()
-    done = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", str(mount)], capture_output=True)
-    if done.returncode != 0:
-        pytest.skip(f"cannot mount a tmpfs here: {done.stderr.decode().strip()}")
-    yield mount
-    subprocess.run(["umount", str(mount)], check=True)
-
-
 def test_a_full_disk_is_exit_4_naming_the_file_and_leaves_incomplete(tiny_export, tmp_path, small_disk):
     corpus = write(tmp_path / "in" / "c.csv", "text\n" + "a fine video text\n" * 3000)
     lexicon = write(tmp_path / "in" / "lexicon.txt", "video\n")

@@ -52,9 +52,6 @@ class Explained:
             return int(self.saliency.shape[1])
         return max(map(len, self.saliency))
 
-    def __len__(self) -> int:
-        return len(self.probabilities)
-
     @classmethod
     def of_outputs(cls, outputs: dict[str, np.ndarray], signature: str, model_name: str) -> Explained:
         """The typed result of a signature's outputs {alias: array}; a signature that lacks an output is not an

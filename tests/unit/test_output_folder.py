@@ -71,17 +71,6 @@ def test_outputs_have_the_same_mode(tmp_path):
     assert set(modes.values()) == {outputs.FILE_MODE}, modes
 
 
-@pytest.fixture
-def small_disk(tmp_path):
-    mount = tmp_path / "disk"
-    mount.mkdir()
-    done = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", str(mount)], capture_output=True)
-    if done.returncode != 0:
-        pytest.skip(f"cannot mount a tmpfs here: {done.stderr.decode().strip()}")
-    yield mount
-    subprocess.run(["umount", str(mount)], check=True)
-
-
 def test_a_full_disk_leaves_incomplete_and_names_the_file(tmp_path, small_disk):
     source = corpus(tmp_path / "c.csv", rows=3000)  # far more records than 64 KiB hold
     with pytest.raises(OSError) as error:
