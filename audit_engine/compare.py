@@ -9,6 +9,7 @@ exceeds the baseline's by more than 0.01.
 import dataclasses
 import json
 import os
+from collections.abc import Sequence
 
 from audit_engine import outputs
 from audit_engine.evaluations import CompareMetric, evaluation_compare_metrics
@@ -78,11 +79,11 @@ class ComparisonRow:
     not_comparable: str = ""  # why the two values cannot be compared ('' when they can)
 
     @property
-    def delta(self):
+    def delta(self) -> float:
         return self.candidate - self.baseline
 
     @property
-    def verdict(self):
+    def verdict(self) -> str:
         if self.not_comparable:
             return "not comparable"
         if abs(self.delta) < 1e-12:
@@ -92,13 +93,13 @@ class ComparisonRow:
         return "better" if self.delta * self.better > 0 else "worse"
 
     @property
-    def direction(self):
+    def direction(self) -> str:
         return {-1: "lower is better", 1: "higher is better", 0: "no better direction"}[self.better]
 
-    def value(self, fraction):
+    def value(self, fraction: float) -> str:
         return f"{fraction * 100:.1f} {self.unit}" if self.unit == "points" else f"{fraction * 100:.1f} %"
 
-    def shown(self, side):
+    def shown(self, side: str) -> str:
         """The ``side``'s value ('baseline' or 'candidate') as a reader sees it: no number where it was not
         measured."""
         if self.not_comparable.startswith("not measured") and side in self.not_comparable:
@@ -106,7 +107,7 @@ class ComparisonRow:
         return self.value(self.baseline if side == "baseline" else self.candidate)
 
     @property
-    def change(self):
+    def change(self) -> str:
         """The change in points (of a percentage or of a probability)."""
         return self.not_comparable if self.not_comparable else f"{self.delta * 100:+.1f} points"
 
@@ -115,14 +116,16 @@ class ComparisonRow:
 class Comparison:
     baseline_title: str
     candidate_title: str
-    rows: list
-    warnings: list
-    threshold_results: list  # (description, passed)
-    verdicts: tuple = ("", "")  # each audit's own verdict
-    term_rows: list = dataclasses.field(default_factory=list)  # per-term reliance, terms measured in both
+    rows: list[ComparisonRow]
+    warnings: list[str]
+    threshold_results: list[tuple[str, bool]]  # (description, passed)
+    verdicts: tuple[str, str] = ("", "")  # each audit's own verdict
+    term_rows: list[ComparisonRow] = dataclasses.field(
+        default_factory=list
+    )  # per-term reliance, terms measured in both
 
     @property
-    def passed(self):
+    def passed(self) -> bool:
         return all(passed for _, passed in self.threshold_results)
 
 
@@ -152,7 +155,12 @@ def _title(summary, folder):
     )
 
 
-def build_comparison(baseline_folder, candidate_folder, max_increase=(), max_decrease=()):
+def build_comparison(
+    baseline_folder: str,
+    candidate_folder: str,
+    max_increase: Sequence[tuple[str, float]] = (),
+    max_decrease: Sequence[tuple[str, float]] = (),
+) -> Comparison:
     """max_increase / max_decrease: (metric name, allowed change) pairs; names from METRICS."""
     a, b = _load(baseline_folder), _load(candidate_folder)
     titles = [_title(a, baseline_folder), _title(b, candidate_folder)]
@@ -160,7 +168,7 @@ def build_comparison(baseline_folder, candidate_folder, max_increase=(), max_dec
         titles = [f"{titles[0]} ({os.path.basename(os.path.normpath(f))})" for f in (baseline_folder, candidate_folder)]
     differing = [name for name, read in SETTINGS.items() if read(a) != read(b)]
 
-    def not_comparable(metric):
+    def not_comparable(metric: CompareMetric) -> str:
         missing = [side for side, summary in (("baseline", a), ("candidate", b)) if not metric.measured(summary)]
         if missing:
             return f"not measured by the {' and the '.join(missing)}"
@@ -214,7 +222,7 @@ def _markdown_rows(c, rows):
     ]
 
 
-def markdown(comparison):
+def markdown(comparison: Comparison) -> str:
     c = comparison
     lines = [
         "# Audit comparison",
@@ -244,11 +252,11 @@ def markdown(comparison):
     return "\n".join(lines) + "\n"
 
 
-def html(comparison):
+def html(comparison: Comparison) -> str:
     c = comparison
     colour = {"better": "pass", "worse": "fail", "same": "muted", "changed": "muted", "not comparable": "fail"}
 
-    def table(rows):
+    def table(rows: list[ComparisonRow]) -> str:
         cells = "".join(
             f"<tr><td class='l'>{esc(row.label)}</td><td>{esc(row.shown('baseline'))}</td>"
             f"<td>{esc(row.shown('candidate'))}</td><td>{esc(row.change)}</td>"
@@ -280,7 +288,13 @@ def html(comparison):
     )
 
 
-def compare(baseline_folder, candidate_folder, out_dir, max_increase=(), max_decrease=()):
+def compare(
+    baseline_folder: str,
+    candidate_folder: str,
+    out_dir: str,
+    max_increase: Sequence[tuple[str, float]] = (),
+    max_decrease: Sequence[tuple[str, float]] = (),
+) -> Comparison:
     """Write compare.md and compare.html into out_dir; returns the Comparison."""
     comparison = build_comparison(baseline_folder, candidate_folder, max_increase, max_decrease)
     os.makedirs(out_dir, exist_ok=True)

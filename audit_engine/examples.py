@@ -5,13 +5,17 @@ from __future__ import annotations
 
 import dataclasses
 import heapq
+from collections.abc import Iterable
 
 import numpy as np
 
 from audit_engine.document import explained_tokens
+from protos import audit_pb2
 from saliency_core.lexicon import covered
 
 EXAMPLE_TOKENS = 200  # tokens a report example shows; a longer document shows an excerpt
+
+Record = audit_pb2.AuditRecord
 
 
 @dataclasses.dataclass(order=True)  # ordered only to break exact rank ties in TopExamples' heap
@@ -32,7 +36,7 @@ class Example:
     explained: int = 0  # the document's explained tokens (0: all are shown)
 
     @classmethod
-    def of(cls, record, tokens_row, saliency_row):
+    def of(cls, record: Record, tokens_row: np.ndarray, saliency_row: np.ndarray) -> Example:
         """The report's view of an audited document (its explanation's tokens and saliency rows): all of a short
         one; of a longer one, EXAMPLE_TOKENS tokens around its most salient forbidden word. The forbidden positions
         are the record's matches (the lexicon already ran over these tokens)."""
@@ -62,7 +66,7 @@ class Example:
         )
 
 
-def example_rank(share, drop, row, reliance):
+def example_rank(share: float, drop: float | None, row: int, reliance: bool) -> tuple[float, int]:
     """The report shows the documents that rely most on forbidden words: by the drop without them (``drop`` None:
     not measured), or by the forbidden share when the reliance check is off. Ties: earlier rows first."""
     return ((drop or 0.0) if reliance else share, -row)
@@ -73,7 +77,7 @@ class TopExamples:
     kept (building one copies its tokens and saliency). Two merge, so per-file sets in the Beam pipeline give the
     same examples as one pass over the corpus."""
 
-    def __init__(self, size, reliance, kept=()):
+    def __init__(self, size: int, reliance: bool, kept: Iterable[Example] = ()) -> None:
         self.size, self.reliance = size, reliance
         self.heap = [(*example_rank(e.share, e.drop, e.row, reliance), e) for e in kept]  # min-heap
         heapq.heapify(self.heap)
@@ -84,17 +88,17 @@ class TopExamples:
     def _push(self, item):
         (heapq.heappush if len(self.heap) < self.size else heapq.heapreplace)(self.heap, item)
 
-    def offer(self, record, tokens_row, saliency_row):
+    def offer(self, record: Record, tokens_row: np.ndarray, saliency_row: np.ndarray) -> None:
         drop = record.reliance_drop if record.reliance_measured else None
         key = example_rank(record.forbidden_share, drop, record.row, self.reliance)
         if self._admits(key):  # an example ranked below every kept one is not worth building
             self._push((*key, Example.of(record, tokens_row, saliency_row)))
 
-    def merge(self, other):
+    def merge(self, other: TopExamples) -> None:
         for item in other.heap:
             if self._admits(item[:2]):
                 self._push(item)
 
-    def ranked(self):
+    def ranked(self) -> list[Example]:
         """Best first."""
         return [example for *_, example in sorted(self.heap, key=lambda item: item[:2], reverse=True)]

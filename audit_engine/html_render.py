@@ -3,6 +3,7 @@ report.md uses turned into HTML (every text escaped; no scripts, no external URL
 
 import html
 import re
+from collections.abc import Iterable
 
 STYLE = """body{font-family:system-ui,sans-serif;max-width:980px;margin:2em auto;color:#222}
 table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #ccc;padding:3px 8px;text-align:right}
@@ -15,11 +16,18 @@ th{background:#f3f3f3}td.l,th.l{text-align:left}.pass{color:#1a7f37}.fail{color:
 .note{background:#fff4e0;padding:6px 10px;border-left:4px solid #b26b00}"""
 
 
-def esc(value):
+def esc(value: object) -> str:
     return html.escape(str(value), quote=True)
 
 
-def bar_chart_svg(title, labels, values, width=640, bar_height=18, value_format="{:.3g}"):
+def bar_chart_svg(
+    title: str,
+    labels: Iterable[str],
+    values: Iterable[float],
+    width: int = 640,
+    bar_height: int = 18,
+    value_format: str = "{:.3g}",
+) -> str:
     """Horizontal bars as inline SVG."""
     labels, values = list(labels), [float(v) for v in values]
     height = 28 + bar_height * max(len(values), 1) + 8
@@ -48,12 +56,12 @@ def _plain(markdown_text):
     return re.sub(r"\\(.)", r"\1", html.unescape(markdown_text))
 
 
-def markdown_to_html(lines):
+def markdown_to_html(lines: Iterable[str]) -> str:
     """The small Markdown subset the report uses (headings, tables, paragraphs, quotes, bold) -> HTML."""
     parts: list[str] = []
     table: list[str] = []
 
-    def flush():
+    def flush() -> None:
         if table:
             rows = [
                 [_plain(cell.strip()) for cell in re.split(r"(?<!\\)\|", row.strip()[1:-1])]

@@ -18,6 +18,7 @@ from json.encoder import encode_basestring_ascii
 
 import numpy as np
 from google.protobuf import descriptor
+from google.protobuf.message import Message
 
 FieldDescriptor = descriptor.FieldDescriptor
 _FLOAT32 = struct.Struct("<f")
@@ -26,7 +27,7 @@ _SMALLEST_NORMAL_FLOAT32 = float(np.finfo(np.float32).tiny)
 _float32 = np.float32
 
 
-def shortest_float32(value):
+def shortest_float32(value: float) -> str | float:
     """The shortest '%.{p}g' decimal (p from 6) that packs to the same float32: json_format's rule.
 
     NumPy's shortest round-trip repr of a float32 (Dragon4) is that decimal for every normal float32 (a
@@ -136,6 +137,6 @@ class JsonEncoder:
         exec(f"def to_json(m):\n    return {body}\n", namespace)
         self._to_json = namespace["to_json"]
 
-    def to_json(self, message):
+    def to_json(self, message: Message) -> str:
         """One line, as MessageToJson(..., indent=None, sort_keys=True) writes it."""
         return self._to_json(message)

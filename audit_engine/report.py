@@ -4,11 +4,14 @@ Every string that comes from the corpus or the model is HTML-escaped.
 """
 
 import os
+from collections.abc import Sequence
 
 from audit_engine import outputs
 from audit_engine.evaluations import EVALUATIONS
+from audit_engine.examples import Example
 from audit_engine.formatting import count, md, percent
 from audit_engine.html_render import STYLE, _table, bar_chart_svg, esc, markdown_to_html
+from protos import audit_pb2
 
 HEADLINE_SECTIONS = tuple(kind for kind in EVALUATIONS if kind.headline)
 SECONDARY_SECTIONS = tuple(kind for kind in EVALUATIONS if not kind.headline)
@@ -26,7 +29,7 @@ def _gate_lines(summary):
     return [(g.name, g.description, g.observed, "pass" if g.passed else "FAIL") for g in summary.gates]
 
 
-def warning_lines(summary):
+def warning_lines(summary: audit_pb2.AuditSummary) -> list[str]:
     """Warnings a reader must not miss (one line each)."""
     lines = []
     if summary.out_of_vocabulary_terms:
@@ -43,7 +46,7 @@ def warning_lines(summary):
     return lines
 
 
-def headline_lines(summary):
+def headline_lines(summary: audit_pb2.AuditSummary) -> list[str]:
     """Verdict, reliance and the under-reporting note: what a reader must see first (Markdown)."""
     lines = [f"**Verdict: {summary.verdict}** — {summary.verdict_reason}", ""]
     lines += [f"> {line}" for line in warning_lines(summary)]
@@ -60,7 +63,7 @@ def headline_lines(summary):
     return lines
 
 
-def markdown_report(summary):
+def markdown_report(summary: audit_pb2.AuditSummary) -> str:
     d = summary.share_distribution
     lines = [
         f"# Audit: {md(summary.model_name)} v{summary.model_version}",
@@ -126,7 +129,7 @@ def markdown_report(summary):
     return "\n".join(lines) + "\n"
 
 
-def coverage_note(summary):
+def coverage_note(summary: audit_pb2.AuditSummary) -> str:
     """What of the long documents was explained, in one sentence ('' when every document fit in T tokens)."""
     note = ""
     if summary.windowed:
@@ -185,7 +188,7 @@ def _highlight(example):
     return " ".join(spans)
 
 
-def html_report(summary, examples):
+def html_report(summary: audit_pb2.AuditSummary, examples: Sequence[Example]) -> str:
     d = summary.share_distribution
     gates = ""
     if summary.gates:
@@ -317,6 +320,6 @@ def html_report(summary, examples):
     return "\n".join(parts)
 
 
-def write_reports(out_dir, summary, examples):
+def write_reports(out_dir: str, summary: audit_pb2.AuditSummary, examples: Sequence[Example]) -> None:
     outputs.write_atomic(os.path.join(out_dir, outputs.REPORT_MD), markdown_report(summary))
     outputs.write_atomic(os.path.join(out_dir, outputs.REPORT_HTML), html_report(summary, examples))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 
 from audit_engine.evaluations import Gate, evaluation_gates
@@ -25,13 +27,13 @@ class ShareSketch:
         self.count = 0
         self.total = 0.0
 
-    def add(self, share):
+    def add(self, share: float) -> None:
         self.count += 1
         self.total += share
         if share == share:  # a NaN share (a model that returned NaN saliency) makes the mean NaN, as it should,
             self.counts[min(max(int(share * self.BINS), 0), self.BINS - 1)] += 1  # and stays out of the bins
 
-    def merge(self, other):
+    def merge(self, other: ShareSketch) -> None:
         self.counts += other.counts
         self.count += other.count
         self.total += other.total
@@ -39,7 +41,7 @@ class ShareSketch:
     def _value_at(self, rank, cumulative):
         return (int(np.searchsorted(cumulative, rank, side="right")) + 0.5) / self.BINS
 
-    def percentiles(self, qs):
+    def percentiles(self, qs: Sequence[float]) -> list[float]:
         cumulative = np.cumsum(self.counts)
         binned = int(cumulative[-1])
         if not binned:
@@ -52,7 +54,7 @@ class ShareSketch:
             values.append(below + (position - low) * (above - below))
         return values
 
-    def histogram(self, bins):
+    def histogram(self, bins: int) -> np.ndarray:
         """Counts in ``bins`` equal bins of [0, 1] (BINS is a multiple of every bins used here)."""
         return self.counts.reshape(bins, self.BINS // bins).sum(axis=1)
 
@@ -75,7 +77,7 @@ class SummaryBuilder:
         self.terms = {}  # term -> [documents, occurrences, saliency_mass, share_sum]
         self.classes = {}  # label -> [documents, with_terms, flagged, share_sum]
 
-    def add(self, record):
+    def add(self, record: audit_pb2.AuditRecord) -> None:
         self.documents += 1
         if record.status != audit_pb2.RECORD_STATUS_SCORED:
             self.skipped += 1
@@ -115,7 +117,7 @@ class SummaryBuilder:
             stats[2] += hit.saliency
             stats[3] += hit.saliency / record.saliency_mass if record.saliency_mass > 0 else 0.0
 
-    def merge(self, other):
+    def merge(self, other: SummaryBuilder) -> SummaryBuilder:
         """Add another builder's counts (same options) to this one."""
         for name in (
             "labels_outside",
@@ -142,7 +144,7 @@ class SummaryBuilder:
             evaluation.merge(other_evaluation)
         return self
 
-    def build(self, summary):
+    def build(self, summary: audit_pb2.AuditSummary) -> audit_pb2.AuditSummary:
         """Fill the counting fields of an AuditSummary (the caller sets model, input and timing fields)."""
         summary.evaluations[:] = [evaluation.name for evaluation in self.evaluations]
         summary.documents = self.documents

@@ -9,10 +9,17 @@ import collections
 import os
 import re
 import threading
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
 
 from audit_engine.backends.base import Explained, ModelStatus, SignatureInfo, encode_texts
 from saliency_core import contract
 from saliency_core.errors import InputError
+
+if TYPE_CHECKING:
+    from serving.session_model import SessionModel
 
 
 class _LoadedModels:
@@ -32,7 +39,7 @@ class _LoadedModels:
         pb = os.stat(os.path.join(export_dir, "saved_model.pb"))
         return os.path.realpath(export_dir), pb.st_size, pb.st_mtime_ns
 
-    def acquire(self, export_dir: str, warm: set[str]):
+    def acquire(self, export_dir: str, warm: set[str]) -> SessionModel:
         from serving.session_model import SessionModel
 
         with self.lock:
@@ -48,7 +55,7 @@ class _LoadedModels:
             entry[1] += 1
             return model
 
-    def release(self, model) -> None:
+    def release(self, model: SessionModel) -> None:
         with self.lock:
             for entry in self.entries.values():
                 if entry[0] is model:
@@ -92,16 +99,16 @@ class EmbeddedBackend:
     def description(self) -> str:
         return "embedded:" + self.export_dir
 
-    def explain(self, texts):
+    def explain(self, texts: Sequence[str]) -> Explained:
         outputs = self.model.run(self.signature, {contract.TEXT_INPUT: encode_texts(texts)})
         return Explained.of_outputs(outputs, self.signature, self.model_name)
 
-    def probabilities(self, texts):
+    def probabilities(self, texts: Sequence[str]) -> np.ndarray:
         return self.model.run(contract.PROBABILITIES_SIGNATURE, {contract.TEXT_INPUT: encode_texts(texts)})[
             contract.PROBABILITIES
         ]
 
-    def metadata(self):
+    def metadata(self) -> dict[str, Any]:
         return self.model.metadata()
 
     def model_status(self) -> ModelStatus:

@@ -9,6 +9,8 @@ from __future__ import annotations
 import json
 import socket
 import time
+from collections.abc import Iterable, Sequence
+from typing import Any
 
 import grpc
 import numpy as np
@@ -43,7 +45,7 @@ RETRY_SERVICE_CONFIG = {
 GRPC_URI_SCHEMES = ("dns:", "ipv4:", "ipv6:", "unix:", "unix-abstract:", "vsock:")
 
 
-def host_and_port(server):
+def host_and_port(server: str) -> tuple[str, int] | None:
     """'HOST:PORT' -> (host, port); None for a gRPC URI target (dns:///..., unix:...). ValueError otherwise."""
     if "://" in server or server.startswith(GRPC_URI_SCHEMES):
         return None
@@ -53,7 +55,7 @@ def host_and_port(server):
     return host, int(port)
 
 
-def channel_target(servers):
+def channel_target(servers: Iterable[str]) -> str:
     """--server values -> one gRPC target. Several servers share one channel with round-robin."""
     servers = list(servers)
     if len(servers) == 1:
@@ -76,7 +78,13 @@ def channel_target(servers):
     return "ipv4:" + ",".join(addresses) if all("[" not in a for a in addresses) else "ipv6:" + ",".join(addresses)
 
 
-def make_channel(servers, tls_ca=None, tls_cert=None, tls_key=None, message_limit=MESSAGE_LIMIT_BYTES):
+def make_channel(
+    servers: Iterable[str],
+    tls_ca: str | None = None,
+    tls_cert: str | None = None,
+    tls_key: str | None = None,
+    message_limit: int = MESSAGE_LIMIT_BYTES,
+) -> grpc.Channel:
     options = [
         ("grpc.max_receive_message_length", message_limit),
         ("grpc.max_send_message_length", message_limit),
@@ -121,7 +129,7 @@ class GrpcBackend:
         give_up_at = time.monotonic() + connect_timeout
         said = set()
 
-        def wait_note(key, message):
+        def wait_note(key: str, message: str) -> None:
             if on_wait is not None and key not in said:
                 said.add(key)
                 on_wait(message)
@@ -184,7 +192,7 @@ class GrpcBackend:
             time.sleep(min(0.5, max(give_up_at - time.monotonic(), 0.0)))
 
     @property
-    def description(self):
+    def description(self) -> str:
         return "grpc:" + ",".join(self.servers)
 
     def _model_spec(self, signature):
@@ -193,7 +201,7 @@ class GrpcBackend:
             spec.version.value = int(self.version)
         return spec
 
-    def predict(self, signature, texts, wait_for_ready=True):
+    def predict(self, signature: str, texts: Sequence[str], wait_for_ready: bool = True) -> dict[str, np.ndarray]:
         request = serving_api.PredictRequest(model_spec=self._model_spec(signature))
         request.inputs[contract.TEXT_INPUT].CopyFrom(string_tensor(encode_texts(texts)))
         try:
@@ -216,13 +224,13 @@ class GrpcBackend:
         self.loaded_version = response.model_spec.version.value
         return {alias: to_ndarray(proto) for alias, proto in response.outputs.items()}
 
-    def explain(self, texts):
+    def explain(self, texts: Sequence[str]) -> Explained:
         return Explained.of_outputs(self.predict(self.signature, texts), self.signature, self.model_name)
 
-    def probabilities(self, texts):
+    def probabilities(self, texts: Sequence[str]) -> np.ndarray:
         return self.predict(contract.PROBABILITIES_SIGNATURE, texts)[contract.PROBABILITIES]
 
-    def metadata(self):
+    def metadata(self) -> dict[str, Any]:
         if self._metadata is None:
             out = self.predict(contract.METADATA_SIGNATURE, [""], wait_for_ready=False)
             self._metadata = json.loads(out[contract.METADATA_JSON][0].decode("utf-8"))
@@ -236,7 +244,7 @@ class GrpcBackend:
                 raise InputError(f"server: {_describe(error)}") from None
             raise ServerError(f"{self.description}: {_describe(error)}") from None
 
-    def model_status(self):
+    def model_status(self) -> ModelStatus:
         status = self._call(
             self.models.GetModelStatus, serving_api.GetModelStatusRequest(model_spec=self._model_spec(""))
         )
@@ -255,5 +263,5 @@ class GrpcBackend:
             ),
         )
 
-    def close(self):
+    def close(self) -> None:
         self.channel.close()

@@ -30,11 +30,12 @@ windowed ones, so one long document does not pad the whole batch; ``windows`` co
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Sequence
 from typing import Any, cast
 
 import numpy as np
 
-from audit_engine.backends.base import Backend, Explained, PerToken
+from audit_engine.backends.base import Backend, Explained, ModelStatus, PerToken
 from audit_engine.options import WindowConfig
 from saliency_core.errors import InputError
 from saliency_core.windows import TextWindows, cut_windows
@@ -52,7 +53,7 @@ def windowed(backend: Backend, config: WindowConfig, metadata: dict[str, Any]) -
     return wrapped, wrapped.stride
 
 
-def owned_ranges(starts, max_tokens, token_count):
+def owned_ranges(starts: Sequence[int] | np.ndarray, max_tokens: int, token_count: int) -> np.ndarray:
     """int [W, 2]: the [begin, end) of tokens each window explains (starts: int [W], ascending). Between
     consecutive windows a and b (starts s_a < s_b) a token i in the overlap goes to a when
     s_a + T - 1 - i >= i - s_b (it is at least as far from a's right edge as from b's left edge). The ranges
@@ -72,7 +73,7 @@ class _Plan:
     owned: np.ndarray  # int [W, 2]
 
 
-def combine_probabilities(window_probabilities):
+def combine_probabilities(window_probabilities: Sequence[np.ndarray] | np.ndarray) -> np.ndarray:
     """float [W, C] -> float32 [C]: softmax of the mean of log p over windows."""
     log_p = np.log(np.maximum(np.asarray(window_probabilities, dtype=np.float64), np.finfo(np.float64).tiny))
     mean = log_p.mean(axis=0)
@@ -112,10 +113,10 @@ class WindowedBackend:
     def loaded_version(self) -> int:
         return self.backend.loaded_version
 
-    def metadata(self):
+    def metadata(self) -> dict[str, Any]:
         return self.backend.metadata()
 
-    def model_status(self):
+    def model_status(self) -> ModelStatus:
         return self.backend.model_status()
 
     def close(self) -> None:
@@ -146,7 +147,7 @@ class WindowedBackend:
         for begin in range(0, len(rows), step):
             yield rows[begin : begin + step]
 
-    def explain(self, texts):
+    def explain(self, texts: Sequence[str]) -> Explained:
         """The attribution signature's outputs for texts of any length (shapes in the module docstring)."""
         plans = [self._long_text(text) for text in texts]
         if all(plan is None for plan in plans):
@@ -200,7 +201,7 @@ class WindowedBackend:
                 combined = combine_probabilities(window_probabilities[index])
                 rows[index].update(probabilities=combined, predicted_label=self.class_names[int(np.argmax(combined))])
 
-        def column(name, dtype):
+        def column(name: str, dtype: type) -> np.ndarray:
             return np.asarray([row[name] for row in rows], dtype=dtype)
 
         has = rows[0].keys()
@@ -215,7 +216,7 @@ class WindowedBackend:
             column("windows", np.int32),
         )
 
-    def probabilities(self, texts):
+    def probabilities(self, texts: Sequence[str]) -> np.ndarray:
         """float [B, C] for texts of any length: windows combined as in ``explain``."""
         plans = [self._long_text(text) for text in texts]
         if all(plan is None for plan in plans):

@@ -19,9 +19,10 @@ from __future__ import annotations
 import abc
 import dataclasses
 from collections.abc import Callable
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Self
 
 from audit_engine.backends.base import Backend, Explained
+from audit_engine.document import CorpusRow, Explanation
 from audit_engine.options import AuditOptions
 from protos import audit_pb2
 from saliency_core.lexicon import Lexicon
@@ -103,13 +104,15 @@ class Evaluation(abc.ABC):
     def prepare(self, backend: Backend, batch: Batch) -> Any:
         return None
 
-    def annotate(self, record: Record, prepared: Any, index: int, document: Any, explanation: Any) -> None:
+    def annotate(
+        self, record: Record, prepared: Any, index: int, document: CorpusRow, explanation: Explanation
+    ) -> None:
         pass
 
     def add(self, record: Record) -> None:
         pass
 
-    def merge(self, other: Evaluation) -> None:
+    def merge(self, other: Self) -> None:
         """Add another accumulator's state (the Beam pipeline's combiner merges per-worker summaries)."""
         raise NotImplementedError(f"{type(self).__name__} cannot merge")
 

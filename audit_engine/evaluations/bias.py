@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import array
+from collections.abc import Iterable
 
 import numpy as np
 
 from audit_engine.evaluations import bias_metrics
-from audit_engine.evaluations.base import AuditInputs, Evaluation
+from audit_engine.evaluations.base import AuditInputs, Evaluation, Record, Summary
 from audit_engine.formatting import md, percent
 from audit_engine.options import AuditOptions
 
@@ -22,14 +23,14 @@ class Bias(Evaluation):
     def create(cls, options: AuditOptions, inputs: AuditInputs) -> Bias | None:
         return cls(options.toxic_classes) if options.toxic_classes else None
 
-    def __init__(self, toxic_classes):
+    def __init__(self, toxic_classes: Iterable[str]) -> None:
         self.toxic_classes = tuple(toxic_classes)
         # Every scored, labelled document: 5 bytes each plus 8 per term match.
         self.scores = array.array("f")
         self.labels = array.array("b")
-        self.term_rows = {}
+        self.term_rows: dict[str, array.array] = {}
 
-    def add(self, record):
+    def add(self, record: Record) -> None:
         if not record.true_label or not record.predicted_label:
             return
         for term in {hit.term for hit in record.forbidden_terms}:
@@ -38,7 +39,7 @@ class Bias(Evaluation):
         # Labels are model classes, or "positive" / "negative" after a binary --label-map.
         self.labels.append(record.true_label in self.toxic_classes or record.true_label == "positive")
 
-    def merge(self, other):
+    def merge(self, other: Bias) -> None:
         """Append another accumulator's documents. Exact AUCs and the pinned AUC's background draws need every
         labelled document's score in one place: the Beam combiner holds them too (5 bytes per document and 8 per
         term match), the one summary part that is not a fixed-size sketch."""
@@ -49,15 +50,15 @@ class Bias(Evaluation):
             shifted = np.frombuffer(rows, dtype=np.int64) + offset
             self.term_rows.setdefault(term, array.array("q")).frombytes(shifted.tobytes())
 
-    def summarise(self, summary):
+    def summarise(self, summary: Summary) -> None:
         if not len(self.scores):
             return
         labels = np.frombuffer(self.labels, dtype=np.int8).astype(bool)
         scores = np.frombuffer(self.scores, dtype=np.float32).astype(np.float64)
-        subgroups = {}
-        for term, rows in self.term_rows.items():
+        subgroups: dict[str, np.ndarray] = {}
+        for term, positions in self.term_rows.items():
             mask = np.zeros(len(scores), bool)
-            mask[np.frombuffer(rows, dtype=np.int64)] = True
+            mask[np.frombuffer(positions, dtype=np.int64)] = True
             subgroups[term] = mask
         # The pinned AUC draws background documents by position: put the documents in an order that does not
         # depend on the order they arrived in (Beam merges files in any order), so that the same corpus gives
@@ -65,19 +66,19 @@ class Bias(Evaluation):
         order = np.lexsort([*(subgroups[term] for term in sorted(subgroups, reverse=True)), labels, scores])
         labels, scores = labels[order], scores[order]
         subgroups = {term: mask[order] for term, mask in subgroups.items()}
-        rows, difference, spread = bias_metrics.bias_table(labels, scores, subgroups)
+        table, difference, spread = bias_metrics.bias_table(labels, scores, subgroups)
         summary.toxic_classes[:] = list(self.toxic_classes)
         summary.toxic_auc = bias_metrics.auc(labels, scores)
         summary.pinned_auc_equality_difference = difference
         summary.pinned_auc_equality_difference_sd = spread
         summary.pinned_auc_draws = bias_metrics.PINNED_DRAWS
-        for term, documents, subgroup, bpsn, bnsp, pinned in rows:
+        for term, documents, subgroup, bpsn, bnsp, pinned in table:
             summary.term_bias.add(
                 term=term, documents=documents, subgroup_auc=subgroup, bpsn_auc=bpsn, bnsp_auc=bnsp, pinned_auc=pinned
             )
 
     @staticmethod
-    def markdown(summary):
+    def markdown(summary: Summary) -> list[str]:
         if not summary.term_bias:
             return []
         lines = [

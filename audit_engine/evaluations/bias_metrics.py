@@ -6,7 +6,7 @@ labels: bool [N] (True = toxic); scores: float [N] (higher = more toxic); in_sub
 import numpy as np
 
 
-def auc(labels, scores):
+def auc(labels: np.ndarray, scores: np.ndarray) -> float:
     """ROC AUC by the Mann-Whitney rank statistic (ties count half). NaN without both classes."""
     labels = np.asarray(labels, dtype=bool)
     scores = np.asarray(scores, dtype=np.float64)
@@ -24,17 +24,17 @@ def auc(labels, scores):
     return float((ranks[labels].sum() - positives * (positives + 1) / 2.0) / (positives * negatives))
 
 
-def subgroup_auc(labels, scores, in_subgroup):
+def subgroup_auc(labels: np.ndarray, scores: np.ndarray, in_subgroup: np.ndarray) -> float:
     return auc(labels[in_subgroup], scores[in_subgroup])
 
 
-def bpsn_auc(labels, scores, in_subgroup):
+def bpsn_auc(labels: np.ndarray, scores: np.ndarray, in_subgroup: np.ndarray) -> float:
     """Background positive, subgroup negative: low when non-toxic subgroup texts score high."""
     pick = (~in_subgroup & labels) | (in_subgroup & ~labels)
     return auc(labels[pick], scores[pick])
 
 
-def bnsp_auc(labels, scores, in_subgroup):
+def bnsp_auc(labels: np.ndarray, scores: np.ndarray, in_subgroup: np.ndarray) -> float:
     """Background negative, subgroup positive: low when toxic subgroup texts score low."""
     pick = (~in_subgroup & ~labels) | (in_subgroup & labels)
     return auc(labels[pick], scores[pick])
@@ -43,7 +43,9 @@ def bnsp_auc(labels, scores, in_subgroup):
 PINNED_DRAWS = 20
 
 
-def pinned_auc(labels, scores, in_subgroup, rng, draws=PINNED_DRAWS):
+def pinned_auc(
+    labels: np.ndarray, scores: np.ndarray, in_subgroup: np.ndarray, rng: np.random.Generator, draws: int = PINNED_DRAWS
+) -> np.ndarray:
     """AUC on the subgroup plus an equal-size random background sample of all data (Dixon et al. 2018), for
     ``draws`` independent background samples from ``rng``. Returns float [draws] (empty without a subgroup).
 
@@ -61,7 +63,9 @@ def pinned_auc(labels, scores, in_subgroup, rng, draws=PINNED_DRAWS):
     return np.asarray(values)
 
 
-def bias_table(labels, scores, subgroups, seed=0, draws=PINNED_DRAWS):
+def bias_table(
+    labels: np.ndarray, scores: np.ndarray, subgroups: dict[str, np.ndarray], seed: int = 0, draws: int = PINNED_DRAWS
+) -> tuple[list[tuple[str, int, float, float, float, float]], float, float]:
     """subgroups: {term: bool [N]}. Returns (rows, equality difference mean, its sd over draws).
 
     rows: [(term, documents, subgroup AUC, BPSN AUC, BNSP AUC, pinned AUC mean over draws)]. Every term gets its
@@ -93,7 +97,9 @@ def bias_table(labels, scores, subgroups, seed=0, draws=PINNED_DRAWS):
     return rows, float(differences.mean()), float(differences.std())
 
 
-def rate_equality_differences(labels, flagged, subgroups):
+def rate_equality_differences(
+    labels: np.ndarray, flagged: np.ndarray, subgroups: dict[str, np.ndarray]
+) -> tuple[float, float]:
     """False positive / negative rate equality differences (Dixon et al. 2018) at one decision threshold.
 
     flagged: bool [N] (score above the threshold). Returns (sum over terms of |FPR - FPR_term|, same for FNR),

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 
+from audit_engine.backends.base import Backend
+from audit_engine.document import CorpusRow, Explanation
 from audit_engine.evaluations import rationale_metrics
-from audit_engine.evaluations.base import AuditInputs, CsvColumn, Evaluation, Record, Summary, fixed
+from audit_engine.evaluations.base import AuditInputs, Batch, CsvColumn, Evaluation, Record, Summary, fixed
 from audit_engine.formatting import count
 from audit_engine.options import AuditOptions
 from saliency_core.text import surface_tokens_with_word_index
@@ -25,11 +27,11 @@ class Rationale(Evaluation):
     def create(cls, options: AuditOptions, inputs: AuditInputs) -> Rationale | None:
         return cls() if options.rationale_column else None
 
-    def __init__(self):
+    def __init__(self) -> None:
         self.documents = 0
         self.f1_sum = self.auprc_sum = 0.0
 
-    def prepare(self, backend, batch):
+    def prepare(self, backend: Backend, batch: Batch) -> np.ndarray:
         """The word index of each of the model's tokens, int [B, T], -1 on padding (the Python twin of the
         graph's tokenizer, so the light client needs no TensorFlow)."""
         word_index = np.full((len(batch.texts), batch.max_tokens), -1, dtype=np.int32)
@@ -38,7 +40,9 @@ class Rationale(Evaluation):
             word_index[row, : len(positions)] = positions
         return word_index
 
-    def annotate(self, record, word_index, index, document, explanation):
+    def annotate(
+        self, record: Record, word_index: np.ndarray, index: int, document: CorpusRow, explanation: Explanation
+    ) -> None:
         if document.rationale is None:
             return
         explained = record.explained_tokens
@@ -55,7 +59,7 @@ class Rationale(Evaluation):
             self.f1_sum += record.rationale_token_f1
             self.auprc_sum += record.rationale_auprc
 
-    def merge(self, other):
+    def merge(self, other: Rationale) -> None:
         self.documents += other.documents
         self.f1_sum += other.f1_sum
         self.auprc_sum += other.auprc_sum
@@ -67,7 +71,7 @@ class Rationale(Evaluation):
             summary.mean_rationale_auprc = self.auprc_sum / self.documents
 
     @staticmethod
-    def markdown(summary):
+    def markdown(summary: Summary) -> list[str]:
         if not summary.rationale_documents and not summary.rationale_missing_documents:
             return []
         return [

@@ -3,12 +3,14 @@
 Shapes: n = explained tokens of one document. All functions are pure numpy.
 """
 
+from collections.abc import Callable, Sequence
+
 import numpy as np
 
 AOPC_FRACTIONS = (0.01, 0.05, 0.10, 0.20, 0.50)  # ERASER's bins for comprehensiveness / sufficiency
 
 
-def top_k_mask(scores, k):
+def top_k_mask(scores: np.ndarray, k: int) -> np.ndarray:
     """bool [n]: the k highest scores (ties by position)."""
     mask = np.zeros(len(scores), dtype=bool)
     if k > 0:
@@ -16,7 +18,7 @@ def top_k_mask(scores, k):
     return mask
 
 
-def token_f1(scores, rationale, k):
+def token_f1(scores: np.ndarray, rationale: np.ndarray, k: int) -> tuple[float, float, float]:
     """Token-level F1 of the top-k scored tokens against the rationale (bool [n]). Returns (P, R, F1)."""
     predicted = top_k_mask(scores, k)
     rationale = np.asarray(rationale, dtype=bool)
@@ -27,7 +29,7 @@ def token_f1(scores, rationale, k):
     return float(precision), float(recall), float(f1)
 
 
-def auprc(scores, rationale):
+def auprc(scores: np.ndarray, rationale: np.ndarray) -> float:
     """Area under the precision-recall curve (average precision) of scores against the rationale.
 
     NaN when the document has no rationale token.
@@ -42,7 +44,13 @@ def auprc(scores, rationale):
     return float(np.sum(precision_at[rationale[order]]) / positives)
 
 
-def aopc(predict_probability, tokens, scores, predicted_class, fractions=AOPC_FRACTIONS):
+def aopc(
+    predict_probability: Callable[[list[str]], np.ndarray],
+    tokens: Sequence[str],
+    scores: np.ndarray,
+    predicted_class: int,
+    fractions: Sequence[float] = AOPC_FRACTIONS,
+) -> tuple[float, float]:
     """Comprehensiveness and sufficiency, averaged over the fractions (ERASER's AOPC form).
 
     predict_probability(list of texts) -> float [len, C]; tokens: list of str [n].

@@ -8,10 +8,15 @@ document's per-term result is the same).
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
+from audit_engine.backends.base import Backend
+from audit_engine.document import CorpusRow, Explanation
 from audit_engine.evaluations.base import (
     AuditInputs,
+    Batch,
     CompareMetric,
     CsvColumn,
     Evaluation,
@@ -83,15 +88,16 @@ class Reliance(Evaluation):
     def create(cls, options: AuditOptions, inputs: AuditInputs) -> Reliance | None:
         return cls(inputs.lexicon) if options.reliance and inputs.lexicon is not None else None
 
-    def __init__(self, lexicon: Lexicon):
+    def __init__(self, lexicon: Lexicon) -> None:
         self.lexicon = lexicon
         self.documents = self.flipped = 0
         self.drop_sum = 0.0
         self.terms: dict[str, list] = {}  # term -> [documents, drop_sum, flipped]
 
-    def prepare(self, backend, batch):
+    def prepare(self, backend: Backend, batch: Batch) -> dict[int, dict[str | None, Any]]:
         texts: list[str] = []
         plan: list[tuple[int, str | None, list[str]]] = []  # (document index, term or None: all terms, terms)
+        assert batch.tokens is not None  # needs_tokens
         for n, tokens in enumerate(batch.tokens):
             terms = sorted({term for _, _, term in self.lexicon.matches(tokens)})
             if not terms:
@@ -105,20 +111,27 @@ class Reliance(Evaluation):
         if not texts:
             return {}
         probabilities = backend.probabilities(texts)
-        prepared: dict = {}
+        prepared: dict[int, dict[str | None, Any]] = {}
         for (n, removed, terms), p in zip(plan, probabilities):
             entry = prepared.setdefault(n, {"terms": terms})
             entry[removed] = p
         return prepared
 
-    def annotate(self, record, prepared, index, document, explanation):
+    def annotate(
+        self,
+        record: Record,
+        prepared: dict[int, dict[str | None, Any]],
+        index: int,
+        document: CorpusRow,
+        explanation: Explanation,
+    ) -> None:
         entry = prepared.get(index)
         if entry is None:
             return
         original = np.asarray(explanation.probabilities)
         predicted = _predicted(original)
 
-        def effect(p):
+        def effect(p: np.ndarray) -> tuple[float, bool]:
             return float(original[predicted] - p[predicted]), _predicted(p) != predicted
 
         record.reliance_measured = True
@@ -139,7 +152,7 @@ class Reliance(Evaluation):
             stats[1] += item.drop
             stats[2] += item.flips
 
-    def merge(self, other):
+    def merge(self, other: Reliance) -> None:
         self.documents += other.documents
         self.flipped += other.flipped
         self.drop_sum += other.drop_sum
@@ -167,7 +180,7 @@ class Reliance(Evaluation):
             )
 
     @classmethod
-    def markdown(cls, summary):
+    def markdown(cls, summary: Summary) -> list[str]:
         if not cls.ran(summary):
             return ["", "Reliance: not measured (--no-reliance, or no --forbidden lexicon)."]
         if not summary.reliance_documents:

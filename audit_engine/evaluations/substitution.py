@@ -5,7 +5,18 @@ from __future__ import annotations
 
 import numpy as np
 
-from audit_engine.evaluations.base import AuditInputs, CompareMetric, CsvColumn, Evaluation, Record, Summary, fixed
+from audit_engine.backends.base import Backend
+from audit_engine.document import CorpusRow, Explanation
+from audit_engine.evaluations.base import (
+    AuditInputs,
+    Batch,
+    CompareMetric,
+    CsvColumn,
+    Evaluation,
+    Record,
+    Summary,
+    fixed,
+)
 from audit_engine.formatting import count
 from audit_engine.options import AuditOptions
 from saliency_core.substitutions import SubstitutionGroups
@@ -36,13 +47,14 @@ class Substitution(Evaluation):
     def create(cls, options: AuditOptions, inputs: AuditInputs) -> Substitution | None:
         return cls(inputs.substitutions) if inputs.substitutions is not None else None
 
-    def __init__(self, groups: SubstitutionGroups):
+    def __init__(self, groups: SubstitutionGroups) -> None:
         self.groups = groups
         self.documents = self.flipped = 0
         self.mean_sum = self.max_sum = 0.0
 
-    def prepare(self, backend, batch):
+    def prepare(self, backend: Backend, batch: Batch) -> dict[int, list[np.ndarray]]:
         texts, owners = [], []
+        assert batch.tokens is not None  # needs_tokens
         for n, tokens in enumerate(batch.tokens):
             for _, _, replaced in self.groups.variants(tokens):
                 texts.append(" ".join(replaced))
@@ -50,18 +62,24 @@ class Substitution(Evaluation):
         if not texts:
             return {}
         probabilities = backend.probabilities(texts)
-        prepared: dict = {}
+        prepared: dict[int, list[np.ndarray]] = {}
         for n, p in zip(owners, probabilities):
             prepared.setdefault(n, []).append(p)
         return prepared
 
-    def annotate(self, record, prepared, index, document, explanation):
-        variants = prepared.get(index)
-        if not variants:
+    def annotate(
+        self,
+        record: Record,
+        prepared: dict[int, list[np.ndarray]],
+        index: int,
+        document: CorpusRow,
+        explanation: Explanation,
+    ) -> None:
+        if not prepared.get(index):
             return
         original = np.asarray(explanation.probabilities)
         predicted = int(np.argmax(original))
-        variants = np.asarray(variants)
+        variants = np.asarray(prepared[index])  # float [V, C]
         gaps = np.abs(original[predicted] - variants[:, predicted])
         record.substituted = True
         record.substitution_variants = len(variants)
@@ -76,7 +94,7 @@ class Substitution(Evaluation):
             self.max_sum += record.substitution_gap_max
             self.flipped += record.substitution_flips
 
-    def merge(self, other):
+    def merge(self, other: Substitution) -> None:
         self.documents += other.documents
         self.mean_sum += other.mean_sum
         self.max_sum += other.max_sum
@@ -90,7 +108,7 @@ class Substitution(Evaluation):
             summary.substitution_flipped = self.flipped
 
     @staticmethod
-    def markdown(summary):
+    def markdown(summary: Summary) -> list[str]:
         if not summary.substitution_documents:
             return ["", "Substitution: no document holds a term of the substitution groups."]
         return [

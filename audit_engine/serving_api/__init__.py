@@ -7,6 +7,9 @@ the same file names in protobuf's default pool, and two definitions of one name 
 format is the proto's, so requests built here are what TF Serving (or audit-serve) expects.
 """
 
+from typing import Any
+
+import grpc
 from google.protobuf import descriptor_pb2, descriptor_pool, message_factory
 
 from audit_engine.serving_api.descriptors import FILES
@@ -52,9 +55,9 @@ class _Stub:
             )
 
 
-def PredictionServiceStub(channel):  # noqa: N802 (named like grpcio's generated stubs)
+def PredictionServiceStub(channel: grpc.Channel) -> Any:  # its methods are set from the descriptor  # noqa: N802 (named like grpcio's generated stubs)
     return _Stub(channel, "tensorflow.serving.PredictionService")
 
 
-def ModelServiceStub(channel):  # noqa: N802
+def ModelServiceStub(channel: grpc.Channel) -> Any:  # noqa: N802
     return _Stub(channel, "tensorflow.serving.ModelService")

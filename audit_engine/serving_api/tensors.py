@@ -2,6 +2,8 @@
 ``tf.make_ndarray`` (numbers and strings out, from ``tensor_content`` or the typed fields). tests/test_serving_api.py
 checks parity with TensorFlow's own functions."""
 
+from collections.abc import Sequence
+
 import numpy as np
 
 from audit_engine.serving_api import DataType, TensorProto
@@ -25,7 +27,7 @@ _CODECS = {
 DT_STRING = _NUMBER["DT_STRING"].number
 
 
-def string_tensor(values) -> TensorProto:
+def string_tensor(values: Sequence[bytes] | np.ndarray) -> TensorProto:
     """bytes [B] -> a DT_STRING TensorProto of shape [B] (``tf.make_tensor_proto(values, dtype=tf.string)``)."""
     proto = TensorProto(dtype=DT_STRING)
     proto.tensor_shape.dim.add().size = len(values)
@@ -33,7 +35,7 @@ def string_tensor(values) -> TensorProto:
     return proto
 
 
-def to_ndarray(proto) -> np.ndarray:
+def to_ndarray(proto: TensorProto) -> np.ndarray:
     """A TensorProto -> numpy array (``tf.make_ndarray``): strings as an object array of bytes."""
     shape = [dim.size for dim in proto.tensor_shape.dim]
     count = int(np.prod(shape, dtype=np.int64))

@@ -123,8 +123,8 @@ def test_the_checker_sees_lazy_imports(tmp_path):
     assert project_imports(str(path)) == {"trainer", "audit_cli"}
 
 
-# Packages whose every public function has type hints on its parameters and its return (the engine is not there yet).
-ANNOTATED = ("saliency_core",)
+# Packages whose every public function has type hints on its parameters and its return.
+ANNOTATED = ("saliency_core", "audit_engine")
 
 
 def test_public_functions_of_annotated_packages_have_type_hints():
