@@ -29,6 +29,7 @@ def is_remote(path) -> bool:
 
 def _filesystems():
     from apache_beam.io.filesystems import FileSystems  # Beam loads at the first remote path, not at --help
+
     return FileSystems
 
 
@@ -36,6 +37,7 @@ def _uncompressed():
     # Bytes as they are stored: Beam would otherwise decompress by suffix, which the reader refuses with a
     # message of its own.
     from apache_beam.io.filesystem import CompressionTypes
+
     return CompressionTypes.UNCOMPRESSED
 
 
@@ -60,8 +62,9 @@ class BeamFiles(LocalFiles):
         return open_binary(path)
 
     def size(self, path):
-        return _filesystems().match([path])[0].metadata_list[0].size_in_bytes if is_remote(path) \
-            else os.path.getsize(path)
+        return (
+            _filesystems().match([path])[0].metadata_list[0].size_in_bytes if is_remote(path) else os.path.getsize(path)
+        )
 
 
 BEAM_FILES = BeamFiles()
@@ -70,6 +73,7 @@ BEAM_FILES = BeamFiles()
 def expand(pattern):
     """The files a corpus argument names: one path, or every file a glob matches (sorted)."""
     import glob
+
     if not glob.has_magic(pattern):
         return [pattern]
     if not is_remote(pattern):
@@ -102,6 +106,7 @@ def write_text(path, text):
     write (an object appears complete or not at all)."""
     if not is_remote(path):
         from audit_engine.outputs import write_atomic
+
         return write_atomic(path, text)
     with _filesystems().create(path, compression_type=_uncompressed()) as f:
         f.write(text.encode("utf-8"))
@@ -112,8 +117,11 @@ def check_new_remote_out(out_dir):
     hold no file yet."""
     found = _filesystems().match([join(out_dir, "*")])[0].metadata_list
     if found:
-        raise InputError(f"--out on a remote file system must be a new or empty folder; it holds {len(found)} "
-                         f"file(s), e.g. {found[0].path}", out_dir)
+        raise InputError(
+            f"--out on a remote file system must be a new or empty folder; it holds {len(found)} "
+            f"file(s), e.g. {found[0].path}",
+            out_dir,
+        )
 
 
 def publish(local_dir, names, out_dir):
@@ -141,7 +149,7 @@ def local_model(path):
             target = tempfile.mkdtemp(prefix="audit-model-" + hashlib.sha256(base.encode()).hexdigest()[:8] + "-")
             atexit.register(shutil.rmtree, target, True)
             for found in files:
-                relative = found.path[len(base) + 1:]
+                relative = found.path[len(base) + 1 :]
                 local = os.path.join(target, *relative.split("/"))
                 os.makedirs(os.path.dirname(local), exist_ok=True)
                 with open_binary(found.path) as source, open(local, "wb") as copy:

@@ -43,6 +43,7 @@ TALLY_PART = "_tally"  # the merged Tally, read back by the launcher and removed
 @dataclasses.dataclass(frozen=True)
 class AuditJob:
     """Everything a worker needs to audit rows: picklable, sent to every worker with the DoFns."""
+
     backend: BackendConfig
     options: AuditOptions
     inputs: AuditInputs
@@ -67,7 +68,9 @@ def file_batches(path, options: AuditOptions, prefix_ids: bool):
     document can differ in the last bits with the batch around it. ``prefix_ids``: ids become FILE:ROW (several
     files without an id column), so that they stay unique."""
     prefix = f"{os.path.basename(path)}:" if prefix_ids else ""
-    with RowReader(path, options.required_columns, options.encoding, files.BEAM_FILES) as reader:
+    with RowReader(
+        path, options.required_columns, options.encoding, files.BEAM_FILES, options.max_document_tokens
+    ) as reader:
         for batch in batches(reader, options):
             yield [dataclasses.replace(d, doc_id=prefix + d.doc_id) for d in batch] if prefix else batch
 
@@ -88,14 +91,15 @@ class AuditFiles(beam.DoFn):
 
     def process(self, path):
         options, tally, session = self.job.options, self.job.tally(), self.session
-        for batch, explained, prepared in explained_batches(file_batches(path, options, self.prefix_ids),
-                                                            session.backend, session.evaluations,
-                                                            options.max_in_flight):
+        for batch, explained, prepared in explained_batches(
+            file_batches(path, options, self.prefix_ids), session.backend, session.evaluations, options.max_in_flight
+        ):
             records = tally.audit(batch, explained, prepared, session.settings, session.evaluations)
             # WriteToText ends every element with LF: each batch's text goes without its last one.
             yield beam.pvalue.TaggedOutput("jsonl", outputs.jsonl_text(records)[:-1])
-            yield beam.pvalue.TaggedOutput("csv", outputs.csv_text(
-                [outputs.record_csv_cells(record, options.redact) for record in records])[:-1])
+            yield beam.pvalue.TaggedOutput(
+                "csv", outputs.csv_text([outputs.record_csv_cells(record, options.redact) for record in records])[:-1]
+            )
         # The input's fingerprint is hashed here, where the file is read, not by the launcher over the whole corpus.
         yield path, files.sha256(path), tally
 
@@ -106,6 +110,7 @@ class AuditFiles(beam.DoFn):
 @dataclasses.dataclass
 class Merged:
     """MergeTallies' accumulator: the files' Tallies merged, and each file's sha256."""
+
     tally: Tally
     sha256: dict  # path -> hex digest
 
@@ -136,27 +141,38 @@ class MergeTallies(beam.CombineFn):
 
     def extract_output(self, merged):
         summary = merged.tally.builder.build(audit_pb2.AuditSummary()).SerializeToString()
-        return json.dumps({"summary": base64.b64encode(summary).decode("ascii"),
-                           "examples": [dataclasses.asdict(e) for e in merged.tally.examples.ranked()],
-                           "sha256": merged.sha256})
+        return json.dumps(
+            {
+                "summary": base64.b64encode(summary).decode("ascii"),
+                "examples": [dataclasses.asdict(e) for e in merged.tally.examples.ranked()],
+                "sha256": merged.sha256,
+            }
+        )
 
 
 def build_pipeline(pipeline, paths, job: AuditJob, out_dir):
     options = job.options
     # Files, not rows, are spread over the workers: a shuffle of rows or batches would hold a whole file in
     # memory on the DirectRunner, and change the batches. Parallelism is per file: shard big corpora.
-    audited = (pipeline
-               | "Files" >> beam.Create(paths)
-               | "Spread" >> beam.Reshuffle()
-               | "Audit" >> beam.ParDo(AuditFiles(job, prefix_ids=len(paths) > 1 and not options.id_column))
-               .with_outputs("jsonl", "csv", main="tallies"))
+    audited = (
+        pipeline
+        | "Files" >> beam.Create(paths)
+        | "Spread" >> beam.Reshuffle()
+        | "Audit"
+        >> beam.ParDo(AuditFiles(job, prefix_ids=len(paths) > 1 and not options.id_column)).with_outputs(
+            "jsonl", "csv", main="tallies"
+        )
+    )
     base = files.join(out_dir, "records")
     audited.jsonl | "WriteJSONL" >> beam.io.WriteToText(base, file_name_suffix=".jsonl")
     audited.csv | "WriteCSV" >> beam.io.WriteToText(
-        base, file_name_suffix=".csv", header=outputs.csv_text([outputs.csv_columns(options.redact)])[:-1])
-    (audited.tallies
-     | "Merge" >> beam.CombineGlobally(MergeTallies(job))
-     | "WriteTally" >> beam.io.WriteToText(files.join(out_dir, TALLY_PART), shard_name_template=""))
+        base, file_name_suffix=".csv", header=outputs.csv_text([outputs.csv_columns(options.redact)])[:-1]
+    )
+    (
+        audited.tallies
+        | "Merge" >> beam.CombineGlobally(MergeTallies(job))
+        | "WriteTally" >> beam.io.WriteToText(files.join(out_dir, TALLY_PART), shard_name_template="")
+    )
 
 
 def input_fingerprint(paths, sha256):
@@ -196,8 +212,17 @@ def run_audit(paths, pattern, backend_config, options, inputs, out_dir, gate_lim
     summary = audit_pb2.AuditSummary.FromString(base64.b64decode(tally["summary"]))
     examples = [Example(**e) for e in tally["examples"]]
     single = paths[0] if files.is_remote(paths[0]) else os.path.abspath(paths[0])
-    facts = RunFacts(model.name, model.version, signature, description, pattern if len(paths) > 1 else single,
-                     input_fingerprint(paths, tally["sha256"]), started_at, time.monotonic() - clock, window_stride)
+    facts = RunFacts(
+        model.name,
+        model.version,
+        signature,
+        description,
+        pattern if len(paths) > 1 else single,
+        input_fingerprint(paths, tally["sha256"]),
+        started_at,
+        time.monotonic() - clock,
+        window_stride,
+    )
     passed = finish_summary(summary, facts, model, lexicon, options, gate_limits)
     examples = [] if options.redact else examples
     if not files.is_remote(out_dir):

@@ -105,6 +105,7 @@ def score(ctx, corpus, backend, attribution, runner, direct_running_mode, direct
 
     Exit codes as audit-cli score: 0 gates pass, 1 a gate failed, 2 usage or input error, 70 internal error.
     """
+    from audit_beam.pipeline import TALLY_PART
     from audit_engine.outputs import INCOMPLETE, claim_out_dir
 
     check_audit_options(audit)
@@ -124,6 +125,7 @@ def score(ctx, corpus, backend, attribution, runner, direct_running_mode, direct
                 *(p for p in paths if not files.is_remote(p)),
                 *(p for p in (audit["forbidden_path"], audit["substitutions_path"]) if p),
             ],
+            also=(BEAM_LOG, TALLY_PART),
         )
         log_path = os.path.join(out_dir, BEAM_LOG)
     try:
@@ -168,7 +170,9 @@ def holds_a_row(path, options):
     whether it holds a data row."""
     from saliency_core.table import RowReader
 
-    with RowReader(path, options.required_columns, options.encoding, files.BEAM_FILES) as reader:
+    with RowReader(
+        path, options.required_columns, options.encoding, files.BEAM_FILES, options.max_document_tokens
+    ) as reader:
         return next(iter(reader), None) is not None
 
 

@@ -390,7 +390,7 @@ def check_corpus(path, options):
     """Every check that needs no model runs before the model loads: the corpus is readable, its columns exist."""
     from saliency_core.table import RowReader
 
-    with RowReader(path, options.required_columns, options.encoding):
+    with RowReader(path, options.required_columns, options.encoding, text_cap=options.max_document_tokens):
         pass
 
 

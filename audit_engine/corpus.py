@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Iterator
 
 from audit_engine.document import CorpusRow
@@ -10,7 +9,7 @@ from audit_engine.options import BATCH_CHARACTERS, AuditOptions
 from saliency_core.errors import InputError
 from saliency_core.marks import parse_optional_word_marks
 from saliency_core.table import RowReader
-from saliency_core.text import cap_tokens, split_words
+from saliency_core.text import CappedText, cap_text, split_words
 
 
 def corpus_rows(reader: RowReader, options: AuditOptions, skip_rows: int = 0) -> Iterator[CorpusRow]:
@@ -19,6 +18,7 @@ def corpus_rows(reader: RowReader, options: AuditOptions, skip_rows: int = 0) ->
     seen_ids: dict[str, int] = {}
     label_map = dict(options.label_map)
     row_number = 0
+    cap = options.max_document_tokens
     for line, row in reader:
         row_number += 1
         doc_id = str(row[options.id_column]).strip() if options.id_column else str(row_number)
@@ -32,8 +32,11 @@ def corpus_rows(reader: RowReader, options: AuditOptions, skip_rows: int = 0) ->
             seen_ids[doc_id] = row_number
         if row_number <= skip_rows:
             continue
-        text = row[options.text_column]
-        text = "" if text is None else str(text)
+        value = row[options.text_column]
+        # The cap applies before anything tokenizes the text: beyond it no word costs memory or time (a reader
+        # opened with text_cap has applied it while reading, so that no line is held whole).
+        capped = value if isinstance(value, CappedText) else cap_text("" if value is None else str(value), cap)
+        text: str | None = capped.text
         label = str(row[options.label_column]).strip() if options.label_column else ""
         if label and label_map:
             if label not in label_map:
@@ -44,25 +47,18 @@ def corpus_rows(reader: RowReader, options: AuditOptions, skip_rows: int = 0) ->
                     options.label_column,
                 )
             label = label_map[label]
-        if not text.strip():
+        if not capped.text.strip():
             if options.strict:
                 raise InputError("empty text", reader.path, line, options.text_column)
             text = None
         marks = None
         if options.rationale_column and text is not None:
             marks = parse_optional_word_marks(
-                row[options.rationale_column], len(split_words(text)), reader.path, line, options.rationale_column
+                row[options.rationale_column], capped.word_count, reader.path, line, options.rationale_column
             )
-        token_count, text_sha256 = 0, ""
-        if text is not None:
-            # The cap applies before anything tokenizes the text: beyond it no word costs memory or time.
-            whole = text
-            text, tokens = cap_tokens(text, options.max_document_tokens)
-            if tokens > options.max_document_tokens:
-                token_count, text_sha256 = tokens, hashlib.sha256(whole.encode("utf-8")).hexdigest()
-                if marks is not None:
-                    marks = marks[: len(split_words(text))]
-            del whole
+            if marks is not None and capped.cut:
+                marks = marks[: len(split_words(capped.text))]
+        token_count, text_sha256 = (capped.token_count, capped.sha256) if capped.cut and text is not None else (0, "")
         yield CorpusRow(
             row_number,
             doc_id,

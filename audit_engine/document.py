@@ -23,7 +23,7 @@ class CorpusRow:
 
     row: int  # 1-based data row number
     doc_id: str
-    text: str
+    text: str | None
     true_label: str = ""
     rationale: np.ndarray | None = None  # uint8 [words] per-word rationale marks, or None
     rationale_missing: bool = False  # --rationale-column given, but this row's cell is empty
@@ -116,6 +116,7 @@ def audit_document(document: CorpusRow, explanation: Explanation, settings: Reco
     raw_label = explanation.predicted_label
     label = raw_label.decode("utf-8") if isinstance(raw_label, bytes) else str(raw_label)
     text = document.text
+    assert text is not None  # a skipped row has no explanation
     record = audit_pb2.AuditRecord(
         row=document.row,
         id=document.doc_id,
@@ -129,7 +130,8 @@ def audit_document(document: CorpusRow, explanation: Explanation, settings: Reco
         flagged=share >= settings.threshold,
         token_count=max(explanation.token_count, document.token_count),
         explained_tokens=explained,
-        truncated=max(explanation.token_count, document.token_count) > explained,
+        # A cut document (text_sha256 set) is truncated even when its cut fell inside its last token's word.
+        truncated=max(explanation.token_count, document.token_count) > explained or bool(document.text_sha256),
         true_label=document.true_label,
         rationale_missing=document.rationale_missing,
     )

@@ -11,12 +11,16 @@ import json
 import os
 import stat
 import tempfile
+from collections.abc import Iterable, Iterator, Sequence
+from typing import Any, TextIO
 
 from google.protobuf import json_format
 
 from audit_engine.evaluations import CsvColumn, with_evaluation_columns
 from audit_engine.record_json import JsonEncoder
 from protos import audit_pb2
+
+Record = audit_pb2.AuditRecord
 
 # 2: the reliance fields renamed from occluded / occlusion_* (their JSON names changed; field numbers did not).
 RECORD_SCHEMA_VERSION = 2
@@ -68,13 +72,13 @@ FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 _RECORD_ENCODER = JsonEncoder(audit_pb2.AuditRecord.DESCRIPTOR)
 
 
-def record_json(record):
+def record_json(record: Record) -> str:
     """The record's protobuf JSON mapping on one line (byte-identical to json_format.MessageToJson with
     preserving_proto_field_name, sort_keys and always_print_fields_with_no_presence; see record_json.py)."""
     return _RECORD_ENCODER.to_json(record)
 
 
-def record_csv_row(record):
+def record_csv_row(record: Record) -> list[object]:
     """Every records.csv cell of the record, in CSV_COLUMNS order."""
     # Spreadsheet formula injection: a text cell starting with = + - @ TAB or CR gets a leading quote.
     cells = [cell(record) for cell in _CELLS]
@@ -103,7 +107,7 @@ def _refuse_link(path):
         raise InputError(f"is {kind} where the audit writes its own file: remove it or choose another --out", path)
 
 
-def open_new(path, mode="w"):
+def open_new(path: str) -> TextIO:
     """A new file opened exclusively, never through a link (O_EXCL | O_NOFOLLOW): whatever was planted there,
     nothing outside --out is written."""
     _refuse_link(path)
@@ -113,16 +117,16 @@ def open_new(path, mode="w"):
         from saliency_core.errors import InputError
 
         raise InputError("appeared while the audit was starting: another process writes here", path) from None
-    return os.fdopen(fd, mode, encoding="utf-8", newline="")
+    return os.fdopen(fd, "w", encoding="utf-8", newline="")
 
 
-def open_existing(path):
+def open_existing(path: str) -> TextIO:
     """An existing regular file of a previous run, for reading and writing, never through a link."""
     _refuse_link(path)
     return os.fdopen(os.open(path, os.O_RDWR | os.O_NOFOLLOW), "r+", encoding="utf-8", newline="")
 
 
-def write_atomic(path, content):
+def write_atomic(path: str, content: str) -> None:
     directory = os.path.dirname(os.path.abspath(path))
     _refuse_link(path)
     fd, temporary = tempfile.mkstemp(prefix=".tmp-", dir=directory)
@@ -139,23 +143,23 @@ def write_atomic(path, content):
         raise
 
 
-def csv_columns(redact):
+def csv_columns(redact: bool) -> list[str]:
     """records.csv's header: every column, but the text when redacted."""
     return [c for c in CSV_COLUMNS if not (redact and c == "text")]
 
 
-def record_csv_cells(record, redact):
+def record_csv_cells(record: Record, redact: bool) -> list[object]:
     """One records.csv row, matching ``csv_columns(redact)`` (the text is the last column)."""
     row = record_csv_row(record)
     return row[:-1] if redact else row
 
 
-def jsonl_text(records):
+def jsonl_text(records: Iterable[Record]) -> str:
     """records.jsonl's lines for these records, each ending in LF."""
     return "".join([record_json(record) + "\n" for record in records])
 
 
-def csv_text(rows):
+def csv_text(rows: Iterable[Sequence[object]]) -> str:
     """CSV lines for these rows of cells (a header or record_csv_cells), each ending in CRLF as csv.writer
     writes them."""
     buffer = io.StringIO()
@@ -170,7 +174,7 @@ class RecordWriter:
     checkpoint.json, so that ``--resume`` can continue from exactly there.
     """
 
-    def __init__(self, out_dir, redact=False, resume_from=None):
+    def __init__(self, out_dir: str, redact: bool = False, resume_from: dict[str, Any] | None = None) -> None:
         os.makedirs(out_dir, exist_ok=True)
         self.out_dir = out_dir
         self.jsonl_path = os.path.join(out_dir, RECORDS_JSONL + ".partial")
@@ -199,7 +203,7 @@ class RecordWriter:
         except OSError as error:
             raise OSError(error.errno, error.strerror, path) from error
 
-    def write_many(self, records):
+    def write_many(self, records: Sequence[Record]) -> None:
         self._write(self._jsonl, self.jsonl_path, jsonl_text(records))
         self._write(
             self._csv_file, self.csv_path, csv_text([record_csv_cells(record, self._drop_text) for record in records])
@@ -214,25 +218,25 @@ class RecordWriter:
             except OSError as error:
                 raise OSError(error.errno, error.strerror, path) from error
 
-    def checkpoint(self, state):
+    def checkpoint(self, state: dict[str, Any]) -> None:
         self._flush()
         state = dict(state, records=self.count, jsonl_bytes=self._jsonl.tell(), csv_bytes=self._csv_file.tell())
         write_atomic(os.path.join(self.out_dir, CHECKPOINT), json.dumps(state))
 
-    def commit(self):
+    def commit(self) -> None:
         self._flush()
         self._jsonl.close()
         self._csv_file.close()
         os.replace(self.jsonl_path, os.path.join(self.out_dir, RECORDS_JSONL))
         os.replace(self.csv_path, os.path.join(self.out_dir, RECORDS_CSV))
 
-    def finish(self):
+    def finish(self) -> None:
         for name in (CHECKPOINT, INCOMPLETE):
             path = os.path.join(self.out_dir, name)
             if os.path.exists(path):
                 os.unlink(path)
 
-    def abandon(self, reason, state, resumable=True):
+    def abandon(self, reason: str, state: dict[str, Any], resumable: bool = True) -> None:
         """Mark the run unfinished. ``resumable``: the cause is outside the input (server, signal), so --resume
         helps; after an input error it would repeat the error, and the note says to fix the input instead.
 
@@ -269,11 +273,11 @@ class RecordWriter:
 LOCK = ".audit.lock"
 
 
-def claim_out_dir(out_dir, input_paths, resume=False):
+def claim_out_dir(out_dir: str, input_paths: Iterable[str], resume: bool = False, also: Sequence[str] = ()) -> TextIO:
     """Make ``out_dir`` this run's: refuse a folder that holds an input file, take an exclusive lock (a second run
     into the same folder fails at once), and, unless resuming, remove the previous run's outputs before anything
     else can fail, so that nothing there looks complete that this run did not finish. Returns the lock's file
-    (keep it open for the run; closing it releases the lock)."""
+    (keep it open for the run; closing it releases the lock). ``also``: names of the runner's own files there."""
     import fcntl
 
     from saliency_core.errors import InputError
@@ -309,15 +313,16 @@ def claim_out_dir(out_dir, input_paths, resume=False):
             "another audit is writing to this folder right now; wait for it or choose another --out", out_dir
         ) from None
     if not resume:
-        remove_previous_outputs(out_dir)
+        remove_previous_outputs(out_dir, also)
     return lock
 
 
-def remove_previous_outputs(out_dir):
-    """Delete every file an audit writes into ``out_dir`` (finished or partial; audit-beam's record shards)."""
+def remove_previous_outputs(out_dir: str, also: Sequence[str] = ()) -> None:
+    """Delete every file an audit writes into ``out_dir`` (finished or partial; audit-beam's record shards; the
+    runner's files named in ``also``), refusing a link or a special file under any of those names."""
     import glob
 
-    names = FINAL_OUTPUTS + (INCOMPLETE, CHECKPOINT, RECORDS_JSONL + ".partial", RECORDS_CSV + ".partial")
+    names = (*FINAL_OUTPUTS, INCOMPLETE, CHECKPOINT, RECORDS_JSONL + ".partial", RECORDS_CSV + ".partial", *also)
     paths = [os.path.join(out_dir, name) for name in names] + glob.glob(os.path.join(out_dir, SHARDED_RECORDS))
     for path in paths:  # every one checked before any is removed: a refusal leaves the folder as it was
         _refuse_link(path)
@@ -326,7 +331,7 @@ def remove_previous_outputs(out_dir):
             os.unlink(path)
 
 
-def read_checkpoint(out_dir):
+def read_checkpoint(out_dir: str) -> dict[str, Any] | None:
     path = os.path.join(out_dir, CHECKPOINT)
     if not os.path.isfile(path):
         return None
@@ -334,13 +339,13 @@ def read_checkpoint(out_dir):
         return json.load(f)
 
 
-def read_partial_records(out_dir, count):
+def read_partial_records(out_dir: str, count: int) -> Iterator[Record]:
     with open(os.path.join(out_dir, RECORDS_JSONL + ".partial"), encoding="utf-8") as f:
         for _, line in zip(range(count), f):
             yield json_format.Parse(line, audit_pb2.AuditRecord())
 
 
-def write_summary(out_dir, summary):
+def write_summary(out_dir: str, summary: audit_pb2.AuditSummary) -> None:
     write_atomic(
         os.path.join(out_dir, SUMMARY_JSON),
         json_format.MessageToJson(
@@ -354,7 +359,7 @@ def write_summary(out_dir, summary):
     )
 
 
-def read_summary(out_dir):
+def read_summary(out_dir: str) -> audit_pb2.AuditSummary:
     """summary.json of any record schema version, as today's AuditSummary."""
     path = os.path.join(out_dir, SUMMARY_JSON)
     with open(path, encoding="utf-8") as f:

@@ -11,14 +11,15 @@ import dataclasses
 import os
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from typing import Any
 
 from audit_engine import outputs, report
-from audit_engine.backends.base import Backend
-from audit_engine.corpus import batches
+from audit_engine.backends.base import Backend, Explained
+from audit_engine.corpus import CorpusRow, batches
 from audit_engine.evaluations import AuditInputs
 from audit_engine.examples import Example
-from audit_engine.explaining import Tally, explained_batches
+from audit_engine.explaining import Prepared, Tally, explained_batches
 from audit_engine.formatting import utc_now
 from audit_engine.options import AuditOptions
 from audit_engine.session import AuditSession, RunFacts, finish_summary
@@ -87,10 +88,10 @@ class _Run:
         self.writer = outputs.RecordWriter(out_dir, options.redact, resume_from=checkpoint)
         self.clock = time.monotonic()
 
-    def seconds(self):
+    def seconds(self) -> float:
         return self.previous_seconds + time.monotonic() - self.clock
 
-    def state(self):
+    def state(self) -> dict[str, Any]:
         return {
             "identity": self.identity,
             "rows_done": self.rows_done,
@@ -99,10 +100,10 @@ class _Run:
             "examples": [dataclasses.asdict(example) for example in self.tally.examples.ranked()],
         }
 
-    def write_batch(self, batch, outputs, prepared):
+    def write_batch(self, batch: Sequence[CorpusRow], explained: Explained | None, prepared: Prepared) -> None:
         # one write per file and batch, not per record
         session = self.session
-        self.writer.write_many(self.tally.audit(batch, outputs, prepared, session.settings, session.evaluations))
+        self.writer.write_many(self.tally.audit(batch, explained, prepared, session.settings, session.evaluations))
         self.rows_done = batch[-1].row
 
 
@@ -147,7 +148,9 @@ def audit_corpus(
     options = options or AuditOptions()
     inputs = inputs or AuditInputs()
     gate_limits = gate_limits or {}
-    with RowReader(corpus_path, options.required_columns, options.encoding) as reader:
+    with RowReader(
+        corpus_path, options.required_columns, options.encoding, text_cap=options.max_document_tokens
+    ) as reader:
         session = AuditSession.open(backend, options, inputs)
         run = _Run(corpus_path, session, out_dir, resume)
         try:

@@ -22,7 +22,9 @@ def set_verbosity(verbose: bool, debug: bool) -> None:
 def stderr_to(path: str):
     """File descriptor 2 (this process's, and that of the processes it starts) points at ``path`` meanwhile."""
     sys.stderr.flush()
-    saved, target = os.dup(2), os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+    # Never through a link: the log goes to a file of ours (O_NOFOLLOW refuses a link planted under its name).
+    target = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o644)
+    saved = os.dup(2)
     try:
         os.dup2(target, 2)
         yield

@@ -9,7 +9,9 @@ surface token keeps the index of the raw word it came from, which is what aligns
 and human rationales (given on ``text.split()``) with model positions.
 """
 
+import dataclasses
 import functools
+import hashlib
 import re
 from typing import Any
 
@@ -82,19 +84,123 @@ def surface_tokens_with_word_index(text: str) -> tuple[list[str], list[int]]:
 _WORD = re.compile(f"(?:(?!{WHITESPACE_PATTERN}).)+", re.DOTALL)
 
 
+# The audited part of a document is also bounded in characters: a hostile "word" of 200 MB, or a run of
+# whitespace, would otherwise cost its whole size below the token cap. 64 characters a token is ten times
+# English's average (about 6), so the bound only ever cuts text that is not prose.
+MAX_CHARACTERS_PER_TOKEN = 64
+_ASCII_SPACE = "\\t\\n\\x0b\\x0c\\r\\x1c-\\x1f "  # WHITESPACE_PATTERN's ASCII part
+# Empty matches where a word starts, and where a word of punctuation only starts: findall's list holds one shared
+# empty string per word, not the words.
+_ASCII_WORD = re.compile(f"(?<![^{_ASCII_SPACE}])(?=[^{_ASCII_SPACE}])")
+_ASCII_PUNCTUATION_WORD = re.compile(f"(?<![^{_ASCII_SPACE}])(?={PUNCTUATION_PATTERN}+(?![^{_ASCII_SPACE}]))")
+# Within an unfinished word longer than this, only whether it holds a token is kept (read in pieces).
+_LONGEST_WORD_KEPT = 1 << 16
+
+
+@dataclasses.dataclass(frozen=True)
+class CappedText:
+    """What an audit keeps of a document: ``text`` is the audited part, ``cut`` says whether that is less than the
+    whole; ``token_count`` and ``word_count`` (surface tokens, and words as ``split_words`` gives them) and
+    ``sha256`` (of the whole text's UTF-8) describe the whole document. ``sha256`` is '' when nothing was cut."""
+
+    text: str
+    cut: bool
+    token_count: int
+    word_count: int
+    sha256: str = ""
+
+
+def _holds_token(word: str) -> bool:
+    return bool(_PUNCTUATION.sub("", _lower(fold_word(_IGNORABLE.sub("", word)))))
+
+
+class TextCapper:
+    """A text fed in pieces (a field too long to hold), kept as ``cap_tokens`` keeps it: the text up to the end of
+    the word that holds its ``cap``-th surface token, and at most ``cap * MAX_CHARACTERS_PER_TOKEN`` characters.
+    Memory is bounded by that, whatever the text's length."""
+
+    def __init__(self, cap: int) -> None:
+        self.cap = cap
+        self.max_characters = cap * MAX_CHARACTERS_PER_TOKEN
+        self.kept: list[str] = []
+        self.kept_characters = 0
+        self.characters = 0  # of the whole text fed so far
+        self.tokens = self.words = 0
+        self.end: int | None = None  # where the word holding the cap-th token ends
+        self.tail = ""  # an unfinished word at the end of what was fed
+        self.tail_has_token = self.tail_has_word = False  # of the part of an over-long unfinished word let go
+        self.hash = hashlib.sha256()
+
+    def feed(self, piece: str) -> None:
+        """ValueError on a lone surrogate (a JSON escape such as \\ud800): no UTF-8 text holds one."""
+        try:
+            self.hash.update(piece.encode("utf-8"))
+        except UnicodeEncodeError as error:
+            where = self.characters + error.start
+            raise ValueError(
+                f"a lone surrogate (\\u{ord(piece[error.start]):04x}) at character {where}: not valid Unicode text"
+            ) from None
+        if self.kept_characters < self.max_characters:
+            part = piece[: self.max_characters - self.kept_characters]
+            self.kept.append(part)
+            self.kept_characters += len(part)
+        start = self.characters - len(self.tail)  # where ``data`` begins in the whole text
+        self.characters += len(piece)
+        data = self.tail + piece
+        # A word that reaches the end of the piece may go on in the next one: cut after the last whitespace
+        # (searched in the reversed piece, so that a piece without any is one C-speed scan).
+        last = _WHITESPACE.search(data[::-1])
+        cut = len(data) - last.start() if last else 0
+        body, self.tail = data[:cut], data[cut:]
+        if self.end is not None and body.isascii() and not (self.tail_has_token or self.tail_has_word):
+            # Past the cap only counts matter; ASCII needs no folding, so C-speed regexes count them.
+            words = len(_ASCII_WORD.findall(body))
+            self.words += words
+            self.tokens += words - len(_ASCII_PUNCTUATION_WORD.findall(body))
+        else:
+            for match in _WORD.finditer(body):
+                self._count(match.group(), start + match.end())
+        if len(self.tail) > _LONGEST_WORD_KEPT:
+            self.tail_has_token = self.tail_has_token or _holds_token(self.tail)
+            self.tail_has_word = self.tail_has_word or bool(_IGNORABLE.sub("", self.tail))
+            self.tail = self.tail[-1:]  # keeps the word unfinished (and counted once) without its size
+
+    def _count(self, word: str, end: int) -> None:
+        if self.tail_has_word or _IGNORABLE.sub("", word):
+            self.words += 1
+        if self.tail_has_token or _holds_token(word):
+            self.tokens += 1
+            if self.tokens == self.cap:
+                self.end = end
+        self.tail_has_token = self.tail_has_word = False
+
+    def finish(self) -> CappedText:
+        if self.tail or self.tail_has_word:
+            self._count(self.tail, self.characters)
+            self.tail = ""
+        kept = "".join(self.kept)
+        end = self.end if self.tokens > self.cap and self.end is not None else self.characters
+        cut = end < self.characters or self.characters > self.max_characters
+        text = kept[:end]
+        return CappedText(text, cut, self.tokens, self.words, self.hash.hexdigest() if cut else "")
+
+
+def cap_text(text: str, cap: int) -> CappedText:
+    """What an audit keeps of ``text`` under a cap of ``cap`` tokens (``TextCapper``), in one pass that keeps no
+    list of words or tokens: a document of any length costs the audit at most ``cap`` tokens."""
+    if len(text) <= cap:  # a token takes at least one character: nothing to cut
+        words = split_words(text)
+        tokens = sum(1 for word in words if _PUNCTUATION.sub("", _lower(fold_word(word))))
+        return CappedText(text, False, tokens, len(words))
+    capper = TextCapper(cap)
+    capper.feed(text)
+    return capper.finish()
+
+
 def cap_tokens(text: str, cap: int) -> tuple[str, int]:
-    """(``text`` cut after the word that holds its ``cap``-th surface token, its number of surface tokens), in one
-    pass that keeps no list of words or tokens: a document of any length costs the audit at most ``cap`` tokens.
-    Texts of at most ``cap`` tokens come back whole."""
-    if len(text) <= cap:  # a token takes at least one character
-        return text, len(surface_tokens(text))
-    count, end = 0, len(text)
-    for match in _WORD.finditer(text):
-        if _PUNCTUATION.sub("", _lower(fold_word(_IGNORABLE.sub("", match.group())))):
-            count += 1
-            if count == cap:
-                end = match.end()
-    return (text[:end] if count > cap else text), count
+    """(``text`` cut as ``cap_text`` cuts it, its number of surface tokens)."""
+    capped = cap_text(text, cap)
+    return capped.text, capped.token_count
 
 
 def surface_tokens(text: str) -> list[str]:

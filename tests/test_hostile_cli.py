@@ -10,6 +10,7 @@ from collections.abc import Callable
 import pytest
 from click.testing import CliRunner
 
+from audit_cli.beam import main as audit_beam
 from audit_cli.main import main as audit_cli
 from test_bad_input import COMPLETE_OUTPUTS, snapshot, write
 
@@ -24,6 +25,8 @@ class Hostile:
     corpus: str = "text\nfine text\na video text\n"
     corpus_name: str = "c.csv"
     extra: tuple = ()
+    args: tuple = ()
+    command: object = None  # audit-cli score, or this click command (audit-beam)
 
 
 def link(target, name):
@@ -50,6 +53,14 @@ CASES = {
     "a header of 100,000 columns with a duplicate": Hostile(
         lambda inp, out, outside: None, 2, "duplicate column name 'c7'",
         corpus="text," + ",".join(f"c{i}" for i in range(100_000)) + ",c7\n"),
+    "a 3 MB field besides the text": Hostile(
+        lambda inp, out, outside: None, 2, r"c\.csv:3: column 'note': the row's fields besides its text hold more",
+        corpus="text,note\nfine,short\nfine," + "n" * 3_000_000 + "\n", args=("--max-document-tokens", "10")),
+    "audit-beam: its log is a link to a file outside": Hostile(
+        lambda inp, out, outside: link(outside / "precious.txt", out / "beam.log"), 2, "is a symbolic link",
+        command="beam"),
+    "audit-beam: its tally part is a link to a folder outside": Hostile(
+        lambda inp, out, outside: link(outside, out / "_tally"), 2, "is a symbolic link", command="beam"),
 }
 
 
@@ -63,8 +74,11 @@ def test_hostile_case(name, tiny_export, tmp_path):
     case.plant(inp, out, outside)
     before_inp, before_outside = snapshot(inp), snapshot(outside)
     corpus = case.extra[0].format(out=out) if case.extra else str(inp / case.corpus_name)
-    result = CliRunner().invoke(audit_cli, ["score", corpus, "--model", tiny_export.export_path, "--forbidden",
-                                            lexicon, "--out", str(out), "--quiet"])
+    arguments = [corpus, "--model", tiny_export.export_path, "--forbidden", lexicon, "--out", str(out), *case.args]
+    if case.command == "beam":
+        result = CliRunner().invoke(audit_beam, ["score", *arguments])
+    else:
+        result = CliRunner().invoke(audit_cli, ["score", *arguments, "--quiet"])
     assert result.exit_code == case.code, result.output
     errors = [line for line in result.output.splitlines() if line.startswith(("error:", "Error:"))]
     assert len(errors) == 1 and re.search(case.message, errors[0]), result.output
