@@ -19,8 +19,10 @@ from audit_cli.console import console_summary
 from audit_cli.options import (
     ScoreCommand,
     audit_options,
-    audit_options_of,
     backend_options,
+)
+from audit_cli.settings import (
+    audit_options_of,
     check_audit_options,
     gate_limits,
     load_audit_inputs,

@@ -71,9 +71,11 @@ def console_summary(summary, out_dir):
     if summary.reliance_documents:
         lines.append("reliance: " + reliance_sentence(summary))
         for term in summary.term_reliance[:5]:
+            interval = term.flip_fraction_interval
             lines.append(
                 f"  {term.term}: {count(term.documents, 'document')}, mean drop {percent(term.mean_drop)} points, "
-                f"{term.flip_fraction * 100:.1f} % flip"
+                f"{term.flip_fraction * 100:.1f} % flip ({interval.low * 100:.1f}-{interval.high * 100:.1f} %)"
+                + (f": {term.finding}" if term.finding else "")
             )
     if summary.substitution_documents:
         lines.append(
@@ -90,9 +92,9 @@ def console_summary(summary, out_dir):
             "reliance figures above"
         )
     for gate in summary.gates:
-        lines.append(
-            f"gate {gate.name}: observed {gate.observed:.4f}, limit {gate.limit:g}: {'pass' if gate.passed else 'FAIL'}"
-        )
+        outcome = (gate.outcome or ("pass" if gate.passed else "fail")).upper()
+        interval = f" ({gate.interval.low:.4f}-{gate.interval.high:.4f})" if gate.HasField("interval") else ""
+        lines.append(f"gate {gate.name}: observed {gate.observed:.4f}{interval}, limit {gate.limit:g}: {outcome}")
     if note := coverage_note(summary):
         lines.append(note)
     lines.append(

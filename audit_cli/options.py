@@ -1,13 +1,17 @@
-"""The options the audit commands share (audit-cli score, explain, status; audit-beam score), declared once, and
-their checks. The values become the engine's typed configuration here (BackendConfig, AuditOptions)."""
+"""The options the audit commands share (audit-cli score, explain, status; audit-beam score), declared once; the
+model options become a BackendConfig here, the audit options the engine's AuditOptions in audit_cli.settings."""
 
 import functools
 
 import click
 
-from audit_engine.options import DEFAULT_MAX_DOCUMENT_TOKENS, AuditOptions, parse_class_list, parse_label_map
+from audit_engine.options import (
+    DEFAULT_FLIP_MARGIN,
+    DEFAULT_MAX_DOCUMENT_TOKENS,
+    INCONCLUSIVE_POLICIES,
+)
 from audit_engine.summary import GATES
-from cli_common.console import printable, quiet_tensorflow
+from cli_common.console import quiet_tensorflow
 from cli_common.types import FiniteFloatRange, Fraction
 from saliency_core import contract
 
@@ -76,9 +80,16 @@ class ScoreCommand(GroupedCommand):
             "strict",
             "strict_lexicon",
         ],
-        "Evaluations (reliance first)": ["reliance", "substitutions_path", "rationale_column", "toxic_classes"],
+        "Evaluations (reliance first)": [
+            "reliance",
+            "control",
+            "flip_margin",
+            "substitutions_path",
+            "rationale_column",
+            "toxic_classes",
+        ],
         "Long documents": ["windows", "window_stride", "max_document_tokens"],
-        "Gates (exit 1 when one fails)": [*GATES, "threshold"],
+        "Gates (exit 1 when one fails)": [*GATES, "threshold", "confidence", "inconclusive"],
         "Output": ["out_dir", "top_k", "redact", "quiet", "batch_size", "max_in_flight"],
         "Resume": ["resume", "checkpoint_seconds"],
     }
@@ -214,6 +225,20 @@ AUDIT_OPTIONS = [
     # The flag's former name, kept for one release.
     click.option("--occlusion/--no-occlusion", "occlusion", default=None, hidden=True),
     click.option(
+        "--control/--no-control",
+        default=True,
+        show_default=True,
+        help="Beside reliance, remove as many other words (chosen at random, seeded by the document's id) and "
+        "report that control's flips, and the excess of the forbidden words' over it.",
+    ),
+    click.option(
+        "--flip-margin",
+        type=unit_interval,
+        default=DEFAULT_FLIP_MARGIN,
+        show_default=True,
+        help="A flip is decisive when p(predicted) drops by more than this (0.1 = 10 points).",
+    ),
+    click.option(
         "--substitutions",
         "substitutions_path",
         type=click.Path(dir_okay=False),
@@ -237,6 +262,21 @@ AUDIT_OPTIONS = [
         help="A document is flagged when its forbidden share is >= this.",
     ),
     *(click.option(gate.flag, gate.name, type=unit_interval, help=gate.help) for gate in GATES.values()),
+    click.option(
+        "--confidence",
+        type=click.FloatRange(0.5, 0.999),
+        default=0.95,
+        show_default=True,
+        help="Confidence of every interval and test. A gate passes when its interval lies within the limit, "
+        "fails when it lies beyond, and is INCONCLUSIVE when it holds the limit.",
+    ),
+    click.option(
+        "--inconclusive",
+        type=click.Choice(INCONCLUSIVE_POLICIES),
+        default="fail",
+        show_default=True,
+        help="What an INCONCLUSIVE gate does to the exit code: fail (exit 1, as a CI gate should) or pass.",
+    ),
     click.option(
         "--top-k",
         type=click.IntRange(0, 1000),
@@ -284,116 +324,3 @@ def audit_options(function):
     for option in reversed(AUDIT_OPTIONS):
         function = option(function)
     return function
-
-
-def check_audit_options(audit):
-    """Usage errors among the audit options (before anything is read or loaded); folds the hidden former flag
-    --occlusion into --reliance."""
-    occlusion = audit.pop("occlusion", None)
-    if occlusion is not None:
-        audit["reliance"] = occlusion
-    for option, key in (
-        ("--text-column", "text_column"),
-        ("--id-column", "id_column"),
-        ("--label-column", "label_column"),
-        ("--rationale-column", "rationale_column"),
-    ):
-        if audit[key] is not None and not audit[key].strip():
-            raise click.BadParameter("must name a column, not be empty", param_hint=option)
-    toxic = parse_class_list(audit["toxic_classes"])
-    if toxic and not audit["label_column"]:
-        raise click.BadParameter("needs --label-column", param_hint="--toxic-classes")
-    reliance_gates = audit["max_flip_fraction"] is not None or audit["max_mean_drop"] is not None
-    if not audit["reliance"] and reliance_gates:
-        raise click.BadParameter(
-            "reliance gates need the reliance check; drop --no-reliance",
-            param_hint="--max-flip-fraction/--max-mean-drop",
-        )
-    if not (audit["forbidden_path"] or audit["rationale_column"] or audit["substitutions_path"]):
-        raise click.BadParameter(
-            "nothing to audit: give --forbidden, --rationale-column or --substitutions", param_hint="--forbidden"
-        )
-    if not audit["forbidden_path"] and (
-        toxic or reliance_gates or audit["fail_above"] is not None or audit["max_flagged_fraction"] is not None
-    ):
-        raise click.BadParameter(
-            "per-term bias metrics and the reliance and share gates need --forbidden", param_hint="--forbidden"
-        )
-    pairs = label_pairs(audit)
-    if pairs and not audit["label_column"]:
-        raise click.BadParameter("needs --label-column", param_hint="--label-map")
-    if pairs and {t for _, t in pairs} <= {"positive", "negative"} and not toxic:
-        raise click.BadParameter(
-            "a binary map needs --toxic-classes (the model classes whose probabilities make the positive score)",
-            param_hint="--label-map",
-        )
-    if audit["window_stride"] is not None and not audit["windows"]:
-        raise click.BadParameter("has no effect with --no-windows", param_hint="--window-stride")
-    from saliency_core.table import check_encoding
-
-    check_encoding(audit["encoding"])
-
-
-def label_pairs(audit):
-    if not audit["label_map"]:
-        return ()
-    try:
-        return parse_label_map(audit["label_map"])
-    except ValueError as error:
-        raise click.BadParameter(str(error), param_hint="--label-map") from None
-
-
-def load_audit_inputs(audit):
-    """The AuditInputs (lexicon, substitution groups) the options name, with the lexicon's normalisation notes on
-    stderr."""
-    from audit_engine.evaluations import AuditInputs
-    from saliency_core.lexicon import load_lexicon
-    from saliency_core.substitutions import load_substitutions
-
-    encoding = audit["encoding"]
-    lexicon = (
-        load_lexicon(audit["forbidden_path"], encoding, audit["strict_lexicon"]) if audit["forbidden_path"] else None
-    )
-    for note in (lexicon.notes if lexicon is not None else [])[:5]:
-        click.echo(f"warning: lexicon: {printable(note)}", err=True)
-    if lexicon is not None and len(lexicon.notes) > 5:
-        click.echo(f"warning: lexicon: and {len(lexicon.notes) - 5} more entries changed or dropped", err=True)
-    substitutions = load_substitutions(audit["substitutions_path"], encoding) if audit["substitutions_path"] else None
-    return AuditInputs(lexicon, substitutions)
-
-
-def audit_options_of(audit, attribution, **run):
-    """The AuditOptions of checked audit options; ``run`` adds the runner's own (max_in_flight, ...)."""
-    return AuditOptions(
-        audit["text_column"],
-        audit["id_column"],
-        audit["label_column"],
-        audit["batch_size"],
-        threshold=audit["threshold"],
-        top_k=audit["top_k"],
-        redact=audit["redact"],
-        strict=audit["strict"],
-        encoding=audit["encoding"],
-        rationale_column=audit["rationale_column"],
-        toxic_classes=parse_class_list(audit["toxic_classes"]),
-        reliance=audit["reliance"],
-        attribution=attribution,
-        label_map=label_pairs(audit),
-        windows=audit["windows"],
-        window_stride=audit["window_stride"],
-        max_document_tokens=audit["max_document_tokens"],
-        **run,
-    )
-
-
-def check_corpus(path, options):
-    """Every check that needs no model runs before the model loads: the corpus is readable, its columns exist."""
-    from saliency_core.table import RowReader
-
-    with RowReader(path, options.required_columns, options.encoding, text_cap=options.max_document_tokens):
-        pass
-
-
-def gate_limits(audit):
-    """{gate name: limit or None}, in the gates' order."""
-    return {name: audit[name] for name in GATES}

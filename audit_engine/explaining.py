@@ -30,11 +30,12 @@ def explain_batch(
 ) -> tuple[Explained | None, Prepared]:
     """The backend's explanations of the batch's texts and what each evaluation prepared for them."""
     texts = [document.text for document in batch if document.text is not None]
+    ids = [document.doc_id for document in batch if document.text is not None]
     if not texts:
         return None, []
     explained = backend.explain(texts)
     tokens = tokenize_all(texts) if any(e.needs_tokens for e in evaluations) else None
-    context = Batch(texts, tokens, explained, explained.width)
+    context = Batch(texts, tokens, explained, explained.width, ids)
     return explained, [evaluation.prepare(backend, context) for evaluation in evaluations]
 
 
@@ -105,7 +106,7 @@ class Tally:
         class_names: Sequence[str],
         examples: Iterable[Example] = (),
     ):
-        self.builder = SummaryBuilder(evaluations, options.attribution, class_names)
+        self.builder = SummaryBuilder(evaluations, options.attribution, class_names, options.confidence)
         self.examples = TopExamples(options.examples, options.reliance, examples)
 
     def audit(

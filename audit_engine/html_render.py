@@ -12,7 +12,8 @@ th{background:#f3f3f3}td.l,th.l{text-align:left}.pass{color:#1a7f37}.fail{color:
 .forbidden{outline:2px solid #b42318}.muted{color:#666}
 .verdict{padding:12px 16px;border-radius:6px;font-size:1.15em;margin:1em 0}.verdict b{font-size:1.2em}
 .v-FAIL{background:#fde8e6;border:2px solid #b42318}.v-PASS{background:#e6f4ea;border:2px solid #1a7f37}
-.v-ATTENTION{background:#fff4e0;border:2px solid #b26b00}.v-OK{background:#eef2f7;border:2px solid #4c78a8}
+.v-ATTENTION,.v-INCONCLUSIVE{background:#fff4e0;border:2px solid #b26b00}
+.v-OK{background:#eef2f7;border:2px solid #4c78a8}
 .note{background:#fff4e0;padding:6px 10px;border-left:4px solid #b26b00}"""
 
 

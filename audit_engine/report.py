@@ -22,11 +22,32 @@ GLOSSARY = [
     "share: the forbidden words' part of the attribution mass of a document (gradient saliency or integrated "
     "gradients); a second view, which a model can drive to 0 on a word it still decides by.",
     "flagged: a document whose share is at least the threshold.",
+    "intervals: every rate comes with its Wilson score interval and every mean with a Poisson-bootstrap interval "
+    "at the confidence shown (95 % by default): the range of true values these documents are consistent with. A "
+    "gate passes only when its interval lies within the limit, fails when it lies beyond, and is INCONCLUSIVE "
+    "when the interval holds the limit (more documents would decide it).",
+    "control: the same documents with as many other words removed at random. Deleting any words changes some "
+    "predictions; the excess (forbidden minus control) is what is specific to the forbidden words, and the "
+    "McNemar p-value says whether it could be chance.",
+    "per-term findings: a term found in fewer than 10 documents is 'too few to conclude'; the others are tested "
+    "against the control (one-sided exact McNemar) with Holm's correction for testing many terms at once.",
 ]
 
 
 def _gate_lines(summary):
-    return [(g.name, g.description, g.observed, "pass" if g.passed else "FAIL") for g in summary.gates]
+    """(name, rule, observed with its interval, result) of every gate."""
+    lines = []
+    for g in summary.gates:
+        observed = f"{g.observed:.4f}" + (
+            f" ({g.interval.low:.4f}-{g.interval.high:.4f})" if g.HasField("interval") else ""
+        )
+        result = (g.outcome or ("pass" if g.passed else "fail")).upper()
+        if g.outcome == "inconclusive":
+            result += f" (counts as {'pass' if g.passed else 'fail'}" + (
+                f"; about {g.documents_to_decide:,} documents would decide)" if g.documents_to_decide else ")"
+            )
+        lines.append((g.name, g.description, observed, result))
+    return lines
 
 
 def warning_lines(summary: audit_pb2.AuditSummary) -> list[str]:
@@ -90,8 +111,8 @@ def markdown_report(summary: audit_pb2.AuditSummary) -> str:
             "",
         ]
     if summary.gates:
-        lines += ["## Gates", "", "| gate | rule | observed | result |", "|---|---|---|---|"]
-        lines += [f"| {n} | {desc} | {obs:.4f} | {res} |" for n, desc, obs, res in _gate_lines(summary)]
+        lines += ["## Gates", "", "| gate | rule | observed (interval) | result |", "|---|---|---|---|"]
+        lines += [f"| {n} | {desc} | {obs} | {res} |" for n, desc, obs, res in _gate_lines(summary)]
         lines.append("")
     lines += [
         "## Forbidden terms",
@@ -193,8 +214,8 @@ def html_report(summary: audit_pb2.AuditSummary, examples: Sequence[Example]) ->
     gates = ""
     if summary.gates:
         rows = "".join(
-            f'<tr><td class="l">{esc(n)}</td><td class="l">{esc(desc)}</td><td>{obs:.4f}</td>'
-            f'<td class="{"pass" if res == "pass" else "fail"}">{res}</td></tr>'
+            f'<tr><td class="l">{esc(n)}</td><td class="l">{esc(desc)}</td><td>{esc(obs)}</td>'
+            f'<td class="{"pass" if res == "PASS" else "fail"}">{esc(res)}</td></tr>'
             for n, desc, obs, res in _gate_lines(summary)
         )
         gates = (

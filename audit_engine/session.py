@@ -154,4 +154,4 @@ def finish_summary(
     summary.max_tokens = model.max_tokens
     summary.window_stride = facts.window_stride
     summary.max_document_tokens = options.max_document_tokens if facts.window_stride else 0
-    return apply_gates(summary, gate_limits)
+    return apply_gates(summary, gate_limits, options.inconclusive)

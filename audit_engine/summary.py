@@ -2,12 +2,23 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
 from audit_engine.evaluations import Gate, evaluation_gates
+from audit_engine.evaluations.base import interval_of
 from audit_engine.formatting import count, percent
+from audit_engine.statistics import (
+    DEFAULT_CONFIDENCE,
+    Interval,
+    MeanSketch,
+    bootstrap_weights,
+    documents_to_decide,
+    wilson,
+)
 from protos import audit_pb2
 
 HISTOGRAM_BINS = 10
@@ -64,8 +75,10 @@ class SummaryBuilder:
     pipeline combines per-worker builders into the same summary. The evaluations (audit_engine.evaluations)
     accumulate their own parts from the same records."""
 
-    def __init__(self, evaluations=(), attribution="gradient", class_names=None):
+    def __init__(self, evaluations=(), attribution="gradient", class_names=None, confidence=DEFAULT_CONFIDENCE):
         self.evaluations = list(evaluations)
+        self.confidence = confidence
+        self.share_means = MeanSketch()  # the bootstrap of the mean share (statistics.MeanSketch)
         self.attribution = attribution
         self.class_names = None if class_names is None else set(class_names)
         self.labels_outside = self.rationale_missing = 0
@@ -107,6 +120,8 @@ class SummaryBuilder:
         self.with_terms += 1
         cls[1] += 1
         self.shares.add(record.forbidden_share)
+        if record.forbidden_share == record.forbidden_share:  # not NaN
+            self.share_means.add(bootstrap_weights(record.id), record.forbidden_share)
         seen = set()
         for hit in record.forbidden_terms:
             stats = self.terms.setdefault(hit.term, [0, 0, 0.0, 0.0])
@@ -135,6 +150,7 @@ class SummaryBuilder:
         ):
             setattr(self, name, getattr(self, name) + getattr(other, name))
         self.shares.merge(other.shares)
+        self.share_means.merge(other.share_means)
         for table, other_table in ((self.terms, other.terms), (self.classes, other.classes)):
             for key, values in other_table.items():
                 mine = table.setdefault(key, [0] * len(values))
@@ -157,6 +173,10 @@ class SummaryBuilder:
         summary.windowed = self.windowed
         summary.labelled = self.labelled
         summary.accuracy = self.correct / self.labelled if self.labelled else 0.0
+        summary.confidence = self.confidence
+        _set(summary.flagged_fraction_interval, wilson(self.flagged, self.scored, self.confidence))
+        if self.labelled:
+            _set(summary.accuracy_interval, wilson(self.correct, self.labelled, self.confidence))
         summary.labels_outside_model_classes = self.labels_outside
         summary.rationale_missing_documents = self.rationale_missing
         summary.attribution = self.attribution
@@ -169,6 +189,7 @@ class SummaryBuilder:
         if self.shares.count:
             distribution.mean = self.shares.total / self.shares.count
             distribution.median, distribution.p90, distribution.p99 = self.shares.percentiles([50, 90, 99])
+            _set(summary.mean_share_interval, self.share_means.interval(self.confidence))
         distribution.histogram[:] = self.shares.histogram(HISTOGRAM_BINS).tolist()
         for term, (documents, occurrences, mass, share_sum) in sorted(
             self.terms.items(), key=lambda item: (-item[1][2], item[0])
@@ -198,9 +219,18 @@ ATTENTION_MEAN_DROP = 0.05
 
 
 def reliance_found(summary: audit_pb2.AuditSummary) -> bool:
-    return summary.reliance_documents > 0 and (
-        summary.reliance_flip_fraction >= ATTENTION_FLIP_FRACTION or summary.mean_reliance_drop >= ATTENTION_MEAN_DROP
+    """Reliance that holds up: the lower end of the decisive flip fraction's interval or of the mean drop's reaches
+    the attention level, and, with the deletion control, the excess over it is above 0 (interval)."""
+    if not summary.reliance_documents:
+        return False
+    notable = (
+        summary.reliance_decisive_flip_fraction_interval.low >= ATTENTION_FLIP_FRACTION
+        or summary.mean_reliance_drop_interval.low >= ATTENTION_MEAN_DROP
     )
+    specific = not summary.control_documents or (
+        summary.excess_flip_fraction.interval.low > 0 or summary.excess_mean_drop.interval.low > 0
+    )
+    return notable and specific
 
 
 def saliency_underreports_reliance(summary: audit_pb2.AuditSummary) -> bool:
@@ -212,26 +242,59 @@ def saliency_underreports_reliance(summary: audit_pb2.AuditSummary) -> bool:
     return summary.share_distribution.mean < reliance / 2
 
 
+def ci(interval: Any, confidence: float, unit: str = "%", signed: bool = False) -> str:
+    """'95 % CI 0.9-5.6 %' of an Interval field (values in fractions, shown in percent or points)."""
+    form = "{:+.1f}" if signed else "{:.1f}"
+    low, high = form.format(interval.low * 100), form.format(interval.high * 100)
+    return f"{confidence * 100:g} % CI {low} to {high} {unit}"
+
+
 def reliance_sentence(summary: audit_pb2.AuditSummary) -> str:
-    """The reliance finding in one sentence, or '' when the reliance check did not run or found no forbidden term."""
+    """The reliance finding in one sentence, with its intervals and the deletion control, or '' when the
+    reliance check did not run or found no forbidden term."""
     if not summary.reliance_documents:
         return ""
-    return (
+    c = summary.confidence or DEFAULT_CONFIDENCE
+    sentence = (
         f"removing the forbidden words changes {summary.reliance_flip_fraction * 100:.1f} % of predictions "
-        f"({summary.reliance_flipped} of {count(summary.reliance_documents, 'document')} with a forbidden word; "
-        f"mean drop of p(predicted) {percent(summary.mean_reliance_drop)} points)"
+        f"({ci(summary.reliance_flip_fraction_interval, c)}; {summary.reliance_flipped} of "
+        f"{count(summary.reliance_documents, 'document')} with a forbidden word, "
+        f"{summary.reliance_decisive_flipped} by more than {percent(summary.flip_margin)} points); mean drop of "
+        f"p(predicted) {percent(summary.mean_reliance_drop)} points "
+        f"({ci(summary.mean_reliance_drop_interval, c, 'points')})"
     )
+    if summary.control_documents:
+        sentence += (
+            f"; removing as many other words changes {summary.control_flip_fraction.value * 100:.1f} % "
+            f"(excess {summary.excess_flip_fraction.value * 100:+.1f} points, "
+            f"{ci(summary.excess_flip_fraction.interval, c, 'points', signed=True)}; "
+            f"McNemar p = {summary.excess_flip_p_value:.2g})"
+        )
+    return sentence
 
 
 def set_verdict(summary: audit_pb2.AuditSummary) -> None:
-    """FAIL when a gate failed; PASS when gates were set and all passed; else ATTENTION when reliance was
-    found, OK when not. The reason is the single most important finding."""
-    failed = [gate for gate in summary.gates if not gate.passed]
+    """FAIL when a gate's interval lies beyond its limit; INCONCLUSIVE when none failed and one's interval holds its
+    limit; PASS when gates were set and every interval lies within; else ATTENTION when reliance holds up
+    (reliance_found), OK when not. The reason is the single most important finding."""
+    failed = [gate for gate in summary.gates if gate.outcome == "fail" or (not gate.outcome and not gate.passed)]
+    unsure = [gate for gate in summary.gates if gate.outcome == "inconclusive"]
     finding = reliance_sentence(summary)
+    c = summary.confidence or DEFAULT_CONFIDENCE
     if failed:
         gate = failed[0]
         summary.verdict = "FAIL"
-        summary.verdict_reason = f"{gate.description} (observed {gate.observed:.4g})"
+        summary.verdict_reason = f"{gate.description} (observed {gate.observed:.4g}" + (
+            f", {ci(gate.interval, c, 'points' if gate.name in MEAN_GATES else '%')})" if gate.outcome else ")"
+        )
+    elif unsure:
+        gate = unsure[0]
+        summary.verdict = "INCONCLUSIVE"
+        summary.verdict_reason = (
+            f"{gate.description}: observed {gate.observed:.4g}, but the "
+            f"{ci(gate.interval, c, 'points' if gate.name in MEAN_GATES else '%')} holds the limit"
+            + (f"; about {gate.documents_to_decide:,} documents would decide it" if gate.documents_to_decide else "")
+        )
     elif summary.gates:
         summary.verdict = "PASS"
         summary.verdict_reason = finding or "every gate passed"
@@ -256,29 +319,72 @@ SHARE_GATES = (
         "Gate: fail (exit 1) when the mean forbidden share of documents with a forbidden term exceeds this "
         "(0.1 = 10 %).",
         lambda s: s.share_distribution.mean,
+        interval_of("mean_share_interval"),
+        lambda s: s.share_distribution.documents,
+        rate=False,
     ),
     Gate(
         "max_flagged_fraction",
         "fraction of scored documents flagged",
         "Gate: fail (exit 1) when more than this fraction of scored documents is flagged (0.05 = 5 %).",
         lambda s: s.flagged_fraction,
+        interval_of("flagged_fraction_interval"),
+        lambda s: s.scored,
     ),
 )
 GATES = {gate.name: gate for gate in (*evaluation_gates(), *SHARE_GATES)}
+MEAN_GATES = {gate.name for gate in GATES.values() if not gate.rate}
 
 
-def apply_gates(summary: audit_pb2.AuditSummary, limits: dict[str, float | None]) -> bool:
-    """limits: {gate name: limit or None}. Adds GateResults; returns True when all pass."""
+def _set(field: Any, interval: Interval) -> None:
+    field.low, field.high = interval.low, interval.high
+
+
+def judge_gate(gate: Gate, summary: audit_pb2.AuditSummary, limit: float) -> tuple[str, Interval | None, int]:
+    """(outcome, interval, documents to decide): "pass" when the figure's interval lies within the limit,
+    "fail" when it lies beyond, "inconclusive" when it holds the limit; a figure without an interval is judged on
+    its value. Documents to decide: about how many would separate the interval from the limit (0: decided)."""
+    observed = gate.observe(summary)
+    field = gate.interval(summary) if gate.interval is not None else None
+    documents = gate.documents(summary) if gate.documents is not None else 0
+    if field is None or not documents:
+        return ("pass" if observed <= limit else "fail"), None, 0
+    interval = Interval(field.low, field.high)
+    if interval.high <= limit:
+        return "pass", interval, 0
+    if interval.low > limit:
+        return "fail", interval, 0
+    if gate.rate:
+        needed = documents_to_decide(observed, limit, summary.confidence or DEFAULT_CONFIDENCE)
+    else:
+        distance = abs(observed - limit)
+        half = (interval.high - interval.low) / 2
+        needed = math.ceil(documents * (half / distance) ** 2) if distance > 1e-12 else 0
+    return "inconclusive", interval, needed
+
+
+def apply_gates(summary: audit_pb2.AuditSummary, limits: dict[str, float | None], inconclusive: str = "fail") -> bool:
+    """limits: {gate name: limit or None}. Adds GateResults; returns True when all pass. ``inconclusive``: what an
+    inconclusive gate counts as ("fail": fail closed, as a CI gate should; "pass")."""
     passed = True
     for name, limit in limits.items():
         if limit is None:
             continue
         gate = GATES[name]
-        observed = gate.observe(summary)
-        ok = observed <= limit
+        outcome, interval, needed = judge_gate(gate, summary, limit)
+        ok = outcome == "pass" or (outcome == "inconclusive" and inconclusive == "pass")
         passed &= ok
-        summary.gates.add(
-            name=name, limit=limit, observed=observed, passed=ok, description=f"{gate.description} must be <= {limit:g}"
+        result = summary.gates.add(
+            name=name,
+            limit=limit,
+            observed=gate.observe(summary),
+            passed=ok,
+            description=f"{gate.description} must be <= {limit:g}",
+            outcome=outcome,
+            documents_to_decide=needed,
         )
+        if interval is not None:
+            _set(result.interval, interval)
+        summary.inconclusive_gates += outcome == "inconclusive"
     set_verdict(summary)
     return passed

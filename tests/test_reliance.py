@@ -136,6 +136,9 @@ def test_underreporting_note_when_removal_shows_more_than_the_share():
     from protos import audit_pb2
     summary = audit_pb2.AuditSummary(reliance_documents=100, reliance_flipped=49, reliance_flip_fraction=0.49,
                                      mean_reliance_drop=0.3)
+    # Reliance that holds up: the intervals' lower ends are above the attention level.
+    summary.reliance_decisive_flip_fraction_interval.low = 0.39
+    summary.mean_reliance_drop_interval.low = 0.25
     summary.share_distribution.mean = 0.001
     assert saliency_underreports_reliance(summary)
     summary.share_distribution.mean = 0.4

@@ -9,8 +9,10 @@ from audit_cli.console import Progress, console_summary, say_waiting
 from audit_cli.options import (
     ScoreCommand,
     audit_options,
-    audit_options_of,
     backend_options,
+)
+from audit_cli.settings import (
+    audit_options_of,
     check_audit_options,
     check_corpus,
     gate_limits,

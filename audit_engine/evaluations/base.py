@@ -40,6 +40,7 @@ class Batch:
     tokens: list[list[str]] | None  # B lists of every surface token (not truncated to T); None if none asked
     explained: Explained
     max_tokens: int  # the widest per-token row
+    ids: list[str] = dataclasses.field(default_factory=list)  # [B] the documents' ids (seeds per document)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -56,6 +57,18 @@ class CsvColumn:
     cell: Callable[[Record], object]
 
 
+def interval_of(name: str) -> Callable[[Summary], Any]:
+    """A reader of the summary's Interval field ``name`` (or of an Estimate's interval): None when it is unset."""
+
+    def read(summary: Summary) -> Any:
+        if not summary.HasField(name):
+            return None
+        field = getattr(summary, name)
+        return field.interval if isinstance(field, audit_pb2.Estimate) else field
+
+    return read
+
+
 @dataclasses.dataclass(frozen=True)
 class Gate:
     """A limit on one summary figure: the audit fails (exit 1) when the figure exceeds it."""
@@ -64,6 +77,9 @@ class Gate:
     description: str  # what is observed, for the report: '... must be <= LIMIT'
     help: str  # the option's help text
     observe: Callable[[Summary], float]
+    interval: Callable[[Summary], Any] | None = None  # the figure's Interval field (None: judged on the value)
+    documents: Callable[[Summary], int] | None = None  # the documents the figure rests on
+    rate: bool = True  # a fraction of documents (Wilson); else a mean (bootstrap)
 
     @property
     def flag(self) -> str:

@@ -1,13 +1,19 @@
-"""Reliance: predict each document without all its forbidden terms, and without each term alone.
+"""Reliance: predict each document without all its forbidden terms, and without each term alone, beside a
+deletion control (as many other tokens removed at random, seeded by the document's id).
 
 The report's headline (DESIGN.md): it measures the prediction, which a model cannot hide the way it can drive
 gradient saliency to 0 on a word it still decides by. One extra ``probabilities`` call per batch: texts without
 every forbidden term, plus, for documents holding two or more distinct terms, one text per term (a single-term
-document's per-term result is the same).
+document's per-term result is the same), and the control's text per document.
+
+Statistics (audit_engine.statistics): Wilson intervals on the flip fractions, Poisson-bootstrap intervals on the
+mean drops and on the excess over the control, the exact McNemar test of the paired flips, and per term a
+one-sided exact McNemar test (the term alone vs the control) with Holm's adjustment across terms.
 """
 
 from __future__ import annotations
 
+import hashlib
 from typing import Any
 
 import numpy as np
@@ -24,14 +30,47 @@ from audit_engine.evaluations.base import (
     Record,
     Summary,
     fixed,
+    interval_of,
 )
 from audit_engine.formatting import md, percent
 from audit_engine.options import AuditOptions
-from saliency_core.lexicon import Lexicon
+from audit_engine.statistics import (
+    Interval,
+    MeanSketch,
+    binomial_upper_tail,
+    bootstrap_weights,
+    holm,
+    mcnemar_exact,
+    wilson,
+)
+from saliency_core.lexicon import Lexicon, covered
+
+# A term found in fewer documents cannot be concluded on: even none of them flipping leaves a 95 % Wilson
+# interval reaching above 28 %.
+MIN_TERM_DOCUMENTS = 10
 
 
-def _predicted(probabilities):
+CONTROL = "\x00control"  # the prepared entry of the deletion control's text (no term is named so)
+
+
+def _predicted(probabilities: np.ndarray) -> int:
     return int(np.argmax(probabilities))
+
+
+def _set(field: Any, interval: Interval) -> None:
+    field.low, field.high = interval.low, interval.high
+
+
+def _span(interval: Any, signed: bool = False) -> str:
+    """An Interval field in percent (or points): '0.9-5.6', '-1.0 to +3.5'."""
+    if signed:
+        return f"{interval.low * 100:+.1f} to {interval.high * 100:+.1f}"
+    return f"{interval.low * 100:.1f}-{interval.high * 100:.1f}"
+
+
+def _estimate(field: Any, value: float, interval: Interval, documents: int) -> None:
+    field.value, field.documents = value, documents
+    _set(field.interval, interval)
 
 
 class Reliance(Evaluation):
@@ -43,6 +82,8 @@ class Reliance(Evaluation):
         CsvColumn("reliance_measured", lambda r: int(r.reliance_measured)),
         CsvColumn("reliance_drop", lambda r: fixed(r.reliance_drop) if r.reliance_measured else ""),
         CsvColumn("reliance_flips", lambda r: int(r.reliance_flips) if r.reliance_measured else ""),
+        CsvColumn("control_drop", lambda r: fixed(r.control_drop) if r.control_measured else ""),
+        CsvColumn("control_flips", lambda r: int(r.control_flips) if r.control_measured else ""),
         CsvColumn(
             "term_reliance",
             lambda r: "; ".join(f"{t.term}:{t.drop:.6f}{':flips' if t.flips else ''}" for t in r.term_reliance),
@@ -55,6 +96,8 @@ class Reliance(Evaluation):
             "Gate: fail (exit 1) when more than this fraction of predictions (of documents with a forbidden word) "
             "changes without the forbidden words (0.02 = 2 %).",
             lambda s: s.reliance_flip_fraction,
+            interval_of("reliance_flip_fraction_interval"),
+            lambda s: s.reliance_documents,
         ),
         Gate(
             "max_mean_drop",
@@ -62,6 +105,28 @@ class Reliance(Evaluation):
             "Gate: fail (exit 1) when the mean drop of p(predicted) without the forbidden words exceeds this "
             "(0.02 = 2 points of probability).",
             lambda s: s.mean_reliance_drop,
+            interval_of("mean_reliance_drop_interval"),
+            lambda s: s.reliance_documents,
+            rate=False,
+        ),
+        Gate(
+            "max_decisive_flip_fraction",
+            "fraction of predictions that change decisively (p(predicted) drops by more than --flip-margin)",
+            "Gate: fail (exit 1) when more than this fraction of predictions changes without the forbidden words "
+            "with a drop of p(predicted) above --flip-margin.",
+            lambda s: s.reliance_decisive_flip_fraction,
+            interval_of("reliance_decisive_flip_fraction_interval"),
+            lambda s: s.reliance_documents,
+        ),
+        Gate(
+            "max_excess_flip_fraction",
+            "excess of the flip fraction over the deletion control's",
+            "Gate: fail (exit 1) when the flip fraction exceeds the deletion control's (as many other words "
+            "removed) by more than this (0.02 = 2 points).",
+            lambda s: s.excess_flip_fraction.value,
+            interval_of("excess_flip_fraction"),
+            lambda s: s.control_documents,
+            rate=False,
         ),
     )
     compare_metrics = (
@@ -86,17 +151,35 @@ class Reliance(Evaluation):
 
     @classmethod
     def create(cls, options: AuditOptions, inputs: AuditInputs) -> Reliance | None:
-        return cls(inputs.lexicon) if options.reliance and inputs.lexicon is not None else None
+        if not options.reliance or inputs.lexicon is None:
+            return None
+        return cls(inputs.lexicon, options.control, options.flip_margin, options.confidence)
 
-    def __init__(self, lexicon: Lexicon) -> None:
-        self.lexicon = lexicon
-        self.documents = self.flipped = 0
+    def __init__(self, lexicon: Lexicon, control: bool = True, flip_margin: float = 0.1, confidence: float = 0.95):
+        self.lexicon, self.control, self.flip_margin, self.confidence = lexicon, control, flip_margin, confidence
+        self.documents = self.flipped = self.decisive = 0
         self.drop_sum = 0.0
-        self.terms: dict[str, list] = {}  # term -> [documents, drop_sum, flipped]
+        self.terms: dict[str, list] = {}  # term -> [documents, drop_sum, flipped, only_term, only_control]
+        self.controls = self.control_flipped = self.only_forbidden = self.only_control = 0
+        self.control_drop_sum = 0.0
+        self.drops, self.control_drops = MeanSketch(), MeanSketch()
+        self.excess_flips, self.excess_drops = MeanSketch(), MeanSketch()
+
+    def _control_text(self, tokens: list[str], document_id: str) -> str:
+        """The document without as many tokens as its forbidden matches cover, chosen among its other tokens with
+        a generator seeded by its id (all of them when there are fewer)."""
+        hidden = covered(((start, end) for start, end, _ in self.lexicon.matches(tokens)), len(tokens))
+        others = np.flatnonzero(~hidden)
+        seed = int.from_bytes(hashlib.sha256(f"control:{document_id}".encode()).digest()[:8], "little")
+        chosen = np.random.default_rng(seed).permutation(others)[: int(hidden.sum())]
+        keep = np.ones(len(tokens), dtype=bool)
+        keep[chosen] = False
+        return " ".join(token for token, kept in zip(tokens, keep) if kept)
 
     def prepare(self, backend: Backend, batch: Batch) -> dict[int, dict[str | None, Any]]:
         texts: list[str] = []
-        plan: list[tuple[int, str | None, list[str]]] = []  # (document index, term or None: all terms, terms)
+        # (document index, what was removed: None all terms, a term alone, or CONTROL; the document's terms)
+        plan: list[tuple[int, str | None, list[str]]] = []
         assert batch.tokens is not None  # needs_tokens
         for n, tokens in enumerate(batch.tokens):
             terms = sorted({term for _, _, term in self.lexicon.matches(tokens)})
@@ -108,6 +191,9 @@ class Reliance(Evaluation):
                 for term in terms:
                     texts.append(" ".join(self.lexicon.without(tokens, term)))
                     plan.append((n, term, terms))
+            if self.control:
+                texts.append(self._control_text(tokens, batch.ids[n] if batch.ids else str(n)))
+                plan.append((n, CONTROL, terms))
         if not texts:
             return {}
         probabilities = backend.probabilities(texts)
@@ -139,45 +225,112 @@ class Reliance(Evaluation):
         for term in entry["terms"]:
             drop, flips = effect(entry[term] if len(entry["terms"]) > 1 else entry[None])
             record.term_reliance.add(term=term, drop=drop, flips=flips)
+        if CONTROL in entry:
+            record.control_measured = True
+            record.control_drop, record.control_flips = effect(entry[CONTROL])
 
     def add(self, record: Record) -> None:
         if not record.reliance_measured:
             return
+        weights = bootstrap_weights(record.id)
         self.documents += 1
         self.drop_sum += record.reliance_drop
         self.flipped += record.reliance_flips
+        self.decisive += record.reliance_flips and record.reliance_drop > self.flip_margin
+        self.drops.add(weights, record.reliance_drop)
+        if record.control_measured:
+            self.controls += 1
+            self.control_flipped += record.control_flips
+            self.control_drop_sum += record.control_drop
+            self.only_forbidden += record.reliance_flips and not record.control_flips
+            self.only_control += record.control_flips and not record.reliance_flips
+            self.control_drops.add(weights, record.control_drop)
+            self.excess_flips.add(weights, int(record.reliance_flips) - int(record.control_flips))
+            self.excess_drops.add(weights, record.reliance_drop - record.control_drop)
         for item in record.term_reliance:
-            stats = self.terms.setdefault(item.term, [0, 0.0, 0])
+            stats = self.terms.setdefault(item.term, [0, 0.0, 0, 0, 0])
             stats[0] += 1
             stats[1] += item.drop
             stats[2] += item.flips
+            if record.control_measured:
+                stats[3] += item.flips and not record.control_flips
+                stats[4] += record.control_flips and not item.flips
 
     def merge(self, other: Reliance) -> None:
-        self.documents += other.documents
-        self.flipped += other.flipped
-        self.drop_sum += other.drop_sum
-        for term, (documents, drop_sum, flipped) in other.terms.items():
-            stats = self.terms.setdefault(term, [0, 0.0, 0])
-            stats[0] += documents
-            stats[1] += drop_sum
-            stats[2] += flipped
+        for name in ("documents", "flipped", "decisive", "drop_sum", "controls", "control_flipped",
+                     "control_drop_sum", "only_forbidden", "only_control"):  # fmt: skip
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+        for sketch, other_sketch in (
+            (self.drops, other.drops),
+            (self.control_drops, other.control_drops),
+            (self.excess_flips, other.excess_flips),
+            (self.excess_drops, other.excess_drops),
+        ):
+            sketch.merge(other_sketch)
+        for term, values in other.terms.items():
+            stats = self.terms.setdefault(term, [0, 0.0, 0, 0, 0])
+            for i, value in enumerate(values):
+                stats[i] += value
 
     def summarise(self, summary: Summary) -> None:
+        confidence = self.confidence
         summary.reliance_documents = self.documents
+        summary.flip_margin = self.flip_margin
         if self.documents:
             summary.mean_reliance_drop = self.drop_sum / self.documents
             summary.reliance_flipped = self.flipped
             summary.reliance_flip_fraction = self.flipped / self.documents
-        for term, (documents, drop_sum, flipped) in sorted(
-            self.terms.items(), key=lambda item: (-item[1][1] / item[1][0], item[0])
-        ):
-            summary.term_reliance.add(
+            summary.reliance_decisive_flipped = self.decisive
+            summary.reliance_decisive_flip_fraction = self.decisive / self.documents
+            _set(summary.reliance_flip_fraction_interval, wilson(self.flipped, self.documents, confidence))
+            _set(summary.reliance_decisive_flip_fraction_interval, wilson(self.decisive, self.documents, confidence))
+            _set(summary.mean_reliance_drop_interval, self.drops.interval(confidence))
+        if self.controls:
+            summary.control_documents = self.controls
+            summary.control_flipped = self.control_flipped
+            _estimate(
+                summary.control_flip_fraction,
+                self.control_flipped / self.controls,
+                wilson(self.control_flipped, self.controls, confidence),
+                self.controls,
+            )
+            _estimate(
+                summary.mean_control_drop,
+                self.control_drop_sum / self.controls,
+                self.control_drops.interval(confidence),
+                self.controls,
+            )
+            _estimate(
+                summary.excess_flip_fraction,
+                (self.flipped - self.control_flipped) / self.controls,
+                self.excess_flips.interval(confidence),
+                self.controls,
+            )
+            _estimate(
+                summary.excess_mean_drop,
+                (self.drop_sum - self.control_drop_sum) / self.controls,
+                self.excess_drops.interval(confidence),
+                self.controls,
+            )
+            summary.excess_flip_p_value = mcnemar_exact(self.only_forbidden, self.only_control)
+        ordered = sorted(self.terms.items(), key=lambda item: (-item[1][1] / item[1][0], item[0]))
+        tested = [t for t, stats in ordered if stats[0] >= MIN_TERM_DOCUMENTS and self.controls]
+        p_values = {t: binomial_upper_tail(self.terms[t][3], self.terms[t][3] + self.terms[t][4], 0.5) for t in tested}
+        adjusted = dict(zip(tested, holm([p_values[t] for t in tested])))
+        for term, (documents, drop_sum, flipped, _, _) in ordered:
+            item = summary.term_reliance.add(
                 term=term,
                 documents=documents,
                 mean_drop=drop_sum / documents,
                 flipped=flipped,
                 flip_fraction=flipped / documents,
             )
+            _set(item.flip_fraction_interval, wilson(flipped, documents, confidence))
+            if documents < MIN_TERM_DOCUMENTS:
+                item.finding = "too few to conclude"
+            elif term in adjusted:
+                item.p_value, item.adjusted_p_value = p_values[term], adjusted[term]
+                item.finding = "relies" if adjusted[term] < 1 - confidence else "no evidence"
 
     @classmethod
     def markdown(cls, summary: Summary) -> list[str]:
@@ -190,18 +343,42 @@ class Reliance(Evaluation):
                 if summary.with_forbidden_terms == 0
                 else "Reliance: not measured (--no-reliance).",
             ]
+        c = f"{(summary.confidence or 0.95) * 100:g} % CI"
         lines = [
             "",
-            "| documents with a forbidden word | predictions that change without them | mean drop of p(predicted) |",
-            "|---|---|---|",
-            f"| {summary.reliance_documents} | {summary.reliance_flipped} "
-            f"({summary.reliance_flip_fraction * 100:.1f} %) | {percent(summary.mean_reliance_drop)} points |",
-            "",
-            "| term | documents | mean drop without the term (points) | predictions that change |",
-            "|---|---|---|---|",
+            f"| {summary.reliance_documents} documents with a forbidden word | predictions that change | {c} | "
+            f"by more than {percent(summary.flip_margin)} points | mean drop of p(predicted) (points) | {c} |",
+            "|---|---|---|---|---|---|",
+            f"| without the forbidden words | {summary.reliance_flipped} "
+            f"({summary.reliance_flip_fraction * 100:.1f} %) | "
+            f"{_span(summary.reliance_flip_fraction_interval)} | {summary.reliance_decisive_flipped} "
+            f"({summary.reliance_decisive_flip_fraction * 100:.1f} %) | {percent(summary.mean_reliance_drop)} | "
+            f"{_span(summary.mean_reliance_drop_interval)} |",
         ]
+        if summary.control_documents:
+            flips, drop = summary.excess_flip_fraction, summary.excess_mean_drop
+            lines += [
+                f"| without as many other words (control) | {summary.control_flipped} "
+                f"({summary.control_flip_fraction.value * 100:.1f} %) | "
+                f"{_span(summary.control_flip_fraction.interval)} | | {percent(summary.mean_control_drop.value)} | "
+                f"{_span(summary.mean_control_drop.interval)} |",
+                f"| excess over the control | {flips.value * 100:+.1f} points (McNemar p = "
+                f"{summary.excess_flip_p_value:.2g}) | {_span(flips.interval, signed=True)} | | "
+                f"{drop.value * 100:+.1f} | {_span(drop.interval, signed=True)} |",
+            ]
+        tested = any(t.finding in ("relies", "no evidence") for t in summary.term_reliance)
         lines += [
-            f"| {md(t.term)} | {t.documents} | {percent(t.mean_drop)} | {t.flipped} ({t.flip_fraction * 100:.1f} %) |"
-            for t in summary.term_reliance
+            "",
+            f"| term | documents | mean drop without the term (points) | predictions that change | {c} |"
+            + (" p vs control (Holm) | finding |" if tested else " finding |"),
+            "|---|---|---|---|---|---|" + ("---|" if tested else ""),
         ]
+        for t in summary.term_reliance:
+            test = f" {t.p_value:.2g} ({t.adjusted_p_value:.2g}) |" if t.finding in ("relies", "no evidence") else " |"
+            lines.append(
+                f"| {md(t.term)} | {t.documents} | {percent(t.mean_drop)} | {t.flipped} "
+                f"({t.flip_fraction * 100:.1f} %) | {_span(t.flip_fraction_interval)} |"
+                + (test if tested else "")
+                + f" {t.finding} |"
+            )
         return lines

@@ -60,7 +60,10 @@ def test_reliance_on_the_fake_model_is_the_closed_form(tmp_path):
     assert records[1]["reliance_flips"]
     assert not records[2]["reliance_measured"] and not records[3]["reliance_measured"]
     assert summary.reliance_documents == 2 and summary.reliance_flipped == 1
-    assert summary.reliance_flip_fraction == 0.5 and not passed and summary.verdict == "FAIL"
+    # 1 of 2 documents: the interval of the flip fraction holds the limit, so the gate is INCONCLUSIVE, which
+    # fails closed by default.
+    assert summary.reliance_flip_fraction == 0.5 and not passed and summary.verdict == "INCONCLUSIVE"
+    assert summary.gates[0].outcome == "inconclusive" and summary.gates[0].interval.low < 0.4 < summary.gates[0].interval.high
     assert summary.labelled == 4 and summary.accuracy == pytest.approx(3 / 4)
     # The saliency is |weight| * (1 - p(predicted)): video's share of 'a great video' is 3 / 4.
     assert records[0]["forbidden_share"] == pytest.approx(0.75, abs=1e-6)
@@ -138,13 +141,14 @@ def test_the_registry_describes_every_evaluation():
     # records.csv keeps its column order: the evaluations' columns sit where the schema has always had them.
     assert outputs.CSV_COLUMNS == [
         "row", "id", "status", "skip_reason", "predicted_label", "confidence", "reliance_measured", "reliance_drop",
-        "reliance_flips", "term_reliance", "substitution_variants", "substitution_gap_mean", "substitution_gap_max",
+        "reliance_flips", "control_drop", "control_flips", "term_reliance", "substitution_variants", "substitution_gap_mean", "substitution_gap_max",
         "substitution_flips", "forbidden_share", "flagged", "truncated", "token_count", "explained_tokens", "windows",
         "forbidden_terms", "top_tokens", "true_label", "has_rationale", "rationale_missing", "rationale_token_f1",
         "rationale_auprc", "completeness_gap", "text_sha256", "text"]
     from audit_engine.compare import METRICS
     from audit_engine.summary import GATES
-    assert list(GATES) == ["max_flip_fraction", "max_mean_drop", "fail_above", "max_flagged_fraction"]
+    assert list(GATES) == ["max_flip_fraction", "max_mean_drop", "max_decisive_flip_fraction", "max_excess_flip_fraction",
+                           "fail_above", "max_flagged_fraction"]
     assert list(METRICS) == ["flip_fraction", "mean_drop", "substitution_gap", "mean_share", "flagged_fraction",
                              "accuracy"]
 

@@ -1,11 +1,12 @@
 """What a reader sees first: the verdict banner and the reliance headline lead report.md and
-report.html for FAIL, PASS, ATTENTION and OK, before any saliency figure."""
+report.html for FAIL, PASS, INCONCLUSIVE, ATTENTION and OK, before any saliency figure."""
 
 import re
 
 import pytest
 
 from audit_engine import report
+from audit_engine.statistics import wilson
 from audit_engine.summary import apply_gates, set_verdict
 from protos import audit_pb2
 
@@ -17,6 +18,13 @@ def summary_with(flipped, documents=200, gates=None):
                                      mean_reliance_drop=flipped / documents / 2, attribution="gradient")
     summary.share_distribution.documents = documents
     summary.share_distribution.mean = 0.02
+    summary.confidence, summary.reliance_decisive_flipped = 0.95, flipped
+    summary.reliance_decisive_flip_fraction = flipped / documents
+    for field in (summary.reliance_flip_fraction_interval, summary.reliance_decisive_flip_fraction_interval):
+        interval = wilson(flipped, documents)
+        field.low, field.high = interval.low, interval.high
+    summary.mean_reliance_drop_interval.low = summary.mean_reliance_drop * 0.8
+    summary.mean_reliance_drop_interval.high = summary.mean_reliance_drop * 1.2
     if gates:
         apply_gates(summary, gates)
     set_verdict(summary)
@@ -24,9 +32,13 @@ def summary_with(flipped, documents=200, gates=None):
 
 
 CASES = {
-    "FAIL": (summary_with(99, gates={"max_flip_fraction": 0.02}), "must be <= 0.02 (observed 0.495)"),
-    "PASS": (summary_with(2, gates={"max_flip_fraction": 0.02}), ""),
-    "ATTENTION": (summary_with(99), "removing the forbidden words changes 49.5 % of predictions (99 of 200"),
+    "FAIL": (summary_with(99, gates={"max_flip_fraction": 0.02}), "must be <= 0.02 (observed 0.495, 95 % CI 42.6 to"),
+    "PASS": (summary_with(0, gates={"max_flip_fraction": 0.02}), ""),
+    # 2 of 200: a 95 % interval of 0.3-3.6 % holds the limit of 2 %.
+    "INCONCLUSIVE": (summary_with(2, gates={"max_flip_fraction": 0.02}),
+                     "observed 0.01, but the 95 % CI 0.3 to 3.6 % holds the limit; about "),
+    "ATTENTION": (summary_with(99), "removing the forbidden words changes 49.5 % of predictions (95 % CI 42.6 to "
+                                    "56.4 %; 99 of 200"),
     "OK": (summary_with(1), ""),
 }
 
