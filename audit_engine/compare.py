@@ -13,8 +13,11 @@ from collections.abc import Sequence
 
 from audit_engine import outputs
 from audit_engine.evaluations import CompareMetric, evaluation_compare_metrics
+from audit_engine.evaluations.base import interval_of
 from audit_engine.formatting import md
 from audit_engine.html_render import STYLE, esc
+from audit_engine.paired import Change, paired_changes, unpaired_change
+from audit_engine.statistics import DEFAULT_CONFIDENCE
 from saliency_core.errors import InputError
 
 
@@ -52,6 +55,7 @@ METRICS = {
             0,
             lambda s: s.share_distribution.documents > 0,
             requires=("lexicon", "attribution"),
+            interval=interval_of("mean_share_interval"),
         ),
         CompareMetric(
             "flagged_fraction",
@@ -60,9 +64,17 @@ METRICS = {
             -1,
             lambda s: s.scored > 0,
             requires=("lexicon", "attribution", "threshold"),
+            interval=interval_of("flagged_fraction_interval"),
+            per_record=lambda r: float(bool(r.get("flagged"))) if r.get("status") == "RECORD_STATUS_SCORED" else None,
         ),
         CompareMetric(
-            "accuracy", "accuracy", lambda s: s.accuracy, +1, lambda s: s.labelled > 0, requires=("label space",)
+            "accuracy",
+            "accuracy",
+            lambda s: s.accuracy,
+            +1,
+            lambda s: s.labelled > 0,
+            requires=("label space",),
+            interval=interval_of("accuracy_interval"),
         ),
     )
 }
@@ -77,6 +89,7 @@ class ComparisonRow:
     better: int  # -1: lower is better, +1: higher is better, 0: neither
     unit: str = "%"  # '%' of documents or 'points' of probability: how both values and the change read
     not_comparable: str = ""  # why the two values cannot be compared ('' when they can)
+    change_with_interval: Change | None = None  # the change's interval (paired or unpaired), when both had one
 
     @property
     def delta(self) -> float:
@@ -88,6 +101,9 @@ class ComparisonRow:
             return "not comparable"
         if abs(self.delta) < 1e-12:
             return "same"
+        interval = self.change_with_interval.interval if self.change_with_interval else None
+        if interval is not None and interval.low <= 0 <= interval.high:
+            return "no significant change"
         if not self.better:
             return "changed"
         return "better" if self.delta * self.better > 0 else "worse"
@@ -109,7 +125,15 @@ class ComparisonRow:
     @property
     def change(self) -> str:
         """The change in points (of a percentage or of a probability)."""
-        return self.not_comparable if self.not_comparable else f"{self.delta * 100:+.1f} points"
+        if self.not_comparable:
+            return self.not_comparable
+        text = f"{self.delta * 100:+.1f} points"
+        change = self.change_with_interval
+        if change is not None:
+            text += f" ({change.interval.low * 100:+.1f} to {change.interval.high * 100:+.1f}"
+            text += f"; paired over {change.documents:,} documents" if change.documents else "; unpaired"
+            text += f", McNemar p = {change.p_value:.2g})" if change.p_value is not None else ")"
+        return text
 
 
 @dataclasses.dataclass
@@ -175,10 +199,35 @@ def build_comparison(
         different = [name for name in metric.requires if name in differing]
         return f"the audits' {', '.join(different)} differ" if different else ""
 
+    paired = bool(a.input_sha256) and a.input_sha256 == b.input_sha256
+    confidence = b.confidence or a.confidence or DEFAULT_CONFIDENCE
+    shown = [m for m in METRICS.values() if m.measured(a) or m.measured(b)]
+    changes = (
+        paired_changes(baseline_folder, candidate_folder, [m for m in shown if not not_comparable(m)], confidence)
+        if paired
+        else {}
+    )
+
+    def change_of(metric: CompareMetric) -> Change | None:
+        if metric.name in changes:
+            return changes[metric.name]
+        intervals = [metric.interval(s) if metric.interval else None for s in (a, b)]
+        if None in intervals:
+            return None
+        return unpaired_change(metric.read(a), intervals[0], metric.read(b), intervals[1])
+
     rows = [
-        ComparisonRow(m.name, m.label, m.read(a), m.read(b), m.better, m.unit, not_comparable(m))
-        for m in METRICS.values()
-        if m.measured(a) or m.measured(b)
+        ComparisonRow(
+            m.name,
+            m.label,
+            m.read(a),
+            m.read(b),
+            m.better,
+            m.unit,
+            not_comparable(m),
+            None if not_comparable(m) else change_of(m),
+        )
+        for m in shown
     ]
     terms = {t.term: t for t in a.term_reliance}
     term_rows = [
@@ -196,6 +245,11 @@ def build_comparison(
         f"Settings differ: {name}: {SETTINGS[name](a)} (baseline) vs {SETTINGS[name](b)} (candidate)"
         for name in differing
     ]
+    if not paired:
+        warnings.append(
+            "Different corpora: changes are compared unpaired, from each audit's own interval (an audit of the "
+            "same corpus is compared document by document, with narrower intervals)"
+        )
     by_name = {row.name: row for row in rows}
     results = []
     for limits, sign, word in ((max_increase, 1, "increase"), (max_decrease, -1, "decrease")):
@@ -208,9 +262,17 @@ def build_comparison(
                 results.append((f"{name} may {word} by at most {allowed:g}: cannot be judged ({reason})", False))
                 continue
             change = sign * row.delta
-            results.append(
-                (f"{name} may {word} by at most {allowed:g}: changed by {sign * change:+.4f}", change <= allowed)
-            )
+            judged = f"{name} may {word} by at most {allowed:g}: changed by {sign * change:+.4f}"
+            if row.change_with_interval is None:
+                results.append((judged, change <= allowed))
+                continue
+            interval = row.change_with_interval.interval
+            low, high = (interval.low, interval.high) if sign > 0 else (-interval.high, -interval.low)
+            span = f" ({confidence * 100:g} % CI of the {word} {low:+.4f} to {high:+.4f})"
+            if low <= allowed < high:  # inconclusive fails closed, as a CI gate should
+                results.append((judged + span + ": INCONCLUSIVE, the interval holds the limit", False))
+            else:
+                results.append((judged + span, high <= allowed))
     return Comparison(titles[0], titles[1], rows, warnings, results, (a.verdict, b.verdict), term_rows)
 
 
@@ -254,7 +316,14 @@ def markdown(comparison: Comparison) -> str:
 
 def html(comparison: Comparison) -> str:
     c = comparison
-    colour = {"better": "pass", "worse": "fail", "same": "muted", "changed": "muted", "not comparable": "fail"}
+    colour = {
+        "better": "pass",
+        "worse": "fail",
+        "same": "muted",
+        "changed": "muted",
+        "no significant change": "muted",
+        "not comparable": "fail",
+    }
 
     def table(rows: list[ComparisonRow]) -> str:
         cells = "".join(

@@ -98,6 +98,9 @@ class CompareMetric:
     unit: str = "%"  # how the figure reads: '%' of documents, or 'points' of probability
     # Settings (compare.SETTINGS) both audits must share for the figure to be compared (gates on it fail otherwise).
     requires: tuple[str, ...] = ()
+    interval: Callable[[Summary], Any] | None = None  # the figure's Interval (interval_of), for the change's interval
+    # A record's value (from its JSON object; None: not measured on it), for a paired comparison on one corpus.
+    per_record: Callable[[dict[str, Any]], float | None] | None = None
 
 
 class Evaluation(abc.ABC):

@@ -137,6 +137,8 @@ class Reliance(Evaluation):
             -1,
             lambda s: s.reliance_documents > 0,
             requires=("lexicon",),
+            interval=interval_of("reliance_flip_fraction_interval"),
+            per_record=lambda r: float(bool(r.get("reliance_flips"))) if r.get("reliance_measured") else None,
         ),
         CompareMetric(
             "mean_drop",
@@ -146,6 +148,8 @@ class Reliance(Evaluation):
             lambda s: s.reliance_documents > 0,
             unit="points",
             requires=("lexicon",),
+            interval=interval_of("mean_reliance_drop_interval"),
+            per_record=lambda r: float(r.get("reliance_drop", 0.0)) if r.get("reliance_measured") else None,
         ),
     )
 

@@ -16,9 +16,11 @@ from audit_engine.evaluations.base import (
     Record,
     Summary,
     fixed,
+    interval_of,
 )
 from audit_engine.formatting import count
 from audit_engine.options import AuditOptions
+from audit_engine.statistics import DEFAULT_CONFIDENCE, MeanSketch, bootstrap_weights, wilson
 from saliency_core.substitutions import SubstitutionGroups
 
 
@@ -40,15 +42,17 @@ class Substitution(Evaluation):
             -1,
             lambda s: s.substitution_documents > 0,
             unit="points",
+            interval=interval_of("mean_substitution_gap_interval"),
         ),
     )
 
     @classmethod
     def create(cls, options: AuditOptions, inputs: AuditInputs) -> Substitution | None:
-        return cls(inputs.substitutions) if inputs.substitutions is not None else None
+        return cls(inputs.substitutions, options.confidence) if inputs.substitutions is not None else None
 
-    def __init__(self, groups: SubstitutionGroups) -> None:
-        self.groups = groups
+    def __init__(self, groups: SubstitutionGroups, confidence: float = DEFAULT_CONFIDENCE) -> None:
+        self.groups, self.confidence = groups, confidence
+        self.gaps = MeanSketch()
         self.documents = self.flipped = 0
         self.mean_sum = self.max_sum = 0.0
 
@@ -93,12 +97,14 @@ class Substitution(Evaluation):
             self.mean_sum += record.substitution_gap_mean
             self.max_sum += record.substitution_gap_max
             self.flipped += record.substitution_flips
+            self.gaps.add(bootstrap_weights(record.id), record.substitution_gap_mean)
 
     def merge(self, other: Substitution) -> None:
         self.documents += other.documents
         self.mean_sum += other.mean_sum
         self.max_sum += other.max_sum
         self.flipped += other.flipped
+        self.gaps.merge(other.gaps)
 
     def summarise(self, summary: Summary) -> None:
         summary.substitution_documents = self.documents
@@ -106,6 +112,12 @@ class Substitution(Evaluation):
             summary.mean_substitution_gap = self.mean_sum / self.documents
             summary.mean_max_substitution_gap = self.max_sum / self.documents
             summary.substitution_flipped = self.flipped
+            flips = wilson(self.flipped, self.documents, self.confidence)
+            gaps = self.gaps.interval(self.confidence)
+            summary.substitution_flip_fraction_interval.low = flips.low
+            summary.substitution_flip_fraction_interval.high = flips.high
+            summary.mean_substitution_gap_interval.low = gaps.low
+            summary.mean_substitution_gap_interval.high = gaps.high
 
     @staticmethod
     def markdown(summary: Summary) -> list[str]:
