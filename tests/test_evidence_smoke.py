@@ -16,6 +16,8 @@ SCRIPTS = {
                                                                 "chosen C ="]),
     "identity_bias.py": ("identity_bias_smoke.md", ["| vanilla |", "BPSN", "| white |", "(removal + substitution)", "FPED"]),
     "lime_comparison.py": ("lime_comparison_smoke.md", ["ratio LIME / ours", "Spearman"]),
+    "verdict_evidence.py": ("verdict_evidence_smoke.md", ["| vanilla (decoy data) |", "| 40-document subsample |",
+                                                          "McNemar", "too few to conclude"]),
 }
 
 

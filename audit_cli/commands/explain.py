@@ -110,6 +110,11 @@ def explain(text, backend, attribution, forbidden_path, substitutions_path, rati
                 f"  without {printable(repr(item.term))}: drop {percent(item.drop)} points"
                 + (", prediction changes" if item.flips else "")
             )
+        if record.control_measured:
+            click.echo(
+                f"control, without as many other words (chosen at random): drop {percent(record.control_drop)} "
+                "points" + ("; the prediction changes" if record.control_flips else "; the prediction stays")
+            )
     if record.substituted:
         click.echo(
             f"substitution: over {count(record.substitution_variants, 'variant')}, "
