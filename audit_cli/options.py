@@ -5,8 +5,8 @@ import functools
 
 import click
 
+from audit_engine.evaluations import EvaluationOption, evaluation_options
 from audit_engine.options import (
-    DEFAULT_FLIP_MARGIN,
     DEFAULT_MAX_DOCUMENT_TOKENS,
     INCONCLUSIVE_POLICIES,
 )
@@ -16,6 +16,17 @@ from cli_common.types import FiniteFloatRange, Fraction
 from saliency_core import contract
 
 unit_interval = Fraction()
+
+
+def evaluation_option(option: EvaluationOption):
+    """The click option of an evaluation's own option (declared on its class: Evaluation.options)."""
+    if option.kind == "flag":
+        return click.option(f"{option.flag}/--no-{option.flag[2:]}", option.name, default=option.default,
+                            show_default=True, help=option.help)  # fmt: skip
+    kind = {"fraction": unit_interval, "text": str}[option.kind]
+    return click.option(option.flag, option.name, type=kind, default=option.default, show_default=True,
+                        help=option.help)  # fmt: skip
+
 
 BACKEND_PARAMETERS = (
     "servers",
@@ -82,8 +93,7 @@ class ScoreCommand(GroupedCommand):
         ],
         "Evaluations (reliance first)": [
             "reliance",
-            "control",
-            "flip_margin",
+            *(option.name for option in evaluation_options()),
             "substitutions_path",
             "rationale_column",
             "toxic_classes",
@@ -224,20 +234,7 @@ AUDIT_OPTIONS = [
     ),
     # The flag's former name, kept for one release.
     click.option("--occlusion/--no-occlusion", "occlusion", default=None, hidden=True),
-    click.option(
-        "--control/--no-control",
-        default=True,
-        show_default=True,
-        help="Beside reliance, remove as many other words (chosen at random, seeded by the document's id) and "
-        "report that control's flips, and the excess of the forbidden words' over it.",
-    ),
-    click.option(
-        "--flip-margin",
-        type=unit_interval,
-        default=DEFAULT_FLIP_MARGIN,
-        show_default=True,
-        help="A flip is decisive when p(predicted) drops by more than this (0.1 = 10 points).",
-    ),
+    *(evaluation_option(option) for option in evaluation_options()),
     click.option(
         "--substitutions",
         "substitutions_path",

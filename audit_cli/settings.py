@@ -3,6 +3,7 @@ gate limits), with the checks between options that click cannot express."""
 
 import click
 
+from audit_engine.evaluations import evaluation_options
 from audit_engine.evaluations.reliance import Reliance
 from audit_engine.options import AuditOptions, parse_class_list, parse_label_map
 from audit_engine.summary import GATES
@@ -104,8 +105,7 @@ def audit_options_of(audit, attribution, **run):
         rationale_column=audit["rationale_column"],
         toxic_classes=parse_class_list(audit["toxic_classes"]),
         reliance=audit["reliance"],
-        control=audit["control"],
-        flip_margin=audit["flip_margin"],
+        evaluation_options=tuple((option.name, audit[option.name]) for option in evaluation_options()),
         confidence=audit["confidence"],
         inconclusive=audit["inconclusive"],
         attribution=attribution,

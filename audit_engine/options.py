@@ -20,8 +20,6 @@ BATCH_CHARACTERS = 1 << 20
 DEFAULT_MAX_DOCUMENT_TOKENS = 4_000_000  # a 10 MB English document is about 1.8 M tokens
 WINDOWS_PER_REQUEST = 256
 BINARY_LABELS = ("positive", "negative")
-# A flip is decisive when p(predicted) drops by more than this (README, "Reading a report", says why 0.1).
-DEFAULT_FLIP_MARGIN = 0.1
 INCONCLUSIVE_POLICIES = ("fail", "pass")
 
 
@@ -65,9 +63,9 @@ class AuditOptions:
     window_stride: int | None = None  # None: the model's training stride, else 7/8 of T
     max_document_tokens: int = DEFAULT_MAX_DOCUMENT_TOKENS
     confidence: float = 0.95  # of every interval and test
-    control: bool = True  # the deletion control beside reliance (evaluations.reliance)
-    flip_margin: float = DEFAULT_FLIP_MARGIN
     inconclusive: str = "fail"  # a gate whose interval holds its limit: fail (exit 1) or pass
+    # (name, value) of the evaluations' own options (Evaluation.options), e.g. (("control", False),)
+    evaluation_options: tuple[tuple[str, Any], ...] = ()
 
     @property
     def window_config(self) -> WindowConfig:

@@ -6,7 +6,15 @@ records.csv columns, gates (and their command-line flags), compare metrics and r
 
 from __future__ import annotations
 
-from audit_engine.evaluations.base import AuditInputs, Batch, CompareMetric, CsvColumn, Evaluation, Gate
+from audit_engine.evaluations.base import (
+    AuditInputs,
+    Batch,
+    CompareMetric,
+    CsvColumn,
+    Evaluation,
+    EvaluationOption,
+    Gate,
+)
 from audit_engine.evaluations.bias import Bias
 from audit_engine.evaluations.rationale import Rationale
 from audit_engine.evaluations.reliance import Reliance
@@ -25,6 +33,10 @@ def build_evaluations(options: AuditOptions, inputs: AuditInputs, single_text: b
 
 def evaluation_gates() -> tuple[Gate, ...]:
     return tuple(gate for kind in EVALUATIONS for gate in kind.gates)
+
+
+def evaluation_options() -> tuple[EvaluationOption, ...]:
+    return tuple(option for kind in EVALUATIONS for option in kind.options)
 
 
 def evaluation_compare_metrics() -> tuple[CompareMetric, ...]:
@@ -48,6 +60,7 @@ __all__ = [
     "CompareMetric",
     "CsvColumn",
     "Evaluation",
+    "EvaluationOption",
     "Gate",
     "Rationale",
     "Reliance",
@@ -55,5 +68,6 @@ __all__ = [
     "build_evaluations",
     "evaluation_compare_metrics",
     "evaluation_gates",
+    "evaluation_options",
     "with_evaluation_columns",
 ]

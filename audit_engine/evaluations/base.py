@@ -87,6 +87,21 @@ class Gate:
 
 
 @dataclasses.dataclass(frozen=True)
+class EvaluationOption:
+    """An option of one evaluation: the command lines declare it from here (``--NAME``, with dashes; a flag is
+    ``--NAME/--no-NAME``) and the value reaches the evaluation in ``AuditOptions.evaluation_options``."""
+
+    name: str  # the option's name: 'flip_margin' is --flip-margin
+    kind: str  # 'flag' (on/off), 'fraction' (a number in [0, 1]) or 'text'
+    default: Any
+    help: str
+
+    @property
+    def flag(self) -> str:
+        return "--" + self.name.replace("_", "-")
+
+
+@dataclasses.dataclass(frozen=True)
 class CompareMetric:
     """A summary figure ``compare`` puts side by side."""
 
@@ -114,6 +129,13 @@ class Evaluation(abc.ABC):
     csv_columns: ClassVar[tuple[CsvColumn, ...]] = ()
     gates: ClassVar[tuple[Gate, ...]] = ()
     compare_metrics: ClassVar[tuple[CompareMetric, ...]] = ()
+    options: ClassVar[tuple[EvaluationOption, ...]] = ()  # its own command-line options
+
+    @classmethod
+    def option(cls, options: AuditOptions, name: str) -> Any:
+        """The value of this evaluation's option ``name`` in ``options`` (its declared default when not given)."""
+        declared = {option.name: option.default for option in cls.options}
+        return dict(options.evaluation_options).get(name, declared[name])
 
     @classmethod
     @abc.abstractmethod

@@ -26,6 +26,7 @@ from audit_engine.evaluations.base import (
     CompareMetric,
     CsvColumn,
     Evaluation,
+    EvaluationOption,
     Gate,
     Record,
     Summary,
@@ -45,6 +46,8 @@ from audit_engine.statistics import (
 )
 from saliency_core.lexicon import Lexicon, covered
 
+# A flip is decisive when p(predicted) drops by more than this (README, "Reading a report", says why 0.1).
+DEFAULT_FLIP_MARGIN = 0.1
 # A term found in fewer documents cannot be concluded on: even none of them flipping leaves a 95 % Wilson
 # interval reaching above 28 %.
 MIN_TERM_DOCUMENTS = 10
@@ -129,6 +132,21 @@ class Reliance(Evaluation):
             rate=False,
         ),
     )
+    options = (
+        EvaluationOption(
+            "control",
+            "flag",
+            True,
+            "Beside reliance, remove as many other words (chosen at random, seeded by the document's id) and "
+            "report that control's flips, and the excess of the forbidden words' over it.",
+        ),
+        EvaluationOption(
+            "flip_margin",
+            "fraction",
+            DEFAULT_FLIP_MARGIN,
+            "A flip is decisive when p(predicted) drops by more than this (0.1 = 10 points).",
+        ),
+    )
     compare_metrics = (
         CompareMetric(
             "flip_fraction",
@@ -157,7 +175,9 @@ class Reliance(Evaluation):
     def create(cls, options: AuditOptions, inputs: AuditInputs) -> Reliance | None:
         if not options.reliance or inputs.lexicon is None:
             return None
-        return cls(inputs.lexicon, options.control, options.flip_margin, options.confidence)
+        return cls(
+            inputs.lexicon, cls.option(options, "control"), cls.option(options, "flip_margin"), options.confidence
+        )
 
     def __init__(self, lexicon: Lexicon, control: bool = True, flip_margin: float = 0.1, confidence: float = 0.95):
         self.lexicon, self.control, self.flip_margin, self.confidence = lexicon, control, flip_margin, confidence

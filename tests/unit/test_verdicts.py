@@ -112,3 +112,20 @@ def test_compare_is_paired_on_one_corpus_and_unpaired_across_corpora(tmp_path):
     # A limit the change's interval holds cannot be judged: it fails, saying so.
     close = build_comparison(reliant, freed, max_increase=[("flip_fraction", -0.7)])
     assert not close.passed and "INCONCLUSIVE" in close.threshold_results[0][0]
+
+
+def test_an_evaluation_declares_its_own_options_and_receives_them(tmp_path):
+    from click.testing import CliRunner
+
+    from audit_cli.main import main as audit_cli
+    from audit_engine.evaluations import Reliance, evaluation_options
+
+    assert {option.name for option in evaluation_options()} >= {"control", "flip_margin"}
+    help_text = CliRunner().invoke(audit_cli, ["score", "--help"]).output
+    assert "--control / --no-control" in help_text and "--flip-margin FRACTION" in help_text
+    off = AuditOptions(evaluation_options=(("control", False), ("flip_margin", 0.9)))
+    assert Reliance.option(off, "control") is False and Reliance.option(AuditOptions(), "flip_margin") == 0.1
+    summary, _, records, _ = audit(tmp_path, "off", RELIANT, WEIGHTS,
+                                   evaluation_options=(("control", False), ("flip_margin", 0.9)))
+    assert summary.control_documents == 0 and not any(r["control_measured"] for r in records)
+    assert summary.reliance_decisive_flipped == 0 and summary.flip_margin == 0.9  # no flip drops 0.9
