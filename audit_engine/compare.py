@@ -192,7 +192,8 @@ def build_comparison(
         titles = [f"{titles[0]} ({os.path.basename(os.path.normpath(f))})" for f in (baseline_folder, candidate_folder)]
     differing = [name for name, read in SETTINGS.items() if read(a) != read(b)]
 
-    def not_comparable(metric: CompareMetric) -> str:
+    def unshared(metric: CompareMetric) -> str:
+        """Why the audits' settings or measurements keep ``metric`` from being compared ('' when they do not)."""
         missing = [side for side, summary in (("baseline", a), ("candidate", b)) if not metric.measured(summary)]
         if missing:
             return f"not measured by the {' and the '.join(missing)}"
@@ -202,11 +203,27 @@ def build_comparison(
     paired = bool(a.input_sha256) and a.input_sha256 == b.input_sha256
     confidence = b.confidence or a.confidence or DEFAULT_CONFIDENCE
     shown = [m for m in METRICS.values() if m.measured(a) or m.measured(b)]
-    changes = (
-        paired_changes(baseline_folder, candidate_folder, [m for m in shown if not not_comparable(m)], confidence)
+    changes, record_means = (
+        paired_changes(baseline_folder, candidate_folder, [m for m in shown if not unshared(m)], confidence)
         if paired
-        else {}
+        else ({}, {})
     )
+    # A summary must say what its own records say: a figure whose summary disagrees is not compared (an edited
+    # summary.json cannot pass a gate).
+    mismatched = {
+        name: [
+            side
+            for side, summary, mean in (("baseline", a, means[0]), ("candidate", b, means[1]))
+            if mean is not None and abs(METRICS[name].read(summary) - mean) > 1e-6
+        ]
+        for name, means in record_means.items()
+    }
+
+    def not_comparable(metric: CompareMetric) -> str:
+        if mismatched.get(metric.name):
+            sides = " and the ".join(mismatched[metric.name])
+            return f"the {sides}'s summary.json does not match its records"
+        return unshared(metric)
 
     def change_of(metric: CompareMetric) -> Change | None:
         if metric.name in changes:
@@ -245,6 +262,11 @@ def build_comparison(
         f"Settings differ: {name}: {SETTINGS[name](a)} (baseline) vs {SETTINGS[name](b)} (candidate)"
         for name in differing
     ]
+    if paired and not record_means:
+        warnings.append(
+            "The audits read the same corpus, but their records are missing: compared unpaired, on the summaries "
+            "alone, which nothing checks against records"
+        )
     if not paired:
         warnings.append(
             "Different corpora: changes are compared unpaired, from each audit's own interval (an audit of the "

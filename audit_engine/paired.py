@@ -48,25 +48,47 @@ def _values(paths: Sequence[str], metrics: Sequence[CompareMetric]) -> Iterator[
                 yield str(record.get("id", "")), [m.per_record(record) for m in metrics]  # type: ignore[misc]
 
 
+class _Means:
+    """Each metric's mean over the records of one audit that measured it."""
+
+    def __init__(self, size: int) -> None:
+        self.sums, self.counts = [0.0] * size, [0] * size
+
+    def add(self, values: Sequence[float | None]) -> None:
+        for i, value in enumerate(values):
+            if value is not None:
+                self.sums[i] += value
+                self.counts[i] += 1
+
+    def of(self, i: int) -> float | None:
+        return self.sums[i] / self.counts[i] if self.counts[i] else None
+
+
 def paired_changes(
     baseline_folder: str,
     candidate_folder: str,
     metrics: Sequence[CompareMetric],
     confidence: float = DEFAULT_CONFIDENCE,
-) -> dict[str, Change]:
-    """{metric name: Change} over the documents both audits measured, for metrics with a per-record value; {} when
-    either audit left no records."""
+) -> tuple[dict[str, Change], dict[str, tuple[float | None, float | None]]]:
+    """({metric name: Change} over the documents both audits measured, {metric name: (the baseline's, the
+    candidate's) mean over its own records}) for metrics with a per-record value: the record means are what each
+    summary must say. ({}, {}) when either audit left no records."""
     metrics = [m for m in metrics if m.per_record is not None]
     baseline_paths, candidate_paths = record_files(baseline_folder), record_files(candidate_folder)
     if not metrics or not baseline_paths or not candidate_paths:
-        return {}
-    baseline = dict(_values(baseline_paths, metrics))
+        return {}, {}
+    baseline_means, candidate_means = _Means(len(metrics)), _Means(len(metrics))
+    baseline = {}
+    for key, values in _values(baseline_paths, metrics):
+        baseline[key] = values
+        baseline_means.add(values)
     sketches = [MeanSketch() for _ in metrics]
     sums = [0.0] * len(metrics)
     counts = [0] * len(metrics)
     discordant = [[0, 0] for _ in metrics]  # (baseline only, candidate only) of 0/1 figures
     binary = [True] * len(metrics)
     for key, values in _values(candidate_paths, metrics):
+        candidate_means.add(values)
         before = baseline.get(key)
         if before is None:
             continue
@@ -81,7 +103,7 @@ def paired_changes(
             binary[i] &= old in (0.0, 1.0) and new in (0.0, 1.0)
             discordant[i][0] += old > new
             discordant[i][1] += new > old
-    return {
+    changes = {
         metric.name: Change(
             sums[i] / counts[i],
             sketches[i].interval(confidence),
@@ -91,6 +113,8 @@ def paired_changes(
         for i, metric in enumerate(metrics)
         if counts[i]
     }
+    means = {metric.name: (baseline_means.of(i), candidate_means.of(i)) for i, metric in enumerate(metrics)}
+    return changes, means
 
 
 def unpaired_change(baseline: float, baseline_interval: Any, candidate: float, candidate_interval: Any) -> Change:

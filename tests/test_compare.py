@@ -6,6 +6,7 @@ import pytest
 from click.testing import CliRunner
 
 from audit_cli.main import main as audit_cli
+from audit_engine.statistics import mcnemar_exact, wilson
 
 pytestmark = pytest.mark.slow  # two audits in a fixture, then several compares
 
@@ -21,11 +22,25 @@ def two_audits(tiny_export, example_paths, tmp_path_factory):
         result = run(["score", example_paths["test_decoy"], "--model", tiny_export.export_path, "--forbidden",
                       example_paths["forbidden"], "--label-column", "label", "--out", str(base / name), "--quiet"])
         assert result.exit_code == 0, result.output
-    # The candidate relies more: edit its summary the way a worse model's audit would read.
+    # The candidate relies more: edit its records and summary the way a worse model's audit would read (24 more of
+    # its 120 documents with a forbidden word flip; accuracy 5 points lower).
+    records_path = base / "candidate" / "records.jsonl"
+    records = [json.loads(line) for line in records_path.read_text().splitlines()]
+    changed = 0
+    for record in records:
+        if record["reliance_measured"] and not record["reliance_flips"] and changed < 24:
+            record["reliance_flips"], changed = True, changed + 1
+    records_path.write_text("".join(json.dumps(r) + "\n" for r in records))
     path = base / "candidate" / "summary.json"
     summary = json.loads(path.read_text())
+    assert int(summary["reliance_documents"]) == 120 and changed == 24
+    summary["reliance_flipped"] = str(int(summary["reliance_flipped"]) + 24)
     summary["reliance_flip_fraction"] += 0.2
+    interval = wilson(int(summary["reliance_flipped"]), 120)
+    summary["reliance_flip_fraction_interval"] = {"low": interval.low, "high": interval.high}
     summary["accuracy"] -= 0.05
+    for end in ("low", "high"):
+        summary["accuracy_interval"][end] -= 0.05
     path.write_text(json.dumps(summary))
     return base
 
@@ -36,9 +51,12 @@ def test_titles_deltas_and_direction(two_audits, tmp_path):
     text = (tmp_path / "compare.md").read_text()
     assert "tiny v1 (baseline)" in text and "tiny v1 (candidate)" in text
     flips = next(line for line in text.splitlines() if line.startswith("| predictions that change"))
-    assert "+20.0" in flips and "worse (lower is better)" in flips
+    # One corpus: compared document by document (24 documents flip only in the candidate).
+    assert "+20.0" in flips and "worse (lower is better)" in flips and "paired over 120 documents" in flips
+    assert f"McNemar p = {mcnemar_exact(0, 24):.2g}" in flips
+    # Accuracy is not in the records: unpaired, and 5 points on 400 documents is within the noise.
     accuracy = next(line for line in text.splitlines() if line.startswith("| accuracy"))
-    assert "-5.0" in accuracy and "worse (higher is better)" in accuracy
+    assert "-5.0" in accuracy and "unpaired" in accuracy and "no significant change (higher is better)" in accuracy
     html = (tmp_path / "compare.html").read_text()
     assert "<style>" in html and "tiny v1 (baseline)" in html
 
@@ -49,11 +67,25 @@ def test_change_thresholds_set_the_exit_code(two_audits, tmp_path):
     assert failing.exit_code == 1 and "FAIL: flip_fraction may increase by at most 0.1" in failing.output
     assert "**FAIL**" in (tmp_path / "compare.md").read_text()
     passing = run(["compare", str(two_audits / "baseline"), str(two_audits / "candidate"), "--out", str(tmp_path),
-                   "--max-increase", "flip_fraction=0.25", "--max-decrease", "accuracy=0.06"])
+                   "--max-increase", "flip_fraction=0.4", "--max-decrease", "accuracy=0.3"])
     assert passing.exit_code == 0, passing.output
+    # A limit inside the change's interval cannot be judged: it fails, saying so.
     accuracy = run(["compare", str(two_audits / "baseline"), str(two_audits / "candidate"), "--out", str(tmp_path),
-                    "--max-decrease", "accuracy=0.01"])
-    assert accuracy.exit_code == 1
+                    "--max-decrease", "accuracy=0.06"])
+    assert accuracy.exit_code == 1 and "INCONCLUSIVE" in accuracy.output
+
+
+def test_a_summary_that_does_not_match_its_records_is_not_compared(two_audits, tmp_path):
+    import shutil
+    edited = tmp_path / "edited"
+    shutil.copytree(two_audits / "baseline", edited)
+    summary = json.loads((edited / "summary.json").read_text())
+    summary["reliance_flip_fraction"] = 0.0  # claims no flips; its records say otherwise
+    (edited / "summary.json").write_text(json.dumps(summary))
+    result = run(["compare", str(two_audits / "baseline"), str(edited), "--out", str(tmp_path / "c"),
+                  "--max-increase", "flip_fraction=0"])
+    assert result.exit_code == 1
+    assert "the candidate's summary.json does not match its records" in (tmp_path / "c" / "compare.md").read_text()
 
 
 @pytest.mark.parametrize("content, message", [
