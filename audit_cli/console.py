@@ -62,7 +62,7 @@ def format_seconds(seconds):
 
 def console_summary(summary, out_dir):
     """The run's summary for the terminal: verdict, reliance, then saliency, gates and where the outputs are."""
-    from audit_engine.formatting import count, percent
+    from audit_engine.formatting import count, percent, span
     from audit_engine.report import coverage_note, warning_lines
     from audit_engine.summary import reliance_sentence
 
@@ -71,10 +71,9 @@ def console_summary(summary, out_dir):
     if summary.reliance_documents:
         lines.append("reliance: " + reliance_sentence(summary))
         for term in summary.term_reliance[:5]:
-            interval = term.flip_fraction_interval
             lines.append(
                 f"  {term.term}: {count(term.documents, 'document')}, mean drop {percent(term.mean_drop)} points, "
-                f"{term.flip_fraction * 100:.1f} % flip ({interval.low * 100:.1f}-{interval.high * 100:.1f} %)"
+                f"{term.flip_fraction * 100:.1f} % flip ({span(term.flip_fraction_interval)} %)"
                 + (f": {term.finding}" if term.finding else "")
             )
     if summary.substitution_documents:

@@ -18,6 +18,7 @@ from audit_engine.document import CorpusRow, Explanation, RecordSettings, audit_
 from audit_engine.evaluations import Batch, Evaluation
 from audit_engine.examples import Example, TopExamples
 from audit_engine.options import AuditOptions
+from audit_engine.statistics import prefetch_weights
 from audit_engine.summary import SummaryBuilder
 from protos import audit_pb2
 from saliency_core.text import tokenize_all
@@ -118,6 +119,7 @@ class Tally:
         evaluations: Sequence[Evaluation],
     ) -> list[audit_pb2.AuditRecord]:
         """The batch's AuditRecords, in row order, counted and offered as examples."""
+        prefetch_weights([document.doc_id for document in batch])  # the accumulators' bootstrap weights, at once
         records = []
         for _, record, explanation in build_records(batch, explained, prepared, settings, evaluations):
             if explanation is not None and self.examples.size and record.forbidden_terms:

@@ -2,6 +2,7 @@
 
 import datetime
 import html
+from typing import Any
 
 
 def percent(value: float) -> str:
@@ -29,3 +30,14 @@ def md(value: object) -> str:
     for character in ("\\", "|", "`", "*", "_", "[", "]"):
         text = text.replace(character, "\\" + character)
     return " ".join(text.split())
+
+
+def span(interval: Any, signed: bool = False) -> str:
+    """An Interval (fractions) in percent or points: '0.9 to 5.6', signed '-1.0 to +3.5'."""
+    form = "{:+.1f}" if signed else "{:.1f}"
+    return f"{form.format(interval.low * 100)} to {form.format(interval.high * 100)}"
+
+
+def ci(interval: Any, confidence: float, unit: str = "%", signed: bool = False) -> str:
+    """'95 % CI 0.9 to 5.6 %' of an Interval (fractions, shown in percent or points)."""
+    return f"{confidence * 100:g} % CI {span(interval, signed)} {unit}"

@@ -22,6 +22,7 @@ import hashlib
 import math
 from collections.abc import Sequence
 from statistics import NormalDist
+from typing import Any
 
 import numpy as np
 
@@ -37,6 +38,17 @@ class Interval:
 
     def holds(self, value: float) -> bool:
         return self.low <= value <= self.high
+
+
+def fill(field: Any, interval: Interval) -> None:
+    """Set a summary's Interval field."""
+    field.low, field.high = interval.low, interval.high
+
+
+def fill_estimate(field: Any, value: float, interval: Interval, documents: int) -> None:
+    """Set a summary's Estimate field."""
+    field.value, field.documents = value, documents
+    fill(field.interval, interval)
 
 
 def z_value(confidence: float) -> float:
@@ -130,9 +142,21 @@ _POISSON_CDF = np.cumsum([math.exp(-1) / math.factorial(i) for i in range(20)])
 _REPLICATE = np.arange(1, REPLICATES + 1, dtype=np.uint64)
 
 
+_prefetched: dict[str, np.ndarray] = {}
+
+
+def prefetch_weights(keys: Sequence[str]) -> None:
+    """Draw the weights of a batch's records in one vectorised call (about 2 us a record instead of 20); the
+    next ``bootstrap_weights`` of these keys read them. Holds one batch at a time."""
+    _prefetched.clear()
+    if keys:
+        _prefetched.update(zip(keys, bootstrap_weights_of(keys)))
+
+
 def bootstrap_weights(key: str) -> np.ndarray:
     """int64 [REPLICATES]: the Poisson(1) bootstrap weights of the record whose id is ``key``."""
-    return bootstrap_weights_of([key])[0]
+    weights = _prefetched.get(key)
+    return bootstrap_weights_of([key])[0] if weights is None else weights
 
 
 def bootstrap_weights_of(keys: Sequence[str]) -> np.ndarray:
@@ -151,25 +175,54 @@ def bootstrap_weights_of(keys: Sequence[str]) -> np.ndarray:
 
 
 class MeanSketch:
-    """A mean and its Poisson-bootstrap interval over records, mergeable in any order with the same result."""
+    """A mean and its Poisson-bootstrap interval over records, mergeable in any order with the same result.
+    Records are buffered and added BUFFERED at a time (integer sums: the order does not matter)."""
+
+    BUFFERED = 256
 
     def __init__(self) -> None:
-        self.weights = np.zeros(REPLICATES, dtype=np.int64)
-        self.sums = np.zeros(REPLICATES, dtype=np.int64)
+        self._weights = np.zeros(REPLICATES, dtype=np.int64)
+        self._sums = np.zeros(REPLICATES, dtype=np.int64)
+        self._pending: list[tuple[np.ndarray, int]] = []
 
     def add(self, weights: np.ndarray, value: float) -> None:
         """``weights``: the record's bootstrap_weights."""
-        self.weights += weights
-        self.sums += weights * int(round(value * _SCALE))
+        self._pending.append((weights, int(round(value * _SCALE))))
+        if len(self._pending) >= self.BUFFERED:
+            self._flush()
+
+    def _flush(self) -> None:
+        if self._pending:
+            weights = np.stack([w for w, _ in self._pending])
+            values = np.array([v for _, v in self._pending], dtype=np.int64)
+            self._weights += weights.sum(axis=0)
+            self._sums += (weights * values[:, None]).sum(axis=0)
+            self._pending.clear()
+
+    @property
+    def weights(self) -> np.ndarray:
+        self._flush()
+        return self._weights
+
+    @property
+    def sums(self) -> np.ndarray:
+        self._flush()
+        return self._sums
+
+    def __getstate__(self) -> dict:
+        self._flush()  # Beam pickles accumulators between workers
+        return self.__dict__
 
     def add_many(self, weights: np.ndarray, values: np.ndarray) -> None:
         """``weights``: int64 [N, REPLICATES] (bootstrap_weights_of); ``values``: float [N]."""
-        self.weights += weights.sum(axis=0)
-        self.sums += (weights * np.round(np.asarray(values) * _SCALE).astype(np.int64)[:, None]).sum(axis=0)
+        self._flush()
+        self._weights += weights.sum(axis=0)
+        self._sums += (weights * np.round(np.asarray(values) * _SCALE).astype(np.int64)[:, None]).sum(axis=0)
 
     def merge(self, other: MeanSketch) -> None:
-        self.weights += other.weights
-        self.sums += other.sums
+        self._flush()
+        self._weights += other.weights
+        self._sums += other.sums
 
     def interval(self, confidence: float = DEFAULT_CONFIDENCE) -> Interval:
         used = self.weights > 0

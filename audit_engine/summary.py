@@ -4,19 +4,19 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from typing import Any
 
 import numpy as np
 
 from audit_engine.evaluations import Gate, evaluation_gates
 from audit_engine.evaluations.base import interval_of
-from audit_engine.formatting import count, percent
+from audit_engine.formatting import ci, count, percent
 from audit_engine.statistics import (
     DEFAULT_CONFIDENCE,
     Interval,
     MeanSketch,
     bootstrap_weights,
     documents_to_decide,
+    fill,
     wilson,
 )
 from protos import audit_pb2
@@ -174,9 +174,9 @@ class SummaryBuilder:
         summary.labelled = self.labelled
         summary.accuracy = self.correct / self.labelled if self.labelled else 0.0
         summary.confidence = self.confidence
-        _set(summary.flagged_fraction_interval, wilson(self.flagged, self.scored, self.confidence))
+        fill(summary.flagged_fraction_interval, wilson(self.flagged, self.scored, self.confidence))
         if self.labelled:
-            _set(summary.accuracy_interval, wilson(self.correct, self.labelled, self.confidence))
+            fill(summary.accuracy_interval, wilson(self.correct, self.labelled, self.confidence))
         summary.labels_outside_model_classes = self.labels_outside
         summary.rationale_missing_documents = self.rationale_missing
         summary.attribution = self.attribution
@@ -189,7 +189,7 @@ class SummaryBuilder:
         if self.shares.count:
             distribution.mean = self.shares.total / self.shares.count
             distribution.median, distribution.p90, distribution.p99 = self.shares.percentiles([50, 90, 99])
-            _set(summary.mean_share_interval, self.share_means.interval(self.confidence))
+            fill(summary.mean_share_interval, self.share_means.interval(self.confidence))
         distribution.histogram[:] = self.shares.histogram(HISTOGRAM_BINS).tolist()
         for term, (documents, occurrences, mass, share_sum) in sorted(
             self.terms.items(), key=lambda item: (-item[1][2], item[0])
@@ -240,13 +240,6 @@ def saliency_underreports_reliance(summary: audit_pb2.AuditSummary) -> bool:
         return False
     reliance = max(summary.reliance_flip_fraction, summary.mean_reliance_drop)
     return summary.share_distribution.mean < reliance / 2
-
-
-def ci(interval: Any, confidence: float, unit: str = "%", signed: bool = False) -> str:
-    """'95 % CI 0.9-5.6 %' of an Interval field (values in fractions, shown in percent or points)."""
-    form = "{:+.1f}" if signed else "{:.1f}"
-    low, high = form.format(interval.low * 100), form.format(interval.high * 100)
-    return f"{confidence * 100:g} % CI {low} to {high} {unit}"
 
 
 def reliance_sentence(summary: audit_pb2.AuditSummary) -> str:
@@ -336,10 +329,6 @@ GATES = {gate.name: gate for gate in (*evaluation_gates(), *SHARE_GATES)}
 MEAN_GATES = {gate.name for gate in GATES.values() if not gate.rate}
 
 
-def _set(field: Any, interval: Interval) -> None:
-    field.low, field.high = interval.low, interval.high
-
-
 def judge_gate(gate: Gate, summary: audit_pb2.AuditSummary, limit: float) -> tuple[str, Interval | None, int]:
     """(outcome, interval, documents to decide): "pass" when the figure's interval lies within the limit,
     "fail" when it lies beyond, "inconclusive" when it holds the limit; a figure without an interval is judged on
@@ -384,7 +373,7 @@ def apply_gates(summary: audit_pb2.AuditSummary, limits: dict[str, float | None]
             documents_to_decide=needed,
         )
         if interval is not None:
-            _set(result.interval, interval)
+            fill(result.interval, interval)
         summary.inconclusive_gates += outcome == "inconclusive"
     set_verdict(summary)
     return passed

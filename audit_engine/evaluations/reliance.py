@@ -33,13 +33,14 @@ from audit_engine.evaluations.base import (
     fixed,
     interval_of,
 )
-from audit_engine.formatting import md, percent
+from audit_engine.formatting import md, percent, span
 from audit_engine.options import AuditOptions
 from audit_engine.statistics import (
-    Interval,
     MeanSketch,
     binomial_upper_tail,
     bootstrap_weights,
+    fill,
+    fill_estimate,
     holm,
     mcnemar_exact,
     wilson,
@@ -58,22 +59,6 @@ CONTROL = "\x00control"  # the prepared entry of the deletion control's text (no
 
 def _predicted(probabilities: np.ndarray) -> int:
     return int(np.argmax(probabilities))
-
-
-def _set(field: Any, interval: Interval) -> None:
-    field.low, field.high = interval.low, interval.high
-
-
-def _span(interval: Any, signed: bool = False) -> str:
-    """An Interval field in percent (or points): '0.9-5.6', '-1.0 to +3.5'."""
-    if signed:
-        return f"{interval.low * 100:+.1f} to {interval.high * 100:+.1f}"
-    return f"{interval.low * 100:.1f}-{interval.high * 100:.1f}"
-
-
-def _estimate(field: Any, value: float, interval: Interval, documents: int) -> None:
-    field.value, field.documents = value, documents
-    _set(field.interval, interval)
 
 
 class Reliance(Evaluation):
@@ -306,31 +291,31 @@ class Reliance(Evaluation):
             summary.reliance_flip_fraction = self.flipped / self.documents
             summary.reliance_decisive_flipped = self.decisive
             summary.reliance_decisive_flip_fraction = self.decisive / self.documents
-            _set(summary.reliance_flip_fraction_interval, wilson(self.flipped, self.documents, confidence))
-            _set(summary.reliance_decisive_flip_fraction_interval, wilson(self.decisive, self.documents, confidence))
-            _set(summary.mean_reliance_drop_interval, self.drops.interval(confidence))
+            fill(summary.reliance_flip_fraction_interval, wilson(self.flipped, self.documents, confidence))
+            fill(summary.reliance_decisive_flip_fraction_interval, wilson(self.decisive, self.documents, confidence))
+            fill(summary.mean_reliance_drop_interval, self.drops.interval(confidence))
         if self.controls:
             summary.control_documents = self.controls
             summary.control_flipped = self.control_flipped
-            _estimate(
+            fill_estimate(
                 summary.control_flip_fraction,
                 self.control_flipped / self.controls,
                 wilson(self.control_flipped, self.controls, confidence),
                 self.controls,
             )
-            _estimate(
+            fill_estimate(
                 summary.mean_control_drop,
                 self.control_drop_sum / self.controls,
                 self.control_drops.interval(confidence),
                 self.controls,
             )
-            _estimate(
+            fill_estimate(
                 summary.excess_flip_fraction,
                 (self.flipped - self.control_flipped) / self.controls,
                 self.excess_flips.interval(confidence),
                 self.controls,
             )
-            _estimate(
+            fill_estimate(
                 summary.excess_mean_drop,
                 (self.drop_sum - self.control_drop_sum) / self.controls,
                 self.excess_drops.interval(confidence),
@@ -349,7 +334,7 @@ class Reliance(Evaluation):
                 flipped=flipped,
                 flip_fraction=flipped / documents,
             )
-            _set(item.flip_fraction_interval, wilson(flipped, documents, confidence))
+            fill(item.flip_fraction_interval, wilson(flipped, documents, confidence))
             if documents < MIN_TERM_DOCUMENTS:
                 item.finding = "too few to conclude"
             elif term in adjusted:
@@ -375,20 +360,20 @@ class Reliance(Evaluation):
             "|---|---|---|---|---|---|",
             f"| without the forbidden words | {summary.reliance_flipped} "
             f"({summary.reliance_flip_fraction * 100:.1f} %) | "
-            f"{_span(summary.reliance_flip_fraction_interval)} | {summary.reliance_decisive_flipped} "
+            f"{span(summary.reliance_flip_fraction_interval)} | {summary.reliance_decisive_flipped} "
             f"({summary.reliance_decisive_flip_fraction * 100:.1f} %) | {percent(summary.mean_reliance_drop)} | "
-            f"{_span(summary.mean_reliance_drop_interval)} |",
+            f"{span(summary.mean_reliance_drop_interval)} |",
         ]
         if summary.control_documents:
             flips, drop = summary.excess_flip_fraction, summary.excess_mean_drop
             lines += [
                 f"| without as many other words (control) | {summary.control_flipped} "
                 f"({summary.control_flip_fraction.value * 100:.1f} %) | "
-                f"{_span(summary.control_flip_fraction.interval)} | | {percent(summary.mean_control_drop.value)} | "
-                f"{_span(summary.mean_control_drop.interval)} |",
+                f"{span(summary.control_flip_fraction.interval)} | | {percent(summary.mean_control_drop.value)} | "
+                f"{span(summary.mean_control_drop.interval)} |",
                 f"| excess over the control | {flips.value * 100:+.1f} points (McNemar p = "
-                f"{summary.excess_flip_p_value:.2g}) | {_span(flips.interval, signed=True)} | | "
-                f"{drop.value * 100:+.1f} | {_span(drop.interval, signed=True)} |",
+                f"{summary.excess_flip_p_value:.2g}) | {span(flips.interval, signed=True)} | | "
+                f"{drop.value * 100:+.1f} | {span(drop.interval, signed=True)} |",
             ]
         tested = any(t.finding in ("relies", "no evidence") for t in summary.term_reliance)
         lines += [
@@ -401,7 +386,7 @@ class Reliance(Evaluation):
             test = f" {t.p_value:.2g} ({t.adjusted_p_value:.2g}) |" if t.finding in ("relies", "no evidence") else " |"
             lines.append(
                 f"| {md(t.term)} | {t.documents} | {percent(t.mean_drop)} | {t.flipped} "
-                f"({t.flip_fraction * 100:.1f} %) | {_span(t.flip_fraction_interval)} |"
+                f"({t.flip_fraction * 100:.1f} %) | {span(t.flip_fraction_interval)} |"
                 + (test if tested else "")
                 + f" {t.finding} |"
             )

@@ -20,7 +20,7 @@ from audit_engine.evaluations.base import (
 )
 from audit_engine.formatting import count
 from audit_engine.options import AuditOptions
-from audit_engine.statistics import DEFAULT_CONFIDENCE, MeanSketch, bootstrap_weights, wilson
+from audit_engine.statistics import DEFAULT_CONFIDENCE, MeanSketch, bootstrap_weights, fill, wilson
 from saliency_core.substitutions import SubstitutionGroups
 
 
@@ -114,10 +114,8 @@ class Substitution(Evaluation):
             summary.substitution_flipped = self.flipped
             flips = wilson(self.flipped, self.documents, self.confidence)
             gaps = self.gaps.interval(self.confidence)
-            summary.substitution_flip_fraction_interval.low = flips.low
-            summary.substitution_flip_fraction_interval.high = flips.high
-            summary.mean_substitution_gap_interval.low = gaps.low
-            summary.mean_substitution_gap_interval.high = gaps.high
+            fill(summary.substitution_flip_fraction_interval, flips)
+            fill(summary.mean_substitution_gap_interval, gaps)
 
     @staticmethod
     def markdown(summary: Summary) -> list[str]:
