@@ -202,13 +202,14 @@ class SummaryBuilder:
                 mean_share=share_sum / occurrences,
             )
         for label, (documents, with_terms, flagged, share_sum) in sorted(self.classes.items()):
-            summary.classes.add(
+            item = summary.classes.add(
                 label=label,
                 documents=documents,
                 with_forbidden_terms=with_terms,
                 flagged=flagged,
                 mean_forbidden_share=share_sum / documents,
             )
+            fill(item.flagged_fraction_interval, wilson(flagged, documents, self.confidence))
         summary.saliency_underreports_reliance = saliency_underreports_reliance(summary)
         return summary
 

@@ -4,13 +4,25 @@ from __future__ import annotations
 
 import array
 from collections.abc import Iterable
+from typing import Any
 
 import numpy as np
 
 from audit_engine.evaluations import bias_metrics
 from audit_engine.evaluations.base import AuditInputs, Evaluation, Record, Summary
-from audit_engine.formatting import md, percent
+from audit_engine.formatting import md, percent, span
 from audit_engine.options import AuditOptions
+from audit_engine.statistics import DEFAULT_CONFIDENCE, Interval, fill
+
+
+def _with(message: Any, name: str) -> str:
+    """' (a to b)' of an Interval field when it is set."""
+    return f" ({span(getattr(message, name))})" if message.HasField(name) else ""
+
+
+def _fill(field: Any, interval: Interval | None) -> None:
+    if interval is not None:
+        fill(field, interval)
 
 
 class Bias(Evaluation):
@@ -21,9 +33,10 @@ class Bias(Evaluation):
 
     @classmethod
     def create(cls, options: AuditOptions, inputs: AuditInputs) -> Bias | None:
-        return cls(options.toxic_classes) if options.toxic_classes else None
+        return cls(options.toxic_classes, options.confidence) if options.toxic_classes else None
 
-    def __init__(self, toxic_classes: Iterable[str]) -> None:
+    def __init__(self, toxic_classes: Iterable[str], confidence: float = DEFAULT_CONFIDENCE) -> None:
+        self.confidence = confidence
         self.toxic_classes = tuple(toxic_classes)
         # Every scored, labelled document: 5 bytes each plus 8 per term match.
         self.scores = array.array("f")
@@ -69,13 +82,21 @@ class Bias(Evaluation):
         table, difference, spread = bias_metrics.bias_table(labels, scores, subgroups)
         summary.toxic_classes[:] = list(self.toxic_classes)
         summary.toxic_auc = bias_metrics.auc(labels, scores)
+        _fill(summary.toxic_auc_interval, bias_metrics.auc_interval(labels, scores, self.confidence))
         summary.pinned_auc_equality_difference = difference
         summary.pinned_auc_equality_difference_sd = spread
         summary.pinned_auc_draws = bias_metrics.PINNED_DRAWS
         for term, documents, subgroup, bpsn, bnsp, pinned in table:
-            summary.term_bias.add(
+            item = summary.term_bias.add(
                 term=term, documents=documents, subgroup_auc=subgroup, bpsn_auc=bpsn, bnsp_auc=bnsp, pinned_auc=pinned
             )
+            mask = subgroups[term]
+            for field, pick in (
+                (item.subgroup_auc_interval, mask),
+                (item.bpsn_auc_interval, bias_metrics.bpsn_pick(labels, mask)),
+                (item.bnsp_auc_interval, bias_metrics.bnsp_pick(labels, mask)),
+            ):
+                _fill(field, bias_metrics.auc_interval(labels[pick], scores[pick], self.confidence))
 
     @staticmethod
     def markdown(summary: Summary) -> list[str]:
@@ -84,16 +105,17 @@ class Bias(Evaluation):
         lines = [
             "",
             f"## Bias metrics (toxic = {', '.join(md(c) for c in summary.toxic_classes)}; overall AUC "
-            f"{percent(summary.toxic_auc)} %; pinned AUC equality difference "
+            f"{percent(summary.toxic_auc)} %{_with(summary, 'toxic_auc_interval')}; pinned AUC equality difference "
             f"{summary.pinned_auc_equality_difference:.3f} ± {summary.pinned_auc_equality_difference_sd:.3f} "
             f"over {summary.pinned_auc_draws} background draws)",
             "",
-            "| term | documents | subgroup AUC % | BPSN AUC % | BNSP AUC % | pinned AUC % |",
+            "| term | documents | subgroup AUC % (CI) | BPSN AUC % (CI) | BNSP AUC % (CI) | pinned AUC % |",
             "|---|---|---|---|---|---|",
         ]
         lines += [
-            f"| {md(b.term)} | {b.documents} | {percent(b.subgroup_auc)} | {percent(b.bpsn_auc)} | "
-            f"{percent(b.bnsp_auc)} | {percent(b.pinned_auc)} |"
+            f"| {md(b.term)} | {b.documents} | {percent(b.subgroup_auc)}{_with(b, 'subgroup_auc_interval')} | "
+            f"{percent(b.bpsn_auc)}{_with(b, 'bpsn_auc_interval')} | "
+            f"{percent(b.bnsp_auc)}{_with(b, 'bnsp_auc_interval')} | {percent(b.pinned_auc)} |"
             for b in summary.term_bias
         ]
         return lines

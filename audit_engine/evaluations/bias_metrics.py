@@ -3,7 +3,11 @@
 labels: bool [N] (True = toxic); scores: float [N] (higher = more toxic); in_subgroup: bool [N].
 """
 
+import math
+
 import numpy as np
+
+from audit_engine.statistics import Interval, z_value
 
 
 def auc(labels: np.ndarray, scores: np.ndarray) -> float:
@@ -24,19 +28,45 @@ def auc(labels: np.ndarray, scores: np.ndarray) -> float:
     return float((ranks[labels].sum() - positives * (positives + 1) / 2.0) / (positives * negatives))
 
 
+def auc_interval(labels: np.ndarray, scores: np.ndarray, confidence: float) -> Interval | None:
+    """DeLong's interval of the AUC (DeLong, DeLong and Clarke-Pearson 1988): the AUC's variance from each
+    positive's and each negative's placement (the fraction of the other class it outranks, ties half), the normal
+    interval clipped to [0, 1]. None with fewer than two of either class."""
+    labels = np.asarray(labels, dtype=bool)
+    scores = np.asarray(scores, dtype=np.float64)
+    positives, negatives = scores[labels], scores[~labels]
+    m, n = len(positives), len(negatives)
+    if m < 2 or n < 2:
+        return None
+    below, above = np.sort(negatives), np.sort(positives)
+    v10 = (np.searchsorted(below, positives, "left") + np.searchsorted(below, positives, "right")) / (2 * n)
+    v01 = 1 - (np.searchsorted(above, negatives, "left") + np.searchsorted(above, negatives, "right")) / (2 * m)
+    value = float(v10.mean())
+    half = z_value(confidence) * math.sqrt(v10.var(ddof=1) / m + v01.var(ddof=1) / n)
+    return Interval(max(0.0, value - half), min(1.0, value + half))
+
+
+def bpsn_pick(labels: np.ndarray, in_subgroup: np.ndarray) -> np.ndarray:
+    """Background positive, subgroup negative (its AUC is low when non-toxic subgroup texts score high)."""
+    return (~in_subgroup & labels) | (in_subgroup & ~labels)
+
+
+def bnsp_pick(labels: np.ndarray, in_subgroup: np.ndarray) -> np.ndarray:
+    """Background negative, subgroup positive (its AUC is low when toxic subgroup texts score low)."""
+    return (~in_subgroup & ~labels) | (in_subgroup & labels)
+
+
 def subgroup_auc(labels: np.ndarray, scores: np.ndarray, in_subgroup: np.ndarray) -> float:
     return auc(labels[in_subgroup], scores[in_subgroup])
 
 
 def bpsn_auc(labels: np.ndarray, scores: np.ndarray, in_subgroup: np.ndarray) -> float:
-    """Background positive, subgroup negative: low when non-toxic subgroup texts score high."""
-    pick = (~in_subgroup & labels) | (in_subgroup & ~labels)
+    pick = bpsn_pick(labels, in_subgroup)
     return auc(labels[pick], scores[pick])
 
 
 def bnsp_auc(labels: np.ndarray, scores: np.ndarray, in_subgroup: np.ndarray) -> float:
-    """Background negative, subgroup positive: low when toxic subgroup texts score low."""
-    pick = (~in_subgroup & ~labels) | (in_subgroup & labels)
+    pick = bnsp_pick(labels, in_subgroup)
     return auc(labels[pick], scores[pick])
 
 
