@@ -48,7 +48,8 @@ def test_bootstrap_weights_are_poisson_1_and_fixed_by_the_id():
     weights = np.concatenate([bootstrap_weights(str(i)) for i in range(500)])
     assert abs(weights.mean() - 1) < 0.01 and abs(weights.var() - 1) < 0.02
     assert (np.bincount(weights)[:3] / len(weights)).round(2).tolist() == [0.37, 0.37, 0.18]
-    assert (bootstrap_weights("a") == bootstrap_weights("a")).all() and (bootstrap_weights("a") != bootstrap_weights("b")).any()
+    assert (bootstrap_weights("a") == bootstrap_weights("a")).all()
+    assert (bootstrap_weights("a") != bootstrap_weights("b")).any()
 
 
 def test_bootstrap_sketches_merge_exactly_in_any_order():
@@ -88,7 +89,8 @@ def test_delong_interval_matches_its_definition_with_ties():
     value, variance = delong_by_definition(labels, scores)
     interval = bias_metrics.auc_interval(labels, scores, 0.95)
     half = statistics.z_value(0.95) * np.sqrt(variance)
-    assert interval.low == pytest.approx(value - half, abs=1e-12) and interval.high == pytest.approx(value + half, abs=1e-12)
+    assert interval.low == pytest.approx(value - half, abs=1e-12)
+    assert interval.high == pytest.approx(value + half, abs=1e-12)
     assert bias_metrics.auc(labels, scores) == pytest.approx(value, abs=1e-12)
 
 
