@@ -94,7 +94,7 @@ def test_an_interrupted_run_resumes_to_the_same_outputs(tmp_path):
     texts = [f"{'great ' * (i % 3)}video number {i}" if i % 2 else f"plain text {i}" for i in range(40)]
     corpus = write_corpus(tmp_path / "c.csv", texts)
     options = AuditOptions(id_column="id", batch_size=4, max_in_flight=1, checkpoint_seconds=0.0)
-    audit_corpus(corpus, FakeBackend(WEIGHTS), str(tmp_path / "whole"), options, AuditInputs(LEXICON))
+    whole, _ = audit_corpus(corpus, FakeBackend(WEIGHTS), str(tmp_path / "whole"), options, AuditInputs(LEXICON))
 
     class StopAfterTwoBatches(FakeBackend):
         def explain(self, texts):
@@ -108,9 +108,15 @@ def test_an_interrupted_run_resumes_to_the_same_outputs(tmp_path):
         audit_corpus(corpus, StopAfterTwoBatches(WEIGHTS), str(tmp_path / "part"), options, AuditInputs(LEXICON),
                      stop=stop)
     assert (tmp_path / "part" / outputs.INCOMPLETE).exists()
-    audit_corpus(corpus, FakeBackend(WEIGHTS), str(tmp_path / "part"), options, AuditInputs(LEXICON), resume=True)
+    resumed, _ = audit_corpus(corpus, FakeBackend(WEIGHTS), str(tmp_path / "part"), options, AuditInputs(LEXICON),
+                              resume=True)
     for name in (outputs.RECORDS_JSONL, outputs.RECORDS_CSV):
         assert (tmp_path / "part" / name).read_bytes() == (tmp_path / "whole" / name).read_bytes()
+    # The statistics replayed from the committed records give the same intervals (bootstrap sums merge exactly).
+    for field in ("reliance_flip_fraction_interval", "mean_reliance_drop_interval", "excess_flip_fraction",
+                  "excess_mean_drop", "mean_share_interval", "control_flip_fraction", "term_reliance"):
+        assert getattr(resumed, field) == getattr(whole, field), field
+    assert whole.control_documents > 0 and whole.mean_reliance_drop_interval.high > 0
     assert not (tmp_path / "part" / outputs.INCOMPLETE).exists()
 
 
