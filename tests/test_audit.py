@@ -177,6 +177,7 @@ def predict_request(model="tiny", signature=contract.SALIENCY_SIGNATURE, version
     return request
 
 
+@pytest.mark.slow  # a real audit-serve process (the slow tier starts servers)
 @pytest.mark.parametrize("kwargs", [dict(model="nope"), dict(version=99), dict(signature="nope")])
 def test_audit_serve_not_found(stub, kwargs):
     with pytest.raises(grpc.RpcError) as error:
@@ -184,6 +185,7 @@ def test_audit_serve_not_found(stub, kwargs):
     assert error.value.code() == grpc.StatusCode.NOT_FOUND
 
 
+@pytest.mark.slow  # a real audit-serve process
 @pytest.mark.parametrize("kwargs", [dict(name="body"), dict(tensor=tf.make_tensor_proto([1.5, 2.0])),
                                     dict(tensor=tf.make_tensor_proto([["a", "b"]]))])
 def test_audit_serve_invalid_argument(stub, kwargs):
