@@ -69,7 +69,9 @@ def console_summary(summary, out_dir):
     d = summary.share_distribution
     lines = [f"verdict: {summary.verdict}: {summary.verdict_reason}", *warning_lines(summary)]
     if summary.reliance_documents:
-        lines.append("reliance: " + reliance_sentence(summary))
+        finding = reliance_sentence(summary)
+        # The verdict's reason is often this very sentence: the terms follow it instead of a second copy.
+        lines.append("reliance: " + ("as above" if finding == summary.verdict_reason else finding))
         for term in summary.term_reliance[:5]:
             lines.append(
                 f"  {term.term}: {count(term.documents, 'document')}, mean drop {percent(term.mean_drop)} points, "
