@@ -4,12 +4,13 @@ Every string that comes from the corpus or the model is HTML-escaped.
 """
 
 import os
+from typing import Any
 from collections.abc import Sequence
 
 from audit_engine import outputs
 from audit_engine.evaluations import EVALUATIONS
 from audit_engine.examples import Example
-from audit_engine.formatting import count, md, percent
+from audit_engine.formatting import ci, count, md, percent
 from audit_engine.html_render import STYLE, _table, bar_chart_svg, esc, markdown_to_html
 from protos import audit_pb2
 
@@ -34,13 +35,19 @@ GLOSSARY = [
 ]
 
 
+def _interval(message: Any, name: str) -> str:
+    """' (0.0123-0.0456)' of a message's Interval field, in the table's own fractions ('' when unset)."""
+    if not message.HasField(name):
+        return ""
+    field = getattr(message, name)
+    return f" ({field.low:.4f}-{field.high:.4f})"
+
+
 def _gate_lines(summary):
     """(name, rule, observed with its interval, result) of every gate."""
     lines = []
     for g in summary.gates:
-        observed = f"{g.observed:.4f}" + (
-            f" ({g.interval.low:.4f}-{g.interval.high:.4f})" if g.HasField("interval") else ""
-        )
+        observed = f"{g.observed:.4f}{_interval(g, 'interval')}"
         result = (g.outcome or ("pass" if g.passed else "fail")).upper()
         if g.outcome == "inconclusive":
             result += f" (counts as {'pass' if g.passed else 'fail'}" + (
@@ -97,11 +104,13 @@ def markdown_report(summary: audit_pb2.AuditSummary) -> str:
         f"{summary.threshold:g}) | flagged fraction | truncated |",
         "|---|---|---|---|---|---|---|",
         f"| {summary.documents} | {summary.scored} | {summary.skipped} | {summary.with_forbidden_terms} | "
-        f"{summary.flagged} | {summary.flagged_fraction:.4f} | {summary.truncated} |",
+        f"{summary.flagged} | {summary.flagged_fraction:.4f}{_interval(summary, 'flagged_fraction_interval')} | "
+        f"{summary.truncated} |",
         "",
         "| documents with a forbidden term | mean share | median | p90 | p99 |",
         "|---|---|---|---|---|",
-        f"| {d.documents} | {d.mean:.4f} | {d.median:.4f} | {d.p90:.4f} | {d.p99:.4f} |",
+        f"| {d.documents} | {d.mean:.4f}{_interval(summary, 'mean_share_interval')} | {d.median:.4f} | {d.p90:.4f} | "
+        f"{d.p99:.4f} |",
         "",
     ]
     if summary.mean_abs_completeness_gap:
@@ -178,7 +187,15 @@ def _evaluation_lines(summary):
     """Accuracy and the secondary evaluations (substitution, rationale, bias), in Markdown."""
     lines = []
     if summary.labelled:
-        lines += ["", f"Accuracy on {summary.labelled} labelled documents: {summary.accuracy * 100:.1f} %."]
+        lines += [
+            "",
+            f"Accuracy on {summary.labelled} labelled documents: {summary.accuracy * 100:.1f} %"
+            + (
+                f" ({ci(summary.accuracy_interval, summary.confidence)})."
+                if summary.HasField("accuracy_interval")
+                else "."
+            ),
+        ]
     if summary.labels_outside_model_classes:
         lines += [
             "",
@@ -259,7 +276,7 @@ def html_report(summary: audit_pb2.AuditSummary, examples: Sequence[Example]) ->
                     summary.skipped,
                     summary.with_forbidden_terms,
                     summary.flagged,
-                    f"{summary.flagged_fraction:.4f}",
+                    f"{summary.flagged_fraction:.4f}{_interval(summary, 'flagged_fraction_interval')}",
                     summary.windowed,
                     summary.truncated,
                 ]
@@ -268,7 +285,15 @@ def html_report(summary: audit_pb2.AuditSummary, examples: Sequence[Example]) ->
         "<h3>Forbidden share</h3>",
         _table(
             ["documents with a forbidden term", "mean", "median", "p90", "p99"],
-            [[d.documents, f"{d.mean:.4f}", f"{d.median:.4f}", f"{d.p90:.4f}", f"{d.p99:.4f}"]],
+            [
+                [
+                    d.documents,
+                    f"{d.mean:.4f}{_interval(summary, 'mean_share_interval')}",
+                    f"{d.median:.4f}",
+                    f"{d.p90:.4f}",
+                    f"{d.p99:.4f}",
+                ]
+            ],
         ),
         # Quantiles, not equal-width bins: shares pile up near 0, where ten bins show one bar.
         bar_chart_svg(
