@@ -4,8 +4,8 @@ Every string that comes from the corpus or the model is HTML-escaped.
 """
 
 import os
-from typing import Any
 from collections.abc import Sequence
+from typing import Any
 
 from audit_engine import outputs
 from audit_engine.evaluations import EVALUATIONS
