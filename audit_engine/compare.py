@@ -16,7 +16,7 @@ from audit_engine.evaluations import CompareMetric, evaluation_compare_metrics
 from audit_engine.evaluations.base import interval_of
 from audit_engine.formatting import md
 from audit_engine.html_render import STYLE, esc
-from audit_engine.paired import Change, paired_changes, unpaired_change
+from audit_engine.paired import Change, paired_changes, record_share, unpaired_change
 from audit_engine.statistics import DEFAULT_CONFIDENCE
 from saliency_core.errors import InputError
 
@@ -56,6 +56,7 @@ METRICS = {
             lambda s: s.share_distribution.documents > 0,
             requires=("lexicon", "attribution"),
             interval=interval_of("mean_share_interval"),
+            per_record=record_share,
         ),
         CompareMetric(
             "flagged_fraction",

@@ -24,6 +24,14 @@ from audit_engine.evaluations.base import CompareMetric
 from audit_engine.statistics import DEFAULT_CONFIDENCE, Interval, MeanSketch, bootstrap_weights, mcnemar_exact
 
 
+def record_share(record: dict[str, Any]) -> float | None:
+    """A record's forbidden share, for documents with a forbidden term (None otherwise, and for a NaN share)."""
+    if record.get("status") != "RECORD_STATUS_SCORED" or not record.get("forbidden_terms"):
+        return None
+    share = float(record.get("forbidden_share", 0.0))
+    return share if math.isfinite(share) else None
+
+
 @dataclasses.dataclass(frozen=True)
 class Change:
     value: float  # candidate - baseline

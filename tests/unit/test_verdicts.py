@@ -104,6 +104,8 @@ def test_compare_is_paired_on_one_corpus_and_unpaired_across_corpora(tmp_path):
         mcnemar_exact(30, 0))
     assert row.verdict == "better" and "paired over 42 documents" in row.change
     assert not any("Different corpora" in w for w in paired.warnings)
+    share = next(r for r in paired.rows if r.name == "mean_share")  # the saliency share is paired too
+    assert share.change_with_interval.documents == 42 and share.change_with_interval.p_value is None
     _, _, _, other = audit(tmp_path, "other", RELIANT[:20], {"video": 0.2})
     unpaired = build_comparison(reliant, other)
     row = next(r for r in unpaired.rows if r.name == "flip_fraction")
