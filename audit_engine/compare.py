@@ -67,6 +67,7 @@ METRICS = {
             requires=("lexicon", "attribution", "threshold"),
             interval=interval_of("flagged_fraction_interval"),
             per_record=lambda r: float(bool(r.get("flagged"))) if r.get("status") == "RECORD_STATUS_SCORED" else None,
+            binary=True,
         ),
         CompareMetric(
             "accuracy",

@@ -94,7 +94,6 @@ def paired_changes(
     sums = [0.0] * len(metrics)
     counts = [0] * len(metrics)
     discordant = [[0, 0] for _ in metrics]  # (baseline only, candidate only) of 0/1 figures
-    binary = [True] * len(metrics)
     for key, values in _values(candidate_paths, metrics):
         candidate_means.add(values)
         before = baseline.get(key)
@@ -108,7 +107,6 @@ def paired_changes(
             sketches[i].add(weights, new - old)
             sums[i] += new - old
             counts[i] += 1
-            binary[i] &= old in (0.0, 1.0) and new in (0.0, 1.0)
             discordant[i][0] += old > new
             discordant[i][1] += new > old
     changes = {
@@ -116,7 +114,7 @@ def paired_changes(
             sums[i] / counts[i],
             sketches[i].interval(confidence),
             counts[i],
-            mcnemar_exact(*discordant[i]) if binary[i] else None,
+            mcnemar_exact(*discordant[i]) if metric.binary else None,
         )
         for i, metric in enumerate(metrics)
         if counts[i]

@@ -116,6 +116,7 @@ class CompareMetric:
     interval: Callable[[Summary], Any] | None = None  # the figure's Interval (interval_of), for the change's interval
     # A record's value (from its JSON object; None: not measured on it), for a paired comparison on one corpus.
     per_record: Callable[[dict[str, Any]], float | None] | None = None
+    binary: bool = False  # the per-record value is an outcome (0 or 1): a paired change gets the McNemar test
 
 
 class Evaluation(abc.ABC):

@@ -142,6 +142,7 @@ class Reliance(Evaluation):
             requires=("lexicon",),
             interval=interval_of("reliance_flip_fraction_interval"),
             per_record=lambda r: float(bool(r.get("reliance_flips"))) if r.get("reliance_measured") else None,
+            binary=True,
         ),
         CompareMetric(
             "mean_drop",
