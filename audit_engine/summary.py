@@ -271,22 +271,26 @@ def set_verdict(summary: audit_pb2.AuditSummary) -> None:
     """FAIL when a gate's interval lies beyond its limit; INCONCLUSIVE when none failed and one's interval holds its
     limit; PASS when gates were set and every interval lies within; else ATTENTION when reliance holds up
     (reliance_found), OK when not. The reason is the single most important finding."""
-    failed = [gate for gate in summary.gates if gate.outcome == "fail" or (not gate.outcome and not gate.passed)]
+    failed = [gate for gate in summary.gates if gate.outcome == "fail"]
     unsure = [gate for gate in summary.gates if gate.outcome == "inconclusive"]
     finding = reliance_sentence(summary)
     c = summary.confidence or DEFAULT_CONFIDENCE
+
+    def gate_ci(gate: audit_pb2.GateResult) -> str:
+        return ci(gate.interval, c, "points" if gate.name in MEAN_GATES else "%")
+
     if failed:
         gate = failed[0]
+        # A gate judged on its value alone (no documents behind an interval) has no interval to show.
         summary.verdict = "FAIL"
         summary.verdict_reason = f"{gate.description} (observed {gate.observed:.4g}" + (
-            f", {ci(gate.interval, c, 'points' if gate.name in MEAN_GATES else '%')})" if gate.outcome else ")"
+            f", {gate_ci(gate)})" if gate.HasField("interval") else ")"
         )
     elif unsure:
         gate = unsure[0]
         summary.verdict = "INCONCLUSIVE"
         summary.verdict_reason = (
-            f"{gate.description}: observed {gate.observed:.4g}, but the "
-            f"{ci(gate.interval, c, 'points' if gate.name in MEAN_GATES else '%')} holds the limit"
+            f"{gate.description}: observed {gate.observed:.4g}, but the {gate_ci(gate)} holds the limit"
             + (f"; about {gate.documents_to_decide:,} documents would decide it" if gate.documents_to_decide else "")
         )
     elif summary.gates:
@@ -330,27 +334,27 @@ GATES = {gate.name: gate for gate in (*evaluation_gates(), *SHARE_GATES)}
 MEAN_GATES = {gate.name for gate in GATES.values() if not gate.rate}
 
 
-def judge_gate(gate: Gate, summary: audit_pb2.AuditSummary, limit: float) -> tuple[str, Interval | None, int]:
-    """(outcome, interval, documents to decide): "pass" when the figure's interval lies within the limit,
+def judge_gate(gate: Gate, summary: audit_pb2.AuditSummary, limit: float) -> tuple[float, str, Interval | None, int]:
+    """(observed, outcome, interval, documents to decide): "pass" when the figure's interval lies within the limit,
     "fail" when it lies beyond, "inconclusive" when it holds the limit; a figure without an interval is judged on
     its value. Documents to decide: about how many would separate the interval from the limit (0: decided)."""
     observed = gate.observe(summary)
     field = gate.interval(summary) if gate.interval is not None else None
     documents = gate.documents(summary) if gate.documents is not None else 0
     if field is None or not documents:
-        return ("pass" if observed <= limit else "fail"), None, 0
+        return observed, ("pass" if observed <= limit else "fail"), None, 0
     interval = Interval(field.low, field.high)
     if interval.high <= limit:
-        return "pass", interval, 0
+        return observed, "pass", interval, 0
     if interval.low > limit:
-        return "fail", interval, 0
+        return observed, "fail", interval, 0
     if gate.rate:
         needed = documents_to_decide(observed, limit, summary.confidence or DEFAULT_CONFIDENCE)
     else:
         distance = abs(observed - limit)
         half = (interval.high - interval.low) / 2
         needed = math.ceil(documents * (half / distance) ** 2) if distance > 1e-12 else 0
-    return "inconclusive", interval, needed
+    return observed, "inconclusive", interval, needed
 
 
 def apply_gates(summary: audit_pb2.AuditSummary, limits: dict[str, float | None], inconclusive: str = "fail") -> bool:
@@ -361,13 +365,13 @@ def apply_gates(summary: audit_pb2.AuditSummary, limits: dict[str, float | None]
         if limit is None:
             continue
         gate = GATES[name]
-        outcome, interval, needed = judge_gate(gate, summary, limit)
+        observed, outcome, interval, needed = judge_gate(gate, summary, limit)
         ok = outcome == "pass" or (outcome == "inconclusive" and inconclusive == "pass")
         passed &= ok
         result = summary.gates.add(
             name=name,
             limit=limit,
-            observed=gate.observe(summary),
+            observed=observed,
             passed=ok,
             description=f"{gate.description} must be <= {limit:g}",
             outcome=outcome,

@@ -64,3 +64,11 @@ def test_the_under_reporting_note_comes_with_the_headline():
     headline = "\n".join(report.headline_lines(summary))
     assert "gradient saliency under-reports reliance on this model" in headline
     assert "hold 2.0 % of the saliency while removing them changes 49.5 % of predictions" in headline
+
+
+def test_a_gate_judged_on_its_value_alone_shows_no_interval():
+    # No documents behind the figure, so no interval: the gate is judged on its value and the reason says only that.
+    summary = audit_pb2.AuditSummary(reliance_flip_fraction=0.5, attribution="gradient")
+    apply_gates(summary, {"max_flip_fraction": 0.02})
+    assert summary.verdict == "FAIL" and summary.verdict_reason.endswith("(observed 0.5)")
+    assert not summary.gates[0].HasField("interval")
