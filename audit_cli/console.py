@@ -62,7 +62,7 @@ def format_seconds(seconds):
 
 def console_summary(summary, out_dir):
     """The run's summary for the terminal: verdict, reliance, then saliency, gates and where the outputs are."""
-    from audit_engine.formatting import count, percent, span
+    from audit_engine.formatting import bracketed, count, percent, span
     from audit_engine.report import coverage_note, warning_lines
     from audit_engine.summary import reliance_sentence
 
@@ -93,8 +93,8 @@ def console_summary(summary, out_dir):
             "reliance figures above"
         )
     for gate in summary.gates:
-        outcome = (gate.outcome or ("pass" if gate.passed else "fail")).upper()
-        interval = f" ({gate.interval.low:.4f}-{gate.interval.high:.4f})" if gate.HasField("interval") else ""
+        outcome = gate.outcome.upper()
+        interval = bracketed(gate, "interval", fractions=True)
         lines.append(f"gate {gate.name}: observed {gate.observed:.4f}{interval}, limit {gate.limit:g}: {outcome}")
     if note := coverage_note(summary):
         lines.append(note)

@@ -235,19 +235,14 @@ def build_comparison(
             return None
         return unpaired_change(metric.read(a), intervals[0], metric.read(b), intervals[1])
 
-    rows = [
-        ComparisonRow(
-            m.name,
-            m.label,
-            m.read(a),
-            m.read(b),
-            m.better,
-            m.unit,
-            not_comparable(m),
-            None if not_comparable(m) else change_of(m),
+    rows = []
+    for m in shown:
+        reason = not_comparable(m)
+        rows.append(
+            ComparisonRow(
+                m.name, m.label, m.read(a), m.read(b), m.better, m.unit, reason, None if reason else change_of(m)
+            )
         )
-        for m in shown
-    ]
     terms = {t.term: t for t in a.term_reliance}
     term_rows = [
         ComparisonRow(

@@ -38,6 +38,15 @@ def span(interval: Any, signed: bool = False) -> str:
     return f"{form.format(interval.low * 100)} to {form.format(interval.high * 100)}"
 
 
+def bracketed(message: Any, name: str, fractions: bool = False) -> str:
+    """' (0.9 to 5.6)' of a message's Interval field ``name`` in percent, or ' (0.0090-0.0560)' in ``fractions``
+    for tables of fractions; '' when the field is unset (a figure without an interval)."""
+    if not message.HasField(name):
+        return ""
+    field = getattr(message, name)
+    return f" ({field.low:.4f}-{field.high:.4f})" if fractions else f" ({span(field)})"
+
+
 def ci(interval: Any, confidence: float, unit: str = "%", signed: bool = False) -> str:
     """'95 % CI 0.9 to 5.6 %' of an Interval (fractions, shown in percent or points)."""
     return f"{confidence * 100:g} % CI {span(interval, signed)} {unit}"

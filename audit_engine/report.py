@@ -5,12 +5,11 @@ Every string that comes from the corpus or the model is HTML-escaped.
 
 import os
 from collections.abc import Sequence
-from typing import Any
 
 from audit_engine import outputs
 from audit_engine.evaluations import EVALUATIONS
 from audit_engine.examples import Example
-from audit_engine.formatting import ci, count, md, percent
+from audit_engine.formatting import bracketed, ci, count, md, percent
 from audit_engine.html_render import STYLE, _table, bar_chart_svg, esc, markdown_to_html
 from protos import audit_pb2
 
@@ -35,20 +34,20 @@ GLOSSARY = [
 ]
 
 
-def _interval(message: Any, name: str) -> str:
-    """' (0.0123-0.0456)' of a message's Interval field, in the table's own fractions ('' when unset)."""
-    if not message.HasField(name):
-        return ""
-    field = getattr(message, name)
-    return f" ({field.low:.4f}-{field.high:.4f})"
+def _flagged_ci(summary: audit_pb2.AuditSummary) -> str:
+    return bracketed(summary, "flagged_fraction_interval", fractions=True)
+
+
+def _share_ci(summary: audit_pb2.AuditSummary) -> str:
+    return bracketed(summary, "mean_share_interval", fractions=True)
 
 
 def _gate_lines(summary):
     """(name, rule, observed with its interval, result) of every gate."""
     lines = []
     for g in summary.gates:
-        observed = f"{g.observed:.4f}{_interval(g, 'interval')}"
-        result = (g.outcome or ("pass" if g.passed else "fail")).upper()
+        observed = f"{g.observed:.4f}{bracketed(g, 'interval', fractions=True)}"
+        result = g.outcome.upper()
         if g.outcome == "inconclusive":
             result += f" (counts as {'pass' if g.passed else 'fail'}" + (
                 f"; about {g.documents_to_decide:,} documents would decide)" if g.documents_to_decide else ")"
@@ -104,13 +103,12 @@ def markdown_report(summary: audit_pb2.AuditSummary) -> str:
         f"{summary.threshold:g}) | flagged fraction | truncated |",
         "|---|---|---|---|---|---|---|",
         f"| {summary.documents} | {summary.scored} | {summary.skipped} | {summary.with_forbidden_terms} | "
-        f"{summary.flagged} | {summary.flagged_fraction:.4f}{_interval(summary, 'flagged_fraction_interval')} | "
+        f"{summary.flagged} | {summary.flagged_fraction:.4f}{_flagged_ci(summary)} | "
         f"{summary.truncated} |",
         "",
         "| documents with a forbidden term | mean share | median | p90 | p99 |",
         "|---|---|---|---|---|",
-        f"| {d.documents} | {d.mean:.4f}{_interval(summary, 'mean_share_interval')} | {d.median:.4f} | {d.p90:.4f} | "
-        f"{d.p99:.4f} |",
+        f"| {d.documents} | {d.mean:.4f}{_share_ci(summary)} | {d.median:.4f} | {d.p90:.4f} | {d.p99:.4f} |",
         "",
     ]
     if summary.mean_abs_completeness_gap:
@@ -276,7 +274,7 @@ def html_report(summary: audit_pb2.AuditSummary, examples: Sequence[Example]) ->
                     summary.skipped,
                     summary.with_forbidden_terms,
                     summary.flagged,
-                    f"{summary.flagged_fraction:.4f}{_interval(summary, 'flagged_fraction_interval')}",
+                    f"{summary.flagged_fraction:.4f}{_flagged_ci(summary)}",
                     summary.windowed,
                     summary.truncated,
                 ]
@@ -288,7 +286,7 @@ def html_report(summary: audit_pb2.AuditSummary, examples: Sequence[Example]) ->
             [
                 [
                     d.documents,
-                    f"{d.mean:.4f}{_interval(summary, 'mean_share_interval')}",
+                    f"{d.mean:.4f}{_share_ci(summary)}",
                     f"{d.median:.4f}",
                     f"{d.p90:.4f}",
                     f"{d.p99:.4f}",

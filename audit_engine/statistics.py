@@ -18,13 +18,14 @@ Only the standard library and numpy: the light client stays without SciPy.
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import math
 from collections.abc import Sequence
 from statistics import NormalDist
 from typing import Any
 
 import numpy as np
+
+from saliency_core.hashing import key_seed
 
 DEFAULT_CONFIDENCE = 0.95
 REPLICATES = 400
@@ -120,9 +121,8 @@ def mcnemar_exact(only_first: int, only_second: int) -> float:
     n = only_first + only_second
     if n == 0:
         return 1.0
-    low = min(only_first, only_second)
-    tail = math.exp(_log_sum([_log_binomial_pmf(i, n, 0.5) for i in range(0, low + 1)]))
-    return min(1.0, 2 * tail)
+    # P(X <= min) = P(X >= n - min) for X ~ Binomial(n, 1/2).
+    return min(1.0, 2 * binomial_upper_tail(n - min(only_first, only_second), n, 0.5))
 
 
 def holm(p_values: Sequence[float]) -> list[float]:
@@ -162,9 +162,7 @@ def bootstrap_weights(key: str) -> np.ndarray:
 def bootstrap_weights_of(keys: Sequence[str]) -> np.ndarray:
     """int64 [len(keys), REPLICATES]: each record's Poisson(1) weights, uniforms from SplitMix64 over (the first 8
     bytes of the sha256 of its id + replicate) turned into Poisson(1) draws by the inverse CDF."""
-    seeds = np.array(
-        [int.from_bytes(hashlib.sha256(key.encode("utf-8")).digest()[:8], "little") for key in keys], dtype=np.uint64
-    )
+    seeds = np.array([key_seed(key) for key in keys], dtype=np.uint64)
     with np.errstate(over="ignore"):
         x = seeds[:, None] + _REPLICATE[None, :] * np.uint64(0x9E3779B97F4A7C15)
         x = (x ^ (x >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)

@@ -20,7 +20,7 @@ from saliency_core.streamed_rows import (
     csv_records,
     json_object,
 )
-from saliency_core.text import MAX_CHARACTERS_PER_TOKEN, CappedText, cap_text
+from saliency_core.text import MAX_CHARACTERS_PER_TOKEN, CappedText, cap_text, lone_surrogate
 
 HEADER_CHARACTERS = 64 << 20  # a CSV header's names, together
 
@@ -55,16 +55,10 @@ def _decoded_pieces(binary: BinaryIO, path: str, encoding: str) -> Iterator[tupl
 
 
 def _check_unicode(value, path, line, column):
-    """JSON's \\ud800 escapes decode to lone surrogates, which no UTF-8 text (and so no model input) can hold."""
     try:
         value.encode("utf-8")
     except UnicodeEncodeError as error:
-        raise InputError(
-            f"a lone surrogate (\\u{ord(value[error.start]):04x}) at character {error.start}: not valid Unicode text",
-            path,
-            line,
-            column,
-        ) from None
+        raise InputError(lone_surrogate(value, error), path, line, column) from None
 
 
 def check_readable(path: str) -> None:

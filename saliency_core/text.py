@@ -114,8 +114,17 @@ def _holds_token(word: str) -> bool:
     return bool(_PUNCTUATION.sub("", _lower(fold_word(_IGNORABLE.sub("", word)))))
 
 
+def lone_surrogate(text: str, error: UnicodeEncodeError, offset: int = 0) -> str:
+    """What is wrong with ``text`` that UTF-8 refused (``error``): JSON's \\ud800 escapes decode to lone surrogates,
+    which no UTF-8 text (and so no model input) can hold. ``offset``: where ``text`` starts in the whole value."""
+    return (
+        f"a lone surrogate (\\u{ord(text[error.start]):04x}) at character {offset + error.start}: "
+        "not valid Unicode text"
+    )
+
+
 class TextCapper:
-    """A text fed in pieces (a field too long to hold), kept as ``cap_tokens`` keeps it: the text up to the end of
+    """A text fed in pieces (a field too long to hold), kept as ``cap_text`` keeps it: the text up to the end of
     the word that holds its ``cap``-th surface token, and at most ``cap * MAX_CHARACTERS_PER_TOKEN`` characters.
     Memory is bounded by that, whatever the text's length."""
 
@@ -136,10 +145,7 @@ class TextCapper:
         try:
             self.hash.update(piece.encode("utf-8"))
         except UnicodeEncodeError as error:
-            where = self.characters + error.start
-            raise ValueError(
-                f"a lone surrogate (\\u{ord(piece[error.start]):04x}) at character {where}: not valid Unicode text"
-            ) from None
+            raise ValueError(lone_surrogate(piece, error, self.characters)) from None
         if self.kept_characters < self.max_characters:
             part = piece[: self.max_characters - self.kept_characters]
             self.kept.append(part)
@@ -190,17 +196,11 @@ def cap_text(text: str, cap: int) -> CappedText:
     list of words or tokens: a document of any length costs the audit at most ``cap`` tokens."""
     if len(text) <= cap:  # a token takes at least one character: nothing to cut
         words = split_words(text)
-        tokens = sum(1 for word in words if _PUNCTUATION.sub("", _lower(fold_word(word))))
+        tokens = sum(1 for word in words if _holds_token(word))
         return CappedText(text, False, tokens, len(words))
     capper = TextCapper(cap)
     capper.feed(text)
     return capper.finish()
-
-
-def cap_tokens(text: str, cap: int) -> tuple[str, int]:
-    """(``text`` cut as ``cap_text`` cuts it, its number of surface tokens)."""
-    capped = cap_text(text, cap)
-    return capped.text, capped.token_count
 
 
 def surface_tokens(text: str) -> list[str]:

@@ -10,14 +10,9 @@ import numpy as np
 
 from audit_engine.evaluations import bias_metrics
 from audit_engine.evaluations.base import AuditInputs, Evaluation, Record, Summary
-from audit_engine.formatting import md, percent, span
+from audit_engine.formatting import bracketed, md, percent
 from audit_engine.options import AuditOptions
 from audit_engine.statistics import DEFAULT_CONFIDENCE, Interval, fill
-
-
-def _with(message: Any, name: str) -> str:
-    """' (a to b)' of an Interval field when it is set."""
-    return f" ({span(getattr(message, name))})" if message.HasField(name) else ""
 
 
 def _fill(field: Any, interval: Interval | None) -> None:
@@ -105,7 +100,7 @@ class Bias(Evaluation):
         lines = [
             "",
             f"## Bias metrics (toxic = {', '.join(md(c) for c in summary.toxic_classes)}; overall AUC "
-            f"{percent(summary.toxic_auc)} %{_with(summary, 'toxic_auc_interval')}; pinned AUC equality difference "
+            f"{percent(summary.toxic_auc)} %{bracketed(summary, 'toxic_auc_interval')}; pinned AUC equality difference "
             f"{summary.pinned_auc_equality_difference:.3f} ± {summary.pinned_auc_equality_difference_sd:.3f} "
             f"over {summary.pinned_auc_draws} background draws)",
             "",
@@ -113,9 +108,9 @@ class Bias(Evaluation):
             "|---|---|---|---|---|---|",
         ]
         lines += [
-            f"| {md(b.term)} | {b.documents} | {percent(b.subgroup_auc)}{_with(b, 'subgroup_auc_interval')} | "
-            f"{percent(b.bpsn_auc)}{_with(b, 'bpsn_auc_interval')} | "
-            f"{percent(b.bnsp_auc)}{_with(b, 'bnsp_auc_interval')} | {percent(b.pinned_auc)} |"
+            f"| {md(b.term)} | {b.documents} | {percent(b.subgroup_auc)}{bracketed(b, 'subgroup_auc_interval')} | "
+            f"{percent(b.bpsn_auc)}{bracketed(b, 'bpsn_auc_interval')} | "
+            f"{percent(b.bnsp_auc)}{bracketed(b, 'bnsp_auc_interval')} | {percent(b.pinned_auc)} |"
             for b in summary.term_bias
         ]
         return lines

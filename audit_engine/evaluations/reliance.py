@@ -13,7 +13,6 @@ one-sided exact McNemar test (the term alone vs the control) with Holm's adjustm
 
 from __future__ import annotations
 
-import hashlib
 from typing import Any
 
 import numpy as np
@@ -36,6 +35,7 @@ from audit_engine.evaluations.base import (
 from audit_engine.formatting import md, percent, span
 from audit_engine.options import AuditOptions
 from audit_engine.statistics import (
+    DEFAULT_CONFIDENCE,
     MeanSketch,
     binomial_upper_tail,
     bootstrap_weights,
@@ -45,6 +45,7 @@ from audit_engine.statistics import (
     mcnemar_exact,
     wilson,
 )
+from saliency_core.hashing import key_seed
 from saliency_core.lexicon import Lexicon, covered
 
 # A flip is decisive when p(predicted) drops by more than this (README, "Reading a report", says why 0.1).
@@ -165,7 +166,13 @@ class Reliance(Evaluation):
             inputs.lexicon, cls.option(options, "control"), cls.option(options, "flip_margin"), options.confidence
         )
 
-    def __init__(self, lexicon: Lexicon, control: bool = True, flip_margin: float = 0.1, confidence: float = 0.95):
+    def __init__(
+        self,
+        lexicon: Lexicon,
+        control: bool = True,
+        flip_margin: float = DEFAULT_FLIP_MARGIN,
+        confidence: float = DEFAULT_CONFIDENCE,
+    ):
         self.lexicon, self.control, self.flip_margin, self.confidence = lexicon, control, flip_margin, confidence
         self.documents = self.flipped = self.decisive = 0
         self.drop_sum = 0.0
@@ -175,13 +182,13 @@ class Reliance(Evaluation):
         self.drops, self.control_drops = MeanSketch(), MeanSketch()
         self.excess_flips, self.excess_drops = MeanSketch(), MeanSketch()
 
-    def _control_text(self, tokens: list[str], document_id: str) -> str:
-        """The document without as many tokens as its forbidden matches cover, chosen among its other tokens with
-        a generator seeded by its id (all of them when there are fewer)."""
-        hidden = covered(((start, end) for start, end, _ in self.lexicon.matches(tokens)), len(tokens))
+    @staticmethod
+    def _control_text(tokens: list[str], matches: list[tuple[int, int, str]], document_id: str) -> str:
+        """The document without as many tokens as its forbidden ``matches`` cover, chosen among its other tokens
+        with a generator seeded by its id (all of them when there are fewer)."""
+        hidden = covered(((start, end) for start, end, _ in matches), len(tokens))
         others = np.flatnonzero(~hidden)
-        seed = int.from_bytes(hashlib.sha256(f"control:{document_id}".encode()).digest()[:8], "little")
-        chosen = np.random.default_rng(seed).permutation(others)[: int(hidden.sum())]
+        chosen = np.random.default_rng(key_seed(f"control:{document_id}")).permutation(others)[: int(hidden.sum())]
         keep = np.ones(len(tokens), dtype=bool)
         keep[chosen] = False
         return " ".join(token for token, kept in zip(tokens, keep) if kept)
@@ -192,7 +199,8 @@ class Reliance(Evaluation):
         plan: list[tuple[int, str | None, list[str]]] = []
         assert batch.tokens is not None  # needs_tokens
         for n, tokens in enumerate(batch.tokens):
-            terms = sorted({term for _, _, term in self.lexicon.matches(tokens)})
+            matches = self.lexicon.matches(tokens)
+            terms = sorted({term for _, _, term in matches})
             if not terms:
                 continue
             texts.append(" ".join(self.lexicon.without(tokens)))
@@ -202,7 +210,7 @@ class Reliance(Evaluation):
                     texts.append(" ".join(self.lexicon.without(tokens, term)))
                     plan.append((n, term, terms))
             if self.control:
-                texts.append(self._control_text(tokens, batch.ids[n] if batch.ids else str(n)))
+                texts.append(self._control_text(tokens, matches, batch.ids[n] if batch.ids else str(n)))
                 plan.append((n, CONTROL, terms))
         if not texts:
             return {}
@@ -270,13 +278,8 @@ class Reliance(Evaluation):
         for name in ("documents", "flipped", "decisive", "drop_sum", "controls", "control_flipped",
                      "control_drop_sum", "only_forbidden", "only_control"):  # fmt: skip
             setattr(self, name, getattr(self, name) + getattr(other, name))
-        for sketch, other_sketch in (
-            (self.drops, other.drops),
-            (self.control_drops, other.control_drops),
-            (self.excess_flips, other.excess_flips),
-            (self.excess_drops, other.excess_drops),
-        ):
-            sketch.merge(other_sketch)
+        for name in ("drops", "control_drops", "excess_flips", "excess_drops"):
+            getattr(self, name).merge(getattr(other, name))
         for term, values in other.terms.items():
             stats = self.terms.setdefault(term, [0, 0.0, 0, 0, 0])
             for i, value in enumerate(values):
@@ -353,7 +356,7 @@ class Reliance(Evaluation):
                 if summary.with_forbidden_terms == 0
                 else "Reliance: not measured (--no-reliance).",
             ]
-        c = f"{(summary.confidence or 0.95) * 100:g} % CI"
+        c = f"{(summary.confidence or DEFAULT_CONFIDENCE) * 100:g} % CI"
         lines = [
             "",
             f"| {summary.reliance_documents} documents with a forbidden word | predictions that change | {c} | "
