@@ -17,7 +17,6 @@ from saliency_core.errors import InputError
 from saliency_core.hashing import file_sha256
 from saliency_core.table import LocalFiles, check_readable
 
-
 # Beam's own test for a path with a scheme (FileSystems.get_scheme); here so that the command line needs no Beam.
 SCHEME = re.compile(r"^[a-zA-Z][-a-zA-Z0-9+.]*://")
 
@@ -65,6 +64,18 @@ class BeamFiles(LocalFiles):
         return (
             _filesystems().match([path])[0].metadata_list[0].size_in_bytes if is_remote(path) else os.path.getsize(path)
         )
+
+    def join(self, folder, name):
+        return join(folder, name)
+
+    def exists(self, path):
+        return _filesystems().exists(path) if is_remote(path) else os.path.lexists(path)
+
+    def files_under(self, folder):
+        if not is_remote(folder):
+            return super().files_under(folder)
+        base = folder.rstrip("/")
+        return sorted(m.path[len(base) + 1 :] for m in _filesystems().match([base + "/**"])[0].metadata_list)
 
 
 BEAM_FILES = BeamFiles()

@@ -32,6 +32,7 @@ from audit_engine.evaluations import AuditInputs, build_evaluations
 from audit_engine.examples import Example
 from audit_engine.explaining import Tally, explained_batches
 from audit_engine.formatting import utc_now
+from audit_engine.manifest import EvidenceSettings, ModelSource, manifest_files
 from audit_engine.options import AuditOptions
 from audit_engine.session import AuditSession, ModelFacts, RunFacts, finish_summary
 from protos import audit_pb2
@@ -186,9 +187,10 @@ def input_fingerprint(paths, sha256):
     return digest.hexdigest()
 
 
-def run_audit(paths, pattern, backend_config, options, inputs, out_dir, gate_limits, beam_args):
+def run_audit(paths, pattern, backend_config, options, inputs, out_dir, gate_limits, beam_args, evidence=None):
     """Run the pipeline to the end; returns (AuditSummary, gates passed). ``beam_args``: Beam pipeline flags.
-    Paths may be local or on any file system Beam knows (audit_beam.files)."""
+    Paths may be local or on any file system Beam knows (audit_beam.files). ``evidence``: what manifest.json
+    records beyond the summary (and the key that signs it)."""
     started_at, clock = utc_now(), time.monotonic()
     lexicon = inputs.lexicon
     job = AuditJob(backend_config, options, inputs, None)
@@ -228,9 +230,20 @@ def run_audit(paths, pattern, backend_config, options, inputs, out_dir, gate_lim
     if not files.is_remote(out_dir):
         report.write_reports(out_dir, summary, examples)
         outputs.write_summary(out_dir, summary)
-        return summary, passed
-    with tempfile.TemporaryDirectory(prefix="audit-beam-") as finished:  # written here, then copied
-        report.write_reports(finished, summary, examples)
-        outputs.write_summary(finished, summary)
-        files.publish(finished, [outputs.REPORT_MD, outputs.REPORT_HTML, outputs.SUMMARY_JSON], out_dir)
+    else:
+        with tempfile.TemporaryDirectory(prefix="audit-beam-") as finished:  # written here, then copied
+            report.write_reports(finished, summary, examples)
+            outputs.write_summary(finished, summary)
+            files.publish(finished, [outputs.REPORT_MD, outputs.REPORT_HTML, outputs.SUMMARY_JSON], out_dir)
+    evidence = dataclasses.replace(
+        evidence or EvidenceSettings("audit-beam score", (), ModelSource(), gate_limits),
+        corpus_files=tuple((path, tally["sha256"][path]) for path in paths),
+        files=files.BEAM_FILES,
+    )
+    try:
+        for name, content in manifest_files(out_dir, summary, options, inputs, evidence):
+            files.write_text(files.join(out_dir, name), content)
+    except BaseException:
+        files.delete(files.join(out_dir, outputs.SUMMARY_JSON))  # without its manifest the folder is not finished
+        raise
     return summary, passed

@@ -24,6 +24,7 @@ from audit_cli.options import (
 from audit_cli.settings import (
     audit_options_of,
     check_audit_options,
+    evidence_settings,
     gate_limits,
     load_audit_inputs,
 )
@@ -90,7 +91,8 @@ def main(verbose, debug):
 @exit_on_input_error
 def score(ctx, corpus, backend, attribution, runner, direct_running_mode, direct_num_workers, max_in_flight, **audit):
     """Audit every document of CORPUS (a CSV/JSONL file or a glob of them) with a Beam pipeline and write
-    record shards (records-NNNNN-of-MMMMM.jsonl / .csv), summary.json, report.md and report.html to --out.
+    record shards (records-NNNNN-of-MMMMM.jsonl / .csv), summary.json, report.md, report.html and manifest.json
+    (signed with --sign-key; checked by audit-cli verify) to --out.
 
     The records are those of `audit-cli score` (same code, same JSON); the summary is combined from
     per-worker parts (share percentiles from a 10,000-bin sketch, within 0.00005).
@@ -111,6 +113,7 @@ def score(ctx, corpus, backend, attribution, runner, direct_running_mode, direct
     from audit_engine.outputs import INCOMPLETE, claim_out_dir
 
     check_audit_options(audit)
+    evidence = evidence_settings(audit, backend, "audit-beam score")
     paths = files.expand(corpus)
     if not paths:
         raise InputError("no file matches this pattern", corpus)
@@ -125,7 +128,7 @@ def score(ctx, corpus, backend, attribution, runner, direct_running_mode, direct
             out_dir,
             [
                 *(p for p in paths if not files.is_remote(p)),
-                *(p for p in (audit["forbidden_path"], audit["substitutions_path"]) if p),
+                *(p for p in (audit["forbidden_path"], audit["substitutions_path"], audit["sign_key_path"]) if p),
             ],
             also=(BEAM_LOG, TALLY_PART),
         )
@@ -145,7 +148,7 @@ def score(ctx, corpus, backend, attribution, runner, direct_running_mode, direct
                 from audit_beam.pipeline import run_audit
 
                 summary, passed = run_audit(
-                    paths, corpus, backend, options, inputs, out_dir, gate_limits(audit), beam_args
+                    paths, corpus, backend, options, inputs, out_dir, gate_limits(audit), beam_args, evidence
                 )
         except BaseException as error:
             if not remote_out:

@@ -7,12 +7,17 @@ import click
 
 from cli_common.console import set_verbosity
 
-# name (its module under audit_cli.commands) -> the one-line help `audit-cli --help` shows without importing it
+# name (its module under audit_cli.commands, '-' read as '_') -> the one-line help `audit-cli --help` shows without
+# importing it
 COMMANDS = {
     "score": "Audit every document of CORPUS (CSV or JSONL) and write records, summary and reports.",
     "explain": "Explain one TEXT: each token's share of the saliency, what removing each forbidden term does.",
     "status": "Model status, signatures and training metadata from the server (or the embedded model).",
     "compare": "Compare two audit folders, BASELINE and CANDIDATE, with change thresholds.",
+    "verify": "Check an audit folder against its manifest.json and signature; name the first file that differs.",
+    "history": "Audits of one model over its versions: each headline figure as a trend, regressions flagged.",
+    "model-card": "A model card (Markdown, HTML, JSON) from the model's training metadata and its audits.",
+    "keygen": "A new Ed25519 key pair for signing audits (--sign-key) and verifying them (--public-key).",
 }
 
 
@@ -25,7 +30,8 @@ class LazyGroup(click.Group):
     def get_command(self, ctx, name):
         if name not in COMMANDS:
             return None
-        return getattr(importlib.import_module(f"audit_cli.commands.{name}"), name)
+        module = name.replace("-", "_")
+        return getattr(importlib.import_module(f"audit_cli.commands.{module}"), module)
 
     def format_commands(self, ctx, formatter):
         with formatter.section("Commands"):

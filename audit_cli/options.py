@@ -250,6 +250,15 @@ AUDIT_OPTIONS = [
         type=click.Path(file_okay=False),
         help="Output folder (its old outputs are replaced).",
     ),
+    click.option(
+        "--sign-key",
+        "sign_key_path",
+        type=click.Path(dir_okay=False),
+        metavar="KEY.pem",
+        help="Ed25519 private key (PEM; audit-cli keygen or openssl genpkey -algorithm ed25519) that signs "
+        "manifest.json as an in-toto statement in a DSSE envelope (manifest.dsse.json). An encrypted key takes "
+        "its passphrase from SALIENCY_AUDIT_KEY_PASSPHRASE. The key is never written into the outputs.",
+    ),
     click.option("--batch-size", type=click.IntRange(1, 65536), default=64, show_default=True),
     click.option(
         "--threshold",

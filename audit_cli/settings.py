@@ -128,3 +128,19 @@ def check_corpus(path, options):
 def gate_limits(audit):
     """{gate name: limit or None}, in the gates' order."""
     return {name: audit[name] for name in GATES}
+
+
+def evidence_settings(audit, backend, command, corpus_files=()):
+    """What the manifest records beyond the summary, with the signing key loaded and checked (before anything
+    is read or written: a bad key is a usage error at the start, not after the audit)."""
+    from audit_engine.manifest import EvidenceSettings, ModelSource
+    from audit_engine.signing import load_signing_key
+
+    key = load_signing_key(audit["sign_key_path"]) if audit.get("sign_key_path") else None
+    return EvidenceSettings(
+        command,
+        tuple(corpus_files),
+        ModelSource(backend.model_path, tuple(backend.servers)),
+        gate_limits(audit),
+        key,
+    )

@@ -155,7 +155,8 @@ class Comparison:
         return all(passed for _, passed in self.threshold_results)
 
 
-def _load(folder):
+def load_summary(folder: str):
+    """The complete AuditSummary of an audit folder; InputError (one line) otherwise."""
     if not os.path.isfile(os.path.join(folder, outputs.SUMMARY_JSON)):
         why = (
             " (the run did not finish: see INCOMPLETE)"
@@ -173,7 +174,7 @@ def _load(folder):
     return summary
 
 
-def _title(summary, folder):
+def title_of(summary, folder: str) -> str:
     return (
         f"{summary.model_name} v{summary.model_version}"
         if summary.model_name
@@ -186,10 +187,12 @@ def build_comparison(
     candidate_folder: str,
     max_increase: Sequence[tuple[str, float]] = (),
     max_decrease: Sequence[tuple[str, float]] = (),
+    confidence: float | None = None,
 ) -> Comparison:
-    """max_increase / max_decrease: (metric name, allowed change) pairs; names from METRICS."""
-    a, b = _load(baseline_folder), _load(candidate_folder)
-    titles = [_title(a, baseline_folder), _title(b, candidate_folder)]
+    """max_increase / max_decrease: (metric name, allowed change) pairs; names from METRICS. ``confidence``: of
+    the paired intervals (default: the candidate's own); unpaired intervals come from each audit's own."""
+    a, b = load_summary(baseline_folder), load_summary(candidate_folder)
+    titles = [title_of(a, baseline_folder), title_of(b, candidate_folder)]
     if titles[0] == titles[1]:
         titles = [f"{titles[0]} ({os.path.basename(os.path.normpath(f))})" for f in (baseline_folder, candidate_folder)]
     differing = [name for name, read in SETTINGS.items() if read(a) != read(b)]
@@ -203,7 +206,7 @@ def build_comparison(
         return f"the audits' {', '.join(different)} differ" if different else ""
 
     paired = bool(a.input_sha256) and a.input_sha256 == b.input_sha256
-    confidence = b.confidence or a.confidence or DEFAULT_CONFIDENCE
+    confidence = confidence or b.confidence or a.confidence or DEFAULT_CONFIDENCE
     shown = [m for m in METRICS.values() if m.measured(a) or m.measured(b)]
     changes, record_means = (
         paired_changes(baseline_folder, candidate_folder, [m for m in shown if not unshared(m)], confidence)

@@ -38,6 +38,8 @@ REPORT_HTML = "report.html"
 INCOMPLETE = "INCOMPLETE"
 CHECKPOINT = "checkpoint.json"
 FINAL_OUTPUTS = (RECORDS_JSONL, RECORDS_CSV, SUMMARY_JSON, REPORT_MD, REPORT_HTML)
+MANIFEST_JSON = "manifest.json"  # what the outputs are and what decided them (audit_engine.manifest)
+ENVELOPE_JSON = "manifest.dsse.json"  # its signature
 SHARDED_RECORDS = "records-*-of-*"  # audit-beam writes records in shards: records-00000-of-00002.jsonl
 
 # records.csv's own columns; each evaluation adds its columns after the one it names (evaluations.base).
@@ -270,6 +272,18 @@ class RecordWriter:
             pass  # no room for the note: the empty marker written first still says nothing here is complete
 
 
+def unfinish(out_dir: str, reason: str) -> None:
+    """A run that failed after summary.json was written: the summary goes, an INCOMPLETE note says why (the run's
+    last step failed, so a rerun, not --resume, is the way on)."""
+    summary = os.path.join(out_dir, SUMMARY_JSON)
+    try:
+        if os.path.isfile(summary) and not os.path.islink(summary):
+            os.unlink(summary)
+        write_atomic(os.path.join(out_dir, INCOMPLETE), f"This audit did not finish: {reason}\nRerun it.\n")
+    except OSError:
+        pass  # no folder or no room left: the summary's removal, tried first, is what matters
+
+
 LOCK = ".audit.lock"
 
 
@@ -322,7 +336,16 @@ def remove_previous_outputs(out_dir: str, also: Sequence[str] = ()) -> None:
     runner's files named in ``also``), refusing a link or a special file under any of those names."""
     import glob
 
-    names = (*FINAL_OUTPUTS, INCOMPLETE, CHECKPOINT, RECORDS_JSONL + ".partial", RECORDS_CSV + ".partial", *also)
+    names = (
+        *FINAL_OUTPUTS,
+        MANIFEST_JSON,
+        ENVELOPE_JSON,
+        INCOMPLETE,
+        CHECKPOINT,
+        RECORDS_JSONL + ".partial",
+        RECORDS_CSV + ".partial",
+        *also,
+    )
     paths = [os.path.join(out_dir, name) for name in names] + glob.glob(os.path.join(out_dir, SHARDED_RECORDS))
     for path in paths:  # every one checked before any is removed: a refusal leaves the folder as it was
         _refuse_link(path)

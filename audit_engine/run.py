@@ -21,6 +21,7 @@ from audit_engine.evaluations import AuditInputs
 from audit_engine.examples import Example
 from audit_engine.explaining import Prepared, Tally, explained_batches
 from audit_engine.formatting import utc_now
+from audit_engine.manifest import EvidenceSettings, ModelSource, write_manifest
 from audit_engine.options import AuditOptions
 from audit_engine.session import AuditSession, RunFacts, finish_summary
 from protos import audit_pb2
@@ -138,8 +139,10 @@ def audit_corpus(
     progress: Progress | None = None,
     resume: bool = False,
     stop: threading.Event | None = None,
+    evidence: EvidenceSettings | None = None,
 ) -> tuple[audit_pb2.AuditSummary, bool]:
-    """Audit every row of ``corpus_path``; write records, summary and reports to ``out_dir``.
+    """Audit every row of ``corpus_path``; write records, summary, reports and manifest.json to ``out_dir``
+    (``evidence``: what the manifest records beyond the summary, and the key that signs it).
 
     Returns (AuditSummary, gates_passed). On bad input (InputError), a server failure
     (backends.ServerError) or a stop request (``stop`` event set -> AuditInterrupted), the
@@ -178,5 +181,17 @@ def audit_corpus(
     passed = finish_summary(summary, facts, run.model, inputs.lexicon, options, gate_limits)
     report.write_reports(out_dir, summary, [] if options.redact else run.tally.examples.ranked())
     outputs.write_summary(out_dir, summary)
+    evidence = evidence or EvidenceSettings("audit_engine", (), ModelSource(), gate_limits)
+    try:
+        write_manifest(
+            out_dir,
+            summary,
+            options,
+            inputs,
+            dataclasses.replace(evidence, corpus_files=((corpus_path, run.input_sha256),)),
+        )
+    except BaseException as error:
+        outputs.unfinish(out_dir, f"the manifest could not be written: {type(error).__name__}: {error}")
+        raise
     run.writer.finish()
     return summary, passed

@@ -89,6 +89,21 @@ class LocalFiles:
     def size(self, path: str) -> int:
         return os.path.getsize(path)
 
+    def join(self, folder: str, name: str) -> str:
+        return os.path.join(folder, name)
+
+    def exists(self, path: str) -> bool:
+        return os.path.lexists(path)
+
+    def files_under(self, folder: str) -> list[str]:
+        """Every file below ``folder``, as sorted relative paths with '/' (links and special files included: a
+        caller that reads them decides)."""
+        found = []
+        for parent, folders, names in os.walk(folder):
+            folders.sort()
+            found += [os.path.relpath(os.path.join(parent, n), folder).replace(os.sep, "/") for n in names]
+        return sorted(found)
+
 
 LOCAL_FILES = LocalFiles()
 

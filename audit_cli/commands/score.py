@@ -15,6 +15,7 @@ from audit_cli.settings import (
     audit_options_of,
     check_audit_options,
     check_corpus,
+    evidence_settings,
     gate_limits,
     load_audit_inputs,
 )
@@ -70,9 +71,12 @@ def score(corpus, backend, attribution, max_in_flight, quiet, checkpoint_seconds
     from audit_engine.run import AuditInterrupted, audit_corpus
 
     check_audit_options(audit)
+    evidence = evidence_settings(audit, backend, "audit-cli score")
     out_dir = audit["out_dir"]
     out_lock = claim_out_dir(
-        out_dir, [p for p in (corpus, audit["forbidden_path"], audit["substitutions_path"]) if p], resume
+        out_dir,
+        [p for p in (corpus, audit["forbidden_path"], audit["substitutions_path"], audit["sign_key_path"]) if p],
+        resume,
     )
     inputs = load_audit_inputs(audit)
     options = audit_options_of(audit, attribution, max_in_flight=max_in_flight, checkpoint_seconds=checkpoint_seconds)
@@ -90,7 +94,7 @@ def score(corpus, backend, attribution, max_in_flight, quiet, checkpoint_seconds
         progress = Progress(not quiet)
         try:
             summary, passed = audit_corpus(
-                corpus, backend, out_dir, options, inputs, gates, progress, resume=resume, stop=stop
+                corpus, backend, out_dir, options, inputs, gates, progress, resume=resume, stop=stop, evidence=evidence
             )
         finally:
             progress.finish()
