@@ -100,7 +100,7 @@ class ScoreCommand(GroupedCommand):
         ],
         "Long documents": ["windows", "window_stride", "max_document_tokens"],
         "Gates (exit 1 when one fails)": [*GATES, "threshold", "confidence", "inconclusive"],
-        "Output": ["out_dir", "top_k", "redact", "quiet", "batch_size", "max_in_flight"],
+        "Output": ["out_dir", "sign_key_path", "top_k", "redact", "quiet", "batch_size", "max_in_flight"],
         "Resume": ["resume", "checkpoint_seconds"],
     }
 

@@ -16,8 +16,9 @@ from audit_engine.evaluations import CompareMetric, evaluation_compare_metrics
 from audit_engine.evaluations.base import interval_of
 from audit_engine.formatting import md
 from audit_engine.html_render import STYLE, esc
-from audit_engine.paired import Change, paired_changes, record_share, unpaired_change
+from audit_engine.paired import Change, paired_changes, record_share, rescaled, unpaired_change
 from audit_engine.statistics import DEFAULT_CONFIDENCE
+from protos import audit_pb2
 from saliency_core.errors import InputError
 
 
@@ -155,7 +156,7 @@ class Comparison:
         return all(passed for _, passed in self.threshold_results)
 
 
-def load_summary(folder: str):
+def load_summary(folder: str) -> audit_pb2.AuditSummary:
     """The complete AuditSummary of an audit folder; InputError (one line) otherwise."""
     if not os.path.isfile(os.path.join(folder, outputs.SUMMARY_JSON)):
         why = (
@@ -174,7 +175,7 @@ def load_summary(folder: str):
     return summary
 
 
-def title_of(summary, folder: str) -> str:
+def title_of(summary: audit_pb2.AuditSummary, folder: str) -> str:
     return (
         f"{summary.model_name} v{summary.model_version}"
         if summary.model_name
@@ -189,8 +190,8 @@ def build_comparison(
     max_decrease: Sequence[tuple[str, float]] = (),
     confidence: float | None = None,
 ) -> Comparison:
-    """max_increase / max_decrease: (metric name, allowed change) pairs; names from METRICS. ``confidence``: of
-    the paired intervals (default: the candidate's own); unpaired intervals come from each audit's own."""
+    """max_increase / max_decrease: (metric name, allowed change) pairs; names from METRICS. ``confidence``: of the
+    changes' intervals (default: the candidate's; given, unpaired changes rescale the audits' own: paired.rescaled)."""
     a, b = load_summary(baseline_folder), load_summary(candidate_folder)
     titles = [title_of(a, baseline_folder), title_of(b, candidate_folder)]
     if titles[0] == titles[1]:
@@ -206,7 +207,7 @@ def build_comparison(
         return f"the audits' {', '.join(different)} differ" if different else ""
 
     paired = bool(a.input_sha256) and a.input_sha256 == b.input_sha256
-    confidence = confidence or b.confidence or a.confidence or DEFAULT_CONFIDENCE
+    level, confidence = confidence, confidence or b.confidence or a.confidence or DEFAULT_CONFIDENCE
     shown = [m for m in METRICS.values() if m.measured(a) or m.measured(b)]
     changes, record_means = (
         paired_changes(baseline_folder, candidate_folder, [m for m in shown if not unshared(m)], confidence)
@@ -236,6 +237,11 @@ def build_comparison(
         intervals = [metric.interval(s) if metric.interval else None for s in (a, b)]
         if None in intervals:
             return None
+        if level is not None:
+            intervals = [
+                rescaled(metric.read(s), i, s.confidence or DEFAULT_CONFIDENCE, level)
+                for s, i in zip((a, b), intervals)
+            ]
         return unpaired_change(metric.read(a), intervals[0], metric.read(b), intervals[1])
 
     rows = []

@@ -4,9 +4,9 @@ regressions between consecutive audits that the statistics support.
 Consecutive audits are compared by compare.build_comparison: document by document when both read the same
 corpus (the paired bootstrap; McNemar for flips), else from each audit's own intervals (MOVER). A change is a
 regression when its interval lies wholly on the worse side of 0. Many changes are tested at once (every watched
-figure between every two consecutive audits), so the paired intervals are widened by Bonferroni to keep the chance
-of any false alarm at 1 - confidence; unpaired intervals are each audit's own and cannot be widened afterwards
-(the history says which regressions rest on them).
+figure between every two consecutive audits), so every change's interval is taken at the Bonferroni level, keeping
+the chance of any false alarm at 1 - confidence: paired intervals are computed at that level; unpaired ones are
+built from each audit's own interval stretched to it (paired.rescaled, a normal approximation).
 """
 
 from __future__ import annotations
@@ -47,8 +47,7 @@ class Regression:
         return bool(self.row.change_with_interval and self.row.change_with_interval.documents)
 
     def describe(self) -> str:
-        basis = "paired" if self.paired else "unpaired: each audit's own intervals, not widened for many tests"
-        return f"{self.row.label}: {self.before} → {self.after}: {self.row.change} ({basis})"
+        return f"{self.row.label}: {self.before} → {self.after}: {self.row.change}"
 
 
 @dataclasses.dataclass
@@ -58,8 +57,8 @@ class History:
     watched: list[str]
     regressions: list[Regression]
     warnings: list[str]
-    confidence: float  # the family's: the chance of no false alarm among all the paired tests
-    test_confidence: float  # each paired interval's (Bonferroni)
+    confidence: float  # the family's: the chance of no false alarm among all the changes tested
+    test_confidence: float  # each change's interval's (Bonferroni)
 
     @property
     def metrics(self) -> list[CompareMetric]:
@@ -140,7 +139,7 @@ def markdown_lines(history: History) -> list[str]:
     lines.append(
         f"{len(h.audits)} audits, oldest first. Figures with their {h.audits[-1].summary.confidence * 100:g} % "
         f"intervals; a regression is a change between consecutive audits whose interval lies wholly on the worse "
-        f"side ({len(h.watched)} figures × {len(h.audits) - 1} steps tested; paired intervals at "
+        f"side ({len(h.watched)} figures × {len(h.audits) - 1} steps tested; each change's interval at "
         f"{h.test_confidence * 100:.3g} %, Bonferroni for {h.confidence * 100:g} % over all)."
     )
     lines.append("")

@@ -21,7 +21,14 @@ from typing import Any
 
 from audit_engine import outputs
 from audit_engine.evaluations.base import CompareMetric
-from audit_engine.statistics import DEFAULT_CONFIDENCE, Interval, MeanSketch, bootstrap_weights, mcnemar_exact
+from audit_engine.statistics import (
+    DEFAULT_CONFIDENCE,
+    Interval,
+    MeanSketch,
+    bootstrap_weights,
+    mcnemar_exact,
+    z_value,
+)
 
 
 def record_share(record: dict[str, Any]) -> float | None:
@@ -129,3 +136,11 @@ def unpaired_change(baseline: float, baseline_interval: Any, candidate: float, c
     below = math.hypot(candidate - candidate_interval.low, baseline_interval.high - baseline)
     above = math.hypot(candidate_interval.high - candidate, baseline - baseline_interval.low)
     return Change(value, Interval(value - below, value + above))
+
+
+def rescaled(value: float, interval: Any, confidence: float, wanted: float) -> Interval:
+    """An estimate's interval at ``confidence`` stretched to ``wanted`` by the ratio of the normal quantiles (exact
+    for a normal interval, close for Wilson and bootstrap intervals away from 0 and 1): a summary keeps only its
+    own level, and an unpaired change at another level needs its audits' intervals at that level."""
+    factor = z_value(wanted) / z_value(confidence)
+    return Interval(value - (value - interval.low) * factor, value + (interval.high - value) * factor)

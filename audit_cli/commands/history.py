@@ -36,9 +36,10 @@ from saliency_core.errors import EXIT_GATE_FAILED
 @click.option("--fail-on-regression", is_flag=True, help="Exit 1 when a regression is flagged (a CI gate over time).")
 @exit_on_input_error
 def history(audits, out_dir, watch, confidence, fail_on_regression):
-    """Order the AUDITS (folders, or quoted globs such as 'audits/*') of one model by version, then time; show each
-    headline figure with its interval as a trend, and flag a regression where the change between consecutive
-    audits lies wholly on the worse side (paired when both read the same corpus). Writes history.md and
+    """Audits of one model over its versions: the AUDITS (folders, or quoted globs such as 'audits/*') ordered by
+    model version, then time; each headline figure with its interval as a trend; a regression flagged where the
+    change between consecutive audits lies wholly on the worse side (paired when both read the same corpus; each
+    interval at the Bonferroni level for --confidence over all the changes tested). Writes history.md and
     history.html (a table and inline SVG trends).
 
     \b

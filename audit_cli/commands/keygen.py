@@ -9,8 +9,9 @@ from cli_common.errors import exit_on_input_error
 @click.argument("private_key", type=click.Path(dir_okay=False), metavar="KEY.pem")
 @exit_on_input_error
 def keygen(private_key):
-    """Write a new Ed25519 private key to KEY.pem (mode 0600) and its public key to KEY.pem.pub. Never
-    overwrites a file. The same keys as `openssl genpkey -algorithm ed25519` (PKCS#8 / SubjectPublicKeyInfo PEM).
+    """A new Ed25519 key pair for signing audits: the private key in KEY.pem (mode 0600), its public key in
+    KEY.pem.pub. Never overwrites a file. The same keys as `openssl genpkey -algorithm ed25519` (PKCS#8 /
+    SubjectPublicKeyInfo PEM).
 
     \b
     Example:

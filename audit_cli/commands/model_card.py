@@ -22,10 +22,11 @@ from cli_common.errors import exit_on_input_error
 @click.option("--overview", default="", help="One line on what the model is for (default: from its metadata).")
 @exit_on_input_error
 def model_card(audits, out_dir, owners, licenses, overview):
-    """Build a model card for the model the AUDITS (folders, or quoted globs) measured: what it is and how it was
-    trained (from the training metadata every audit carries: data digest, penalty and its weight, training
-    metrics), what each audit measured with its interval (reliance, the deletion control, bias AUCs, rationale
-    agreement, accuracy), and the limitations the audits found. JSON follows the Model Card Toolkit's schema.
+    """A model card (Markdown, HTML, JSON) from the model's training metadata and its audits: for the model the
+    AUDITS (folders, or quoted globs) measured, what it is and how it was trained (from the training metadata
+    every audit carries: data digest, penalty and its weight, training metrics), what each audit measured with
+    its interval (reliance, the deletion control, bias AUCs, rationale agreement, accuracy), and the limitations
+    the audits found. The JSON follows the Model Card Toolkit's schema.
 
     \b
     Example:

@@ -46,9 +46,9 @@ def parse_inputs(values):
 @click.option("--quiet", is_flag=True, help="Print only the verdict line.")
 @exit_on_input_error
 def verify(folder, public_key, inputs, require_inputs, quiet):
-    """Check the audit in FOLDER against its manifest.json: the signature (with --public-key), the sha256 of
-    every output, outputs the manifest does not list, and every input found (the corpus, lexicon and
-    substitutions where the audit read them, the model's files when it was loaded from disk).
+    """Check an audit folder against its manifest.json and signature: in FOLDER, the signature (with
+    --public-key), the sha256 of every output, outputs the manifest does not list, and every input found (the
+    corpus, lexicon and substitutions where the audit read them, the model's files when it was loaded from disk).
 
     FOLDER may be an audit-beam output on any file system Beam knows (gs://...; needs the beam extra).
 
