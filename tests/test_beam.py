@@ -42,6 +42,26 @@ def same(a, b):
 
 
 @pytest.fixture(scope="module")
+def signing_key(tmp_path_factory):
+    from audit_engine.signing import generate_key_pair
+    key = str(tmp_path_factory.mktemp("key") / "k.pem")
+    generate_key_pair(key, key + ".pub")
+    return key
+
+
+def assert_verified(folder, key, tamper=None):
+    """audit-cli verify passes on the untouched folder (local or testfs://), and fails naming ``tamper``'s file
+    once a byte is appended to it."""
+    result = CliRunner().invoke(audit_cli, ["verify", folder, "--public-key", key + ".pub", "--quiet"])
+    assert result.exit_code == 0 and result.output.startswith("verified:"), result.output
+    if tamper:
+        with open(tamper, "ab") as f:
+            f.write(b"\n")
+        result = CliRunner().invoke(audit_cli, ["verify", folder, "--public-key", key + ".pub", "--quiet"])
+        assert result.exit_code == 1 and os.path.basename(tamper) in result.output, result.output
+
+
+@pytest.fixture(scope="module")
 def audit_inputs(example_paths, tmp_path_factory):
     """The decoy test set with a rationale column (every other row: the first half of its words), so that
     reliance, substitution and rationale all run in the pipeline."""
@@ -68,9 +88,9 @@ def common_args(tiny_export, forbidden, groups):
 
 
 @pytest.mark.parametrize("mode", ["in_memory", "multi_processing"])
-def test_pipeline_records_and_summary_equal_audit_cli(mode, tiny_export, audit_inputs, tmp_path):
+def test_pipeline_records_and_summary_equal_audit_cli(mode, tiny_export, audit_inputs, signing_key, tmp_path):
     corpus, forbidden, groups = audit_inputs
-    args = common_args(tiny_export, forbidden, groups)
+    args = [*common_args(tiny_export, forbidden, groups), "--sign-key", signing_key]
     cli = CliRunner().invoke(audit_cli, ["score", corpus, *args, "--out", str(tmp_path / "cli"), "--quiet"])
     assert cli.exit_code in (0, 1), cli.output
     beam = CliRunner().invoke(audit_beam, ["score", corpus, *args, "--out", str(tmp_path / "beam"),
@@ -91,6 +111,11 @@ def test_pipeline_records_and_summary_equal_audit_cli(mode, tiny_export, audit_i
               if line.startswith("<div class='doc'>")] for name in ("cli", "beam")]
     assert shown[0] and shown[1] == shown[0]
     assert beam.output.splitlines()[0].startswith("verdict:")
+    # Both bundles are signed evidence of the same inputs and model; beam.log is not part of it.
+    manifests = [json.loads((tmp_path / name / "manifest.json").read_text())["predicate"] for name in ("cli", "beam")]
+    assert manifests[0]["inputs"] == manifests[1]["inputs"] and manifests[1]["model"]["source"] == "files"
+    assert_verified(str(tmp_path / "cli"), signing_key)
+    assert_verified(str(tmp_path / "beam"), signing_key, str(sorted((tmp_path / "beam").glob("records-*.jsonl"))[0]))
 
 
 def test_workers_calling_audit_serve_over_grpc_give_audit_cli_records(tiny_server, tiny_export, audit_inputs,
@@ -168,7 +193,7 @@ def remote_root(tmp_path):
     LocalBackedFileSystem.root = None
 
 
-def test_corpus_model_and_out_on_a_remote_file_system(tiny_export, audit_inputs, remote_root, tmp_path):
+def test_corpus_model_and_out_on_a_remote_file_system(tiny_export, audit_inputs, remote_root, signing_key, tmp_path):
     """Dataflow's paths are gs://: the reader, the model and every output go through Beam's FileSystems, and the
     audit equals audit-cli's on the same local files."""
     corpus, forbidden, groups = audit_inputs
@@ -180,7 +205,7 @@ def test_corpus_model_and_out_on_a_remote_file_system(tiny_export, audit_inputs,
                                          "--out", str(tmp_path / "cli"), "--quiet"])
     assert cli.exit_code in (0, 1), cli.output
     beam = CliRunner().invoke(audit_beam, ["score", "testfs://corpora/*.csv", "--model", "testfs://models/tiny",
-                                           *args, "--out", "testfs://audits/run"])
+                                           *args, "--out", "testfs://audits/run", "--sign-key", signing_key])
     assert beam.exit_code == cli.exit_code, beam.output
     out = os.path.join(remote_root, "audits", "run")
     assert records(os.path.join(out, "records-*-of-*.jsonl")) == records(str(tmp_path / "cli" / "records.jsonl"))
@@ -189,7 +214,10 @@ def test_corpus_model_and_out_on_a_remote_file_system(tiny_export, audit_inputs,
     version = os.path.basename(tiny_export.export_path)
     assert summaries[1]["backend"] == f"embedded:testfs://models/tiny/{version}"
     assert summaries[1]["input_path"] == "testfs://corpora/decoy.csv"
-    assert {"report.md", "report.html"} <= set(os.listdir(out))
+    assert {"report.md", "report.html", "manifest.json", "manifest.dsse.json"} <= set(os.listdir(out))
+    model = json.loads(open(os.path.join(out, "manifest.json")).read())["predicate"]["model"]
+    assert model["path"] == f"testfs://models/tiny/{os.path.basename(tiny_export.export_path)}"
+    assert_verified("testfs://audits/run", signing_key, os.path.join(out, "report.md"))
     assert not [name for name in os.listdir(out) if name.startswith(("_", "beam-temp", "INCOMPLETE"))]
     # A remote --out cannot be locked or cleaned: one that holds files is refused before anything runs.
     again = CliRunner().invoke(audit_beam, ["score", "testfs://corpora/decoy.csv", "--model", "testfs://models/tiny",

@@ -108,6 +108,7 @@ def test_an_interrupted_run_resumes_to_the_same_outputs(tmp_path):
         audit_corpus(corpus, StopAfterTwoBatches(WEIGHTS), str(tmp_path / "part"), options, AuditInputs(LEXICON),
                      stop=stop)
     assert (tmp_path / "part" / outputs.INCOMPLETE).exists()
+    assert not (tmp_path / "part" / outputs.MANIFEST_JSON).exists()  # an unfinished run has no manifest
     resumed, _ = audit_corpus(corpus, FakeBackend(WEIGHTS), str(tmp_path / "part"), options, AuditInputs(LEXICON),
                               resume=True)
     for name in (outputs.RECORDS_JSONL, outputs.RECORDS_CSV):
@@ -118,6 +119,9 @@ def test_an_interrupted_run_resumes_to_the_same_outputs(tmp_path):
         assert getattr(resumed, field) == getattr(whole, field), field
     assert whole.control_documents > 0 and whole.mean_reliance_drop_interval.high > 0
     assert not (tmp_path / "part" / outputs.INCOMPLETE).exists()
+    from audit_engine.verification import verify_bundle
+
+    assert verify_bundle(str(tmp_path / "part")).passed  # the resumed run's manifest binds its outputs
 
 
 def test_a_header_only_corpus_is_an_input_error_and_leaves_incomplete(tmp_path):
