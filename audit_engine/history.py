@@ -122,7 +122,8 @@ def build_history(
     return History(audits, steps, list(watched), regressions, warnings, confidence, test_confidence)
 
 
-def _value(metric: CompareMetric, summary: audit_pb2.AuditSummary) -> str:
+def shown_value(metric: CompareMetric, summary: audit_pb2.AuditSummary) -> str:
+    """The figure as a reader sees it: value, unit and interval ("not measured" when it was not)."""
     if not metric.measured(summary):
         return "not measured"
     interval = metric.interval(summary) if metric.interval else None
@@ -151,7 +152,7 @@ def markdown_lines(history: History) -> list[str]:
     header = "| metric | " + " | ".join(md(a.title) for a in h.audits) + " |"
     lines += [header, "|---|" + "---|" * len(h.audits)]
     for metric in h.metrics:
-        lines.append(f"| {md(metric.label)} | " + " | ".join(_value(metric, a.summary) for a in h.audits) + " |")
+        lines.append(f"| {md(metric.label)} | " + " | ".join(shown_value(metric, a.summary) for a in h.audits) + " |")
     lines.append("| verdict | " + " | ".join(md(a.summary.verdict) for a in h.audits) + " |")
     lines.append("| documents | " + " | ".join(f"{a.summary.scored:,}" for a in h.audits) + " |")
     return lines

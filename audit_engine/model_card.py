@@ -212,7 +212,8 @@ def build_model_card(
 
 
 def _value(metric: dict[str, Any]) -> str:
-    unit = UNITS.get(metric["type"], "")
+    kind = metric["type"]
+    unit = UNITS.get(kind, "%" if kind.startswith("training:") and "accuracy" in kind else "")
     shown = (lambda v: f"{v * 100:.1f}") if unit else (lambda v: f"{v:.4g}")
     interval = metric.get("confidence_interval")
     text = shown(metric["value"]) + (f" {unit}" if unit else "")
@@ -247,9 +248,10 @@ def markdown_lines(card: dict[str, Any]) -> list[str]:
 
 def html(card: dict[str, Any]) -> str:
     lines = markdown_lines(card)
+    title = esc(f"Model card: {card['model_details']['name']} v{card['model_details']['version']['name']}")
     return (
         "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>"
-        f"<title>{esc(lines[0][2:])}</title><style>{STYLE}</style></head><body><h1>{esc(lines[0][2:])}</h1>"
+        f"<title>{title}</title><style>{STYLE}</style></head><body><h1>{title}</h1>"
         + markdown_to_html(lines[1:])
         + "</body></html>"
     )

@@ -2,11 +2,14 @@
 
 import functools
 import os
+import sys
 
 import click
 
 from cli_common.console import printable
 from saliency_core.errors import DEBUG_ENV, EXIT_INPUT, EXIT_INTERNAL, EXIT_IO, InputError
+
+EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE, what a shell reports for a tool killed by the signal
 
 
 def exit_on_input_error(function):
@@ -25,6 +28,10 @@ def exit_on_input_error(function):
             raise SystemExit(EXIT_INPUT) from None
         except (SystemExit, KeyboardInterrupt, click.exceptions.ClickException, click.exceptions.Abort):
             raise
+        except BrokenPipeError:
+            # The reader of stdout went away (`| head`): what remains has nobody to read it, as with any Unix tool.
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            raise SystemExit(EXIT_BROKEN_PIPE) from None
         except OSError as error:
             if os.environ.get(DEBUG_ENV):
                 raise

@@ -33,15 +33,25 @@ audit-cli explain "the plot is truly wonderful text overall" --server "127.0.0.1
   --model-name decoy_counterfactual --forbidden "$OUT/data/forbidden.txt"
 
 echo
-echo "== auditing the decoy test set (reliance first): counterfactual via gRPC, the others embedded =="
-audit-cli score "$OUT/data/test_decoy.csv" --server "127.0.0.1:$PORT" --model-name decoy_counterfactual \
-  --forbidden "$OUT/data/forbidden.txt" --id-column id --label-column label --max-flip-fraction 0.05 \
-  --out "$OUT/audit-counterfactual" --quiet
+echo "== auditing the decoy test set (reliance first): the others embedded, counterfactual via gRPC; each signed =="
+audit-cli keygen "$OUT/demo-signing-key.pem"
 for MODEL in vanilla input_gradient; do
   echo "-- decoy_$MODEL (a gate failure is the expected finding here: exit 1)"
   audit-cli score "$OUT/data/test_decoy.csv" --model "$OUT/models/decoy_$MODEL" --forbidden "$OUT/data/forbidden.txt" \
-    --id-column id --label-column label --max-flip-fraction 0.05 --out "$OUT/audit-$MODEL" --quiet || [ $? -eq 1 ]
+    --id-column id --label-column label --max-flip-fraction 0.05 --out "$OUT/audit-$MODEL" --quiet \
+    --sign-key "$OUT/demo-signing-key.pem" || [ $? -eq 1 ]
 done
+audit-cli score "$OUT/data/test_decoy.csv" --server "127.0.0.1:$PORT" --model-name decoy_counterfactual \
+  --forbidden "$OUT/data/forbidden.txt" --id-column id --label-column label --max-flip-fraction 0.05 \
+  --out "$OUT/audit-counterfactual" --quiet --sign-key "$OUT/demo-signing-key.pem"
 audit-cli compare "$OUT/audit-input_gradient" "$OUT/audit-counterfactual" --out "$OUT/compare"
+
 echo
-echo "reports: $OUT/audit-*/report.html, $OUT/compare/compare.md"
+echo "== evidence: a model card, the three penalties as a history, and every bundle verified =="
+audit-cli model-card "$OUT/audit-counterfactual" --out "$OUT/model-card"
+audit-cli history "$OUT/audit-vanilla" "$OUT/audit-input_gradient" "$OUT/audit-counterfactual" --out "$OUT/history"
+for AUDIT in vanilla input_gradient counterfactual; do
+  audit-cli verify "$OUT/audit-$AUDIT" --public-key "$OUT/demo-signing-key.pem.pub" --quiet
+done
+echo
+echo "reports: $OUT/audit-*/report.html, $OUT/compare/compare.md, $OUT/model-card/model_card.html, $OUT/history/history.html"

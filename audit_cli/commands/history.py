@@ -49,16 +49,14 @@ def history(audits, out_dir, watch, confidence, fail_on_regression):
     Exit codes: 0 no regression (or not asked to fail), 1 a regression with --fail-on-regression, 2 usage or
     input error.
     """
-    from audit_engine.history import WATCHED, build_history, expand_folders, write_history
+    from audit_engine.history import WATCHED, build_history, expand_folders, shown_value, write_history
 
     built = build_history(expand_folders(audits), tuple(watch) or WATCHED, confidence)
     for warning in built.warnings:
         click.echo(printable(f"warning: {warning}"))
     for metric in built.metrics:
         if metric.name in built.watched:
-            values = ", ".join(
-                f"{a.title} {metric.read(a.summary) * 100:.1f}" for a in built.audits if metric.measured(a.summary)
-            )
+            values = "; ".join(f"{a.title} {shown_value(metric, a.summary)}" for a in built.audits)
             click.echo(printable(f"{metric.label}: {values}"))
     for regression in built.regressions:
         click.echo(printable(f"REGRESSION: {regression.describe()}"))
