@@ -330,3 +330,21 @@ def audit_options(function):
     for option in reversed(AUDIT_OPTIONS):
         function = option(function)
     return function
+
+
+def audit_folders(out_default, written):
+    """The AUDITS argument (folders, or quoted globs) and the --out folder of the commands that read finished
+    audits (history, model-card)."""
+
+    def decorate(function):
+        function = click.option(
+            "--out",
+            "out_dir",
+            default=out_default,
+            show_default=True,
+            type=click.Path(file_okay=False),
+            help=f"Where {written} go.",
+        )(function)
+        return click.argument("audits", nargs=-1, required=True)(function)
+
+    return decorate

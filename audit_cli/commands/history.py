@@ -4,21 +4,14 @@ import os
 
 import click
 
+from audit_cli.options import audit_folders
 from cli_common.console import printable
 from cli_common.errors import exit_on_input_error
 from saliency_core.errors import EXIT_GATE_FAILED
 
 
 @click.command()
-@click.argument("audits", nargs=-1, required=True)
-@click.option(
-    "--out",
-    "out_dir",
-    default="audit-history",
-    show_default=True,
-    type=click.Path(file_okay=False),
-    help="Where history.md and history.html go.",
-)
+@audit_folders("audit-history", "history.md and history.html")
 @click.option(
     "--watch",
     multiple=True,
@@ -31,7 +24,7 @@ from saliency_core.errors import EXIT_GATE_FAILED
     type=click.FloatRange(0.5, 0.999),
     default=0.95,
     show_default=True,
-    help="Chance of no false alarm over all the changes tested (each paired interval is widened by Bonferroni).",
+    help="Chance of no false alarm over all the changes tested (each change's interval is at the Bonferroni level).",
 )
 @click.option("--fail-on-regression", is_flag=True, help="Exit 1 when a regression is flagged (a CI gate over time).")
 @exit_on_input_error

@@ -4,19 +4,12 @@ import os
 
 import click
 
+from audit_cli.options import audit_folders
 from cli_common.errors import exit_on_input_error
 
 
 @click.command("model-card")
-@click.argument("audits", nargs=-1, required=True)
-@click.option(
-    "--out",
-    "out_dir",
-    default="model-card",
-    show_default=True,
-    type=click.Path(file_okay=False),
-    help="Where model_card.json, model_card.md and model_card.html go.",
-)
+@audit_folders("model-card", "model_card.json, model_card.md and model_card.html")
 @click.option("--owner", "owners", multiple=True, help="An owner of the model (repeatable).")
 @click.option("--license", "licenses", multiple=True, metavar="SPDX", help="The model's license (repeatable).")
 @click.option("--overview", default="", help="One line on what the model is for (default: from its metadata).")
