@@ -16,10 +16,10 @@ import click
 
 from audit_beam import files
 from audit_cli.console import console_summary
+from audit_cli.model_options import backend_options
 from audit_cli.options import (
     ScoreCommand,
     audit_options,
-    backend_options,
 )
 from audit_cli.settings import (
     audit_options_of,

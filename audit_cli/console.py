@@ -63,6 +63,7 @@ def format_seconds(seconds):
 def console_summary(summary, out_dir):
     """The run's summary for the terminal: verdict, reliance, then saliency, gates and where the outputs are."""
     from audit_engine.formatting import bracketed, count, percent, span
+    from audit_engine.options import NO_ATTRIBUTION
     from audit_engine.report import coverage_note, warning_lines
     from audit_engine.summary import reliance_sentence
 
@@ -83,10 +84,13 @@ def console_summary(summary, out_dir):
             f"substitution: mean gap {summary.mean_substitution_gap * 100:.1f} points over "
             f"{count(summary.substitution_documents, 'document')}, {summary.substitution_flipped} flip"
         )
-    lines.append(
-        f"{summary.attribution} saliency: mean forbidden share {d.mean:.4f} (p90 {d.p90:.4f}) over "
-        f"{count(d.documents, 'document')} with a forbidden word; {summary.flagged} flagged"
-    )
+    if summary.attribution == NO_ATTRIBUTION:
+        lines.append("saliency: not available for this model (--attribution none: its probabilities only)")
+    else:
+        lines.append(
+            f"{summary.attribution} saliency: mean forbidden share {d.mean:.4f} (p90 {d.p90:.4f}) over "
+            f"{count(d.documents, 'document')} with a forbidden word; {summary.flagged} flagged"
+        )
     if summary.saliency_underreports_reliance:
         lines.append(
             f"note: {summary.attribution} saliency under-reports reliance on this model: trust the "

@@ -1,8 +1,6 @@
 """The options the audit commands share (audit-cli score, explain, status; audit-beam score), declared once; the
 model options become a BackendConfig here, the audit options the engine's AuditOptions in audit_cli.settings."""
 
-import functools
-
 import click
 
 from audit_engine.evaluations import EvaluationOption, evaluation_options
@@ -11,9 +9,7 @@ from audit_engine.options import (
     INCONCLUSIVE_POLICIES,
 )
 from audit_engine.summary import GATES
-from cli_common.console import quiet_tensorflow
-from cli_common.types import FiniteFloatRange, Fraction
-from saliency_core import contract
+from cli_common.types import Fraction
 
 unit_interval = Fraction()
 
@@ -26,21 +22,6 @@ def evaluation_option(option: EvaluationOption):
     kind = {"fraction": unit_interval, "text": str}[option.kind]
     return click.option(option.flag, option.name, type=kind, default=option.default, show_default=True,
                         help=option.help)  # fmt: skip
-
-
-BACKEND_PARAMETERS = (
-    "servers",
-    "model_path",
-    "model_name",
-    "model_version",
-    "signature",
-    "attribution",
-    "deadline",
-    "wait_for_server",
-    "tls_ca",
-    "tls_cert",
-    "tls_key",
-)
 
 
 class GroupedCommand(click.Command):
@@ -73,8 +54,14 @@ class ScoreCommand(GroupedCommand):
             "model_path",
             "model_name",
             "model_version",
+            "protocol",
             "attribution",
+            "occlusion_words",
             "signature",
+            "input_name",
+            "output_name",
+            "class_names",
+            "logits",
             "deadline",
             "wait_for_server",
             "tls_ca",
@@ -103,97 +90,6 @@ class ScoreCommand(GroupedCommand):
         "Output": ["out_dir", "sign_key_path", "top_k", "redact", "quiet", "batch_size", "max_in_flight"],
         "Resume": ["resume", "checkpoint_seconds"],
     }
-
-
-MODEL_DIRECTORY = click.Path(exists=True, file_okay=False)
-
-
-def backend_options(function, model_type=MODEL_DIRECTORY):
-    """The model options of every command, passed to the command as one BackendConfig ``backend``.
-    ``model_type``: what --model accepts (audit-beam also takes paths on remote file systems)."""
-    options = [
-        click.option(
-            "--server",
-            "servers",
-            multiple=True,
-            metavar="HOST:PORT",
-            help="TF Serving / audit-serve gRPC address; repeat for client-side round-robin, "
-            "or give one dns:/// target. Without it, --model runs in process.",
-        ),
-        click.option(
-            "--model",
-            "model_path",
-            type=model_type,
-            help="SavedModel version directory or model base path (embedded mode).",
-        ),
-        click.option(
-            "--model-name", default="saliency_classifier", show_default=True, help="Model name on the server."
-        ),
-        click.option("--model-version", type=int, help="Pin a version on the server (default: latest)."),
-        click.option(
-            "--attribution",
-            type=click.Choice(sorted(contract.ATTRIBUTION_SIGNATURES)),
-            default="gradient",
-            show_default=True,
-            help="Attribution behind the saliency shares: the gradient (serving_default) or integrated "
-            "gradients (contract 2 models).",
-        ),
-        click.option(
-            "--signature",
-            help="Signature returning probabilities and saliency (default: the --attribution's signature).",
-        ),
-        click.option(
-            "--deadline",
-            type=FiniteFloatRange(min=0.1, max=86400),
-            default=60.0,
-            show_default=True,
-            help="Seconds per Predict call, retries included.",
-        ),
-        click.option(
-            "--wait-for-server",
-            type=FiniteFloatRange(min=0.0, max=86400),
-            default=30.0,
-            show_default=True,
-            help="Seconds to wait for the server and its model to come up (e.g. started together by "
-            "docker compose); says so on stderr while it waits.",
-        ),
-        click.option("--tls-ca", type=click.Path(exists=True, dir_okay=False), help="CA of the server certificate."),
-        click.option("--tls-cert", type=click.Path(exists=True, dir_okay=False), help="Client certificate (mTLS)."),
-        click.option("--tls-key", type=click.Path(exists=True, dir_okay=False), help="Client key (mTLS)."),
-    ]
-
-    @functools.wraps(function)
-    def wrapper(*args, **kwargs):
-        values = {name: kwargs.pop(name) for name in BACKEND_PARAMETERS}
-        if values["servers"] and values["model_path"]:
-            raise click.BadParameter("give either --server or --model, not both", param_hint="--server")
-        if not values["servers"] and not values["model_path"]:
-            raise click.BadParameter("give --server HOST:PORT or --model PATH", param_hint="--server")
-        attribution = values.pop("attribution")
-        values["signature"] = values["signature"] or contract.ATTRIBUTION_SIGNATURES[attribution]
-        values["servers"] = tuple(values["servers"])
-        if values["model_path"]:  # the embedded model runs in TensorFlow; the gRPC client needs none
-            try:
-                quiet_tensorflow()
-            except ImportError:
-                raise click.BadParameter(
-                    "an embedded model needs TensorFlow: pip install 'saliency-audit[model]', "
-                    "or audit through a server with --server",
-                    param_hint="--model",
-                ) from None
-        from audit_engine.backends.base import BackendConfig
-        from audit_engine.backends.tf_serving import host_and_port
-
-        for server in values["servers"]:  # a typo is a usage error, not a wait for a server that cannot exist
-            try:
-                host_and_port(server)
-            except ValueError as error:
-                raise click.BadParameter(f"{server!r}: {error}", param_hint="--server") from None
-        return function(*args, backend=BackendConfig(**values), attribution=attribution, **kwargs)
-
-    for option in reversed(options):
-        wrapper = option(wrapper)
-    return wrapper
 
 
 # What an audit measures and where it writes: shared by `audit-cli score` and `audit-beam score` (one definition,

@@ -21,7 +21,7 @@ from audit_engine.options import AuditOptions
 from audit_engine.statistics import prefetch_weights
 from audit_engine.summary import SummaryBuilder
 from protos import audit_pb2
-from saliency_core.text import tokenize_all
+from saliency_core.words import Words
 
 Prepared = list[Any]  # what each evaluation prepared for a batch, in the evaluations' order
 
@@ -35,8 +35,8 @@ def explain_batch(
     if not texts:
         return None, []
     explained = backend.explain(texts)
-    tokens = tokenize_all(texts) if any(e.needs_tokens for e in evaluations) else None
-    context = Batch(texts, tokens, explained, explained.width, ids)
+    words = [Words.of(text) for text in texts] if any(e.needs_tokens for e in evaluations) else None
+    context = Batch(texts, words, explained, explained.width, ids)
     return explained, [evaluation.prepare(backend, context) for evaluation in evaluations]
 
 

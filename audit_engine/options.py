@@ -21,6 +21,13 @@ DEFAULT_MAX_DOCUMENT_TOKENS = 4_000_000  # a 10 MB English document is about 1.8
 WINDOWS_PER_REQUEST = 256
 BINARY_LABELS = ("positive", "negative")
 INCONCLUSIVE_POLICIES = ("fail", "pass")
+# Where the model is (backends.base.BackendConfig): the server's API, and the attributions any model supports
+# through its probabilities alone (backends.predict_only).
+TF_SERVING, KSERVE_V2 = "tf-serving", "kserve-v2"
+PROTOCOLS = (TF_SERVING, KSERVE_V2)
+OCCLUSION, NO_ATTRIBUTION = "occlusion", "none"
+PREDICT_ONLY_ATTRIBUTIONS = (OCCLUSION, NO_ATTRIBUTION)
+DEFAULT_OCCLUSION_WORDS = 64
 
 
 @dataclasses.dataclass(frozen=True)

@@ -3,6 +3,7 @@
 Every string that comes from the corpus or the model is HTML-escaped.
 """
 
+import json
 import os
 from collections.abc import Sequence
 
@@ -11,6 +12,7 @@ from audit_engine.evaluations import EVALUATIONS
 from audit_engine.examples import Example
 from audit_engine.formatting import bracketed, ci, count, md, percent
 from audit_engine.html_render import STYLE, _table, bar_chart_svg, esc, markdown_to_html
+from audit_engine.options import NO_ATTRIBUTION
 from protos import audit_pb2
 
 HEADLINE_SECTIONS = tuple(kind for kind in EVALUATIONS if kind.headline)
@@ -70,6 +72,8 @@ def warning_lines(summary: audit_pb2.AuditSummary) -> list[str]:
         )
     if summary.labels_outside_model_classes and not summary.labelled:
         lines.append("Warning: no label is a class of the model, so accuracy is not reported (use --label-map).")
+    if foreign := json.loads(summary.model_metadata_json or "{}").get("foreign_model"):
+        lines.append(f"Note: a model this project did not export, read through {md('; '.join(foreign['notes']))}.")
     return lines
 
 
@@ -90,6 +94,16 @@ def headline_lines(summary: audit_pb2.AuditSummary) -> list[str]:
     return lines
 
 
+NOT_AVAILABLE = (
+    "Saliency is not available for this model: it was audited with --attribution none (its probabilities only). "
+    "Reliance, the control, substitution, bias AUCs and accuracy need no saliency."
+)
+
+
+def saliency_available(summary: audit_pb2.AuditSummary) -> bool:
+    return summary.attribution != NO_ATTRIBUTION
+
+
 def markdown_report(summary: audit_pb2.AuditSummary) -> str:
     d = summary.share_distribution
     lines = [
@@ -106,11 +120,16 @@ def markdown_report(summary: audit_pb2.AuditSummary) -> str:
         f"{summary.flagged} | {summary.flagged_fraction:.4f}{_flagged_ci(summary)} | "
         f"{summary.truncated} |",
         "",
-        "| documents with a forbidden term | mean share | median | p90 | p99 |",
-        "|---|---|---|---|---|",
-        f"| {d.documents} | {d.mean:.4f}{_share_ci(summary)} | {d.median:.4f} | {d.p90:.4f} | {d.p99:.4f} |",
-        "",
     ]
+    if not saliency_available(summary):
+        lines += [NOT_AVAILABLE, ""]
+    else:
+        lines += [
+            "| documents with a forbidden term | mean share | median | p90 | p99 |",
+            "|---|---|---|---|---|",
+            f"| {d.documents} | {d.mean:.4f}{_share_ci(summary)} | {d.median:.4f} | {d.p90:.4f} | {d.p99:.4f} |",
+            "",
+        ]
     if summary.mean_abs_completeness_gap:
         lines += [
             f"Integrated gradients: mean |completeness gap| {summary.mean_abs_completeness_gap:.4f} "
@@ -121,27 +140,28 @@ def markdown_report(summary: audit_pb2.AuditSummary) -> str:
         lines += ["## Gates", "", "| gate | rule | observed (interval) | result |", "|---|---|---|---|"]
         lines += [f"| {n} | {desc} | {obs} | {res} |" for n, desc, obs, res in _gate_lines(summary)]
         lines.append("")
-    lines += [
-        "## Forbidden terms",
-        "",
-        "| term | documents | occurrences | saliency mass | mean share |",
-        "|---|---|---|---|---|",
-    ]
-    lines += [
-        f"| {md(t.term)} | {t.documents} | {t.occurrences} | {t.saliency_mass:.4f} | {t.mean_share:.4f} |"
-        for t in summary.terms
-    ]
-    lines += [
-        "",
-        "## Per predicted class",
-        "",
-        "| class | documents | with forbidden terms | flagged | mean forbidden share |",
-        "|---|---|---|---|---|",
-    ]
-    lines += [
-        f"| {md(c.label)} | {c.documents} | {c.with_forbidden_terms} | {c.flagged} | {c.mean_forbidden_share:.4f} |"
-        for c in summary.classes
-    ]
+    if saliency_available(summary):
+        lines += [
+            "## Forbidden terms",
+            "",
+            "| term | documents | occurrences | saliency mass | mean share |",
+            "|---|---|---|---|---|",
+        ]
+        lines += [
+            f"| {md(t.term)} | {t.documents} | {t.occurrences} | {t.saliency_mass:.4f} | {t.mean_share:.4f} |"
+            for t in summary.terms
+        ]
+        lines += [
+            "",
+            "## Per predicted class",
+            "",
+            "| class | documents | with forbidden terms | flagged | mean forbidden share |",
+            "|---|---|---|---|---|",
+        ]
+        lines += [
+            f"| {md(c.label)} | {c.documents} | {c.with_forbidden_terms} | {c.flagged} | {c.mean_forbidden_share:.4f} |"
+            for c in summary.classes
+        ]
     lines += _evaluation_lines(summary)
     lines += ["", line] if (line := coverage_note(summary)) else []
     lines += ["", "## Glossary", ""] + [f"- {entry}" for entry in GLOSSARY]
@@ -225,7 +245,6 @@ def _highlight(example):
 
 
 def html_report(summary: audit_pb2.AuditSummary, examples: Sequence[Example]) -> str:
-    d = summary.share_distribution
     gates = ""
     if summary.gates:
         rows = "".join(
@@ -280,6 +299,53 @@ def html_report(summary: audit_pb2.AuditSummary, examples: Sequence[Example]) ->
                 ]
             ],
         ),
+        *(
+            _saliency_html(summary, terms)
+            if saliency_available(summary)
+            else [f"<p class='note'>{esc(NOT_AVAILABLE)}</p>"]
+        ),
+    ]
+    evaluation = _evaluation_lines(summary)
+    if evaluation:
+        parts.append("<h2>Other evaluations</h2>" + markdown_to_html(evaluation))
+    if examples:
+        ranked_by = "reliance (drop without the forbidden words)" if summary.reliance_documents else "forbidden share"
+        parts.append(
+            f"<h2>Documents ranked by {ranked_by}</h2>"
+            "<p class='muted'>Legend: <span class='tok' style='background:rgba(230,85,13,0.85)'>high</span> "
+            "<span class='tok' style='background:rgba(230,85,13,0.3)'>low</span> saliency; "
+            "<span class='tok forbidden'>outlined</span>: a forbidden word.</p>"
+        )
+        for example in examples:
+            facts = [f"row {example.row}", f"id {esc(example.doc_id)}", f"predicted {esc(example.label)}"]
+            if example.true_label:
+                facts.append(f"true {esc(example.true_label)}")
+            if example.drop is not None:
+                facts.append(
+                    f"without forbidden words: drop {percent(example.drop)} points"
+                    + (", <b>prediction changes</b>" if example.flips else ", prediction stays")
+                )
+            if saliency_available(summary):
+                facts.append(f"share {example.share:.3f}")
+            if example.explained:  # a long document: an excerpt around its most salient forbidden word
+                last = example.first_position + len(example.tokens)
+                facts.append(f"tokens {example.first_position + 1:,}–{last:,} of {example.explained:,}")
+            parts.append(f"<div class='doc'><div class='muted'>{' · '.join(facts)}</div>{_highlight(example)}</div>")
+    if note := coverage_note(summary):
+        parts.append(f"<p>{esc(note)}</p>")
+    parts.append("<h2>Glossary</h2><ul>" + "".join(f"<li>{esc(entry)}</li>" for entry in GLOSSARY) + "</ul>")
+    parts.append(
+        f"<p class='muted'>input {esc(summary.input_path)} · lexicon {esc(summary.lexicon_path)} "
+        f"({count(summary.lexicon_terms, 'term')}) · {esc(summary.backend)} · signature {esc(summary.signature_name)} "
+        f"· {esc(summary.finished_at)}</p>"
+    )
+    parts.append("</body></html>")
+    return "\n".join(parts)
+
+
+def _saliency_html(summary: audit_pb2.AuditSummary, terms: Sequence) -> list[str]:
+    d = summary.share_distribution
+    return [
         "<h3>Forbidden share</h3>",
         _table(
             ["documents with a forbidden term", "mean", "median", "p90", "p99"],
@@ -327,41 +393,6 @@ def html_report(summary: audit_pb2.AuditSummary, examples: Sequence[Example]) ->
             ],
         ),
     ]
-    evaluation = _evaluation_lines(summary)
-    if evaluation:
-        parts.append("<h2>Other evaluations</h2>" + markdown_to_html(evaluation))
-    if examples:
-        ranked_by = "reliance (drop without the forbidden words)" if summary.reliance_documents else "forbidden share"
-        parts.append(
-            f"<h2>Documents ranked by {ranked_by}</h2>"
-            "<p class='muted'>Legend: <span class='tok' style='background:rgba(230,85,13,0.85)'>high</span> "
-            "<span class='tok' style='background:rgba(230,85,13,0.3)'>low</span> saliency; "
-            "<span class='tok forbidden'>outlined</span>: a forbidden word.</p>"
-        )
-        for example in examples:
-            facts = [f"row {example.row}", f"id {esc(example.doc_id)}", f"predicted {esc(example.label)}"]
-            if example.true_label:
-                facts.append(f"true {esc(example.true_label)}")
-            if example.drop is not None:
-                facts.append(
-                    f"without forbidden words: drop {percent(example.drop)} points"
-                    + (", <b>prediction changes</b>" if example.flips else ", prediction stays")
-                )
-            facts.append(f"share {example.share:.3f}")
-            if example.explained:  # a long document: an excerpt around its most salient forbidden word
-                last = example.first_position + len(example.tokens)
-                facts.append(f"tokens {example.first_position + 1:,}–{last:,} of {example.explained:,}")
-            parts.append(f"<div class='doc'><div class='muted'>{' · '.join(facts)}</div>{_highlight(example)}</div>")
-    if note := coverage_note(summary):
-        parts.append(f"<p>{esc(note)}</p>")
-    parts.append("<h2>Glossary</h2><ul>" + "".join(f"<li>{esc(entry)}</li>" for entry in GLOSSARY) + "</ul>")
-    parts.append(
-        f"<p class='muted'>input {esc(summary.input_path)} · lexicon {esc(summary.lexicon_path)} "
-        f"({count(summary.lexicon_terms, 'term')}) · {esc(summary.backend)} · signature {esc(summary.signature_name)} "
-        f"· {esc(summary.finished_at)}</p>"
-    )
-    parts.append("</body></html>")
-    return "\n".join(parts)
 
 
 def write_reports(out_dir: str, summary: audit_pb2.AuditSummary, examples: Sequence[Example]) -> None:

@@ -15,7 +15,7 @@ from audit_engine.backends.windowed import windowed
 from audit_engine.document import RecordSettings
 from audit_engine.evaluations import AuditInputs, Evaluation, build_evaluations
 from audit_engine.formatting import utc_now
-from audit_engine.options import AuditOptions, label_space
+from audit_engine.options import PREDICT_ONLY_ATTRIBUTIONS, AuditOptions, label_space
 from audit_engine.summary import apply_gates
 from protos import audit_pb2
 from saliency_core.errors import InputError
@@ -86,9 +86,17 @@ class AuditSession:
         model: ModelFacts | None = None,
         single_text: bool = False,
     ) -> AuditSession:
-        """``model``: facts already read (a Beam worker gets them from the launcher)."""
+        """``model``: facts already read (a Beam worker gets them from the launcher). A backend that attributes
+        through probabilities alone (occlusion, none) names the attribution the summary reports, and is not
+        windowed (occlusion works on the document's own words)."""
+        if backend.signature in PREDICT_ONLY_ATTRIBUTIONS:
+            options = dataclasses.replace(options, attribution=backend.signature)
         model = model or ModelFacts.of(backend, inputs.lexicon, options)
-        wrapped, stride = windowed(backend, options.window_config, model.metadata)
+        wrapped, stride = (
+            (backend, 0)
+            if backend.signature in PREDICT_ONLY_ATTRIBUTIONS
+            else windowed(backend, options.window_config, model.metadata)
+        )
         return cls(
             wrapped,
             model,

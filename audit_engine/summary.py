@@ -10,6 +10,7 @@ import numpy as np
 from audit_engine.evaluations import Gate, evaluation_gates
 from audit_engine.evaluations.base import interval_of
 from audit_engine.formatting import ci, count, percent
+from audit_engine.options import NO_ATTRIBUTION
 from audit_engine.statistics import (
     DEFAULT_CONFIDENCE,
     Interval,
@@ -210,7 +211,9 @@ class SummaryBuilder:
                 mean_forbidden_share=share_sum / documents,
             )
             fill(item.flagged_fraction_interval, wilson(flagged, documents, self.confidence))
-        summary.saliency_underreports_reliance = saliency_underreports_reliance(summary)
+        summary.saliency_underreports_reliance = self.attribution != NO_ATTRIBUTION and saliency_underreports_reliance(
+            summary
+        )
         return summary
 
 

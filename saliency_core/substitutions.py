@@ -29,20 +29,26 @@ class SubstitutionGroups:
         """Every other member of the groups that hold ``term`` (sorted)."""
         return sorted(self._substitutes.get(term, ()))
 
-    def variants(self, tokens: list[str]) -> list[tuple[str, str, list[str]]]:
-        """[(term, substitute, tokens with every match of term replaced by substitute)] for the terms in tokens."""
+    def variant_spans(self, tokens: list[str]) -> list[tuple[str, str, list[tuple[int, int]]]]:
+        """[(term, substitute, the term's token spans [start, end))] for the terms in tokens."""
         matches = self.lexicon.matches(tokens)
         out = []
         for term in sorted({term for _, _, term in matches}):
             spans = [(start, end) for start, end, matched in matches if matched == term]
-            for substitute in self.substitutes(term):
-                replaced, cursor = [], 0
-                for start, end in spans:
-                    if start < cursor:  # overlapping matches of the same phrase
-                        continue
-                    replaced += tokens[cursor:start] + substitute.split()
-                    cursor = end
-                out.append((term, substitute, replaced + tokens[cursor:]))
+            out += [(term, substitute, spans) for substitute in self.substitutes(term)]
+        return out
+
+    def variants(self, tokens: list[str]) -> list[tuple[str, str, list[str]]]:
+        """[(term, substitute, tokens with every match of term replaced by substitute)] for the terms in tokens."""
+        out = []
+        for term, substitute, spans in self.variant_spans(tokens):
+            replaced, cursor = [], 0
+            for start, end in spans:
+                if start < cursor:  # overlapping matches of the same phrase
+                    continue
+                replaced += tokens[cursor:start] + substitute.split()
+                cursor = end
+            out.append((term, substitute, replaced + tokens[cursor:]))
         return out
 
 

@@ -5,7 +5,7 @@ import sys
 import click
 
 from audit_cli.console import say_waiting
-from audit_cli.options import backend_options
+from audit_cli.model_options import backend_options
 from cli_common.console import printable
 from cli_common.errors import exit_on_input_error
 from saliency_core.errors import EXIT_SERVER_FAILED

@@ -6,10 +6,10 @@ import threading
 import click
 
 from audit_cli.console import Progress, console_summary, say_waiting
+from audit_cli.model_options import backend_options
 from audit_cli.options import (
     ScoreCommand,
     audit_options,
-    backend_options,
 )
 from audit_cli.settings import (
     audit_options_of,

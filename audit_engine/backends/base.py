@@ -13,6 +13,8 @@ from typing import Any, Protocol, TypeAlias, runtime_checkable
 
 import numpy as np
 
+from audit_engine.backends.foreign import ForeignOptions
+from audit_engine.options import DEFAULT_OCCLUSION_WORDS, TF_SERVING
 from saliency_core import contract
 from saliency_core.errors import InputError
 
@@ -148,6 +150,12 @@ class BackendConfig:
     tls_cert: str | None = None
     tls_key: str | None = None
     warm_up: bool = True  # run the audit's signatures once at load (embedded); off where only metadata is read
+    protocol: str = TF_SERVING  # the server's API: TF Serving's or the Open Inference Protocol's (KServe v2)
+    # '' (auto): the saliency signature's gradient for a model this project exported, occlusion for any other;
+    # "occlusion" or "none" audit through the probabilities alone (backends.predict_only)
+    attribution: str = ""
+    occlusion_words: int = DEFAULT_OCCLUSION_WORDS  # tokens attributed per document by occlusion
+    foreign: ForeignOptions = ForeignOptions()  # how a model this project did not export is read
 
 
 def encode_texts(texts: Sequence[str | bytes]) -> np.ndarray:

@@ -68,6 +68,23 @@ class _LoadedModels:
 LOADED_MODELS = _LoadedModels()
 
 
+def exported_here(model_path: str) -> bool:
+    """Whether the SavedModel under ``model_path`` was exported by this project (it has the metadata signature),
+    read from saved_model.pb without loading the model."""
+    from tensorflow.core.protobuf import saved_model_pb2
+
+    from serving.model_store import resolve_version_dir
+
+    export_dir = resolve_version_dir(model_path)
+    saved = saved_model_pb2.SavedModel()
+    with open(os.path.join(export_dir, "saved_model.pb"), "rb") as f:
+        try:
+            saved.ParseFromString(f.read())
+        except Exception:  # a corrupt file: the loader says what is wrong
+            return True
+    return any(contract.METADATA_SIGNATURE in graph.signature_def for graph in saved.meta_graphs)
+
+
 class EmbeddedBackend:
     """The SavedModel version under ``model_path`` (a version folder or a base path: its latest version)."""
 

@@ -201,9 +201,19 @@ class GrpcBackend:
             spec.version.value = int(self.version)
         return spec
 
-    def predict(self, signature: str, texts: Sequence[str], wait_for_ready: bool = True) -> dict[str, np.ndarray]:
-        request = serving_api.PredictRequest(model_spec=self._model_spec(signature))
-        request.inputs[contract.TEXT_INPUT].CopyFrom(string_tensor(encode_texts(texts)))
+    def predict(
+        self,
+        signature: str,
+        texts: Sequence[str],
+        wait_for_ready: bool = True,
+        input_name: str = contract.TEXT_INPUT,
+        output_filter: Sequence[str] = (),
+        input_rank: int = 1,
+    ) -> dict[str, np.ndarray]:
+        """The signature's outputs {alias: array} for ``texts`` given to its input ``input_name`` ([B], or [B, 1]
+        with ``input_rank`` 2)."""
+        request = serving_api.PredictRequest(model_spec=self._model_spec(signature), output_filter=list(output_filter))
+        request.inputs[input_name].CopyFrom(string_tensor(encode_texts(texts), input_rank))
         try:
             response = self.prediction.Predict(request, timeout=self.deadline, wait_for_ready=wait_for_ready)
         except grpc.RpcError as error:
@@ -217,8 +227,8 @@ class GrpcBackend:
             if code == grpc.StatusCode.RESOURCE_EXHAUSTED and len(texts) > 1:
                 # The response would exceed a message limit: split the batch instead of failing.
                 half = len(texts) // 2
-                first = self.predict(signature, texts[:half], wait_for_ready)
-                second = self.predict(signature, texts[half:], wait_for_ready)
+                first = self.predict(signature, texts[:half], wait_for_ready, input_name, output_filter, input_rank)
+                second = self.predict(signature, texts[half:], wait_for_ready, input_name, output_filter, input_rank)
                 return {k: np.concatenate([first[k], second[k]]) for k in first}
             raise ServerError(f"{self.description}: {_describe(error)}") from None
         self.loaded_version = response.model_spec.version.value
@@ -244,21 +254,25 @@ class GrpcBackend:
                 raise InputError(f"server: {_describe(error)}") from None
             raise ServerError(f"{self.description}: {_describe(error)}") from None
 
-    def model_status(self) -> ModelStatus:
-        status = self._call(
-            self.models.GetModelStatus, serving_api.GetModelStatusRequest(model_spec=self._model_spec(""))
-        )
+    def signature_defs(self) -> dict[str, Any]:
+        """{signature name: SignatureDef} as GetModelMetadata reports them."""
         response = self._call(
             self.prediction.GetModelMetadata,
             serving_api.GetModelMetadataRequest(model_spec=self._model_spec(""), metadata_field=["signature_def"]),
         )
         signature_map = serving_api.SignatureDefMap()
         response.metadata["signature_def"].Unpack(signature_map)
+        return dict(signature_map.signature_def)
+
+    def model_status(self) -> ModelStatus:
+        status = self._call(
+            self.models.GetModelStatus, serving_api.GetModelStatusRequest(model_spec=self._model_spec(""))
+        )
         return ModelStatus(
             tuple((v.version, v.State.Name(v.state)) for v in status.model_version_status),
             tuple(
                 SignatureInfo(name, tuple(sorted(d.inputs)), tuple(sorted(d.outputs)))
-                for name, d in sorted(signature_map.signature_def.items())
+                for name, d in sorted(self.signature_defs().items())
                 if not name.startswith("__")
             ),
         )

@@ -27,6 +27,7 @@ from audit_engine.options import AuditOptions
 from protos import audit_pb2
 from saliency_core.lexicon import Lexicon
 from saliency_core.substitutions import SubstitutionGroups
+from saliency_core.words import Words
 
 Record = audit_pb2.AuditRecord
 Summary = audit_pb2.AuditSummary
@@ -37,10 +38,15 @@ class Batch:
     """What every evaluation may need about one batch of scored texts (rows without text are left out)."""
 
     texts: list[str]  # [B]
-    tokens: list[list[str]] | None  # B lists of every surface token (not truncated to T); None if none asked
+    words: list[Words] | None  # B texts as words and tokens (every surface token, not truncated to T); None if
+    # no evaluation asked
     explained: Explained
     max_tokens: int  # the widest per-token row
     ids: list[str] = dataclasses.field(default_factory=list)  # [B] the documents' ids (seeds per document)
+
+    @property
+    def tokens(self) -> list[list[str]] | None:
+        return None if self.words is None else [w.tokens for w in self.words]
 
 
 @dataclasses.dataclass(frozen=True)

@@ -47,6 +47,7 @@ from audit_engine.statistics import (
 )
 from saliency_core.hashing import key_seed
 from saliency_core.lexicon import Lexicon, covered
+from saliency_core.words import Words
 
 # A flip is decisive when p(predicted) drops by more than this (README, "Reading a report", says why 0.1).
 DEFAULT_FLIP_MARGIN = 0.1
@@ -183,34 +184,35 @@ class Reliance(Evaluation):
         self.excess_flips, self.excess_drops = MeanSketch(), MeanSketch()
 
     @staticmethod
-    def _control_text(tokens: list[str], matches: list[tuple[int, int, str]], document_id: str) -> str:
+    def _control_text(words: Words, matches: list[tuple[int, int, str]], document_id: str) -> str:
         """The document without as many tokens as its forbidden ``matches`` cover, chosen among its other tokens
         with a generator seeded by its id (all of them when there are fewer)."""
-        hidden = covered(((start, end) for start, end, _ in matches), len(tokens))
+        hidden = covered(((start, end) for start, end, _ in matches), len(words.tokens))
         others = np.flatnonzero(~hidden)
         chosen = np.random.default_rng(key_seed(f"control:{document_id}")).permutation(others)[: int(hidden.sum())]
-        keep = np.ones(len(tokens), dtype=bool)
-        keep[chosen] = False
-        return " ".join(token for token, kept in zip(tokens, keep) if kept)
+        removed = np.zeros(len(words.tokens), dtype=bool)
+        removed[chosen] = True
+        return words.without(removed)
 
     def prepare(self, backend: Backend, batch: Batch) -> dict[int, dict[str | None, Any]]:
         texts: list[str] = []
         # (document index, what was removed: None all terms, a term alone, or CONTROL; the document's terms)
         plan: list[tuple[int, str | None, list[str]]] = []
-        assert batch.tokens is not None  # needs_tokens
-        for n, tokens in enumerate(batch.tokens):
-            matches = self.lexicon.matches(tokens)
+        assert batch.words is not None  # needs_tokens
+        for n, words in enumerate(batch.words):
+            matches = self.lexicon.matches(words.tokens)
             terms = sorted({term for _, _, term in matches})
             if not terms:
                 continue
-            texts.append(" ".join(self.lexicon.without(tokens)))
+            length = len(words.tokens)
+            texts.append(words.without(covered(((start, end) for start, end, _ in matches), length)))
             plan.append((n, None, terms))
             if len(terms) > 1:
                 for term in terms:
-                    texts.append(" ".join(self.lexicon.without(tokens, term)))
+                    texts.append(words.without(covered(((a, b) for a, b, t in matches if t == term), length)))
                     plan.append((n, term, terms))
             if self.control:
-                texts.append(self._control_text(tokens, matches, batch.ids[n] if batch.ids else str(n)))
+                texts.append(self._control_text(words, matches, batch.ids[n] if batch.ids else str(n)))
                 plan.append((n, CONTROL, terms))
         if not texts:
             return {}

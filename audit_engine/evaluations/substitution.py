@@ -58,10 +58,10 @@ class Substitution(Evaluation):
 
     def prepare(self, backend: Backend, batch: Batch) -> dict[int, list[np.ndarray]]:
         texts, owners = [], []
-        assert batch.tokens is not None  # needs_tokens
-        for n, tokens in enumerate(batch.tokens):
-            for _, _, replaced in self.groups.variants(tokens):
-                texts.append(" ".join(replaced))
+        assert batch.words is not None  # needs_tokens
+        for n, words in enumerate(batch.words):
+            for _, substitute, spans in self.groups.variant_spans(words.tokens):
+                texts.append(words.substituted(spans, substitute))
                 owners.append(n)
         if not texts:
             return {}

@@ -27,10 +27,13 @@ _CODECS = {
 DT_STRING = _NUMBER["DT_STRING"].number
 
 
-def string_tensor(values: Sequence[bytes] | np.ndarray) -> TensorProto:
-    """bytes [B] -> a DT_STRING TensorProto of shape [B] (``tf.make_tensor_proto(values, dtype=tf.string)``)."""
+def string_tensor(values: Sequence[bytes] | np.ndarray, rank: int = 1) -> TensorProto:
+    """bytes [B] -> a DT_STRING TensorProto of shape [B], or [B, 1] with ``rank`` 2 (a Keras text input)
+    (``tf.make_tensor_proto(values, dtype=tf.string)``)."""
     proto = TensorProto(dtype=DT_STRING)
     proto.tensor_shape.dim.add().size = len(values)
+    if rank == 2:
+        proto.tensor_shape.dim.add().size = 1
     proto.string_val.extend(values)
     return proto
 
