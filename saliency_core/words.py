@@ -36,10 +36,6 @@ class Words:
         """The text without the words of the tokens where ``hidden`` (bool [tokens]) is True."""
         return self._join({self.word_of_token[i] for i in np.flatnonzero(np.asarray(hidden, dtype=bool))})
 
-    def only(self, kept: np.ndarray | Sequence[bool]) -> str:
-        """The text with only the words of the tokens where ``kept`` is True."""
-        return self.without(~np.asarray(kept, dtype=bool))
-
     def substituted(self, spans: Iterable[tuple[int, int]], substitute: str) -> str:
         """The text with the words of each token span [start, end) replaced by ``substitute`` (overlapping spans
         after the first are left as they are)."""

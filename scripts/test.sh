@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # Set up and run the tests. With no arguments (as CI runs it): lint and type checks (ruff, mypy), the full install's
 # suite, then the unit tier (tests/unit) and the light client's tests in a venv without TensorFlow, against
-# audit-serve and models from the full install. With arguments: only the full install's pytest, given them.
+# audit-serve and models from the full install (and MLServer from .venv-kserve). With arguments: only the full
+# install's pytest, given them.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
+bash scripts/setup_kserve.sh  # MLServer, the Open Inference Protocol server the KServe v2 tests start
 export TF_CPP_MIN_LOG_LEVEL=3
 LINTED="saliency_core cli_common audit_engine audit_cli"
 if [ "$#" -eq 0 ]; then

@@ -65,3 +65,55 @@ class AuditServeProcess:
         if self.process and self.process.poll() is None:
             self.process.terminate()
             self.process.wait(timeout=30)
+
+
+KSERVE_VENV = os.path.join(PROJECT_ROOT, ".venv-kserve")
+KSERVE_MODEL = os.path.join(PROJECT_ROOT, "tests", "kserve_model")
+
+
+class MLServerProcess:
+    """MLServer (an Open Inference Protocol server, from .venv-kserve: scripts/setup_kserve.sh) serving the model
+    folder ``model_dir`` (tests/kserve_model) on free loopback ports; ``address`` is its gRPC endpoint."""
+
+    def __init__(self, model_dir=KSERVE_MODEL, timeout=120):
+        import shutil
+
+        executable = os.path.join(KSERVE_VENV, "bin", "mlserver")
+        if not os.path.exists(executable):
+            raise RuntimeError(f"{executable} is missing: run bash scripts/setup_kserve.sh")
+        self.folder = tempfile.mkdtemp(prefix="mlserver-")
+        shutil.copytree(model_dir, self.folder, dirs_exist_ok=True)
+        self.port = free_port()
+        settings = {"http_port": free_port(), "grpc_port": self.port, "metrics_port": free_port(),
+                    "parallel_workers": 0, "host": "127.0.0.1"}
+        import json
+
+        with open(os.path.join(self.folder, "settings.json"), "w") as f:
+            json.dump(settings, f)
+        self.log = tempfile.NamedTemporaryFile(prefix="mlserver-", suffix=".log", delete=False)
+        self.process = subprocess.Popen([executable, "start", self.folder], cwd=self.folder, stdout=self.log,
+                                        stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                with open(self.log.name) as f:
+                    raise RuntimeError(f"mlserver exited: {f.read()[-2000:]}")
+            with open(self.log.name) as f:
+                if "gRPC server running" in f.read():
+                    return
+            time.sleep(0.2)
+        self.stop()
+        raise RuntimeError("mlserver did not start")
+
+    @property
+    def address(self):
+        return f"127.0.0.1:{self.port}"
+
+    def stop(self):
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(timeout=30)

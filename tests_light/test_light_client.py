@@ -86,3 +86,41 @@ def test_commands_that_need_tensorflow_say_which_extra_in_one_line(command):
         assert done.returncode == 2 and "Traceback" not in done.stderr, done.stderr
         assert done.stderr.strip() == (f"error: {command} needs tensorflow, which this install lacks: pip install "
                                        "'saliency-audit[model]'")
+
+
+def test_models_this_project_did_not_train_and_signed_evidence_without_tensorflow(tmp_path):
+    """A foreign Keras SavedModel behind audit-serve (TF Serving's API) and its numpy twin behind MLServer (the
+    Open Inference Protocol), audited by this TensorFlow-free client: the same reliance; the audit signed and
+    verified here too."""
+    from server_process import MLServerProcess
+
+    model = tmp_path / "models" / "sentiment"
+    subprocess.run([FULL_PYTHON, "-c", "import sys; sys.path.insert(0, 'tests'); from foreign_models import "
+                    f"export_foreign_model; export_foreign_model({str(model / '1')!r})"], cwd=ROOT, check=True,
+                   capture_output=True)
+    corpus = tmp_path / "corpus.csv"
+    corpus.write_text("id,text\n" + "".join(f"d{i},{t}\n" for i, t in enumerate(
+        ["a Great video", "dull film", "the video was dull", "plot of a clip", "Video and plot"] * 4)))
+    (tmp_path / "forbidden.txt").write_text("video\n")
+    assert CliRunner().invoke(audit_cli, ["keygen", str(tmp_path / "k.pem")]).exit_code == 0
+    common = [str(corpus), "--forbidden", str(tmp_path / "forbidden.txt"), "--id-column", "id", "--model-name",
+              "sentiment", "--quiet", "--sign-key", str(tmp_path / "k.pem")]
+    serve = AuditServeProcess("sentiment", str(model), python=FULL_PYTHON)
+    kserve = MLServerProcess()
+    try:
+        for name, server, protocol in (("tf", serve, "tf-serving"), ("kserve", kserve, "kserve-v2")):
+            result = CliRunner().invoke(audit_cli, ["score", *common, "--server", server.address, "--protocol",
+                                                    protocol, "--out", str(tmp_path / name)])
+            assert result.exit_code in (0, 1), result.output
+    finally:
+        serve.stop()
+        kserve.stop()
+    found = [[json.loads(line) for line in open(tmp_path / name / "records.jsonl")] for name in ("tf", "kserve")]
+    assert sum(bool(r.get("reliance_flips")) for r in found[0]) > 0
+    for a, b in zip(*found):
+        assert (a.get("reliance_flips"), a["predicted_label"]) == (b.get("reliance_flips"), b["predicted_label"])
+        assert a.get("reliance_drop", 0) == pytest.approx(b.get("reliance_drop", 0), abs=1e-6)
+    for name in ("tf", "kserve"):
+        verified = CliRunner().invoke(audit_cli, ["verify", str(tmp_path / name), "--public-key",
+                                                  str(tmp_path / "k.pem.pub"), "--quiet"])
+        assert verified.exit_code == 0, verified.output

@@ -58,6 +58,11 @@ def status(backend, attribution, forbidden_path, as_json):
         click.echo(f"model {backend.model_name} version {version}{where}")
     for signature in model_status.signatures:
         click.echo(f"signature {signature.name}: ({', '.join(signature.inputs)}) -> ({', '.join(signature.outputs)})")
+    if foreign := metadata.get("foreign_model"):
+        click.echo(f"class_names: {metadata.get('class_names')}")
+        for note in foreign["notes"]:
+            click.echo(f"a model this project did not export: {note}")
+        return
     for key in ("class_names", "max_tokens", "contract_version", "penalty", "created_at"):
         click.echo(f"{key}: {metadata.get(key)}")
     click.echo(f"training data sha256: {metadata.get('training_data', {}).get('sha256')}")

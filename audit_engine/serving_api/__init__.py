@@ -40,9 +40,11 @@ class _Stub:
     """A gRPC client stub for one service of the pool: ``stub.Method(request, timeout=...)`` like grpcio's own
     generated stubs (``.future`` and ``with_call`` included, as they are attributes of the multi-callable)."""
 
-    def __init__(self, channel, service_name):
-        service = POOL.FindServiceByName(service_name)
+    def __init__(self, channel, service_name, pool=None, methods=None):
+        service = (pool or POOL).FindServiceByName(service_name)
         for method in service.methods:
+            if methods is not None and method.name not in methods:
+                continue
             setattr(
                 self,
                 method.name,
