@@ -43,7 +43,7 @@ def explain(text, backend, attribution, forbidden_path, substitutions_path, rati
     from audit_engine.evaluations import AuditInputs
     from audit_engine.explaining import build_records, explain_batch
     from audit_engine.formatting import count, percent
-    from audit_engine.options import AuditOptions
+    from audit_engine.options import NO_ATTRIBUTION, AuditOptions
     from audit_engine.session import AuditSession
     from saliency_core.lexicon import load_lexicon
     from saliency_core.marks import parse_optional_word_marks
@@ -71,6 +71,8 @@ def explain(text, backend, attribution, forbidden_path, substitutions_path, rati
     finally:
         model.close()
     _, record, _ = next(build_records([document], explained, prepared, session.settings, session.evaluations))
+    attribution = session.options.attribution  # the one the model allowed (occlusion for a foreign model)
+    shares = attribution != NO_ATTRIBUTION
     if as_json:
         from audit_engine.outputs import record_json
 
@@ -83,7 +85,7 @@ def explain(text, backend, attribution, forbidden_path, substitutions_path, rati
     pieces = []
     for position in range(record.explained_tokens):
         token = by_position[position]
-        label = f"{printable(token.token)}({token.saliency / total * 100:.1f}%)"
+        label = printable(token.token) + (f"({token.saliency / total * 100:.1f}%)" if shares else "")
         if use_color:
             level = token.saliency / top
             label = click.style(
@@ -93,9 +95,13 @@ def explain(text, backend, attribution, forbidden_path, substitutions_path, rati
             label = f"[{label}]"
         pieces.append(label)
     click.echo(" ".join(pieces))
+    held = (
+        f"forbidden words hold {record.forbidden_share * 100:.1f} % of the {attribution} saliency"
+        if shares
+        else "saliency not available for this model (--attribution none)"
+    )
     click.echo(
-        f"predicted {printable(record.predicted_label)} (p = {record.confidence:.3f}); forbidden words hold "
-        f"{record.forbidden_share * 100:.1f} % of the {attribution} saliency"
+        f"predicted {printable(record.predicted_label)} (p = {record.confidence:.3f}); {held}"
         + (f"; explained in {count(record.windows, 'window')}" if record.windows else "")
         + ("; truncated: tokens beyond the cap not explained" if record.truncated else "")
     )

@@ -133,3 +133,22 @@ def test_a_probabilities_only_audit_measures_reliance_as_the_full_one(tmp_path):
     for field in ("reliance_flipped", "reliance_documents", "mean_reliance_drop", "control_flipped"):
         assert getattr(only, field) == getattr(full, field), field
     assert full.reliance_flipped == 20
+
+
+def test_kserve_outputs_are_read_from_typed_or_raw_contents():
+    from audit_engine.backends.kserve_v2 import output_array
+    from audit_engine.serving_api import kserve
+
+    values = np.asarray([[0.25, 0.75], [0.5, 0.5]], np.float32)
+    typed = kserve.ModelInferResponse()
+    typed.outputs.add(name="probabilities", datatype="FP32", shape=[2, 2]).contents.fp32_contents.extend(
+        values.ravel().tolist()
+    )
+    raw = kserve.ModelInferResponse()  # as Triton answers: the bytes beside the tensor's description
+    raw.outputs.add(name="other", datatype="INT64", shape=[2])
+    raw.outputs.add(name="probabilities", datatype="FP64", shape=[2, 2])
+    raw.raw_output_contents.extend([np.zeros(2, "<i8").tobytes(), values.astype("<f8").tobytes()])
+    for response in (typed, raw):
+        assert output_array(response, "probabilities").tolist() == values.tolist()
+    with pytest.raises(InputError, match="not a float"):
+        output_array(raw, "other")
