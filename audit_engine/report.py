@@ -21,8 +21,9 @@ SECONDARY_SECTIONS = tuple(kind for kind in EVALUATIONS if not kind.headline)
 GLOSSARY = [
     "reliance: what happens to the prediction when the forbidden words are removed from the text; a flip is a "
     "prediction that changes, the drop is how much p(predicted label) falls (in percentage points).",
-    "share: the forbidden words' part of the attribution mass of a document (gradient saliency or integrated "
-    "gradients); a second view, which a model can drive to 0 on a word it still decides by.",
+    "share: the forbidden words' part of the attribution mass of a document (gradient saliency, integrated "
+    "gradients, or occlusion: how far p(predicted) moves without each word); a second view, which a model can "
+    "drive to 0 on a word it still decides by.",
     "flagged: a document whose share is at least the threshold.",
     "intervals: every rate comes with its Wilson score interval and every mean with a Poisson-bootstrap interval "
     "at the confidence shown (95 % by default): the range of true values these documents are consistent with. A "
@@ -162,8 +163,7 @@ def markdown_report(summary: audit_pb2.AuditSummary) -> str:
             f"| {md(c.label)} | {c.documents} | {c.with_forbidden_terms} | {c.flagged} | {c.mean_forbidden_share:.4f} |"
             for c in summary.classes
         ]
-    lines += _evaluation_lines(summary)
-    lines += ["", line] if (line := coverage_note(summary)) else []
+    lines += [*_evaluation_lines(summary), *(["", line] if (line := coverage_note(summary)) else [])]
     lines += ["", "## Glossary", ""] + [f"- {entry}" for entry in GLOSSARY]
     lines += [
         "",
