@@ -8,7 +8,6 @@ in its typed contents or, as Triton sends it, in ``raw_output_contents`` (little
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -18,26 +17,12 @@ import numpy as np
 
 from audit_engine.backends.base import BackendConfig, ModelStatus, ServerError, SignatureInfo, encode_texts
 from audit_engine.backends.foreign import FLOAT, OTHER, STRING, ForeignModel, TensorSpec, discover
-from audit_engine.backends.tf_serving import MESSAGE_LIMIT_BYTES, channel_target
+from audit_engine.backends.tf_serving import make_channel
 from audit_engine.serving_api import kserve
 from saliency_core.errors import InputError
 
 # A float output's datatype -> numpy dtype (raw contents) and its typed contents field.
 FLOATS = {"FP32": (np.float32, "fp32_contents"), "FP64": (np.float64, "fp64_contents"), "FP16": (np.float16, None)}
-RETRY = {
-    "methodConfig": [
-        {
-            "name": [{"service": kserve.SERVICE}],
-            "retryPolicy": {
-                "maxAttempts": 5,
-                "initialBackoff": "0.2s",
-                "maxBackoff": "5s",
-                "backoffMultiplier": 2,
-                "retryableStatusCodes": ["UNAVAILABLE"],
-            },
-        }
-    ]
-}
 
 
 def _describe(error: grpc.RpcError) -> str:
@@ -79,19 +64,9 @@ class KServeClient:
         self.servers = list(config.servers)
         self.model_name = config.model_name
         self.version = "" if config.model_version is None else str(config.model_version)
-        options = [
-            ("grpc.max_receive_message_length", MESSAGE_LIMIT_BYTES),
-            ("grpc.max_send_message_length", MESSAGE_LIMIT_BYTES),
-            ("grpc.enable_retries", 1),
-            ("grpc.service_config", json.dumps(RETRY)),
-        ]
-        target = channel_target(self.servers)
-        if config.tls_ca or config.tls_cert:
-            read = lambda path: open(path, "rb").read() if path else None
-            credentials = grpc.ssl_channel_credentials(read(config.tls_ca), read(config.tls_key), read(config.tls_cert))
-            self.channel = grpc.secure_channel(target, credentials, options=options)
-        else:
-            self.channel = grpc.insecure_channel(target, options=options)
+        self.channel = make_channel(
+            self.servers, config.tls_ca, config.tls_cert, config.tls_key, services=(kserve.SERVICE,)
+        )
         self.stub = kserve.InferenceStub(self.channel)
         self.loaded_version = int(self.version) if self.version.isdigit() else 0
         try:

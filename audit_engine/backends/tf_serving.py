@@ -22,24 +22,26 @@ from saliency_core import contract
 from saliency_core.errors import InputError
 
 MESSAGE_LIMIT_BYTES = 512 * 1024 * 1024
-RETRY_SERVICE_CONFIG = {
-    "loadBalancingConfig": [{"round_robin": {}}],
-    "methodConfig": [
-        {
-            "name": [
-                {"service": "tensorflow.serving.PredictionService"},
-                {"service": "tensorflow.serving.ModelService"},
-            ],
-            "retryPolicy": {
-                "maxAttempts": 5,
-                "initialBackoff": "0.2s",
-                "maxBackoff": "5s",
-                "backoffMultiplier": 2,
-                "retryableStatusCodes": ["UNAVAILABLE"],
-            },
-        }
-    ],
-}
+TF_SERVING_SERVICES = ("tensorflow.serving.PredictionService", "tensorflow.serving.ModelService")
+
+
+def retry_service_config(services: Sequence[str]) -> dict[str, Any]:
+    """Round-robin over the servers, and retries of UNAVAILABLE calls to ``services`` with backoff."""
+    return {
+        "loadBalancingConfig": [{"round_robin": {}}],
+        "methodConfig": [
+            {
+                "name": [{"service": service} for service in services],
+                "retryPolicy": {
+                    "maxAttempts": 5,
+                    "initialBackoff": "0.2s",
+                    "maxBackoff": "5s",
+                    "backoffMultiplier": 2,
+                    "retryableStatusCodes": ["UNAVAILABLE"],
+                },
+            }
+        ],
+    }
 
 
 GRPC_URI_SCHEMES = ("dns:", "ipv4:", "ipv6:", "unix:", "unix-abstract:", "vsock:")
@@ -84,12 +86,15 @@ def make_channel(
     tls_cert: str | None = None,
     tls_key: str | None = None,
     message_limit: int = MESSAGE_LIMIT_BYTES,
+    services: Sequence[str] = TF_SERVING_SERVICES,
 ) -> grpc.Channel:
+    """A channel to ``servers`` (round-robin), with TLS when a CA or a client certificate is given, retrying
+    UNAVAILABLE calls to ``services``."""
     options = [
         ("grpc.max_receive_message_length", message_limit),
         ("grpc.max_send_message_length", message_limit),
         ("grpc.enable_retries", 1),
-        ("grpc.service_config", json.dumps(RETRY_SERVICE_CONFIG)),
+        ("grpc.service_config", json.dumps(retry_service_config(services))),
     ]
     target = channel_target(servers)
     if tls_ca or tls_cert:

@@ -19,8 +19,12 @@ for _serialized in FILES:
     POOL.Add(descriptor_pb2.FileDescriptorProto.FromString(_serialized))
 
 
-def _message(full_name):
-    return message_factory.GetMessageClass(POOL.FindMessageTypeByName(full_name))
+def message_class(full_name: str, pool: Any = None) -> Any:
+    """The message class of ``full_name`` in ``pool`` (this module's, by default)."""
+    return message_factory.GetMessageClass((pool or POOL).FindMessageTypeByName(full_name))
+
+
+_message = message_class
 
 
 TensorProto = _message("tensorflow.TensorProto")

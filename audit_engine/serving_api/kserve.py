@@ -2,12 +2,13 @@
 packages: message classes and a client stub built at import from the descriptor in ``kserve_descriptors.py``
 (scripts/generate_kserve_api.py), in a private descriptor pool like the TF Serving API beside it."""
 
+import functools
 from typing import Any
 
 import grpc
-from google.protobuf import descriptor_pb2, descriptor_pool, message_factory
+from google.protobuf import descriptor_pb2, descriptor_pool
 
-from audit_engine.serving_api import _Stub
+from audit_engine.serving_api import _Stub, message_class
 from audit_engine.serving_api.kserve_descriptors import FILE
 
 POOL = descriptor_pool.DescriptorPool()
@@ -17,8 +18,7 @@ SERVICE = "inference.GRPCInferenceService"
 METHODS = ("ServerLive", "ServerReady", "ModelReady", "ServerMetadata", "ModelMetadata", "ModelInfer")
 
 
-def _message(full_name: str) -> Any:
-    return message_factory.GetMessageClass(POOL.FindMessageTypeByName(full_name))
+_message = functools.partial(message_class, pool=POOL)
 
 
 ServerReadyRequest = _message("inference.ServerReadyRequest")
