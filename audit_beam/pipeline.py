@@ -27,10 +27,10 @@ from audit_beam import files
 from audit_engine import outputs, report
 from audit_engine.backends import BackendConfig, open_backend
 from audit_engine.backends.windowed import windowed
-from audit_engine.corpus import batches
+from audit_engine.corpus import windows
 from audit_engine.evaluations import AuditInputs, build_evaluations
 from audit_engine.examples import Example
-from audit_engine.explaining import Tally, explained_batches
+from audit_engine.explaining import Tally, explained_windows
 from audit_engine.formatting import utc_now
 from audit_engine.manifest import EvidenceSettings, ModelSource, manifest_files
 from audit_engine.options import AuditOptions
@@ -63,17 +63,18 @@ class AuditJob:
         return Tally(self.evaluations(), self.options, self.model.class_names)
 
 
-def file_batches(path, options: AuditOptions, prefix_ids: bool):
-    """A corpus file's batches of CorpusRows, as audit-cli makes them. Batching in the reader, not after a
-    shuffle, keeps every batch what audit-cli sends, and so every float the same: a model's outputs for a
+def file_windows(path, options: AuditOptions, prefix_ids: bool):
+    """A corpus file's windows of batches of CorpusRows, as audit-cli makes them. Batching in the reader, not after
+    a shuffle, keeps every batch what audit-cli sends, and so every float the same: a model's outputs for a
     document can differ in the last bits with the batch around it. ``prefix_ids``: ids become FILE:ROW (several
     files without an id column), so that they stay unique."""
     prefix = f"{os.path.basename(path)}:" if prefix_ids else ""
     with RowReader(
         path, options.required_columns, options.encoding, files.BEAM_FILES, options.max_document_tokens
     ) as reader:
-        for batch in batches(reader, options):
-            yield [dataclasses.replace(d, doc_id=prefix + d.doc_id) for d in batch] if prefix else batch
+        for window in windows(reader, options):
+            yield [[dataclasses.replace(d, doc_id=prefix + d.doc_id) for d in batch] for batch in window] if prefix \
+                else window
 
 
 class AuditFiles(beam.DoFn):
@@ -92,10 +93,10 @@ class AuditFiles(beam.DoFn):
 
     def process(self, path):
         options, tally, session = self.job.options, self.job.tally(), self.session
-        for batch, explained, prepared in explained_batches(
-            file_batches(path, options, self.prefix_ids), session.backend, session.evaluations, options.max_in_flight
+        for window in explained_windows(
+            file_windows(path, options, self.prefix_ids), session.backend, session.evaluations, options.max_in_flight
         ):
-            records = tally.audit(batch, explained, prepared, session.settings, session.evaluations)
+            records = tally.audit(window, session.settings, session.evaluations)
             # WriteToText ends every element with LF: each batch's text goes without its last one.
             yield beam.pvalue.TaggedOutput("jsonl", outputs.jsonl_text(records)[:-1])
             yield beam.pvalue.TaggedOutput(

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from audit_engine.document import CorpusRow
-from audit_engine.options import BATCH_CHARACTERS, AuditOptions
+from audit_engine.options import BATCH_CHARACTERS, LOOK_AHEAD, AuditOptions
 from saliency_core.errors import InputError
 from saliency_core.marks import parse_optional_word_marks
 from saliency_core.table import RowReader
@@ -71,11 +71,12 @@ def corpus_rows(reader: RowReader, options: AuditOptions, skip_rows: int = 0) ->
         )
 
 
-def batches(reader: RowReader, options: AuditOptions, skip_rows: int = 0) -> Iterator[list[CorpusRow]]:
-    """Lists of CorpusRow holding ``options.batch_size`` texts each (skipped rows ride along)."""
+def _cut(documents: list[CorpusRow], batch_size: int) -> Iterator[list[CorpusRow]]:
+    """Lists of CorpusRow holding ``batch_size`` texts each, or fewer once their characters pass
+    BATCH_CHARACTERS (skipped rows ride along)."""
     batch: list[CorpusRow] = []
     texts_in_batch = characters = 0
-    for document in corpus_rows(reader, options, skip_rows):
+    for document in documents:
         if document.text is not None and texts_in_batch and characters + len(document.text) > BATCH_CHARACTERS:
             yield batch
             batch, texts_in_batch, characters = [], 0, 0
@@ -83,8 +84,33 @@ def batches(reader: RowReader, options: AuditOptions, skip_rows: int = 0) -> Ite
         if document.text is not None:
             texts_in_batch += 1
             characters += len(document.text)
-        if texts_in_batch >= options.batch_size:
+        if texts_in_batch >= batch_size:
             yield batch
             batch, texts_in_batch, characters = [], 0, 0
     if batch:
         yield batch
+
+
+def _words(document: CorpusRow) -> int:
+    return 0 if document.text is None else len(document.text.split())
+
+
+def windows(reader: RowReader, options: AuditOptions, skip_rows: int = 0) -> Iterator[list[list[CorpusRow]]]:
+    """The corpus in windows of consecutive rows, each cut into batches of texts of similar length: the model runs
+    as many steps as a batch's longest text needs, so short texts batched together cost only their own length.
+
+    A window holds up to LOOK_AHEAD batches (and LOOK_AHEAD x BATCH_CHARACTERS characters); within it texts are
+    ordered by word count (then row), so a window's batches depend on its rows alone: audit-cli, its resumed runs
+    and audit-beam cut the same batches. Records are written back in row order (explaining.explained_windows)."""
+    window: list[CorpusRow] = []
+    texts = characters = 0
+    for document in corpus_rows(reader, options, skip_rows):
+        window.append(document)
+        if document.text is not None:
+            texts += 1
+            characters += len(document.text)
+        if texts >= options.batch_size * LOOK_AHEAD or characters >= LOOK_AHEAD * BATCH_CHARACTERS:
+            yield list(_cut(sorted(window, key=lambda d: (_words(d), d.row)), options.batch_size))
+            window, texts, characters = [], 0, 0
+    if window:
+        yield list(_cut(sorted(window, key=lambda d: (_words(d), d.row)), options.batch_size))

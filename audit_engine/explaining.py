@@ -68,6 +68,36 @@ def explained_batches(
                 future.cancel()
 
 
+def explained_windows(
+    window_iter: Iterable[list[list[CorpusRow]]],
+    backend: Backend,
+    evaluations: Sequence[Evaluation],
+    max_in_flight: int,
+    stop: threading.Event | None = None,
+) -> Iterator[list[tuple[list[CorpusRow], Explained | None, Prepared]]]:
+    """Each window's batches (corpus.windows) explained, as ``explained_batches`` does for batches: the model
+    works through the next windows while this thread builds a window's records. A window cut short by ``stop``
+    is not yielded (its rows are audited again when the run resumes)."""
+    sizes: collections.deque = collections.deque()
+
+    def flat() -> Iterator[list[CorpusRow]]:
+        for window in window_iter:
+            sizes.append(len(window))
+            yield from window
+
+    results = explained_batches(flat(), backend, evaluations, max_in_flight, stop)
+    while True:
+        first = next(results, None)
+        if first is None:
+            return
+        window = [first]
+        while len(window) < sizes[0] and (item := next(results, None)) is not None:
+            window.append(item)
+        if len(window) < sizes.popleft():
+            return
+        yield window
+
+
 def build_records(
     batch: Sequence[CorpusRow],
     explained: Explained | None,
@@ -112,16 +142,21 @@ class Tally:
 
     def audit(
         self,
-        batch: Sequence[CorpusRow],
-        explained: Explained | None,
-        prepared: Prepared,
+        window: Sequence[tuple[Sequence[CorpusRow], Explained | None, Prepared]],
         settings: RecordSettings,
         evaluations: Sequence[Evaluation],
     ) -> list[audit_pb2.AuditRecord]:
-        """The batch's AuditRecords, in row order, counted and offered as examples."""
-        prefetch_weights([document.doc_id for document in batch])  # the accumulators' bootstrap weights, at once
+        """A window's AuditRecords (its batches explained), in row order, counted and offered as examples in that
+        order: the summary and the examples are those of the corpus read row by row, whatever the batches."""
+        built = [
+            item
+            for batch, explained, prepared in window
+            for item in build_records(batch, explained, prepared, settings, evaluations)
+        ]
+        built.sort(key=lambda item: item[0].row)
+        prefetch_weights([document.doc_id for document, _, _ in built])  # the bootstrap weights, at once
         records = []
-        for _, record, explanation in build_records(batch, explained, prepared, settings, evaluations):
+        for _, record, explanation in built:
             if explanation is not None and self.examples.size and record.forbidden_terms:
                 self.examples.offer(record, explanation.tokens, explanation.saliency)
             self.builder.add(record)

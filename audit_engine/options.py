@@ -17,6 +17,9 @@ CHECKPOINT_SECONDS = 2.0
 # A batch closes at --batch-size texts or at this many characters, whichever comes first, so a long document's
 # windows do not ride with 63 others: a batch's memory stays bounded whatever the documents' lengths.
 BATCH_CHARACTERS = 1 << 20
+# Batches a window of rows holds (corpus.windows): its texts are batched by length, so the model steps over short
+# texts only as long as they are; more batches group lengths better and hold more rows back from the writer.
+LOOK_AHEAD = 8
 DEFAULT_MAX_DOCUMENT_TOKENS = 4_000_000  # a 10 MB English document is about 1.8 M tokens
 WINDOWS_PER_REQUEST = 256
 BINARY_LABELS = ("positive", "negative")

@@ -16,10 +16,10 @@ from typing import Any
 
 from audit_engine import outputs, report
 from audit_engine.backends.base import Backend, Explained
-from audit_engine.corpus import CorpusRow, batches
+from audit_engine.corpus import CorpusRow, windows
 from audit_engine.evaluations import AuditInputs
 from audit_engine.examples import Example
-from audit_engine.explaining import Prepared, Tally, explained_batches
+from audit_engine.explaining import Prepared, Tally, explained_windows
 from audit_engine.formatting import utc_now
 from audit_engine.manifest import EvidenceSettings, ModelSource, write_manifest
 from audit_engine.options import AuditOptions
@@ -101,25 +101,26 @@ class _Run:
             "examples": [dataclasses.asdict(example) for example in self.tally.examples.ranked()],
         }
 
-    def write_batch(self, batch: Sequence[CorpusRow], explained: Explained | None, prepared: Prepared) -> None:
-        # one write per file and batch, not per record
+    def write_window(self, window: Sequence[tuple[Sequence[CorpusRow], Explained | None, Prepared]]) -> None:
+        # one write per file and window, not per record
         session = self.session
-        self.writer.write_many(self.tally.audit(batch, explained, prepared, session.settings, session.evaluations))
-        self.rows_done = batch[-1].row
+        records = self.tally.audit(window, session.settings, session.evaluations)
+        self.writer.write_many(records)
+        self.rows_done = int(records[-1].row)
 
 
 def _stream(reader, run, progress, stop):
-    """Write every batch's records strictly in corpus order, with a checkpoint every checkpoint_seconds."""
+    """Write every window's records strictly in corpus order, with a checkpoint every checkpoint_seconds."""
     last_checkpoint = time.monotonic()
     session = run.session
-    for batch, explained, prepared in explained_batches(
-        batches(reader, run.options, run.rows_done),
+    for window in explained_windows(
+        windows(reader, run.options, run.rows_done),
         session.backend,
         session.evaluations,
         run.options.max_in_flight,
         stop,
     ):
-        run.write_batch(batch, explained, prepared)
+        run.write_window(window)
         if time.monotonic() - last_checkpoint >= run.options.checkpoint_seconds:
             run.writer.checkpoint(run.state())
             last_checkpoint = time.monotonic()

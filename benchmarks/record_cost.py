@@ -50,7 +50,7 @@ def main():
     evaluations = build_evaluations(options, AuditInputs(lexicon))
     explained = []
     with RowReader(corpus, options.required_columns) as reader:
-        for batch in corpus_reading.batches(reader, options):
+        for batch in (batch for window in corpus_reading.windows(reader, options) for batch in window):
             explained.append((batch, *explaining.explain_batch(backend, batch, evaluations)))
     backend.close()
     best = {}

@@ -218,3 +218,60 @@ def test_word2vec_starts_the_embedding_and_the_same_seed_gives_the_same_vectors(
         np.testing.assert_array_equal(embedding[vocabulary.index(word)], vectors[word])
     again = prepare(data, settings, seed=3).classifier.embedding.embeddings.numpy()
     np.testing.assert_array_equal(again[2:], embedding[2:])
+
+
+def test_a_batch_cut_to_its_longest_text_gives_the_same_losses():
+    """The training step runs the LSTM over the batch's longest text (model.cut_to_longest), not T: every penalty
+    term and the probabilities are those of the whole T."""
+    import numpy as np
+    import tensorflow as tf
+
+    from trainer.model import TextClassifier, cut_to_longest
+    from trainer.penalties import PenaltyConfig
+    from trainer.penalties.composite import ForbiddenTokenPenalty
+
+    classifier = TextClassifier([f"w{i}" for i in range(50)], 2, 24, 8, 8, pooling="attention")
+    rng = np.random.default_rng(0)
+    ids = np.zeros((6, 24), np.int64)
+    substituted = np.zeros((6, 24), np.int64)
+    for row, length in enumerate([3, 7, 1, 5, 9, 2]):
+        ids[row, :length] = rng.integers(2, 52, length)
+        substituted[row, : length + 2] = rng.integers(2, 52, length + 2)  # a longer substitute: L follows it
+    forbidden = (rng.random((6, 24)) < 0.3) * (ids != 0)
+    inputs = {"ids": tf.constant(ids), "forbidden_mask": tf.constant(forbidden, tf.float32),
+              "substituted_ids": tf.constant(substituted), "has_substitute": tf.ones([6])}
+    cut = cut_to_longest(classifier, inputs)
+    assert cut["ids"].shape == (6, 11) and cut["has_substitute"].shape == (6,)
+    penalty = ForbiddenTokenPenalty(PenaltyConfig(input_gradient_weight=1.0, counterfactual_weight=1.0))
+    whole, whole_terms = penalty(classifier, inputs, measure_all=True)
+    short, short_terms = penalty(classifier, cut, measure_all=True)
+    np.testing.assert_allclose(short.numpy(), whole.numpy(), atol=1e-6)
+    assert set(short_terms) == set(whole_terms)
+    for name in whole_terms:
+        np.testing.assert_allclose(short_terms[name].numpy(), whole_terms[name].numpy(), rtol=1e-5, atol=1e-7)
+
+
+def test_length_buckets_batch_similar_lengths_and_the_same_seed_gives_the_same_batches():
+    import numpy as np
+
+    from trainer.encoding import LENGTH_BUCKET_BATCHES, EncodedExamples, make_dataset
+
+    rng = np.random.default_rng(0)
+    lengths = rng.integers(1, 20, 100)
+    ids = np.zeros((100, 20), np.int64)
+    for row, length in enumerate(lengths):
+        ids[row, :length] = row + 2  # each example's id is its own row, to find it in a batch
+    examples = EncodedExamples(ids, np.zeros((100, 20), np.float32), np.arange(100, dtype=np.int32) % 2, [])
+
+    def epoch(seed):
+        return [batch[0]["ids"].numpy() for batch in make_dataset(examples, 4, seed, length_buckets=True)]
+
+    first = epoch(7)
+    seen = sorted(int(row[0]) - 2 for batch in first for row in batch)
+    assert seen == list(range(100))  # every example once an epoch
+    real = [np.count_nonzero(batch, axis=1) for batch in first]
+    for window in range(0, len(real), LENGTH_BUCKET_BATCHES):  # within a window, batches go from short to long
+        flat = np.concatenate(real[window:window + LENGTH_BUCKET_BATCHES])
+        assert (np.diff(flat) >= 0).all()
+    assert all((a == b).all() for a, b in zip(first, epoch(7)))
+    assert any((a != b).any() for a, b in zip(first, epoch(8)))

@@ -87,6 +87,10 @@ def main(verbose, debug):
                    "rare or unseen terms apart (otherwise they all share the unknown-word id).")
 @click.option("--restore-best", metavar="METRIC",
               help="Export the weights of the epoch with the best validation METRIC (e.g. val_accuracy, val_loss).")
+@click.option("--length-buckets", is_flag=True,
+              help="Batch examples of similar length together (8 batches at a time, sorted by length): the LSTM steps "
+                   "over each batch's longest text only, so short texts train faster; the same seed gives the same "
+                   "model.")
 @click.option("--unroll", is_flag=True,
               help="Unroll the LSTM over T: about 2x faster penalised steps at T = 60 (benchmarks/train_step.py), "
                    "a larger graph for large T.")
@@ -107,8 +111,8 @@ def train(train_path, validation_path, validation_fraction, split_column, train_
           text_column, label_column, forbidden_path, mask_column, rationale_column, substitutions_path, penalty_name,
           penalty_weight, counterfactual_weight, divergence, target, reduction, class_weight, epochs, batch_size,
           learning_rate, seed, max_tokens, window_stride, vocabulary_size, embedding_dim, hidden_units, bidirectional,
-          pooling, word_vectors, lexicon_in_vocabulary, restore_best, unroll, export_dir, model_name, version,
-          ig_steps, encoding, checkpoint_dir, verbose):
+          pooling, word_vectors, lexicon_in_vocabulary, restore_best, length_buckets, unroll, export_dir, model_name,
+          version, ig_steps, encoding, checkpoint_dir, verbose):
     """Train on TRAIN.csv (or .jsonl) with cross-entropy + lambda * penalty on forbidden tokens, then export.
 
     \b
@@ -134,7 +138,8 @@ def train(train_path, validation_path, validation_fraction, split_column, train_
             ModelSettings(max_tokens, vocabulary_size, embedding_dim, hidden_units, bidirectional, unroll,
                           pooling=pooling, lexicon_in_vocabulary=lexicon_in_vocabulary, window_stride=window_stride,
                           word_vectors=word_vectors),
-            FitSettings(penalty_config, epochs, batch_size, learning_rate, seed, class_weight, restore_best),
+            FitSettings(penalty_config, epochs, batch_size, learning_rate, seed, class_weight, restore_best,
+                        length_buckets),
             ExportSettings(export_dir, model_name, version, ig_steps), verbose=verbose, checkpoint_dir=checkpoint_dir)
     except TrainingDiverged as error:
         click.echo(f"error: {error}", err=True)

@@ -125,11 +125,29 @@ def encode_examples(classifier: TextClassifier, texts: list[str], label_ids: lis
     return examples
 
 
-def make_dataset(examples: EncodedExamples, batch_size: int, shuffle_seed: int | None = None) -> tf.data.Dataset:
+LENGTH_BUCKET_BATCHES = 8  # batches whose examples are sorted by length together (as the audit's windows)
+
+
+def _by_length(parts):
+    """A group of examples (a dict of inputs first) in order of their real length (stable)."""
+    ids = parts[0]["ids"]
+    order = tf.argsort(tf.reduce_sum(tf.cast(ids != 0, tf.int32), axis=1), stable=True)
+    return tf.nest.map_structure(lambda part: tf.gather(part, order), parts)
+
+
+def make_dataset(
+    examples: EncodedExamples, batch_size: int, shuffle_seed: int | None = None, length_buckets: bool = False
+) -> tf.data.Dataset:
+    """Batches of ``batch_size`` examples, shuffled by ``shuffle_seed`` every epoch. ``length_buckets``: the shuffled
+    examples are taken LENGTH_BUCKET_BATCHES batches at a time, sorted by length and cut into batches, so that a
+    batch's texts have similar lengths (the model steps over its longest only); the same seed gives the same
+    batches."""
     parts = (examples.inputs(), examples.labels)
     if examples.sample_weight is not None:
         parts += (examples.sample_weight,)
     dataset = tf.data.Dataset.from_tensor_slices(parts)
     if shuffle_seed is not None:
         dataset = dataset.shuffle(len(examples.labels), seed=shuffle_seed, reshuffle_each_iteration=True)
+    if length_buckets:
+        dataset = dataset.batch(batch_size * LENGTH_BUCKET_BATCHES).map(lambda *parts: _by_length(parts)).unbatch()
     return dataset.batch(batch_size).prefetch(tf.data.AUTOTUNE)

@@ -12,6 +12,7 @@ from tensorflow_serving.apis import model_pb2, predict_pb2, prediction_log_pb2
 
 from saliency_core import contract
 from trainer.attributions import gradient, integrated_gradients
+from trainer.model import real_length
 
 WARMUP_TEXTS = ("a short warmup request", "")
 
@@ -25,11 +26,20 @@ def next_version(model_dir: str) -> int:
 
 def _serving_functions(classifier, class_names, reduction, metadata_json, ig_steps):
     class_table = tf.constant(class_names, dtype=tf.string)
+    width = classifier.max_tokens
+
+    def cut(ids):
+        """ids [B, T] -> [B, L]: the graph steps over the batch's longest text only (model.cut_to_longest)."""
+        return ids if classifier.unroll else ids[:, : real_length(ids)]
+
+    def padded(values):
+        """[B, L] -> [B, T] with zeros on the right: the contract's shapes, whatever L was."""
+        return tf.pad(values, [[0, 0], [0, width - tf.shape(values)[1]]])
 
     def outputs(tokens, token_count, attribution):
         return {
             contract.PROBABILITIES: attribution.probabilities,
-            contract.SALIENCY: attribution.saliency,
+            contract.SALIENCY: padded(attribution.saliency),
             contract.TOKENS: tokens,
             contract.PREDICTED_LABEL: tf.gather(class_table, tf.argmax(attribution.probabilities, axis=-1)),
             contract.TOKEN_COUNT: token_count,
@@ -38,18 +48,18 @@ def _serving_functions(classifier, class_names, reduction, metadata_json, ig_ste
     def explain(text):
         tokens, token_count, _, ids = classifier.encode(text)
         # Serving always explains the predicted class, whatever target was used in training.
-        return outputs(tokens, token_count, gradient.attribute(classifier, ids, reduction))
+        return outputs(tokens, token_count, gradient.attribute(classifier, cut(ids), reduction))
 
     def explain_integrated_gradients(text):
         tokens, token_count, _, ids = classifier.encode(text)
-        attribution = integrated_gradients.attribute(classifier, ids, ig_steps)
+        attribution = integrated_gradients.attribute(classifier, cut(ids), ig_steps)
         return {**outputs(tokens, token_count, attribution),
-                contract.ATTRIBUTIONS: attribution.attributions,
+                contract.ATTRIBUTIONS: padded(attribution.attributions),
                 contract.COMPLETENESS_GAP: attribution.completeness_gap}
 
     def predict(text):
         _, _, _, ids = classifier.encode(text)
-        return {contract.PROBABILITIES: classifier(ids)}
+        return {contract.PROBABILITIES: classifier(cut(ids))}
 
     def metadata(text):
         # One copy per row keeps dimension 0 equal to the batch, which TF Serving's batcher requires.

@@ -27,6 +27,7 @@ class TextClassifier(keras.Model):
             raise ValueError(f"pooling must be one of {POOLINGS}, not {pooling!r}")
         self.max_tokens = int(max_tokens)
         self.pooling = pooling
+        self.unroll = bool(unroll)  # an unrolled LSTM has a static T: its inputs are never cut shorter
         # Tokens come already standardized and split by saliency_core.text (the signature returns them too),
         # so TextVectorization only maps them to ids: 0 = padding '', 1 = OOV '[UNK]'.
         self.lookup = keras.layers.TextVectorization(
@@ -78,6 +79,22 @@ class TextClassifier(keras.Model):
         return self.classify_embeddings(self.embed(ids), ids != PADDING_ID, training=training)
 
 
+def real_length(ids):
+    """ids int [B, T] (padding on the right) -> int32 scalar: the longest row's real tokens, at least 1."""
+    return tf.maximum(tf.reduce_max(tf.reduce_sum(tf.cast(ids != PADDING_ID, tf.int32), axis=1)), 1)
+
+
+def cut_to_longest(classifier, inputs):
+    """A batch's [B, T] inputs cut to [B, L], L the batch's longest text (ids or substituted ids): the LSTM then
+    steps over L positions, not T. Masked steps leave its state as it is and every pooling ignores them, so the
+    outputs are those of the whole T (to float rounding). An unrolled LSTM keeps T (its graph is static)."""
+    if classifier.unroll:
+        return inputs
+    width = classifier.max_tokens
+    length = tf.reduce_max(tf.stack([real_length(inputs[k]) for k in ("ids", "substituted_ids") if k in inputs]))
+    return {k: v[:, :length] if len(v.shape) == 2 and v.shape[1] == width else v for k, v in inputs.items()}
+
+
 class RightReasonsModel(keras.Model):
     """Wraps a TextClassifier and adds one loss: the weighted penalty on forbidden tokens.
 
@@ -100,6 +117,7 @@ class RightReasonsModel(keras.Model):
 
     def train_step(self, data):
         inputs, labels, sample_weight = keras.utils.unpack_x_y_sample_weight(data)
+        inputs = cut_to_longest(self.classifier, inputs)
         with tf.GradientTape() as tape:
             probabilities, terms = self.penalty(self.classifier, inputs, training=True)
             classification_loss = self.cross_entropy(labels, probabilities, sample_weight=sample_weight)
@@ -111,6 +129,7 @@ class RightReasonsModel(keras.Model):
 
     def test_step(self, data):
         inputs, labels, sample_weight = keras.utils.unpack_x_y_sample_weight(data)
+        inputs = cut_to_longest(self.classifier, inputs)
         probabilities, terms = self.penalty(self.classifier, inputs, training=False, measure_all=True)
         classification_loss = self.cross_entropy(labels, probabilities, sample_weight=sample_weight)
         loss = classification_loss + self.penalty.total(terms)

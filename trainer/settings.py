@@ -36,6 +36,10 @@ class FitSettings:
     seed: int = 0
     class_weight: str = None  # None, or "balanced": weight n / (C * n_class) on each example's loss
     restore_best: str = None  # a validation metric (e.g. "val_accuracy"): keep the weights of its best epoch
+    # Batches of examples of similar length (encoding.make_dataset): the LSTM steps over each batch's longest text
+    # only, so short texts train faster. Off by default: it changes which examples share a batch, and the
+    # published evidence was measured without it.
+    length_buckets: bool = False
 
 
 @dataclasses.dataclass

@@ -96,7 +96,7 @@ def fit(classifier: TextClassifier, train_examples: EncodedExamples, fit_setting
                                              restore_best_weights=True, verbose=0)
         callbacks.append(best)
     history = model.fit(
-        make_dataset(train_examples, fit_settings.batch_size, shuffle_seed=fit_settings.seed),
+        make_dataset(train_examples, fit_settings.batch_size, fit_settings.seed, fit_settings.length_buckets),
         validation_data=validation, epochs=fit_settings.epochs, verbose=verbose,
         # The dataset shuffles itself (seeded); Keras ignores shuffle for a dataset and warns unless told False.
         shuffle=False, callbacks=[StopOnNonFiniteLoss(fit_settings.penalty), *callbacks])
