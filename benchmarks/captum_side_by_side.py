@@ -140,7 +140,8 @@ def ours(export_dir, texts, batch, length_aware):
     ig = EmbeddedBackend(export_dir, "integrated_gradients")
     rates = {}
     try:
-        for name, call in (("predict", backend.probabilities), ("saliency", backend.explain), ("integrated", ig.explain)):
+        calls = (("predict", backend.probabilities), ("saliency", backend.explain), ("integrated", ig.explain))
+        for name, call in calls:
             call(chunks[0])
             runs = []
             for _ in range(3):
@@ -221,9 +222,9 @@ def main():
               f"{default['rates'][theirs_key]:17,.0f}  {aware / one['rates'][theirs_key]:.2f}")
     print(f"audit-cli score --no-reliance: short sentences {lengths['short']:,.0f} docs/s, 60-token texts "
           f"{lengths['60 tokens']:,.0f} docs/s: {lengths['short'] / lengths['60 tokens']:.2f}x")
-    print(f"the saliency signature alone (length-aware batches): short sentences {mine['length-aware']['saliency']:,.0f}"
-          f" docs/s, 60-token texts {long_rates['saliency']:,.0f} docs/s: "
-          f"{mine['length-aware']['saliency'] / long_rates['saliency']:.2f}x")
+    short = mine["length-aware"]["saliency"]
+    print(f"the saliency signature alone (length-aware batches): short sentences {short:,.0f} docs/s, 60-token texts "
+          f"{long_rates['saliency']:,.0f} docs/s: {short / long_rates['saliency']:.2f}x")
 
 
 if __name__ == "__main__":
