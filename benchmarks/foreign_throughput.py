@@ -30,6 +30,7 @@ def main():
     args = parser.parse_args()
     from foreign_models import export_foreign_model
     from server_process import AuditServeProcess, MLServerProcess
+
     from trainer.export import export_model
     from trainer.model import TextClassifier
 
