@@ -301,3 +301,23 @@ def test_score_refuses_a_bad_signing_key_before_writing_anything(tmp_path, keys)
             result.output
         )
         assert not (tmp_path / "out").exists()
+
+
+def test_an_encrypted_key_needs_its_passphrase_from_the_environment(tmp_path, monkeypatch):
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    from audit_engine.signing import PASSPHRASE_ENV
+    from saliency_core.errors import InputError
+
+    path = tmp_path / "locked.pem"
+    path.write_bytes(Ed25519PrivateKey.generate().private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.BestAvailableEncryption(b"pw")))
+    monkeypatch.delenv(PASSPHRASE_ENV, raising=False)
+    with pytest.raises(InputError, match=PASSPHRASE_ENV):
+        load_signing_key(str(path))
+    monkeypatch.setenv(PASSPHRASE_ENV, "wrong")
+    with pytest.raises(InputError, match="wrong passphrase"):
+        load_signing_key(str(path))
+    monkeypatch.setenv(PASSPHRASE_ENV, "pw")
+    assert load_signing_key(str(path)).key_id
