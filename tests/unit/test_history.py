@@ -58,6 +58,7 @@ def test_a_constructed_regression_is_flagged_and_fails_the_gate(tmp_path):
     assert CliRunner().invoke(main, ["history", *folders, "--out", str(tmp_path / "h2")]).exit_code == 0
 
 
+@pytest.mark.slow  # sixty audits: a simulation, not a unit check
 def test_sampling_noise_raises_no_false_alarm(tmp_path):
     """Twenty histories of three audits of one model, each on a fresh sample of documents (unpaired changes,
     rescaled to the Bonferroni level): 2 steps × 5 figures a history. At the family's 95 % a history raises a
