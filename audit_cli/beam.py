@@ -23,6 +23,7 @@ from audit_cli.options import (
 )
 from audit_cli.settings import (
     audit_options_of,
+    check_attribution,
     check_audit_options,
     evidence_settings,
     gate_limits,
@@ -113,6 +114,7 @@ def score(ctx, corpus, backend, attribution, runner, direct_running_mode, direct
     from audit_engine.outputs import INCOMPLETE, claim_out_dir
 
     check_audit_options(audit)
+    check_attribution(audit, backend.attribution)
     evidence = evidence_settings(audit, backend, "audit-beam score")
     paths = files.expand(corpus)
     if not paths:

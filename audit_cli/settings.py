@@ -10,6 +10,19 @@ from audit_engine.summary import GATES
 from cli_common.console import printable
 
 
+def check_attribution(audit, attribution):
+    """A gate on the saliency share cannot be judged without saliency: with --attribution none it would pass on 0."""
+    from audit_engine.options import NO_ATTRIBUTION
+    from audit_engine.summary import SHARE_GATES
+
+    share_gates = [gate.flag for gate in SHARE_GATES if audit.get(gate.name) is not None]
+    if attribution == NO_ATTRIBUTION and share_gates:
+        raise click.BadParameter(
+            "gates on the saliency share need saliency; drop --attribution none or gate on reliance",
+            param_hint="/".join(share_gates),
+        )
+
+
 def check_audit_options(audit):
     """Usage errors among the audit options (before anything is read or loaded); folds the hidden former flag
     --occlusion into --reliance."""

@@ -137,8 +137,9 @@ def shown_value(metric: CompareMetric, summary: audit_pb2.AuditSummary) -> str:
 def markdown_lines(history: History) -> list[str]:
     h = history
     lines = ["# Audit history", ""]
+    shown = (h.audits[-1].summary.confidence or DEFAULT_CONFIDENCE) * 100
     lines.append(
-        f"{len(h.audits)} audits, oldest first. Figures with their {h.audits[-1].summary.confidence * 100:g} % "
+        f"{len(h.audits)} audits, oldest first. Figures with their {shown:g} % "
         f"intervals; a regression is a change between consecutive audits whose interval lies wholly on the worse "
         f"side ({len(h.watched)} figures × {len(h.audits) - 1} steps tested; each change's interval at "
         f"{h.test_confidence * 100:.3g} %, Bonferroni for {h.confidence * 100:g} % over all)."

@@ -13,6 +13,7 @@ from audit_cli.options import (
 )
 from audit_cli.settings import (
     audit_options_of,
+    check_attribution,
     check_audit_options,
     check_corpus,
     evidence_settings,
@@ -71,6 +72,7 @@ def score(corpus, backend, attribution, max_in_flight, quiet, checkpoint_seconds
     from audit_engine.run import AuditInterrupted, audit_corpus
 
     check_audit_options(audit)
+    check_attribution(audit, backend.attribution)
     evidence = evidence_settings(audit, backend, "audit-cli score")
     out_dir = audit["out_dir"]
     out_lock = claim_out_dir(

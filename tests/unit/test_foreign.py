@@ -152,3 +152,31 @@ def test_kserve_outputs_are_read_from_typed_or_raw_contents():
         assert output_array(response, "probabilities").tolist() == values.tolist()
     with pytest.raises(InputError, match="not a float"):
         output_array(raw, "other")
+
+
+def test_a_share_gate_without_saliency_is_a_usage_error(tmp_path):
+    from click.testing import CliRunner
+
+    from audit_cli.main import main
+
+    corpus = tmp_path / "c.csv"
+    corpus.write_text("text\na video\n")
+    (tmp_path / "f.txt").write_text("video\n")
+    result = CliRunner().invoke(
+        main,
+        [
+            "score",
+            str(corpus),
+            "--server",
+            "localhost:1",
+            "--attribution",
+            "none",
+            "--forbidden",
+            str(tmp_path / "f.txt"),
+            "--fail-above",
+            "0.1",
+            "--out",
+            str(tmp_path / "out"),
+        ],
+    )
+    assert result.exit_code == 2 and "need saliency" in result.output and not (tmp_path / "out").exists()
