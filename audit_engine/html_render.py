@@ -52,6 +52,16 @@ def bar_chart_svg(
     return "".join(parts)
 
 
+def legend(saliency: bool) -> str:
+    """The highlighted documents' legend: the saliency shades only when there is saliency."""
+    shades = (
+        "<span class='tok' style='background:rgba(230,85,13,0.85)'>high</span> "
+        "<span class='tok' style='background:rgba(230,85,13,0.3)'>low</span> saliency; "
+    )
+    outlined = "<span class='tok forbidden'>outlined</span>: a forbidden word."
+    return f"<p class='muted'>Legend: {shades if saliency else ''}{outlined}</p>"
+
+
 def _plain(markdown_text):
     """The text a Markdown line shows: escapes made by formatting.md undone (html.escape then gives HTML)."""
     return re.sub(r"\\(.)", r"\1", html.unescape(markdown_text))

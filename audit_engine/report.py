@@ -11,7 +11,7 @@ from audit_engine import outputs
 from audit_engine.evaluations import EVALUATIONS
 from audit_engine.examples import Example
 from audit_engine.formatting import bracketed, ci, count, md, percent
-from audit_engine.html_render import STYLE, _table, bar_chart_svg, esc, markdown_to_html
+from audit_engine.html_render import STYLE, _table, bar_chart_svg, esc, legend, markdown_to_html
 from audit_engine.options import NO_ATTRIBUTION
 from protos import audit_pb2
 
@@ -310,12 +310,7 @@ def html_report(summary: audit_pb2.AuditSummary, examples: Sequence[Example]) ->
         parts.append("<h2>Other evaluations</h2>" + markdown_to_html(evaluation))
     if examples:
         ranked_by = "reliance (drop without the forbidden words)" if summary.reliance_documents else "forbidden share"
-        parts.append(
-            f"<h2>Documents ranked by {ranked_by}</h2>"
-            "<p class='muted'>Legend: <span class='tok' style='background:rgba(230,85,13,0.85)'>high</span> "
-            "<span class='tok' style='background:rgba(230,85,13,0.3)'>low</span> saliency; "
-            "<span class='tok forbidden'>outlined</span>: a forbidden word.</p>"
-        )
+        parts.append(f"<h2>Documents ranked by {ranked_by}</h2>{legend(saliency_available(summary))}")
         for example in examples:
             facts = [f"row {example.row}", f"id {esc(example.doc_id)}", f"predicted {esc(example.label)}"]
             if example.true_label:
