@@ -1,6 +1,6 @@
 """Regenerate audit_engine/serving_api/kserve_descriptors.py: the Open Inference Protocol's gRPC messages (KServe
 v2: package ``inference``, service ``GRPCInferenceService``), from the descriptor MLServer ships of the protocol's
-proto (run in .venv-kserve; tests/test_kserve.py checks freshness).
+proto (run in .venv-kserve; tests/test_foreign_models.py checks that the committed file is fresh).
 
     .venv-kserve/bin/python scripts/generate_kserve_api.py
 

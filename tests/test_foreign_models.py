@@ -171,3 +171,15 @@ def test_kserve_errors_are_one_line(corpus, mlserver, tmp_path):
     usage = runner.invoke(audit_cli, ["score", corpus_path, "--forbidden", forbidden, "--model", ".",
                                       "--protocol", "kserve-v2"])
     assert usage.exit_code == 2 and "needs --server" in usage.output
+
+
+def test_the_protocols_messages_are_what_mlserver_generates():
+    """audit_engine/serving_api/kserve_descriptors.py is what scripts/generate_kserve_api.py writes from the
+    installed MLServer (regenerate it after an MLServer upgrade)."""
+    import subprocess
+
+    from server_process import KSERVE_VENV, PROJECT_ROOT
+
+    done = subprocess.run([os.path.join(KSERVE_VENV, "bin", "python"), "scripts/generate_kserve_api.py", "--check"],
+                          cwd=PROJECT_ROOT, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
