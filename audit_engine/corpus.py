@@ -95,6 +95,11 @@ def _words(document: CorpusRow) -> int:
     return 0 if document.text is None else len(document.text.split())
 
 
+def window_batches(window: list[CorpusRow], batch_size: int) -> list[list[CorpusRow]]:
+    """One window's rows ordered by word count (then row) and cut into batches of ``batch_size`` texts."""
+    return list(_cut(sorted(window, key=lambda d: (_words(d), d.row)), batch_size))
+
+
 def windows(reader: RowReader, options: AuditOptions, skip_rows: int = 0) -> Iterator[list[list[CorpusRow]]]:
     """The corpus in windows of consecutive rows, each cut into batches of texts of similar length: the model runs
     as many steps as a batch's longest text needs, so short texts batched together cost only their own length.
@@ -110,7 +115,7 @@ def windows(reader: RowReader, options: AuditOptions, skip_rows: int = 0) -> Ite
             texts += 1
             characters += len(document.text)
         if texts >= options.batch_size * LOOK_AHEAD or characters >= LOOK_AHEAD * BATCH_CHARACTERS:
-            yield list(_cut(sorted(window, key=lambda d: (_words(d), d.row)), options.batch_size))
+            yield window_batches(window, options.batch_size)
             window, texts, characters = [], 0, 0
     if window:
-        yield list(_cut(sorted(window, key=lambda d: (_words(d), d.row)), options.batch_size))
+        yield window_batches(window, options.batch_size)

@@ -78,7 +78,7 @@ def signature_limits(model_dir, texts, lexicon_path, batch_size, control=True):
     from audit_engine.backends.embedded import EmbeddedBackend
     from audit_engine.evaluations import Batch, Reliance
     from saliency_core.lexicon import load_lexicon
-    from saliency_core.text import tokenize_all
+    from saliency_core.words import Words
 
     class Collect:
         def __init__(self):
@@ -89,16 +89,16 @@ def signature_limits(model_dir, texts, lexicon_path, batch_size, control=True):
             return np.zeros((len(batch_texts), 2), np.float32)
 
     collect, reliance = Collect(), Reliance(load_lexicon(lexicon_path), control=control)
-    for i in range(0, len(texts), batch_size):
-        chunk = texts[i:i + batch_size]
-        reliance.prepare(collect, Batch(chunk, tokenize_all(chunk), None, 0))
+    chunks = audit_batches(texts, batch_size)
+    for chunk in chunks:
+        reliance.prepare(collect, Batch(chunk, [Words.of(text) for text in chunk], None, 0))
     backend = EmbeddedBackend(model_dir)
     try:
         backend.explain(texts[:batch_size])  # warm up both signatures
         backend.probabilities(texts[:batch_size])
         start = time.perf_counter()
-        for i in range(0, len(texts), batch_size):
-            backend.explain(texts[i:i + batch_size])
+        for chunk in chunks:
+            backend.explain(chunk)
         saliency_seconds = time.perf_counter() - start
         start = time.perf_counter()
         for batch_texts in collect.batches:
@@ -108,6 +108,18 @@ def signature_limits(model_dir, texts, lexicon_path, batch_size, control=True):
         backend.close()
     return len(texts) / saliency_seconds, len(texts) / (saliency_seconds + predict_seconds), \
         sum(map(len, collect.batches))
+
+
+def audit_batches(texts, batch_size):
+    """The texts in the batches the audit sends them in (corpus.windows: length-sorted within each window)."""
+    from audit_engine.corpus import window_batches
+    from audit_engine.document import CorpusRow
+    from audit_engine.options import LOOK_AHEAD
+
+    rows = [CorpusRow(n + 1, str(n), text) for n, text in enumerate(texts)]
+    span = batch_size * LOOK_AHEAD
+    return [[d.text for d in batch] for i in range(0, len(rows), span)
+            for batch in window_batches(rows[i:i + span], batch_size)]
 
 
 # Common words, so that the reliance check runs on about half of the real sentences.

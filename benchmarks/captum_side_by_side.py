@@ -27,7 +27,7 @@ import time
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, "benchmarks"))
-from audit_throughput import COMMON_WORDS, pipeline_rate, run_audit, write_real_corpus  # noqa: E402
+from audit_throughput import COMMON_WORDS, audit_batches, pipeline_rate, run_audit, write_real_corpus  # noqa: E402
 
 BENCH_PYTHON = os.path.join(ROOT, ".venv-bench", "bin", "python")
 VOCABULARY = 3000
@@ -125,17 +125,12 @@ def ours(export_dir, texts, batch, length_aware):
     import statistics
 
     from audit_engine.backends.embedded import EmbeddedBackend
-    from audit_engine.corpus import CorpusRow, _cut, _words
-    from audit_engine.options import LOOK_AHEAD
 
-    rows = [CorpusRow(n + 1, str(n), t) for n, t in enumerate(texts)]
-    if length_aware:  # the audit's windows: LOOK_AHEAD batches of rows, sorted by length inside
-        span = batch * LOOK_AHEAD
-        chunks = [b for i in range(0, len(rows), span)
-                  for b in _cut(sorted(rows[i:i + span], key=lambda d: (_words(d), d.row)), batch)]
-    else:
-        chunks = [rows[i:i + batch] for i in range(0, len(rows), batch)]
-    chunks = [[d.text for d in c] for c in chunks]
+    chunks = (
+        audit_batches(texts, batch)
+        if length_aware  # the audit's windows: LOOK_AHEAD batches of rows, sorted by length inside
+        else [texts[i : i + batch] for i in range(0, len(texts), batch)]
+    )
     backend = EmbeddedBackend(export_dir, "serving_default")
     ig = EmbeddedBackend(export_dir, "integrated_gradients")
     rates = {}

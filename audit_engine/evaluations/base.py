@@ -44,10 +44,6 @@ class Batch:
     max_tokens: int  # the widest per-token row
     ids: list[str] = dataclasses.field(default_factory=list)  # [B] the documents' ids (seeds per document)
 
-    @property
-    def tokens(self) -> list[list[str]] | None:
-        return None if self.words is None else [w.tokens for w in self.words]
-
 
 @dataclasses.dataclass(frozen=True)
 class AuditInputs:
@@ -129,7 +125,7 @@ class Evaluation(abc.ABC):
     """One evaluation of the audit (module docstring)."""
 
     name: ClassVar[str]
-    needs_tokens: ClassVar[bool] = False  # prepare reads Batch.tokens
+    needs_tokens: ClassVar[bool] = False  # prepare reads Batch.words
     headline: ClassVar[bool] = False  # the report leads with it
     single_text: ClassVar[bool] = True  # meaningful for one text (audit-cli explain)
     csv_after: ClassVar[str] = ""
