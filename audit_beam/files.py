@@ -14,7 +14,6 @@ import tempfile
 import threading
 
 from saliency_core.errors import InputError
-from saliency_core.hashing import file_sha256
 from saliency_core.table import LocalFiles, check_readable
 
 # Beam's own test for a path with a scheme (FileSystems.get_scheme); here so that the command line needs no Beam.
@@ -40,9 +39,8 @@ def _uncompressed():
     return CompressionTypes.UNCOMPRESSED
 
 
-def open_binary(path, mode="rb"):
-    """A file's bytes, local or remote (``mode``: "rb" only; the argument matches open's for file_sha256)."""
-    assert mode == "rb"
+def open_binary(path):
+    """A file's bytes, local or remote."""
     return _filesystems().open(path, compression_type=_uncompressed()) if is_remote(path) else open(path, "rb")
 
 
@@ -93,7 +91,7 @@ def expand(pattern):
 
 
 def sha256(path):
-    return file_sha256(path, open_binary)
+    return BEAM_FILES.sha256(path)
 
 
 def join(directory, name):

@@ -27,7 +27,6 @@ from audit_engine.formatting import utc_now
 from audit_engine.options import AuditOptions
 from audit_engine.signing import SigningKey
 from protos import audit_pb2
-from saliency_core.hashing import file_sha256
 from saliency_core.table import LOCAL_FILES, LocalFiles
 
 MANIFEST_JSON, ENVELOPE_JSON = outputs.MANIFEST_JSON, outputs.ENVELOPE_JSON
@@ -105,8 +104,7 @@ def _model(summary: audit_pb2.AuditSummary, settings: EvidenceSettings) -> tuple
     described["source"] = "files"
     described["path"] = _where(folder, files)
     model_files = [
-        _descriptor("model:" + name, "", file_sha256(files.join(folder, name), lambda p, _mode: files.open(p)))
-        for name in files.files_under(folder)
+        _descriptor("model:" + name, "", files.sha256(files.join(folder, name))) for name in files.files_under(folder)
     ]
     return described, model_files
 
@@ -119,7 +117,7 @@ def _inputs(inputs: AuditInputs, settings: EvidenceSettings) -> list[dict[str, A
         ("substitutions", inputs.substitutions, lambda x: {}),
     ):
         if loaded is not None and loaded.source:
-            digest = file_sha256(loaded.source, lambda p, _mode: files.open(p))
+            digest = files.sha256(loaded.source)
             described.append(_descriptor(name, _where(loaded.source, files), digest, **extra(loaded)))
     return described
 
@@ -137,7 +135,7 @@ def _libraries() -> dict[str, str]:
 def output_subjects(out_dir: str, files: LocalFiles = LOCAL_FILES) -> list[dict[str, Any]]:
     """The audit's output files in ``out_dir`` with their sha256, sorted by name."""
     return [
-        _descriptor(name, "", file_sha256(files.join(out_dir, name), lambda p, _mode: files.open(p)))
+        _descriptor(name, "", files.sha256(files.join(out_dir, name)))
         for name in files.files_under(out_dir)
         if "/" not in name and is_output(name)
     ]

@@ -17,7 +17,6 @@ from typing import Any
 from audit_engine import outputs
 from audit_engine.manifest import ENVELOPE_JSON, MANIFEST_JSON, PREDICATE_TYPE, STATEMENT_TYPE, is_output
 from audit_engine.signing import SignatureInvalid, key_id, open_envelope
-from saliency_core.hashing import file_sha256
 from saliency_core.table import LOCAL_FILES, LocalFiles
 
 MAX_MANIFEST_BYTES = 64 << 20
@@ -80,10 +79,6 @@ def _regular(path: str, files: LocalFiles) -> str:
     return "" if stat.S_ISREG(status.st_mode) else "is not a regular file"
 
 
-def _hash(path: str, files: LocalFiles) -> str:
-    return file_sha256(path, lambda p, _mode: files.open(p))
-
-
 def _check_file(what: str, path: str, expected: str | None, files: LocalFiles, missing_fails: bool = True) -> Check:
     if expected is None:
         return Check(what, "FAILED", "the manifest gives no sha256 for it")
@@ -92,7 +87,7 @@ def _check_file(what: str, path: str, expected: str | None, files: LocalFiles, m
         return Check(what, "not checked", f"not found at {path}")
     if problem:
         return Check(what, "FAILED", problem)
-    actual = _hash(path, files)
+    actual = files.sha256(path)
     if actual != expected:
         return Check(what, "FAILED", f"sha256 {actual[:16]}… differs from the manifest's {expected[:16]}…")
     return Check(what, "ok", f"sha256 {actual[:16]}…")

@@ -9,6 +9,7 @@ from typing import Any, BinaryIO
 
 from saliency_core import streamed_rows
 from saliency_core.errors import InputError
+from saliency_core.hashing import file_sha256
 from saliency_core.streamed_rows import (
     OTHER_FIELDS_CHARACTERS,
     Budget,
@@ -94,6 +95,9 @@ class LocalFiles:
 
     def exists(self, path: str) -> bool:
         return os.path.lexists(path)
+
+    def sha256(self, path: str) -> str:
+        return file_sha256(path, lambda name, _mode: self.open(name))
 
     def files_under(self, folder: str) -> list[str]:
         """Every file below ``folder``, as sorted relative paths with '/' (links and special files included: a
