@@ -59,12 +59,13 @@ def open_backend(config: BackendConfig, on_wait: Callable[[str], None] | None = 
         )
         try:
             try:
-                ours = is_ours(list(grpc.signature_defs()))
+                signature_defs = grpc.signature_defs()
             except ServerError:  # a server without GetModelMetadata: only a model of ours can be audited there
-                ours = True
+                signature_defs = None
+            ours = signature_defs is None or is_ours(list(signature_defs))
             model: Backend | ForeignModel = grpc
-            if not ours:
-                model = served_foreign_model(grpc, config.signature, config.foreign)
+            if signature_defs is not None and not ours:
+                model = served_foreign_model(grpc, signature_defs, config.signature, config.foreign)
         except BaseException:
             grpc.close()
             raise

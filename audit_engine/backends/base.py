@@ -89,6 +89,15 @@ class SignatureInfo:
     outputs: tuple[str, ...]
 
 
+def signature_infos(signature_defs: dict[str, Any]) -> tuple[SignatureInfo, ...]:
+    """SignatureInfos of {name: SignatureDef} (TF Serving's or TensorFlow's), by name, without internal ones."""
+    return tuple(
+        SignatureInfo(name, tuple(sorted(d.inputs)), tuple(sorted(d.outputs)))
+        for name, d in sorted(signature_defs.items())
+        if not name.startswith("__")
+    )
+
+
 @dataclasses.dataclass(frozen=True)
 class ModelStatus:
     """What a backend can say about the model it reaches: its versions and their states, and its signatures."""

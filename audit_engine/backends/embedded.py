@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from audit_engine.backends.base import Explained, ModelStatus, SignatureInfo, encode_texts
+from audit_engine.backends.base import Explained, ModelStatus, encode_texts, signature_infos
 from saliency_core import contract
 from saliency_core.errors import InputError
 
@@ -68,6 +68,12 @@ class _LoadedModels:
 LOADED_MODELS = _LoadedModels()
 
 
+def folder_version(export_dir: str) -> int:
+    """The version a SavedModel's folder name says (models/name/3 -> 3), 0 for any other name."""
+    folder = os.path.basename(export_dir.rstrip("/"))
+    return int(folder) if re.fullmatch(contract.VERSION_FOLDER, folder) else 0
+
+
 def exported_here(model_path: str) -> bool:
     """Whether the SavedModel under ``model_path`` was exported by this project (it has the metadata signature),
     read from saved_model.pb without loading the model."""
@@ -108,8 +114,7 @@ class EmbeddedBackend:
         except SignatureNotFound as error:
             LOADED_MODELS.release(self.model)
             raise InputError(f"{self.export_dir}: {error.args[0]}") from None
-        folder = os.path.basename(self.export_dir.rstrip("/"))
-        self.loaded_version = int(folder) if re.fullmatch(contract.VERSION_FOLDER, folder) else 0
+        self.loaded_version = folder_version(self.export_dir)
         self.model_name = self.metadata().get("model_name", "")
 
     @property
@@ -130,13 +135,7 @@ class EmbeddedBackend:
 
     def model_status(self) -> ModelStatus:
         return ModelStatus(
-            ((self.loaded_version, "AVAILABLE"),),
-            tuple(
-                SignatureInfo(name, tuple(sorted(d.inputs)), tuple(sorted(d.outputs)))
-                for name, d in sorted(self.model.signature_defs.items())
-                if not name.startswith("__")
-            ),
-            location=self.export_dir,
+            ((self.loaded_version, "AVAILABLE"),), signature_infos(self.model.signature_defs), location=self.export_dir
         )
 
     def close(self) -> None:

@@ -4,12 +4,11 @@ through its own signature over gRPC, or a SavedModel loaded in this process (the
 from __future__ import annotations
 
 import os
-import re
 from collections.abc import Sequence
 
 import numpy as np
 
-from audit_engine.backends.base import ModelStatus, SignatureInfo, encode_texts
+from audit_engine.backends.base import ModelStatus, encode_texts, signature_infos
 from audit_engine.backends.foreign import ForeignModel, ForeignOptions, discover, tensor_specs
 from audit_engine.backends.tf_serving import GrpcBackend
 from saliency_core import contract
@@ -31,10 +30,13 @@ def _signature(defs: dict, name: str):
     return defs[name]
 
 
-def served_foreign_model(grpc: GrpcBackend, signature: str | None, options: ForeignOptions) -> ForeignModel:
-    """A foreign model behind TF Serving's gRPC API: its signature ``signature`` (default serving_default)."""
+def served_foreign_model(
+    grpc: GrpcBackend, signature_defs: dict, signature: str | None, options: ForeignOptions
+) -> ForeignModel:
+    """A foreign model behind TF Serving's gRPC API (``signature_defs``: its GetModelMetadata, already read): its
+    signature ``signature`` (default serving_default)."""
     name = signature or DEFAULT_SIGNATURE
-    definition = _signature(grpc.signature_defs(), name)
+    definition = _signature(signature_defs, name)
     spec = discover(tensor_specs(definition.inputs), tensor_specs(definition.outputs), options)
     rank = 2 if spec.input.rank == 2 else 1
 
@@ -56,7 +58,7 @@ def served_foreign_model(grpc: GrpcBackend, signature: str | None, options: Fore
 
 def embedded_foreign_model(model_path: str, signature: str | None, options: ForeignOptions) -> ForeignModel:
     """A foreign SavedModel loaded in this process through the session path TF Serving uses."""
-    from audit_engine.backends.embedded import LOADED_MODELS
+    from audit_engine.backends.embedded import LOADED_MODELS, folder_version
     from serving.model_store import resolve_version_dir
 
     export_dir = resolve_version_dir(model_path)
@@ -68,8 +70,7 @@ def embedded_foreign_model(model_path: str, signature: str | None, options: Fore
     except BaseException:
         LOADED_MODELS.release(model)
         raise
-    folder = os.path.basename(export_dir.rstrip("/"))
-    version = int(folder) if re.fullmatch(contract.VERSION_FOLDER, folder) else 0
+    version = folder_version(export_dir)
     base = os.path.dirname(export_dir.rstrip("/")) if version else export_dir
     shape = (-1, 1) if spec.input.rank == 2 else (-1,)
 
@@ -78,12 +79,7 @@ def embedded_foreign_model(model_path: str, signature: str | None, options: Fore
         return model.run(name, inputs, [spec.output.name])[spec.output.name]
 
     def status() -> ModelStatus:
-        signatures = tuple(
-            SignatureInfo(n, tuple(sorted(d.inputs)), tuple(sorted(d.outputs)))
-            for n, d in sorted(model.signature_defs.items())
-            if not n.startswith("__")
-        )
-        return ModelStatus(((version, "AVAILABLE"),), signatures, location=export_dir)
+        return ModelStatus(((version, "AVAILABLE"),), signature_infos(model.signature_defs), location=export_dir)
 
     return ForeignModel(
         call,

@@ -16,7 +16,7 @@ import grpc
 import numpy as np
 
 from audit_engine import serving_api
-from audit_engine.backends.base import Explained, ModelStatus, ServerError, SignatureInfo, encode_texts
+from audit_engine.backends.base import Explained, ModelStatus, ServerError, encode_texts, signature_infos
 from audit_engine.serving_api.tensors import string_tensor, to_ndarray
 from saliency_core import contract
 from saliency_core.errors import InputError
@@ -275,11 +275,7 @@ class GrpcBackend:
         )
         return ModelStatus(
             tuple((v.version, v.State.Name(v.state)) for v in status.model_version_status),
-            tuple(
-                SignatureInfo(name, tuple(sorted(d.inputs)), tuple(sorted(d.outputs)))
-                for name, d in sorted(self.signature_defs().items())
-                if not name.startswith("__")
-            ),
+            signature_infos(self.signature_defs()),
         )
 
     def close(self) -> None:
