@@ -12,7 +12,7 @@ from tensorflow_serving.apis import model_pb2, predict_pb2, prediction_log_pb2
 
 from saliency_core import contract
 from trainer.attributions import gradient, integrated_gradients
-from trainer.model import real_length
+from trainer.model import cut_to_longest
 
 WARMUP_TEXTS = ("a short warmup request", "")
 
@@ -29,8 +29,8 @@ def _serving_functions(classifier, class_names, reduction, metadata_json, ig_ste
     width = classifier.max_tokens
 
     def cut(ids):
-        """ids [B, T] -> [B, L]: the graph steps over the batch's longest text only (model.cut_to_longest)."""
-        return ids if classifier.unroll else ids[:, : real_length(ids)]
+        """ids [B, T] -> [B, L]: the graph steps over the batch's longest text only, as the training step does."""
+        return cut_to_longest(classifier, {"ids": ids})["ids"]
 
     def padded(values):
         """[B, L] -> [B, T] with zeros on the right: the contract's shapes, whatever L was."""
