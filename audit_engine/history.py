@@ -19,7 +19,7 @@ from collections.abc import Sequence
 from audit_engine import outputs
 from audit_engine.compare import METRICS, Comparison, ComparisonRow, build_comparison, load_summary, title_of
 from audit_engine.evaluations import CompareMetric
-from audit_engine.formatting import md
+from audit_engine.formatting import md, percent, span
 from audit_engine.html_render import STYLE, esc, markdown_to_html
 from audit_engine.statistics import DEFAULT_CONFIDENCE
 from protos import audit_pb2
@@ -127,11 +127,8 @@ def shown_value(metric: CompareMetric, summary: audit_pb2.AuditSummary) -> str:
     if not metric.measured(summary):
         return "not measured"
     interval = metric.interval(summary) if metric.interval else None
-    unit = " points" if metric.unit == "points" else " %"
-    text = f"{metric.read(summary) * 100:.1f}{unit}"
-    if interval is not None:
-        text += f" ({interval.low * 100:.1f} to {interval.high * 100:.1f})"
-    return text
+    unit = "points" if metric.unit == "points" else "%"
+    return f"{percent(metric.read(summary))} {unit}" + (f" ({span(interval)})" if interval is not None else "")
 
 
 def markdown_lines(history: History) -> list[str]:

@@ -17,7 +17,7 @@ from typing import Any
 
 from audit_engine import outputs
 from audit_engine.compare import load_summary
-from audit_engine.formatting import md
+from audit_engine.formatting import md, percent
 from audit_engine.html_render import STYLE, esc, markdown_to_html
 from audit_engine.summary import reliance_found
 from protos import audit_pb2
@@ -214,7 +214,7 @@ def build_model_card(
 def _value(metric: dict[str, Any]) -> str:
     kind = metric["type"]
     unit = UNITS.get(kind, "%" if kind.startswith("training:") and "accuracy" in kind else "")
-    shown = (lambda v: f"{v * 100:.1f}") if unit else (lambda v: f"{v:.4g}")
+    shown = percent if unit else (lambda v: f"{v:.4g}")
     interval = metric.get("confidence_interval")
     text = shown(metric["value"]) + (f" {unit}" if unit else "")
     return text + (f" ({shown(interval['lower_bound'])} to {shown(interval['upper_bound'])})" if interval else "")

@@ -89,14 +89,11 @@ class AuditSession:
         """``model``: facts already read (a Beam worker gets them from the launcher). A backend that attributes
         through probabilities alone (occlusion, none) names the attribution the summary reports, and is not
         windowed (occlusion works on the document's own words)."""
-        if backend.signature in PREDICT_ONLY_ATTRIBUTIONS:
+        predict_only = backend.signature in PREDICT_ONLY_ATTRIBUTIONS
+        if predict_only:
             options = dataclasses.replace(options, attribution=backend.signature)
         model = model or ModelFacts.of(backend, inputs.lexicon, options)
-        wrapped, stride = (
-            (backend, 0)
-            if backend.signature in PREDICT_ONLY_ATTRIBUTIONS
-            else windowed(backend, options.window_config, model.metadata)
-        )
+        wrapped, stride = (backend, 0) if predict_only else windowed(backend, options.window_config, model.metadata)
         return cls(
             wrapped,
             model,
