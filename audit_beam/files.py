@@ -69,6 +69,9 @@ class BeamFiles(LocalFiles):
     def exists(self, path):
         return _filesystems().exists(path) if is_remote(path) else os.path.lexists(path)
 
+    def is_remote(self, path):
+        return is_remote(path)
+
     def files_under(self, folder):
         if not is_remote(folder):
             return super().files_under(folder)

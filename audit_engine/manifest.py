@@ -73,7 +73,7 @@ def _descriptor(name: str, uri: str, sha256: str, **annotations: Any) -> dict[st
 
 
 def _where(path: str, files: LocalFiles) -> str:
-    return path if "://" in path else os.path.abspath(path)
+    return path if files.is_remote(path) else os.path.abspath(path)
 
 
 def model_folder(source: ModelSource, version: int, files: LocalFiles = LOCAL_FILES) -> str | None:

@@ -68,7 +68,7 @@ def _digest_of(described: Any) -> str | None:
 
 def _regular(path: str, files: LocalFiles) -> str:
     """'' when ``path`` is a regular file (or on a file system without links), else why it is not checked."""
-    if "://" in path:
+    if files.is_remote(path):
         return "" if files.exists(path) else "missing"
     try:
         status = os.lstat(path)

@@ -96,6 +96,10 @@ class LocalFiles:
     def exists(self, path: str) -> bool:
         return os.path.lexists(path)
 
+    def is_remote(self, path: str) -> bool:
+        """Whether ``path`` is on another file system (no links, no local absolute path); never, here."""
+        return False
+
     def sha256(self, path: str) -> str:
         return file_sha256(path, lambda name, _mode: self.open(name))
 
