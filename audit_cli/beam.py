@@ -27,6 +27,7 @@ from audit_cli.settings import (
     check_audit_options,
     evidence_settings,
     gate_limits,
+    input_paths,
     load_audit_inputs,
 )
 from cli_common.console import VERBOSE_ENV, set_verbosity, stderr_to
@@ -130,7 +131,7 @@ def score(ctx, corpus, backend, attribution, runner, direct_running_mode, direct
             out_dir,
             [
                 *(p for p in paths if not files.is_remote(p)),
-                *(p for p in (audit["forbidden_path"], audit["substitutions_path"], audit["sign_key_path"]) if p),
+                *input_paths(audit),
             ],
             also=(BEAM_LOG, TALLY_PART),
         )

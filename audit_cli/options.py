@@ -19,7 +19,7 @@ def evaluation_option(option: EvaluationOption):
     if option.kind == "flag":
         return click.option(f"{option.flag}/--no-{option.flag[2:]}", option.name, default=option.default,
                             show_default=True, help=option.help)  # fmt: skip
-    kind = {"fraction": unit_interval, "text": str}[option.kind]
+    kind = {"fraction": unit_interval, "count": click.IntRange(min=1), "text": str}[option.kind]
     return click.option(option.flag, option.name, type=kind, default=option.default, show_default=True,
                         help=option.help)  # fmt: skip
 
@@ -81,6 +81,7 @@ class ScoreCommand(GroupedCommand):
         "Evaluations (reliance first)": [
             "reliance",
             *(option.name for option in evaluation_options()),
+            "candidates_path",
             "substitutions_path",
             "rationale_column",
             "toxic_classes",
@@ -137,6 +138,13 @@ AUDIT_OPTIONS = [
         type=click.Path(dir_okay=False),
         help="Substitution groups, one per line, comma-separated: the counterfactual token fairness gap "
         "(|change of p(predicted)| when a term is replaced by a substitute).",
+    ),
+    click.option(
+        "--discover-candidates",
+        "candidates_path",
+        type=click.Path(dir_okay=False),
+        help="With --discover: measure only these words and phrases (one per line, as the lexicon), not every "
+        "word of the sampled documents.",
     ),
     click.option(
         "--out",

@@ -68,6 +68,8 @@ def check_audit_options(audit):
             "a binary map needs --toxic-classes (the model classes whose probabilities make the positive score)",
             param_hint="--label-map",
         )
+    if audit["candidates_path"] and not audit["discover"]:
+        raise click.BadParameter("needs --discover", param_hint="--discover-candidates")
     if audit["window_stride"] is not None and not audit["windows"]:
         raise click.BadParameter("has no effect with --no-windows", param_hint="--window-stride")
     from saliency_core.table import check_encoding
@@ -84,9 +86,15 @@ def label_pairs(audit):
         raise click.BadParameter(str(error), param_hint="--label-map") from None
 
 
+def input_paths(audit) -> list[str]:
+    """The files besides the corpus that the audit options name (none may lie inside --out)."""
+    named = ("forbidden_path", "substitutions_path", "candidates_path", "sign_key_path")
+    return [audit[name] for name in named if audit[name]]
+
+
 def load_audit_inputs(audit):
-    """The AuditInputs (lexicon, substitution groups) the options name, with the lexicon's normalisation notes on
-    stderr."""
+    """The AuditInputs (lexicon, substitution groups, discovery's candidates) the options name, with the
+    lexicon's normalisation notes on stderr."""
     from audit_engine.evaluations import AuditInputs
     from saliency_core.lexicon import load_lexicon
     from saliency_core.substitutions import load_substitutions
@@ -100,7 +108,8 @@ def load_audit_inputs(audit):
     if lexicon is not None and len(lexicon.notes) > 5:
         click.echo(f"warning: lexicon: and {len(lexicon.notes) - 5} more entries changed or dropped", err=True)
     substitutions = load_substitutions(audit["substitutions_path"], encoding) if audit["substitutions_path"] else None
-    return AuditInputs(lexicon, substitutions)
+    candidates = load_lexicon(audit["candidates_path"], encoding) if audit["candidates_path"] else None
+    return AuditInputs(lexicon, substitutions, candidates)
 
 
 def audit_options_of(audit, attribution, **run):

@@ -115,6 +115,7 @@ def _inputs(inputs: AuditInputs, settings: EvidenceSettings) -> list[dict[str, A
     for name, loaded, extra in (
         ("lexicon", inputs.lexicon, lambda x: {"normalised_sha256": x.sha256, "terms": len(x.phrases)}),
         ("substitutions", inputs.substitutions, lambda x: {}),
+        ("candidates", inputs.candidates, lambda x: {"normalised_sha256": x.sha256, "terms": len(x.phrases)}),
     ):
         if loaded is not None and loaded.source:
             digest = files.sha256(loaded.source)

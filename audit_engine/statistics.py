@@ -69,6 +69,19 @@ def wilson(k: float, n: int, confidence: float = DEFAULT_CONFIDENCE) -> Interval
     return Interval(max(0.0, centre - half), min(1.0, centre + half))
 
 
+def normal_mean_interval(n: int, total: float, squares: float, confidence: float = DEFAULT_CONFIDENCE) -> Interval:
+    """The normal-approximation interval of a mean from its count, sum and sum of squares: mean +- z s / sqrt(n),
+    s the sample standard deviation ([mean, mean] below two values)."""
+    if n <= 0:
+        return Interval(0.0, 0.0)
+    mean = total / n
+    if n < 2:
+        return Interval(mean, mean)
+    variance = max(squares - n * mean * mean, 0.0) / (n - 1)
+    half = z_value(confidence) * math.sqrt(variance / n)
+    return Interval(mean - half, mean + half)
+
+
 def documents_to_decide(rate: float, limit: float, confidence: float = DEFAULT_CONFIDENCE) -> int:
     """About how many documents a rate measured as ``rate`` needs before its Wilson interval clears ``limit``
     (the rate held as it is; 0 when the rate sits on the limit: no size decides it)."""

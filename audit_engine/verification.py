@@ -159,7 +159,8 @@ def verify_bundle(
 ) -> Verification:
     """Check an audit folder against its manifest: the signature (with ``public_key``), every output's sha256,
     outputs the manifest does not list, and every input found (at its recorded place, or at ``input_paths``:
-    {"corpus" | "lexicon" | "substitutions" | "model": path}; inputs not found fail only with ``require_inputs``)."""
+    {"corpus" | "lexicon" | "substitutions" | "candidates" | "model": path}; inputs not found fail only with
+    ``require_inputs``)."""
     checks: list[Check] = []
     statement, signer = _statement(folder, public_key, files, checks)
     if statement is None:

@@ -51,7 +51,7 @@ class TermReliance(_message.Message):
     def __init__(self, term: _Optional[str] = ..., drop: _Optional[float] = ..., flips: bool = ...) -> None: ...
 
 class AuditRecord(_message.Message):
-    __slots__ = ("row", "id", "status", "skip_reason", "text_sha256", "text", "predicted_label", "confidence", "probabilities", "forbidden_share", "saliency_mass", "flagged", "forbidden_terms", "top_tokens", "token_count", "explained_tokens", "truncated", "true_label", "has_rationale", "rationale_token_f1", "rationale_auprc", "reliance_measured", "reliance_drop", "reliance_flips", "term_reliance", "control_measured", "control_drop", "control_flips", "substituted", "substitution_variants", "substitution_gap_mean", "substitution_gap_max", "substitution_flips", "completeness_gap", "rationale_missing", "windows")
+    __slots__ = ("row", "id", "status", "skip_reason", "text_sha256", "text", "predicted_label", "confidence", "probabilities", "forbidden_share", "saliency_mass", "flagged", "forbidden_terms", "top_tokens", "token_count", "explained_tokens", "truncated", "true_label", "has_rationale", "rationale_token_f1", "rationale_auprc", "reliance_measured", "reliance_drop", "reliance_flips", "term_reliance", "control_measured", "control_drop", "control_flips", "substituted", "substitution_variants", "substitution_gap_mean", "substitution_gap_max", "substitution_flips", "completeness_gap", "rationale_missing", "windows", "discovery_measured", "word_reliance")
     class ProbabilitiesEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -95,6 +95,8 @@ class AuditRecord(_message.Message):
     COMPLETENESS_GAP_FIELD_NUMBER: _ClassVar[int]
     RATIONALE_MISSING_FIELD_NUMBER: _ClassVar[int]
     WINDOWS_FIELD_NUMBER: _ClassVar[int]
+    DISCOVERY_MEASURED_FIELD_NUMBER: _ClassVar[int]
+    WORD_RELIANCE_FIELD_NUMBER: _ClassVar[int]
     row: int
     id: str
     status: RecordStatus
@@ -131,7 +133,9 @@ class AuditRecord(_message.Message):
     completeness_gap: float
     rationale_missing: bool
     windows: int
-    def __init__(self, row: _Optional[int] = ..., id: _Optional[str] = ..., status: _Optional[_Union[RecordStatus, str]] = ..., skip_reason: _Optional[str] = ..., text_sha256: _Optional[str] = ..., text: _Optional[str] = ..., predicted_label: _Optional[str] = ..., confidence: _Optional[float] = ..., probabilities: _Optional[_Mapping[str, float]] = ..., forbidden_share: _Optional[float] = ..., saliency_mass: _Optional[float] = ..., flagged: bool = ..., forbidden_terms: _Optional[_Iterable[_Union[ForbiddenTermHit, _Mapping]]] = ..., top_tokens: _Optional[_Iterable[_Union[TokenSaliency, _Mapping]]] = ..., token_count: _Optional[int] = ..., explained_tokens: _Optional[int] = ..., truncated: bool = ..., true_label: _Optional[str] = ..., has_rationale: bool = ..., rationale_token_f1: _Optional[float] = ..., rationale_auprc: _Optional[float] = ..., reliance_measured: bool = ..., reliance_drop: _Optional[float] = ..., reliance_flips: bool = ..., term_reliance: _Optional[_Iterable[_Union[TermReliance, _Mapping]]] = ..., control_measured: bool = ..., control_drop: _Optional[float] = ..., control_flips: bool = ..., substituted: bool = ..., substitution_variants: _Optional[int] = ..., substitution_gap_mean: _Optional[float] = ..., substitution_gap_max: _Optional[float] = ..., substitution_flips: bool = ..., completeness_gap: _Optional[float] = ..., rationale_missing: bool = ..., windows: _Optional[int] = ...) -> None: ...
+    discovery_measured: bool
+    word_reliance: _containers.RepeatedCompositeFieldContainer[TermReliance]
+    def __init__(self, row: _Optional[int] = ..., id: _Optional[str] = ..., status: _Optional[_Union[RecordStatus, str]] = ..., skip_reason: _Optional[str] = ..., text_sha256: _Optional[str] = ..., text: _Optional[str] = ..., predicted_label: _Optional[str] = ..., confidence: _Optional[float] = ..., probabilities: _Optional[_Mapping[str, float]] = ..., forbidden_share: _Optional[float] = ..., saliency_mass: _Optional[float] = ..., flagged: bool = ..., forbidden_terms: _Optional[_Iterable[_Union[ForbiddenTermHit, _Mapping]]] = ..., top_tokens: _Optional[_Iterable[_Union[TokenSaliency, _Mapping]]] = ..., token_count: _Optional[int] = ..., explained_tokens: _Optional[int] = ..., truncated: bool = ..., true_label: _Optional[str] = ..., has_rationale: bool = ..., rationale_token_f1: _Optional[float] = ..., rationale_auprc: _Optional[float] = ..., reliance_measured: bool = ..., reliance_drop: _Optional[float] = ..., reliance_flips: bool = ..., term_reliance: _Optional[_Iterable[_Union[TermReliance, _Mapping]]] = ..., control_measured: bool = ..., control_drop: _Optional[float] = ..., control_flips: bool = ..., substituted: bool = ..., substitution_variants: _Optional[int] = ..., substitution_gap_mean: _Optional[float] = ..., substitution_gap_max: _Optional[float] = ..., substitution_flips: bool = ..., completeness_gap: _Optional[float] = ..., rationale_missing: bool = ..., windows: _Optional[int] = ..., discovery_measured: bool = ..., word_reliance: _Optional[_Iterable[_Union[TermReliance, _Mapping]]] = ...) -> None: ...
 
 class TermBias(_message.Message):
     __slots__ = ("term", "documents", "subgroup_auc", "bpsn_auc", "bnsp_auc", "pinned_auc", "subgroup_auc_interval", "bpsn_auc_interval", "bnsp_auc_interval")
@@ -243,6 +247,38 @@ class TermRelianceSummary(_message.Message):
     finding: str
     def __init__(self, term: _Optional[str] = ..., documents: _Optional[int] = ..., mean_drop: _Optional[float] = ..., flipped: _Optional[int] = ..., flip_fraction: _Optional[float] = ..., flip_fraction_interval: _Optional[_Union[Interval, _Mapping]] = ..., p_value: _Optional[float] = ..., adjusted_p_value: _Optional[float] = ..., finding: _Optional[str] = ...) -> None: ...
 
+class WordRelianceSummary(_message.Message):
+    __slots__ = ("word", "listed", "documents", "mean_drop", "mean_drop_interval", "flipped", "flip_fraction", "flip_fraction_interval", "finding")
+    WORD_FIELD_NUMBER: _ClassVar[int]
+    LISTED_FIELD_NUMBER: _ClassVar[int]
+    DOCUMENTS_FIELD_NUMBER: _ClassVar[int]
+    MEAN_DROP_FIELD_NUMBER: _ClassVar[int]
+    MEAN_DROP_INTERVAL_FIELD_NUMBER: _ClassVar[int]
+    FLIPPED_FIELD_NUMBER: _ClassVar[int]
+    FLIP_FRACTION_FIELD_NUMBER: _ClassVar[int]
+    FLIP_FRACTION_INTERVAL_FIELD_NUMBER: _ClassVar[int]
+    FINDING_FIELD_NUMBER: _ClassVar[int]
+    word: str
+    listed: bool
+    documents: int
+    mean_drop: float
+    mean_drop_interval: Interval
+    flipped: int
+    flip_fraction: float
+    flip_fraction_interval: Interval
+    finding: str
+    def __init__(self, word: _Optional[str] = ..., listed: bool = ..., documents: _Optional[int] = ..., mean_drop: _Optional[float] = ..., mean_drop_interval: _Optional[_Union[Interval, _Mapping]] = ..., flipped: _Optional[int] = ..., flip_fraction: _Optional[float] = ..., flip_fraction_interval: _Optional[_Union[Interval, _Mapping]] = ..., finding: _Optional[str] = ...) -> None: ...
+
+class ClassDiscovery(_message.Message):
+    __slots__ = ("label", "documents", "words")
+    LABEL_FIELD_NUMBER: _ClassVar[int]
+    DOCUMENTS_FIELD_NUMBER: _ClassVar[int]
+    WORDS_FIELD_NUMBER: _ClassVar[int]
+    label: str
+    documents: int
+    words: _containers.RepeatedCompositeFieldContainer[WordRelianceSummary]
+    def __init__(self, label: _Optional[str] = ..., documents: _Optional[int] = ..., words: _Optional[_Iterable[_Union[WordRelianceSummary, _Mapping]]] = ...) -> None: ...
+
 class Interval(_message.Message):
     __slots__ = ("low", "high")
     LOW_FIELD_NUMBER: _ClassVar[int]
@@ -262,7 +298,7 @@ class Estimate(_message.Message):
     def __init__(self, value: _Optional[float] = ..., interval: _Optional[_Union[Interval, _Mapping]] = ..., documents: _Optional[int] = ...) -> None: ...
 
 class AuditSummary(_message.Message):
-    __slots__ = ("complete", "model_name", "model_version", "signature_name", "backend", "input_path", "input_sha256", "lexicon_path", "lexicon_sha256", "lexicon_terms", "threshold", "documents", "scored", "skipped", "with_forbidden_terms", "flagged", "flagged_fraction", "truncated", "share_distribution", "terms", "classes", "gates", "started_at", "finished_at", "seconds", "documents_per_second", "model_metadata_json", "redacted", "max_tokens", "labelled", "accuracy", "rationale_documents", "mean_rationale_token_f1", "mean_rationale_auprc", "toxic_auc", "term_bias", "pinned_auc_equality_difference", "toxic_classes", "reliance_documents", "mean_reliance_drop", "reliance_flipped", "reliance_flip_fraction", "term_reliance", "substitution_documents", "mean_substitution_gap", "mean_max_substitution_gap", "substitution_flipped", "attribution", "saliency_underreports_reliance", "verdict", "verdict_reason", "mean_abs_completeness_gap", "pinned_auc_equality_difference_sd", "pinned_auc_draws", "rationale_missing_documents", "labels_outside_model_classes", "out_of_vocabulary_terms", "label_space", "windowed", "window_stride", "max_document_tokens", "record_schema_version", "evaluations", "confidence", "reliance_flip_fraction_interval", "mean_reliance_drop_interval", "flip_margin", "reliance_decisive_flipped", "reliance_decisive_flip_fraction", "reliance_decisive_flip_fraction_interval", "control_documents", "control_flipped", "control_flip_fraction", "mean_control_drop", "excess_flip_fraction", "excess_mean_drop", "excess_flip_p_value", "flagged_fraction_interval", "accuracy_interval", "mean_share_interval", "substitution_flip_fraction_interval", "inconclusive_gates", "mean_substitution_gap_interval", "toxic_auc_interval")
+    __slots__ = ("complete", "model_name", "model_version", "signature_name", "backend", "input_path", "input_sha256", "lexicon_path", "lexicon_sha256", "lexicon_terms", "threshold", "documents", "scored", "skipped", "with_forbidden_terms", "flagged", "flagged_fraction", "truncated", "share_distribution", "terms", "classes", "gates", "started_at", "finished_at", "seconds", "documents_per_second", "model_metadata_json", "redacted", "max_tokens", "labelled", "accuracy", "rationale_documents", "mean_rationale_token_f1", "mean_rationale_auprc", "toxic_auc", "term_bias", "pinned_auc_equality_difference", "toxic_classes", "reliance_documents", "mean_reliance_drop", "reliance_flipped", "reliance_flip_fraction", "term_reliance", "substitution_documents", "mean_substitution_gap", "mean_max_substitution_gap", "substitution_flipped", "attribution", "saliency_underreports_reliance", "verdict", "verdict_reason", "mean_abs_completeness_gap", "pinned_auc_equality_difference_sd", "pinned_auc_draws", "rationale_missing_documents", "labels_outside_model_classes", "out_of_vocabulary_terms", "label_space", "windowed", "window_stride", "max_document_tokens", "record_schema_version", "evaluations", "confidence", "reliance_flip_fraction_interval", "mean_reliance_drop_interval", "flip_margin", "reliance_decisive_flipped", "reliance_decisive_flip_fraction", "reliance_decisive_flip_fraction_interval", "control_documents", "control_flipped", "control_flip_fraction", "mean_control_drop", "excess_flip_fraction", "excess_mean_drop", "excess_flip_p_value", "flagged_fraction_interval", "accuracy_interval", "mean_share_interval", "substitution_flip_fraction_interval", "inconclusive_gates", "mean_substitution_gap_interval", "toxic_auc_interval", "discovery_sample", "discovery_max_words", "discovery_documents", "discovery_words", "discovery_supported_words", "discovery_min_documents", "discovery_reference_drop", "discovery_reference_terms", "discovered_words", "discovery_classes")
     COMPLETE_FIELD_NUMBER: _ClassVar[int]
     MODEL_NAME_FIELD_NUMBER: _ClassVar[int]
     MODEL_VERSION_FIELD_NUMBER: _ClassVar[int]
@@ -347,6 +383,16 @@ class AuditSummary(_message.Message):
     INCONCLUSIVE_GATES_FIELD_NUMBER: _ClassVar[int]
     MEAN_SUBSTITUTION_GAP_INTERVAL_FIELD_NUMBER: _ClassVar[int]
     TOXIC_AUC_INTERVAL_FIELD_NUMBER: _ClassVar[int]
+    DISCOVERY_SAMPLE_FIELD_NUMBER: _ClassVar[int]
+    DISCOVERY_MAX_WORDS_FIELD_NUMBER: _ClassVar[int]
+    DISCOVERY_DOCUMENTS_FIELD_NUMBER: _ClassVar[int]
+    DISCOVERY_WORDS_FIELD_NUMBER: _ClassVar[int]
+    DISCOVERY_SUPPORTED_WORDS_FIELD_NUMBER: _ClassVar[int]
+    DISCOVERY_MIN_DOCUMENTS_FIELD_NUMBER: _ClassVar[int]
+    DISCOVERY_REFERENCE_DROP_FIELD_NUMBER: _ClassVar[int]
+    DISCOVERY_REFERENCE_TERMS_FIELD_NUMBER: _ClassVar[int]
+    DISCOVERED_WORDS_FIELD_NUMBER: _ClassVar[int]
+    DISCOVERY_CLASSES_FIELD_NUMBER: _ClassVar[int]
     complete: bool
     model_name: str
     model_version: int
@@ -431,4 +477,14 @@ class AuditSummary(_message.Message):
     inconclusive_gates: int
     mean_substitution_gap_interval: Interval
     toxic_auc_interval: Interval
-    def __init__(self, complete: bool = ..., model_name: _Optional[str] = ..., model_version: _Optional[int] = ..., signature_name: _Optional[str] = ..., backend: _Optional[str] = ..., input_path: _Optional[str] = ..., input_sha256: _Optional[str] = ..., lexicon_path: _Optional[str] = ..., lexicon_sha256: _Optional[str] = ..., lexicon_terms: _Optional[int] = ..., threshold: _Optional[float] = ..., documents: _Optional[int] = ..., scored: _Optional[int] = ..., skipped: _Optional[int] = ..., with_forbidden_terms: _Optional[int] = ..., flagged: _Optional[int] = ..., flagged_fraction: _Optional[float] = ..., truncated: _Optional[int] = ..., share_distribution: _Optional[_Union[ShareDistribution, _Mapping]] = ..., terms: _Optional[_Iterable[_Union[TermSummary, _Mapping]]] = ..., classes: _Optional[_Iterable[_Union[ClassSummary, _Mapping]]] = ..., gates: _Optional[_Iterable[_Union[GateResult, _Mapping]]] = ..., started_at: _Optional[str] = ..., finished_at: _Optional[str] = ..., seconds: _Optional[float] = ..., documents_per_second: _Optional[float] = ..., model_metadata_json: _Optional[str] = ..., redacted: bool = ..., max_tokens: _Optional[int] = ..., labelled: _Optional[int] = ..., accuracy: _Optional[float] = ..., rationale_documents: _Optional[int] = ..., mean_rationale_token_f1: _Optional[float] = ..., mean_rationale_auprc: _Optional[float] = ..., toxic_auc: _Optional[float] = ..., term_bias: _Optional[_Iterable[_Union[TermBias, _Mapping]]] = ..., pinned_auc_equality_difference: _Optional[float] = ..., toxic_classes: _Optional[_Iterable[str]] = ..., reliance_documents: _Optional[int] = ..., mean_reliance_drop: _Optional[float] = ..., reliance_flipped: _Optional[int] = ..., reliance_flip_fraction: _Optional[float] = ..., term_reliance: _Optional[_Iterable[_Union[TermRelianceSummary, _Mapping]]] = ..., substitution_documents: _Optional[int] = ..., mean_substitution_gap: _Optional[float] = ..., mean_max_substitution_gap: _Optional[float] = ..., substitution_flipped: _Optional[int] = ..., attribution: _Optional[str] = ..., saliency_underreports_reliance: bool = ..., verdict: _Optional[str] = ..., verdict_reason: _Optional[str] = ..., mean_abs_completeness_gap: _Optional[float] = ..., pinned_auc_equality_difference_sd: _Optional[float] = ..., pinned_auc_draws: _Optional[int] = ..., rationale_missing_documents: _Optional[int] = ..., labels_outside_model_classes: _Optional[int] = ..., out_of_vocabulary_terms: _Optional[_Iterable[str]] = ..., label_space: _Optional[str] = ..., windowed: _Optional[int] = ..., window_stride: _Optional[int] = ..., max_document_tokens: _Optional[int] = ..., record_schema_version: _Optional[int] = ..., evaluations: _Optional[_Iterable[str]] = ..., confidence: _Optional[float] = ..., reliance_flip_fraction_interval: _Optional[_Union[Interval, _Mapping]] = ..., mean_reliance_drop_interval: _Optional[_Union[Interval, _Mapping]] = ..., flip_margin: _Optional[float] = ..., reliance_decisive_flipped: _Optional[int] = ..., reliance_decisive_flip_fraction: _Optional[float] = ..., reliance_decisive_flip_fraction_interval: _Optional[_Union[Interval, _Mapping]] = ..., control_documents: _Optional[int] = ..., control_flipped: _Optional[int] = ..., control_flip_fraction: _Optional[_Union[Estimate, _Mapping]] = ..., mean_control_drop: _Optional[_Union[Estimate, _Mapping]] = ..., excess_flip_fraction: _Optional[_Union[Estimate, _Mapping]] = ..., excess_mean_drop: _Optional[_Union[Estimate, _Mapping]] = ..., excess_flip_p_value: _Optional[float] = ..., flagged_fraction_interval: _Optional[_Union[Interval, _Mapping]] = ..., accuracy_interval: _Optional[_Union[Interval, _Mapping]] = ..., mean_share_interval: _Optional[_Union[Interval, _Mapping]] = ..., substitution_flip_fraction_interval: _Optional[_Union[Interval, _Mapping]] = ..., inconclusive_gates: _Optional[int] = ..., mean_substitution_gap_interval: _Optional[_Union[Interval, _Mapping]] = ..., toxic_auc_interval: _Optional[_Union[Interval, _Mapping]] = ...) -> None: ...
+    discovery_sample: float
+    discovery_max_words: int
+    discovery_documents: int
+    discovery_words: int
+    discovery_supported_words: int
+    discovery_min_documents: int
+    discovery_reference_drop: float
+    discovery_reference_terms: int
+    discovered_words: _containers.RepeatedCompositeFieldContainer[WordRelianceSummary]
+    discovery_classes: _containers.RepeatedCompositeFieldContainer[ClassDiscovery]
+    def __init__(self, complete: bool = ..., model_name: _Optional[str] = ..., model_version: _Optional[int] = ..., signature_name: _Optional[str] = ..., backend: _Optional[str] = ..., input_path: _Optional[str] = ..., input_sha256: _Optional[str] = ..., lexicon_path: _Optional[str] = ..., lexicon_sha256: _Optional[str] = ..., lexicon_terms: _Optional[int] = ..., threshold: _Optional[float] = ..., documents: _Optional[int] = ..., scored: _Optional[int] = ..., skipped: _Optional[int] = ..., with_forbidden_terms: _Optional[int] = ..., flagged: _Optional[int] = ..., flagged_fraction: _Optional[float] = ..., truncated: _Optional[int] = ..., share_distribution: _Optional[_Union[ShareDistribution, _Mapping]] = ..., terms: _Optional[_Iterable[_Union[TermSummary, _Mapping]]] = ..., classes: _Optional[_Iterable[_Union[ClassSummary, _Mapping]]] = ..., gates: _Optional[_Iterable[_Union[GateResult, _Mapping]]] = ..., started_at: _Optional[str] = ..., finished_at: _Optional[str] = ..., seconds: _Optional[float] = ..., documents_per_second: _Optional[float] = ..., model_metadata_json: _Optional[str] = ..., redacted: bool = ..., max_tokens: _Optional[int] = ..., labelled: _Optional[int] = ..., accuracy: _Optional[float] = ..., rationale_documents: _Optional[int] = ..., mean_rationale_token_f1: _Optional[float] = ..., mean_rationale_auprc: _Optional[float] = ..., toxic_auc: _Optional[float] = ..., term_bias: _Optional[_Iterable[_Union[TermBias, _Mapping]]] = ..., pinned_auc_equality_difference: _Optional[float] = ..., toxic_classes: _Optional[_Iterable[str]] = ..., reliance_documents: _Optional[int] = ..., mean_reliance_drop: _Optional[float] = ..., reliance_flipped: _Optional[int] = ..., reliance_flip_fraction: _Optional[float] = ..., term_reliance: _Optional[_Iterable[_Union[TermRelianceSummary, _Mapping]]] = ..., substitution_documents: _Optional[int] = ..., mean_substitution_gap: _Optional[float] = ..., mean_max_substitution_gap: _Optional[float] = ..., substitution_flipped: _Optional[int] = ..., attribution: _Optional[str] = ..., saliency_underreports_reliance: bool = ..., verdict: _Optional[str] = ..., verdict_reason: _Optional[str] = ..., mean_abs_completeness_gap: _Optional[float] = ..., pinned_auc_equality_difference_sd: _Optional[float] = ..., pinned_auc_draws: _Optional[int] = ..., rationale_missing_documents: _Optional[int] = ..., labels_outside_model_classes: _Optional[int] = ..., out_of_vocabulary_terms: _Optional[_Iterable[str]] = ..., label_space: _Optional[str] = ..., windowed: _Optional[int] = ..., window_stride: _Optional[int] = ..., max_document_tokens: _Optional[int] = ..., record_schema_version: _Optional[int] = ..., evaluations: _Optional[_Iterable[str]] = ..., confidence: _Optional[float] = ..., reliance_flip_fraction_interval: _Optional[_Union[Interval, _Mapping]] = ..., mean_reliance_drop_interval: _Optional[_Union[Interval, _Mapping]] = ..., flip_margin: _Optional[float] = ..., reliance_decisive_flipped: _Optional[int] = ..., reliance_decisive_flip_fraction: _Optional[float] = ..., reliance_decisive_flip_fraction_interval: _Optional[_Union[Interval, _Mapping]] = ..., control_documents: _Optional[int] = ..., control_flipped: _Optional[int] = ..., control_flip_fraction: _Optional[_Union[Estimate, _Mapping]] = ..., mean_control_drop: _Optional[_Union[Estimate, _Mapping]] = ..., excess_flip_fraction: _Optional[_Union[Estimate, _Mapping]] = ..., excess_mean_drop: _Optional[_Union[Estimate, _Mapping]] = ..., excess_flip_p_value: _Optional[float] = ..., flagged_fraction_interval: _Optional[_Union[Interval, _Mapping]] = ..., accuracy_interval: _Optional[_Union[Interval, _Mapping]] = ..., mean_share_interval: _Optional[_Union[Interval, _Mapping]] = ..., substitution_flip_fraction_interval: _Optional[_Union[Interval, _Mapping]] = ..., inconclusive_gates: _Optional[int] = ..., mean_substitution_gap_interval: _Optional[_Union[Interval, _Mapping]] = ..., toxic_auc_interval: _Optional[_Union[Interval, _Mapping]] = ..., discovery_sample: _Optional[float] = ..., discovery_max_words: _Optional[int] = ..., discovery_documents: _Optional[int] = ..., discovery_words: _Optional[int] = ..., discovery_supported_words: _Optional[int] = ..., discovery_min_documents: _Optional[int] = ..., discovery_reference_drop: _Optional[float] = ..., discovery_reference_terms: _Optional[int] = ..., discovered_words: _Optional[_Iterable[_Union[WordRelianceSummary, _Mapping]]] = ..., discovery_classes: _Optional[_Iterable[_Union[ClassDiscovery, _Mapping]]] = ...) -> None: ...

@@ -18,6 +18,7 @@ from audit_cli.settings import (
     check_corpus,
     evidence_settings,
     gate_limits,
+    input_paths,
     load_audit_inputs,
 )
 from cli_common.errors import exit_on_input_error
@@ -77,7 +78,7 @@ def score(corpus, backend, attribution, max_in_flight, quiet, checkpoint_seconds
     out_dir = audit["out_dir"]
     out_lock = claim_out_dir(
         out_dir,
-        [p for p in (corpus, audit["forbidden_path"], audit["substitutions_path"], audit["sign_key_path"]) if p],
+        [corpus, *input_paths(audit)],
         resume,
     )
     inputs = load_audit_inputs(audit)

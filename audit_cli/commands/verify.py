@@ -6,7 +6,7 @@ from cli_common.console import printable
 from cli_common.errors import exit_on_input_error
 from saliency_core.errors import EXIT_GATE_FAILED, InputError
 
-INPUT_KINDS = ("corpus", "lexicon", "substitutions", "model")
+INPUT_KINDS = ("corpus", "lexicon", "substitutions", "candidates", "model")
 
 
 def parse_inputs(values):
@@ -35,7 +35,7 @@ def parse_inputs(values):
     "inputs",
     multiple=True,
     metavar="KIND=PATH",
-    help="Where an input is on this machine when not where the audit read it (KIND: corpus, lexicon, "
+    help="Where an input is on this machine when not where the audit read it (KIND: corpus, lexicon, candidates, "
     "substitutions, model: the model's version folder). Repeatable.",
 )
 @click.option(
@@ -48,7 +48,8 @@ def parse_inputs(values):
 def verify(folder, public_key, inputs, require_inputs, quiet):
     """Check an audit folder against its manifest.json and signature: in FOLDER, the signature (with
     --public-key), the sha256 of every output, outputs the manifest does not list, and every input found (the
-    corpus, lexicon and substitutions where the audit read them, the model's files when it was loaded from disk).
+    corpus, lexicon, substitutions and candidates where the audit read them, the model's files when it was loaded
+    from disk).
 
     FOLDER may be an audit-beam output on any file system Beam knows (gs://...; needs the beam extra).
 

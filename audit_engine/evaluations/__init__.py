@@ -16,13 +16,14 @@ from audit_engine.evaluations.base import (
     Gate,
 )
 from audit_engine.evaluations.bias import Bias
+from audit_engine.evaluations.discovery import Discovery
 from audit_engine.evaluations.rationale import Rationale
 from audit_engine.evaluations.reliance import Reliance
 from audit_engine.evaluations.substitution import Substitution
 from audit_engine.options import AuditOptions
 
 # Report order: the headline first.
-EVALUATIONS: tuple[type[Evaluation], ...] = (Reliance, Substitution, Rationale, Bias)
+EVALUATIONS: tuple[type[Evaluation], ...] = (Reliance, Discovery, Substitution, Rationale, Bias)
 
 
 def build_evaluations(options: AuditOptions, inputs: AuditInputs, single_text: bool = False) -> list[Evaluation]:
@@ -59,6 +60,7 @@ __all__ = [
     "Bias",
     "CompareMetric",
     "CsvColumn",
+    "Discovery",
     "Evaluation",
     "EvaluationOption",
     "Gate",

@@ -51,6 +51,7 @@ class AuditInputs:
 
     lexicon: Lexicon | None = None
     substitutions: SubstitutionGroups | None = None
+    candidates: Lexicon | None = None  # discovery's candidate words (else every word of the corpus)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -94,7 +95,7 @@ class EvaluationOption:
     ``--NAME/--no-NAME``) and the value reaches the evaluation in ``AuditOptions.evaluation_options``."""
 
     name: str  # the option's name: 'flip_margin' is --flip-margin
-    kind: str  # 'flag' (on/off), 'fraction' (a number in [0, 1]) or 'text'
+    kind: str  # 'flag' (on/off), 'fraction' (a number in [0, 1]), 'count' (a whole number >= 1) or 'text'
     default: Any
     help: str
 

@@ -1,0 +1,303 @@
+"""What the lexicon missed: a penalty on one half of the identity lexicon, measured on the other half, and
+whether the audit's discovery finds the unlisted half.
+
+Run: python benchmarks/lexicon_discovery.py          Smoke (CI): --smoke --out DIR
+- The 50 terms of identity_terms/adjectives_people.txt are split in two halves, stratified by how many training
+  tweets hold each term (terms sorted by count, each consecutive pair split at random, seed 0): the penalty sees
+  half A ("listed"), half B is held out ("unlisted").
+- Models (Davidson et al. tweets, three classes, LSTM as benchmarks/identity_bias.py, counterfactual KL penalty
+  λ = --weight): vanilla; half A; the full lexicon; and two ways to reach unlisted terms:
+  (a) the loop closed: the half-A model is audited with --discover on the training tweets and retrained with
+      half A plus the discovered words a reviewer accepts. The reviewer is simulated: it accepts a word of
+      discovery's top 50 unlisted words when it is an identity term (a term of the full list). That is the
+      reviewer's judgement this step stands for; the simulation cannot accept what discovery did not rank;
+  (b) embedding neighbours: half A plus, for each of its terms, the --neighbours nearest words (cosine) in
+      word2vec vectors learned on the training tweets, with no reviewer.
+- Measured per half on the Davidson test split and on a template set generated from
+  identity_terms/madlibber_words_en_us.csv (each template with each of the 50 terms, the toxic or non-toxic
+  adjectives and verbs deciding the label): FPED / FNED (sum over the half's terms of |FPR − FPR_term|, at the
+  threshold that flags the set's toxic fraction), the flip fraction and the mean drop of p(predicted) when the
+  half's terms are removed (texts holding one), macro-F1 on the Davidson test split.
+- Discovery: on the half-A model, the audit with --discover (half A as the lexicon) against the same audit without
+  it (cost ratio, one run each), and how many of half B's most relied-on terms (exhaustive removal over the same
+  tweets, at least 10 tweets) discovery's top 50 unlisted words hold.
+"""
+
+import argparse
+import csv
+import os
+import tempfile
+import time
+
+import numpy as np
+from evidence_common import Audit, probabilities, require_data, results_header, train_classifier, write_csv
+from evidence_common import write_results
+
+from audit_engine.evaluations import bias_metrics
+from saliency_core.lexicon import Lexicon, load_lexicon
+from saliency_core.text import tokenize_all
+from trainer.corpus import load_corpus
+from trainer.penalties import PenaltyConfig
+from trainer.train import FitSettings
+from trainer.word_vectors import word2vec_vectors
+
+MODEL = dict(max_tokens=40, vocabulary_size=20000, embedding_dim=64, hidden_units=64)
+MIN_SUBGROUP = 10
+TOP = 50
+TEMPLATES = [
+    ("{name} is a {adjective} {identity} {occupation}", "adjective"),
+    ("i am a {identity} {occupation} and i am {adjective}", "adjective"),
+    ("being {identity} is {adjective}", "adjective"),
+    ("{identity} people are {adjective}", "adjective"),
+    ("you are a {adjective} {identity} person", "adjective"),
+    ("i {verb} {identity} people", "verb"),
+    ("{name} says all {identity} people are {adjective}", "adjective"),
+]
+
+
+def split_halves(lexicon, tokens):
+    """Half A, half B: terms sorted by how many texts hold them, each consecutive pair split at random."""
+    counts = {" ".join(p): 0 for p in lexicon.phrases}
+    for t in tokens:
+        for term in {term for _, _, term in lexicon.matches(t)}:
+            counts[term] += 1
+    ordered = sorted(counts, key=lambda term: (-counts[term], term))
+    rng = np.random.default_rng(0)
+    a, b = [], []
+    for i in range(0, len(ordered), 2):
+        pair = ordered[i:i + 2]
+        if len(pair) == 2 and rng.random() < 0.5:
+            pair.reverse()
+        a.append(pair[0])
+        b.extend(pair[1:])
+    return a, b, counts
+
+
+def templates(path, seed=0):
+    """(texts, toxic labels) of the template set: every template with every identity term of the lexicon, the
+    label given by the template's toxic or non-toxic word; names and occupations drawn at random."""
+    words = {}
+    with open(path, encoding="utf-8") as f:
+        for row in csv.DictReader(f):
+            words.setdefault((row["type"], row["connotation"]), []).append(row["word"])
+    identities = [line.strip() for line in open(require_data("identity_terms", "adjectives_people.txt"))
+                  if line.strip() and not line.startswith("#")]
+    rng = np.random.default_rng(seed)
+    texts, labels = [], []
+    for identity in identities:
+        for template, slot in TEMPLATES:
+            for connotation, toxic in (("toxic", True), ("nontoxic", False)):
+                for word in words[(slot, connotation)]:
+                    texts.append(template.format(identity=identity,
+                                                 name=rng.choice(words[("name", "neutral")]),
+                                                 occupation=rng.choice(words[("occupation", "neutral")]),
+                                                 adjective=word if slot == "adjective" else "",
+                                                 verb=word if slot == "verb" else ""))
+                    labels.append(toxic)
+    return texts, np.array(labels)
+
+
+def half_metrics(classifier, texts, tokens, toxic, terms, toxic_fraction):
+    """FPED, FNED, flip fraction and mean drop of p(predicted) when the terms are removed, over ``terms``."""
+    lexicon = Lexicon.from_entries(terms)
+    p = probabilities(classifier, texts)
+    scores = p[:, 0] + p[:, 1]
+    threshold = np.quantile(scores, 1 - toxic_fraction)
+    subgroups = {}
+    for n, t in enumerate(tokens):
+        for _, _, term in lexicon.matches(t[:MODEL["max_tokens"]]):
+            subgroups.setdefault(term, np.zeros(len(texts), bool))[n] = True
+    fped, fned = bias_metrics.rate_equality_differences(
+        toxic, scores > threshold, {t: m for t, m in subgroups.items() if m.sum() >= MIN_SUBGROUP})
+    rows = [n for n, t in enumerate(tokens) if lexicon.matches(t)]
+    if not rows:
+        return dict(fped=fped, fned=fned, flips=float("nan"), drop=float("nan"), documents=0)
+    removed = probabilities(classifier, [" ".join(lexicon.without(tokens[n])) for n in rows])
+    predicted = p[rows].argmax(-1)
+    flips = float(np.mean(removed.argmax(-1) != predicted))
+    drop = float(np.mean(p[rows, predicted] - removed[np.arange(len(rows)), predicted]))
+    return dict(fped=fped, fned=fned, flips=flips, drop=drop, documents=len(rows))
+
+
+def exhaustive_reliance(classifier, tokens, terms):
+    """{term: (tweets, mean drop of p(predicted))} removing each term alone from every text that holds it."""
+    lexicon = Lexicon.from_entries(terms)
+    out = {}
+    for term in terms:
+        rows = [n for n, t in enumerate(tokens) if any(m == term for _, _, m in lexicon.matches(t))]
+        if not rows:
+            continue
+        texts = [" ".join(tokens[n]) for n in rows]
+        p = probabilities(classifier, texts)
+        removed = probabilities(classifier, [" ".join(lexicon.without(tokens[n], term)) for n in rows])
+        predicted = p.argmax(-1)
+        out[term] = (len(rows), float(np.mean(p[np.arange(len(rows)), predicted]
+                                              - removed[np.arange(len(rows)), predicted])))
+    return out
+
+
+def neighbours(texts, terms, k, seed):
+    """The k nearest words (cosine, word2vec on ``texts``) of each single-word term, the terms themselves out."""
+    vectors = word2vec_vectors(texts, MODEL["embedding_dim"], seed)
+    words = list(vectors)
+    matrix = np.stack([vectors[w] for w in words])
+    matrix /= np.linalg.norm(matrix, axis=1, keepdims=True)
+    found = []
+    for term in terms:
+        if term not in vectors:
+            continue
+        similarity = matrix @ (vectors[term] / np.linalg.norm(vectors[term]))
+        found += [words[i] for i in np.argsort(-similarity) if words[i] not in terms][:k]
+    return sorted(set(found))
+
+
+def discover(classifier, settings, corpus_csv, lexicon_a, sample):
+    """(seconds without, seconds with, summary with) of the audit of ``corpus_csv`` with lexicon A."""
+    audit = Audit(classifier, ["0", "1", "2"], settings, "discovery")
+    try:
+        started = time.perf_counter()
+        audit.score(corpus_csv, lexicon_a)
+        plain = time.perf_counter() - started
+        started = time.perf_counter()
+        summary = audit.score(corpus_csv, lexicon_a, evaluation_options=(("discover", True),
+                                                                         ("discover_sample", sample)))
+        return plain, time.perf_counter() - started, summary
+    finally:
+        audit.close()
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
+    parser.add_argument("--weight", type=float, default=10.0, help="lambda of the counterfactual penalty")
+    parser.add_argument("--epochs", type=int, default=4)
+    parser.add_argument("--neighbours", type=int, default=3)
+    parser.add_argument("--sample", type=float, default=0.25, help="discovery's --discover-sample")
+    parser.add_argument("--smoke", action="store_true")
+    parser.add_argument("--out", default=None)
+    args = parser.parse_args()
+    full = load_lexicon(require_data("identity_terms", "adjectives_people.txt"))
+    parts = load_corpus(require_data("davidson_hate_offensive", "davidson.csv"), split_column="split",
+                        splits=["train", "test"])
+    train, test = parts["train"], parts["test"]
+    if args.smoke:
+        rng = np.random.default_rng(0)
+        train = train.subset(sorted(rng.permutation(len(train))[:800]))
+        test = test.subset(sorted(rng.permutation(len(test))[:300]))
+        args.seeds, args.epochs = args.seeds[:1], 1
+    train_tokens, test_tokens = tokenize_all(train.texts), tokenize_all(test.texts)
+    half_a, half_b, counts = split_halves(full, train_tokens)
+    lexicon_a = Lexicon.from_entries(half_a)
+    train_labels = [int(v) for v in train.labels]
+    test_labels = np.array([int(v) for v in test.labels])
+    test_toxic = test_labels <= 1
+    template_texts, template_toxic = templates(require_data("identity_terms", "madlibber_words_en_us.csv"))
+    if args.smoke:
+        template_texts, template_toxic = template_texts[::20], template_toxic[::20]
+    template_tokens = tokenize_all(template_texts)
+    work = tempfile.mkdtemp(prefix="discovery-")
+    train_csv = write_csv(os.path.join(work, "train.csv"), ["id", "text"], enumerate(train.texts))
+    sets = {"Davidson test": (test.texts, test_tokens, test_toxic, float(test_toxic.mean())),
+            "templates": (template_texts, template_tokens, template_toxic, float(template_toxic.mean()))}
+    w = args.weight
+    results = {}  # configuration -> list over seeds of {set: {half: metrics}, "macro_f1": ...}
+    found_log = []
+
+    def measure(name, classifier, seed):
+        from identity_bias import macro_f1
+        predictions = probabilities(classifier, test.texts).argmax(-1)
+        row = {"macro_f1": macro_f1(test_labels, predictions, 3)}
+        for set_name, (texts, tokens, toxic, fraction) in sets.items():
+            row[set_name] = {half: half_metrics(classifier, texts, tokens, toxic, terms, fraction)
+                             for half, terms in (("A", half_a), ("B", half_b))}
+        results.setdefault(name, []).append(row)
+        print(f"seed {seed} {name}: macro-F1 {row['macro_f1']:.4f}; " + "; ".join(
+            f"{s} {h}: " + ", ".join(f"{k} {v:.3f}" for k, v in m.items()) for s in sets for h, m in row[s].items()),
+            flush=True)
+
+    def fit(terms, seed):
+        settings = FitSettings(PenaltyConfig(counterfactual_weight=w if terms else 0.0, divergence="kl"),
+                               epochs=args.epochs, batch_size=64, learning_rate=2e-3, seed=seed)
+        lexicon = Lexicon.from_entries(terms) if terms else None
+        return train_classifier(train.texts, train_labels, 3, MODEL, settings, lexicon), settings
+
+    for seed in args.seeds:
+        for name, terms in (("vanilla", None), ("penalty on half A", half_a), ("penalty on the full lexicon",
+                                                                               [" ".join(p) for p in full.phrases])):
+            classifier, settings = fit(terms, seed)
+            measure(name, classifier, seed)
+            if name == "penalty on half A":
+                plain, with_discovery, summary = discover(classifier, settings, train_csv, lexicon_a, args.sample)
+                unlisted = [w.word for w in summary.discovered_words if not w.listed][:TOP]
+                truth = exhaustive_reliance(classifier, train_tokens, half_b)
+                relied = sorted((t for t, (n, _) in truth.items() if n >= MIN_SUBGROUP), key=lambda t: -truth[t][1])
+                accepted = sorted(set(unlisted) & set(" ".join(p) for p in full.phrases))
+                found_log.append(dict(seed=seed, plain=plain, discovery=with_discovery, accepted=accepted,
+                                      top10=relied[:10], found10=[t for t in relied[:10] if t in unlisted],
+                                      relied=relied, found=[t for t in relied if t in unlisted],
+                                      truth=truth, documents=summary.discovery_documents))
+                print(f"seed {seed} discovery: audit {plain:.1f} s, with --discover {with_discovery:.1f} s; "
+                      f"accepted {accepted}; half B by exhaustive drop {relied[:10]}", flush=True)
+                expanded, _ = fit(half_a + accepted, seed)
+                measure("(a) half A + discovered terms a reviewer accepts", expanded, seed)
+        near = neighbours(train.texts, half_a, args.neighbours, seed)
+        print(f"seed {seed} neighbours: {near}", flush=True)
+        classifier, _ = fit(half_a + near, seed)
+        measure(f"(b) half A + {args.neighbours} word2vec neighbours per term", classifier, seed)
+    write_results("lexicon_discovery" + ("_smoke" if args.smoke else "") + ".md",
+                  report(args, half_a, half_b, counts, results, found_log, len(template_texts)), args.out)
+
+
+def report(args, half_a, half_b, counts, results, found_log, templates_count):
+    from evidence_common import fmt
+    lines = [results_header("What the lexicon missed: Davidson et al. tweets, half of the identity lexicon",
+                            args.seeds, [
+        f"model: LSTM {MODEL['hidden_units']}, embedding {MODEL['embedding_dim']}, T = {MODEL['max_tokens']}, "
+        f"{args.epochs} epochs, batch 64, Adam 2e-3, counterfactual KL λ = {args.weight:g}",
+        "half A (in the penalty): " + ", ".join(f"{t} ({counts[t]})" for t in half_a),
+        "half B (held out): " + ", ".join(f"{t} ({counts[t]})" for t in half_b) + " (training tweets holding it)",
+        f"template set: {templates_count} sentences; FPED / FNED over the half's terms with ≥ {MIN_SUBGROUP} texts "
+        "holding both classes, at the threshold that flags the set's toxic fraction; flips and drop over texts "
+        "holding a term of the half, the half's terms removed"]), ""]
+    for set_name in ("Davidson test", "templates"):
+        lines += [f"## {set_name} (mean ± sd over seeds)", "",
+                  "| model | macro-F1 % | half A: FPED | FNED | flips % | drop (points) | half B: FPED | FNED | "
+                  "flips % | drop (points) |", "|---|---|---|---|---|---|---|---|---|---|"]
+        for name, rows in results.items():
+            cells = [fmt([r["macro_f1"] for r in rows])]
+            for half in ("A", "B"):
+                m = [r[set_name][half] for r in rows]
+                cells += [fmt([x["fped"] for x in m], 1.0, 3), fmt([x["fned"] for x in m], 1.0, 3),
+                          fmt([x["flips"] for x in m]), fmt([x["drop"] for x in m])]
+            lines.append(f"| {name} | " + " | ".join(cells) + " |")
+        lines.append("")
+        vanilla, fullp = results.get("vanilla"), results.get("penalty on the full lexicon")
+        if vanilla and fullp:
+            lines += ["Share of the full lexicon's reduction on half B that each model recovers ((vanilla − model) "
+                      "/ (vanilla − full), of the means over seeds):", "",
+                      "| model | FPED | FNED | flips | drop |", "|---|---|---|---|---|"]
+            for name, rows in results.items():
+                cells = []
+                for key in ("fped", "fned", "flips", "drop"):
+                    v, f, m = (float(np.nanmean([r[set_name]["B"][key] for r in rs])) for rs in (vanilla, fullp, rows))
+                    cells.append(f"{(v - m) / (v - f) * 100:.0f} %" if abs(v - f) > 1e-9 else "–")
+                lines.append(f"| {name} | " + " | ".join(cells) + " |")
+            lines.append("")
+    lines += ["## Discovery on the half-A model (training tweets, half A as the lexicon)", "",
+              "| seed | audit s | with --discover s | ratio | sampled tweets | half B terms relied on (≥ "
+              f"{MIN_SUBGROUP} tweets) in the top {TOP} | of the 10 most relied on | accepted by the reviewer |",
+              "|---|---|---|---|---|---|---|---|"]
+    for f in found_log:
+        lines.append(f"| {f['seed']} | {f['plain']:.1f} | {f['discovery']:.1f} | {f['discovery'] / f['plain']:.2f} | "
+                     f"{f['documents']} | {len(f['found'])} of {len(f['relied'])} | {len(f['found10'])} of "
+                     f"{len(f['top10'])} | {', '.join(f['accepted']) or '–'} |")
+    if found_log:
+        first = found_log[0]
+        lines += ["", f"Half B by exhaustive drop (points), seed {first['seed']}: " + ", ".join(
+            f"{t} {first['truth'][t][1] * 100:.1f} ({first['truth'][t][0]}){' *' if t in first['found'] else ''}"
+            for t in first["relied"]) + " (* in discovery's top 50)"]
+    return "\n".join(lines) + "\n"
+
+
+if __name__ == "__main__":
+    main()
