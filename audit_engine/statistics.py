@@ -69,16 +69,30 @@ def wilson(k: float, n: int, confidence: float = DEFAULT_CONFIDENCE) -> Interval
     return Interval(max(0.0, centre - half), min(1.0, centre + half))
 
 
-def normal_mean_interval(n: int, total: float, squares: float, confidence: float = DEFAULT_CONFIDENCE) -> Interval:
-    """The normal-approximation interval of a mean from its count, sum and sum of squares: mean +- z s / sqrt(n),
-    s the sample standard deviation ([mean, mean] below two values)."""
+def t_value(confidence: float, df: int) -> float:
+    """Student's t quantile of a two-sided interval at ``confidence`` with ``df`` degrees of freedom, by the
+    Cornish-Fisher expansion around the normal quantile (Abramowitz and Stegun 26.7.5): relative error below 1e-4
+    from 9 degrees of freedom up at 90-99 % (tested against SciPy); discovery needs 10 documents, 9 degrees."""
+    z = z_value(confidence)
+    g = (
+        (z**3 + z) / 4,
+        (5 * z**5 + 16 * z**3 + 3 * z) / 96,
+        (3 * z**7 + 19 * z**5 + 17 * z**3 - 15 * z) / 384,
+        (79 * z**9 + 776 * z**7 + 1482 * z**5 - 1920 * z**3 - 945 * z) / 92160,
+    )
+    return z + sum(term / df ** (i + 1) for i, term in enumerate(g))
+
+
+def mean_interval(n: int, total: float, squares: float, confidence: float = DEFAULT_CONFIDENCE) -> Interval:
+    """Student's t interval of a mean from its count, sum and sum of squares: mean +- t s / sqrt(n), s the sample
+    standard deviation ([mean, mean] below two values). Kept as three sums, it merges in any order."""
     if n <= 0:
         return Interval(0.0, 0.0)
     mean = total / n
     if n < 2:
         return Interval(mean, mean)
     variance = max(squares - n * mean * mean, 0.0) / (n - 1)
-    half = z_value(confidence) * math.sqrt(variance / n)
+    half = t_value(confidence, n - 1) * math.sqrt(variance / n)
     return Interval(mean - half, mean + half)
 
 

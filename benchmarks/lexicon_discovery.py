@@ -12,15 +12,18 @@ Run: python benchmarks/lexicon_discovery.py          Smoke (CI): --smoke --out D
       discovery's top 50 unlisted words when it is an identity term (a term of the full list). That is the
       reviewer's judgement this step stands for; the simulation cannot accept what discovery did not rank;
   (b) embedding neighbours: half A plus, for each of its terms, the --neighbours nearest words (cosine) in
-      word2vec vectors learned on the training tweets, with no reviewer.
+      word2vec vectors learned on the training tweets, with no reviewer;
+  (c) the subspace penalty (trainer/penalties/subspace.py) at --subspace-weight beside the counterfactual penalty
+      on half A, embeddings started from word2vec; and its control, half A with word2vec and no subspace term.
 - Measured per half on the Davidson test split and on a template set generated from
   identity_terms/madlibber_words_en_us.csv (each template with each of the 50 terms, the toxic or non-toxic
   adjectives and verbs deciding the label): FPED / FNED (sum over the half's terms of |FPR − FPR_term|, at the
   threshold that flags the set's toxic fraction), the flip fraction and the mean drop of p(predicted) when the
   half's terms are removed (texts holding one), macro-F1 on the Davidson test split.
 - Discovery: on the half-A model, the audit with --discover (half A as the lexicon) against the same audit without
-  it (cost ratio, one run each), and how many of half B's most relied-on terms (exhaustive removal over the same
-  tweets, at least 10 tweets) discovery's top 50 unlisted words hold.
+  it (cost ratio, one run each), and how many of half B's relied-on terms (exhaustive removal over the same tweets:
+  at least 10 tweets and a mean drop of at least 1 point) discovery's top 50 unlisted words hold, and how many the
+  report shows (the top 50 and each class's list).
 """
 
 import argparse
@@ -44,6 +47,7 @@ from trainer.word_vectors import word2vec_vectors
 MODEL = dict(max_tokens=40, vocabulary_size=20000, embedding_dim=64, hidden_units=64)
 MIN_SUBGROUP = 10
 TOP = 50
+RELIED = 0.01  # a held-out term is relied on when removing it drops p(predicted) by at least 1 point on average
 TEMPLATES = [
     ("{name} is a {adjective} {identity} {occupation}", "adjective"),
     ("i am a {identity} {occupation} and i am {adjective}", "adjective"),
@@ -173,6 +177,8 @@ def main():
     parser.add_argument("--epochs", type=int, default=4)
     parser.add_argument("--neighbours", type=int, default=3)
     parser.add_argument("--sample", type=float, default=0.25, help="discovery's --discover-sample")
+    parser.add_argument("--subspace-weight", type=float, default=10.0)
+    parser.add_argument("--subspace-rank", type=int, default=8)
     parser.add_argument("--smoke", action="store_true")
     parser.add_argument("--out", default=None)
     args = parser.parse_args()
@@ -215,11 +221,13 @@ def main():
             f"{s} {h}: " + ", ".join(f"{k} {v:.3f}" for k, v in m.items()) for s in sets for h, m in row[s].items()),
             flush=True)
 
-    def fit(terms, seed):
-        settings = FitSettings(PenaltyConfig(counterfactual_weight=w if terms else 0.0, divergence="kl"),
-                               epochs=args.epochs, batch_size=64, learning_rate=2e-3, seed=seed)
+    def fit(terms, seed, subspace=0.0, word_vectors="none"):
+        penalty = PenaltyConfig(counterfactual_weight=w if terms else 0.0, divergence="kl", subspace_weight=subspace,
+                                subspace_rank=args.subspace_rank)
+        settings = FitSettings(penalty, epochs=args.epochs, batch_size=64, learning_rate=2e-3, seed=seed)
         lexicon = Lexicon.from_entries(terms) if terms else None
-        return train_classifier(train.texts, train_labels, 3, MODEL, settings, lexicon), settings
+        return train_classifier(train.texts, train_labels, 3, {**MODEL, "word_vectors": word_vectors}, settings,
+                                lexicon), settings
 
     for seed in args.seeds:
         for name, terms in (("vanilla", None), ("penalty on half A", half_a), ("penalty on the full lexicon",
@@ -229,13 +237,15 @@ def main():
             if name == "penalty on half A":
                 plain, with_discovery, summary = discover(classifier, settings, train_csv, lexicon_a, args.sample)
                 unlisted = [w.word for w in summary.discovered_words if not w.listed][:TOP]
+                shown = set(unlisted) | {w.word for c in summary.discovery_classes for w in c.words}
                 truth = exhaustive_reliance(classifier, train_tokens, half_b)
-                relied = sorted((t for t, (n, _) in truth.items() if n >= MIN_SUBGROUP), key=lambda t: -truth[t][1])
-                accepted = sorted(set(unlisted) & set(" ".join(p) for p in full.phrases))
+                relied = sorted((t for t, (n, d) in truth.items() if n >= MIN_SUBGROUP and d >= RELIED),
+                                key=lambda t: -truth[t][1])
+                accepted = sorted(shown & set(" ".join(p) for p in full.phrases))
                 found_log.append(dict(seed=seed, plain=plain, discovery=with_discovery, accepted=accepted,
-                                      top10=relied[:10], found10=[t for t in relied[:10] if t in unlisted],
                                       relied=relied, found=[t for t in relied if t in unlisted],
-                                      truth=truth, documents=summary.discovery_documents))
+                                      shown=[t for t in relied if t in shown], truth=truth,
+                                      documents=summary.discovery_documents))
                 print(f"seed {seed} discovery: audit {plain:.1f} s, with --discover {with_discovery:.1f} s; "
                       f"accepted {accepted}; half B by exhaustive drop {relied[:10]}", flush=True)
                 expanded, _ = fit(half_a + accepted, seed)
@@ -244,6 +254,11 @@ def main():
         print(f"seed {seed} neighbours: {near}", flush=True)
         classifier, _ = fit(half_a + near, seed)
         measure(f"(b) half A + {args.neighbours} word2vec neighbours per term", classifier, seed)
+        classifier, _ = fit(half_a, seed, word_vectors="word2vec")
+        measure("(c) control: half A, word2vec start", classifier, seed)
+        classifier, _ = fit(half_a, seed, args.subspace_weight, "word2vec")
+        measure(f"(c) half A + subspace penalty λ={args.subspace_weight:g} (rank {args.subspace_rank}), word2vec "
+                "start", classifier, seed)
     write_results("lexicon_discovery" + ("_smoke" if args.smoke else "") + ".md",
                   report(args, half_a, half_b, counts, results, found_log, len(template_texts)), args.out)
 
@@ -284,18 +299,18 @@ def report(args, half_a, half_b, counts, results, found_log, templates_count):
                 lines.append(f"| {name} | " + " | ".join(cells) + " |")
             lines.append("")
     lines += ["## Discovery on the half-A model (training tweets, half A as the lexicon)", "",
-              "| seed | audit s | with --discover s | ratio | sampled tweets | half B terms relied on (≥ "
-              f"{MIN_SUBGROUP} tweets) in the top {TOP} | of the 10 most relied on | accepted by the reviewer |",
-              "|---|---|---|---|---|---|---|---|"]
+              f"| seed | audit s | with --discover s | ratio | sampled tweets | half B terms relied on (≥ {MIN_SUBGROUP} "
+              f"tweets, drop ≥ {RELIED * 100:g} point) in the top {TOP} | shown by the report (top {TOP} and per "
+              "class) | accepted by the reviewer |", "|---|---|---|---|---|---|---|---|"]
     for f in found_log:
         lines.append(f"| {f['seed']} | {f['plain']:.1f} | {f['discovery']:.1f} | {f['discovery'] / f['plain']:.2f} | "
-                     f"{f['documents']} | {len(f['found'])} of {len(f['relied'])} | {len(f['found10'])} of "
-                     f"{len(f['top10'])} | {', '.join(f['accepted']) or '–'} |")
-    if found_log:
-        first = found_log[0]
-        lines += ["", f"Half B by exhaustive drop (points), seed {first['seed']}: " + ", ".join(
-            f"{t} {first['truth'][t][1] * 100:.1f} ({first['truth'][t][0]}){' *' if t in first['found'] else ''}"
-            for t in first["relied"]) + " (* in discovery's top 50)"]
+                     f"{f['documents']} | {len(f['found'])} of {len(f['relied'])} | {len(f['shown'])} of "
+                     f"{len(f['relied'])} | {', '.join(f['accepted']) or '–'} |")
+    for f in found_log:
+        every = sorted(f["truth"], key=lambda t: -f["truth"][t][1])
+        lines += ["", f"Half B by exhaustive mean drop (points; tweets), seed {f['seed']}: " + ", ".join(
+            f"{t} {f['truth'][t][1] * 100:.1f} ({f['truth'][t][0]}){' *' if t in f['found'] else ''}"
+            for t in every) + f" (* in discovery's top {TOP})"]
     return "\n".join(lines) + "\n"
 
 

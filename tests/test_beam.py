@@ -84,7 +84,7 @@ def audit_inputs(example_paths, tmp_path_factory):
 def common_args(tiny_export, forbidden, groups):
     return ["--model", tiny_export.export_path, "--forbidden", forbidden, "--substitutions", groups,
             "--label-column", "label", "--rationale-column", "rationale", "--toxic-classes", "1",
-            "--batch-size", "16"]
+            "--batch-size", "16", "--discover", "--discover-sample", "0.5"]
 
 
 @pytest.mark.parametrize("mode", ["in_memory", "multi_processing"])
@@ -100,7 +100,7 @@ def test_pipeline_records_and_summary_equal_audit_cli(mode, tiny_export, audit_i
     assert expected and records(str(tmp_path / "beam" / "records-*-of-*.jsonl")) == expected
     summaries = [json.loads((tmp_path / name / "summary.json").read_text()) for name in ("cli", "beam")]
     assert all(summaries[0][key] for key in ("reliance_documents", "substitution_documents", "rationale_documents",
-                                             "rationale_missing_documents", "term_bias"))
+                                             "rationale_missing_documents", "term_bias", "discovered_words"))
     assert_same_summary(*summaries)
     cli_csv = (tmp_path / "cli" / "records.csv").read_bytes().split(b"\r\n")
     beam_csv = [shard.read_bytes().split(b"\r\n") for shard in sorted((tmp_path / "beam").glob("records-*.csv"))]

@@ -3,6 +3,7 @@ lexicon terms outside the vocabulary, restoring the best epoch, audits without a
 
 import csv
 import json
+import os
 
 import numpy as np
 import pytest
@@ -171,3 +172,16 @@ def test_restore_best_exports_the_best_validation_epoch(example_paths, tmp_path)
 def test_nothing_to_audit_is_a_usage_error(tiny_export, example_paths, tmp_path):
     result = run(["score", example_paths["test_clean"], "--model", tiny_export.export_path, "--out", str(tmp_path)])
     assert result.exit_code == 2 and "nothing to audit" in result.output
+
+
+def test_discovery_candidates_need_discover_and_a_readable_file(tiny_export, example_paths, tmp_path):
+    common = ["score", example_paths["test_decoy"], "--model", tiny_export.export_path, "--forbidden",
+              example_paths["forbidden"]]
+    result = run([*common, "--discover-candidates", example_paths["forbidden"], "--out", str(tmp_path / "a")])
+    assert result.exit_code == 2 and "--discover-candidates" in result.output and "needs --discover" in result.output
+    missing = str(tmp_path / "nope.txt")
+    result = run([*common, "--discover", "--discover-candidates", missing, "--out", str(tmp_path / "b")])
+    assert result.exit_code == 2 and "nope.txt" in result.output and "Traceback" not in result.output
+    assert not os.path.exists(tmp_path / "b" / "summary.json")
+    result = run([*common, "--discover", "--discover-words", "0", "--out", str(tmp_path / "c")])
+    assert result.exit_code == 2 and "--discover-words" in result.output

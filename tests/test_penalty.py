@@ -172,7 +172,7 @@ def test_integrated_gradients_completeness_on_the_lstm():
 def test_penalty_terms_are_chosen_by_name_and_each_has_its_tracker():
     from trainer import penalties
     from trainer.model import RightReasonsModel
-    assert penalties.PENALTIES == ("input-gradient", "counterfactual", "both")
+    assert penalties.PENALTIES == ("input-gradient", "counterfactual", "subspace", "both")
     assert penalties.get("counterfactual") is counterfactual.CounterfactualPenalty
     for name, entry in penalties.TERMS.items():  # the registry says what each term class says of itself
         assert (penalties.get(name).name, penalties.get(name).weight_field) == (name, entry.weight_field)
@@ -182,5 +182,61 @@ def test_penalty_terms_are_chosen_by_name_and_each_has_its_tracker():
     assert (config.input_gradient_weight, config.counterfactual_weight, config.name) == \
         (2.0, 0.5, "input-gradient+counterfactual")
     model = RightReasonsModel(TextClassifier(["a", "b"], 2, max_tokens=4, embedding_dim=2, hidden_units=2), config)
-    assert sorted(model.term_trackers) == ["counterfactual_loss", "saliency_loss"]
+    assert sorted(model.term_trackers) == ["counterfactual_loss", "saliency_loss", "subspace_loss"]
     assert {t.name for t in model.term_trackers.values()} <= {m.name for m in model.metrics}
+
+
+def test_the_subspace_is_the_listed_embeddings_top_principal_directions_and_projection_removes_it():
+    from trainer.penalties.subspace import listed_subspace, project_off
+    rng = np.random.default_rng(0)
+    matrix = rng.normal(size=(30, 6)).astype(np.float32)
+    listed = np.array([3, 7, 11, 12])
+    basis = listed_subspace(tf.constant(matrix), tf.constant(listed), rank=2).numpy()
+    assert basis.shape == (6, 2)
+    np.testing.assert_allclose(basis.T @ basis, np.eye(2), atol=1e-5)
+    centred = matrix[listed] - matrix.mean(axis=0)
+    top = np.linalg.svd(centred)[2][:2].T  # numpy's top two right singular vectors span the same plane
+    np.testing.assert_allclose(np.linalg.svd(top.T @ basis)[1], [1.0, 1.0], atol=1e-5)  # same plane
+    embeddings = tf.constant(rng.normal(size=(2, 3, 6)).astype(np.float32))
+    projected = project_off(embeddings, tf.constant(basis)).numpy()
+    np.testing.assert_allclose(projected @ basis, 0.0, atol=1e-5)  # nothing left along the subspace
+    np.testing.assert_allclose(projected + (embeddings.numpy() @ basis) @ basis.T, embeddings.numpy(), atol=1e-5)
+    assert listed_subspace(tf.constant(matrix), tf.constant(listed), rank=50).shape == (6, 4)  # at most K
+
+
+def test_the_subspace_penalty_is_the_divergence_to_the_projected_prediction():
+    """With the subspace spanning the whole embedding space, every token projects to 0: the term is the mean KL
+    between p(x) and the prediction on zero embeddings, by hand on the closed-form model."""
+    from trainer.penalties import PenaltyConfig
+    from trainer.penalties.base import ForwardPass
+    from trainer.penalties.subspace import SubspacePenalty
+
+    class Classifier(BagOfEmbeddings):
+        embedding = type("Embedding", (), {"embeddings": tf.constant(TABLE, tf.float32)})()
+
+    model = Classifier(TABLE, WEIGHTS)
+    ids = tf.constant(IDS)
+    real = tf.cast(ids != 0, tf.float32)
+    p = model.classify_embeddings(model.embed(ids), ids != 0).numpy()
+    forward = ForwardPass(model, {"ids": ids}, False, tf.constant(p), tf.zeros_like(real), real,
+                          tf.zeros(len(IDS)))
+    term = SubspacePenalty(PenaltyConfig(subspace_weight=1.0, subspace_rank=2, divergence="kl"), listed_ids=[1, 2, 3])
+    q = np.full(3, 1 / 3)  # softmax of zero logits
+    expected = np.mean(np.sum(p * (np.log(p) - np.log(q)), axis=-1))
+    assert float(term.call(forward)) == pytest.approx(expected, rel=1e-5)
+    assert float(SubspacePenalty(PenaltyConfig(subspace_weight=1.0), listed_ids=[]).call(forward)) == 0.0
+
+
+def test_training_hands_the_listed_token_ids_to_the_penalty(tmp_path):
+    from saliency_core.lexicon import Lexicon
+    from trainer.corpus import Corpus
+    from trainer.penalties import PenaltyConfig
+    from trainer.train import FitSettings, ModelSettings, TrainingData, fit, prepare
+    texts = ["good gay film", "bad straight film", "good film", "bad film"] * 4
+    data = TrainingData(Corpus(texts, ["1", "0", "1", "0"] * 4), None, ["0", "1"], Lexicon.from_entries(["gay"]))
+    prepared = prepare(data, ModelSettings(max_tokens=6, vocabulary_size=20, embedding_dim=4, hidden_units=3))
+    model, _ = fit(prepared.classifier, prepared.train_examples,
+                   FitSettings(PenaltyConfig(subspace_weight=1.0, subspace_rank=1), epochs=1, batch_size=8), verbose=0)
+    vocabulary = prepared.classifier.lookup.get_vocabulary()
+    terms = {term.name: term for term in model.penalty.terms}
+    assert [vocabulary[i] for i in terms["subspace"].listed_ids] == ["gay"]

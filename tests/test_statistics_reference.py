@@ -36,3 +36,18 @@ def test_holm_matches_statsmodels():
     for m in (1, 2, 5, 30):
         p = rng.uniform(0, 0.2, m).tolist()
         assert statistics.holm(p) == pytest.approx(multipletests(p, method="holm")[1].tolist(), abs=1e-12)
+
+
+@pytest.mark.parametrize("confidence", [0.9, 0.95, 0.99])
+@pytest.mark.parametrize("df", [9, 10, 19, 50, 1000])
+def test_t_value_matches_scipy(confidence, df):
+    assert statistics.t_value(confidence, df) == pytest.approx(stats.t.ppf(0.5 + confidence / 2, df), rel=1e-4)
+
+
+@pytest.mark.parametrize("n", [10, 37, 500])
+def test_mean_interval_matches_statsmodels(n):
+    from statsmodels.stats.weightstats import DescrStatsW
+    values = np.random.default_rng(n).beta(2, 8, n) - 0.1
+    interval = statistics.mean_interval(n, float(values.sum()), float((values**2).sum()))
+    low, high = DescrStatsW(values).tconfint_mean(alpha=0.05)
+    assert interval.low == pytest.approx(low, abs=1e-5) and interval.high == pytest.approx(high, abs=1e-5)

@@ -1,6 +1,7 @@
 """audit-train: a thin command-line layer over trainer's library functions. TensorFlow loads only once a command
 runs, so --help is instant and TensorFlow's start-up lines stay off the terminal unless --verbose."""
 
+import dataclasses
 import re
 
 import click
@@ -48,11 +49,18 @@ def main(verbose, debug):
                    "penalty also pairs each term with its substitutes.")
 @click.option("--penalty", "penalty_name", type=click.Choice(PENALTIES), default="counterfactual", show_default=True,
               help="counterfactual: divergence between p(x) and p(x without forbidden tokens) (and substitutes); "
-                   "input-gradient: the squared input gradient on forbidden tokens (Ross et al. 2017); both.")
+                   "input-gradient: the squared input gradient on forbidden tokens (Ross et al. 2017); both; "
+                   "subspace: see --subspace-weight.")
 @click.option("--penalty-weight", "--lambda", "penalty_weight", type=FiniteFloatRange(min=0.0), default=0.0,
               show_default=True, help="lambda of --penalty (0 = vanilla training); with 'both', of input-gradient.")
 @click.option("--counterfactual-weight", type=FiniteFloatRange(min=0.0),
               help="With --penalty both: lambda of the counterfactual term (default: --penalty-weight).")
+@click.option("--subspace-weight", type=FiniteFloatRange(min=0.0),
+              help="Also the subspace penalty at this lambda: p(x) must not change when every token loses its "
+                   "component along the listed terms' embedding directions, which reaches unlisted words whose "
+                   "embeddings share them (start embeddings with --word-vectors word2vec).")
+@click.option("--subspace-rank", type=click.IntRange(min=1), default=8, show_default=True,
+              help="Principal directions of the listed terms' embeddings the subspace penalty spans.")
 @click.option("--divergence", type=click.Choice(penalties.DIVERGENCES), default="logit-pairing", show_default=True,
               help="Counterfactual divergence: logit-pairing = squared difference of centred logits; kl = "
                    "KL(p(x) || p(x')). Both removed decoy reliance; logit pairing did so at lower lambda (README).")
@@ -109,7 +117,7 @@ def main(verbose, debug):
 @exit_on_input_error
 def train(train_path, validation_path, validation_fraction, split_column, train_split, validation_split,
           text_column, label_column, forbidden_path, mask_column, rationale_column, substitutions_path, penalty_name,
-          penalty_weight, counterfactual_weight, divergence, target, reduction, class_weight, epochs, batch_size,
+          penalty_weight, counterfactual_weight, subspace_weight, subspace_rank, divergence, target, reduction, class_weight, epochs, batch_size,
           learning_rate, seed, max_tokens, window_stride, vocabulary_size, embedding_dim, hidden_units, bidirectional,
           pooling, word_vectors, lexicon_in_vocabulary, restore_best, length_buckets, unroll, export_dir, model_name,
           version, ig_steps, encoding, checkpoint_dir, verbose):
@@ -127,8 +135,12 @@ def train(train_path, validation_path, validation_fraction, split_column, train_
     sources = DataSources(text_column, label_column, mask_column, rationale_column, split_column, train_split,
                           validation_split, validation_path, validation_fraction, forbidden_path, substitutions_path,
                           encoding)
+    if subspace_weight is not None and penalty_name == "subspace":
+        raise click.BadParameter("with --penalty subspace, --penalty-weight is its lambda", param_hint="--subspace-weight")
     penalty_config = PenaltyConfig.named(penalty_name, penalty_weight, counterfactual_weight, target=target,
-                                         reduction=reduction, divergence=divergence)
+                                         reduction=reduction, divergence=divergence, subspace_rank=subspace_rank)
+    if subspace_weight is not None:
+        penalty_config = dataclasses.replace(penalty_config, subspace_weight=subspace_weight)
     quiet_tensorflow()
     from trainer.train import TrainingDiverged, train_from_files
 

@@ -103,10 +103,10 @@ class RightReasonsModel(keras.Model):
     Metrics passed to ``compile`` are updated on the classifier's probabilities like Keras' own.
     """
 
-    def __init__(self, classifier, penalty=None, **kwargs):
+    def __init__(self, classifier, penalty=None, listed_ids=(), **kwargs):
         super().__init__(**kwargs)
         self.classifier = classifier
-        self.penalty = ForbiddenTokenPenalty(penalty or PenaltyConfig())
+        self.penalty = ForbiddenTokenPenalty(penalty or PenaltyConfig(), listed_ids)
         self.cross_entropy = keras.losses.SparseCategoricalCrossentropy()
         # The model's own trackers; "loss" is Keras' tracker and accuracy comes from compile(metrics=...).
         self.classification_loss_tracker = keras.metrics.Mean(name="classification_loss")

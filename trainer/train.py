@@ -72,7 +72,10 @@ def fit(classifier: TextClassifier, train_examples: EncodedExamples, fit_setting
         validation_examples: EncodedExamples | None = None, verbose: int = 2,
         callbacks: tuple = ()) -> tuple[RightReasonsModel, keras.callbacks.History]:
     """Train ``classifier`` in place with the penalty; returns (RightReasonsModel, keras History)."""
-    model = RightReasonsModel(classifier, fit_settings.penalty)
+    # The tokens the forbidden mask covers anywhere in the training data: the listed terms' ids, for a penalty that
+    # reaches beyond the masked positions (subspace).
+    listed_ids = np.unique(np.asarray(train_examples.ids)[np.asarray(train_examples.forbidden_mask) > 0.5])
+    model = RightReasonsModel(classifier, fit_settings.penalty, listed_ids[listed_ids > 1])
     # No XLA: Keras refuses jit_compile for a model holding a TextVectorization layer.
     model.compile(optimizer=keras.optimizers.Adam(fit_settings.learning_rate), jit_compile=False,
                   metrics=[keras.metrics.SparseCategoricalAccuracy(name="accuracy")])

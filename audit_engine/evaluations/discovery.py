@@ -11,8 +11,7 @@ chosen at random seeded by its id (the same in every runner and rerun).
 Cost: one ``probabilities`` text per measured word of a sampled document, in calls of at most four batches'
 texts. Memory: one small tally per distinct word measured (the corpus's measured vocabulary).
 
-Statistics: per word, the Wilson interval of its flip fraction and a normal-approximation interval of its mean
-drop (sums kept in fixed point, so that any merge order gives the same figures).
+Statistics: per word, the Wilson interval of its flip fraction and Student's t interval of its mean drop (sums kept in fixed point, so that any merge order gives the same figures).
 """
 
 from __future__ import annotations
@@ -35,7 +34,7 @@ from audit_engine.evaluations.base import (
 )
 from audit_engine.formatting import md, percent, span
 from audit_engine.options import AuditOptions
-from audit_engine.statistics import DEFAULT_CONFIDENCE, fill, normal_mean_interval, wilson
+from audit_engine.statistics import DEFAULT_CONFIDENCE, fill, mean_interval, wilson
 from saliency_core.hashing import key_seed
 from saliency_core.lexicon import Lexicon, covered
 from saliency_core.words import Words
@@ -89,7 +88,7 @@ class _Tally:
         fill(item.flip_fraction_interval, wilson(self.flipped, self.documents, confidence))
         fill(
             item.mean_drop_interval,
-            normal_mean_interval(self.documents, self.total / _SCALE, self.squares / _SCALE**2, confidence),
+            mean_interval(self.documents, self.total / _SCALE, self.squares / _SCALE**2, confidence),
         )
 
 

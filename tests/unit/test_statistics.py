@@ -102,3 +102,17 @@ def test_delong_covers_the_true_auc_about_95_percent_of_the_time():
     covered = sum(bias_metrics.auc_interval(labels, rng.normal(labels * 1.0, 1.0), 0.95).holds(truth)
                   for _ in range(2_000))
     assert 0.93 <= covered / 2_000 <= 0.97, covered
+
+
+@pytest.mark.parametrize("n", [10, 30, 200])
+def test_the_t_interval_of_a_mean_covers_the_true_mean_about_95_percent_of_the_time(n):
+    """Discovery's per-word interval, from three sums, on skewed drops (mostly near 0, some large; as a word's
+    drops are) down to its minimum support of 10 documents."""
+    rng = np.random.default_rng(3)
+    truth = 0.5 * 0.3 + 0.5 * 0.02
+    simulations, covered = 2_000, 0
+    for _ in range(simulations):
+        values = np.where(rng.random(n) < 0.5, rng.normal(0.3, 0.1, n), rng.normal(0.02, 0.02, n))
+        interval = statistics.mean_interval(n, float(values.sum()), float((values**2).sum()))
+        covered += interval.holds(truth)
+    assert 0.93 <= covered / simulations <= 0.97, covered

@@ -45,8 +45,11 @@ class PenaltyTerm(abc.ABC):
     needs_gradients: ClassVar[bool] = False  # the input gradient of the target (double backprop)
     needs_removal: ClassVar[bool] = False  # the prediction without the forbidden tokens
 
-    def __init__(self, config):
+    def __init__(self, config, listed_ids=()):
         self.config = config
+        # The vocabulary ids of the tokens the forbidden mask covers in the training data (terms that reach beyond
+        # the masked positions read them).
+        self.listed_ids = tuple(int(i) for i in listed_ids)
 
     @property
     def weight(self) -> float:

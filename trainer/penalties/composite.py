@@ -21,9 +21,9 @@ class ForbiddenTokenPenalty:
     text itself).
     """
 
-    def __init__(self, config):
+    def __init__(self, config, listed_ids=()):
         self.config = config
-        self.terms = [term_class(name)(config) for name in TERMS]
+        self.terms = [term_class(name)(config, listed_ids) for name in TERMS]
 
     def __call__(self, classifier, inputs, training=False, measure_all=False):
         """With ``measure_all``, every term is computed (for the logs) even when its weight is 0."""

@@ -20,13 +20,17 @@ class PenaltyConfig:
     counterfactual_weight: lambda_cf of mean_n D(p(x_n), p(x_n without its forbidden tokens)), plus the
         same divergence to a substitute where substitution groups are given.
     target, reduction: T(p) and r(g) of the input-gradient penalty (DESIGN.md).
-    divergence: D of the counterfactual penalty, 'kl' or 'logit-pairing'.
+    divergence: D of the counterfactual penalty, 'kl' or 'logit-pairing' (and of the subspace penalty).
+    subspace_weight: lambda of mean_n D(p(x_n), p(x_n with every token projected off the top subspace_rank
+        principal directions of the listed tokens' embeddings)): it reaches words the lexicon does not list.
     """
     input_gradient_weight: float = 0.0
     counterfactual_weight: float = 0.0
     target: str = "predicted"
     reduction: str = "l2"
     divergence: str = "logit-pairing"
+    subspace_weight: float = 0.0
+    subspace_rank: int = 8  # principal directions of the listed terms' embeddings the subspace penalty spans
 
     def __post_init__(self):
         if self.target not in TARGETS:
@@ -35,6 +39,8 @@ class PenaltyConfig:
             raise ValueError(f"reduction must be one of {REDUCTIONS}")
         if self.divergence not in DIVERGENCES:
             raise ValueError(f"divergence must be one of {DIVERGENCES}")
+        if self.subspace_rank < 1:
+            raise ValueError("subspace_rank must be >= 1")
         if not all(getattr(self, entry.weight_field) >= 0 for entry in TERMS.values()):
             raise ValueError("penalty weights must be >= 0")
 

@@ -18,6 +18,7 @@ class TermEntry:
 TERMS = {
     "input-gradient": TermEntry("input_gradient_weight", "trainer.penalties.input_gradient", "InputGradientPenalty"),
     "counterfactual": TermEntry("counterfactual_weight", "trainer.penalties.counterfactual", "CounterfactualPenalty"),
+    "subspace": TermEntry("subspace_weight", "trainer.penalties.subspace", "SubspacePenalty"),
 }
 
 
