@@ -11,7 +11,8 @@ chosen at random seeded by its id (the same in every runner and rerun).
 Cost: one ``probabilities`` text per measured word of a sampled document, in calls of at most four batches'
 texts. Memory: one small tally per distinct word measured (the corpus's measured vocabulary).
 
-Statistics: per word, the Wilson interval of its flip fraction and Student's t interval of its mean drop (sums kept in fixed point, so that any merge order gives the same figures).
+Statistics: per word, the Wilson interval of its flip fraction and Student's t interval of its mean drop (sums
+kept in fixed point, so that any merge order gives the same figures).
 """
 
 from __future__ import annotations
