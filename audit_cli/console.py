@@ -62,6 +62,7 @@ def format_seconds(seconds):
 
 def console_summary(summary, out_dir):
     """The run's summary for the terminal: verdict, reliance, then saliency, gates and where the outputs are."""
+    from audit_engine.evaluations import Discovery
     from audit_engine.formatting import bracketed, count, percent, span
     from audit_engine.options import NO_ATTRIBUTION
     from audit_engine.report import coverage_note, warning_lines
@@ -79,6 +80,8 @@ def console_summary(summary, out_dir):
                 f"{term.flip_fraction * 100:.1f} % flip ({span(term.flip_fraction_interval)} %)"
                 + (f": {term.finding}" if term.finding else "")
             )
+    if Discovery.ran(summary) and summary.record_schema_version:
+        lines.append("discovery: " + Discovery.sentence(summary))
     if summary.substitution_documents:
         lines.append(
             f"substitution: mean gap {summary.mean_substitution_gap * 100:.1f} points over "

@@ -20,8 +20,9 @@ def evaluation_option(option: EvaluationOption):
         return click.option(f"{option.flag}/--no-{option.flag[2:]}", option.name, default=option.default,
                             show_default=True, help=option.help)  # fmt: skip
     kind = {"fraction": unit_interval, "count": click.IntRange(min=1), "text": str}[option.kind]
+    metavar = {"count": "N"}.get(option.kind)
     return click.option(option.flag, option.name, type=kind, default=option.default, show_default=True,
-                        help=option.help)  # fmt: skip
+                        metavar=metavar, help=option.help)  # fmt: skip
 
 
 class GroupedCommand(click.Command):

@@ -50,9 +50,10 @@ def check_audit_options(audit):
         raise click.BadParameter(
             "needs the deletion control; drop --no-control", param_hint="--max-excess-flip-fraction"
         )
-    if not (audit["forbidden_path"] or audit["rationale_column"] or audit["substitutions_path"]):
+    if not (audit["forbidden_path"] or audit["rationale_column"] or audit["substitutions_path"] or audit["discover"]):
         raise click.BadParameter(
-            "nothing to audit: give --forbidden, --rationale-column or --substitutions", param_hint="--forbidden"
+            "nothing to audit: give --forbidden, --rationale-column, --substitutions or --discover",
+            param_hint="--forbidden",
         )
     if not audit["forbidden_path"] and (
         toxic or reliance_gates or audit["fail_above"] is not None or audit["max_flagged_fraction"] is not None
@@ -70,6 +71,10 @@ def check_audit_options(audit):
         )
     if audit["candidates_path"] and not audit["discover"]:
         raise click.BadParameter("needs --discover", param_hint="--discover-candidates")
+    if audit["discover"] and audit["discover_sample"] == 0:
+        raise click.BadParameter(
+            "a sample of 0 measures nothing: give a fraction above 0", param_hint="--discover-sample"
+        )
     if audit["window_stride"] is not None and not audit["windows"]:
         raise click.BadParameter("has no effect with --no-windows", param_hint="--window-stride")
     from saliency_core.table import check_encoding

@@ -35,7 +35,9 @@ def md(value: object) -> str:
 def span(interval: Any, signed: bool = False) -> str:
     """An Interval (fractions) in percent or points: '0.9 to 5.6', signed '-1.0 to +3.5'."""
     form = "{:+.1f}" if signed else "{:.1f}"
-    return f"{form.format(interval.low * 100)} to {form.format(interval.high * 100)}"
+    low, high = (form.format(value * 100) for value in (interval.low, interval.high))
+    zero = "+0.0" if signed else "0.0"  # a tiny negative bound reads as 0, not -0.0
+    return " to ".join(zero if text == "-0.0" else text for text in (low, high))
 
 
 def bracketed(message: Any, name: str, fractions: bool = False) -> str:

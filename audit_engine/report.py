@@ -11,30 +11,14 @@ from audit_engine import outputs
 from audit_engine.evaluations import EVALUATIONS
 from audit_engine.examples import Example
 from audit_engine.formatting import bracketed, ci, count, md, percent
+from audit_engine.glossary import GLOSSARY
 from audit_engine.html_render import STYLE, _table, bar_chart_svg, esc, legend, markdown_to_html
 from audit_engine.options import NO_ATTRIBUTION
 from protos import audit_pb2
 
 HEADLINE_SECTIONS = tuple(kind for kind in EVALUATIONS if kind.headline)
-SECONDARY_SECTIONS = tuple(kind for kind in EVALUATIONS if not kind.headline)
-
-GLOSSARY = [
-    "reliance: what happens to the prediction when the forbidden words are removed from the text; a flip is a "
-    "prediction that changes, the drop is how much p(predicted label) falls (in percentage points).",
-    "share: the forbidden words' part of the attribution mass of a document (gradient saliency, integrated "
-    "gradients, or occlusion: how far p(predicted) moves without each word); a second view, which a model can "
-    "drive to 0 on a word it still decides by.",
-    "flagged: a document whose share is at least the threshold.",
-    "intervals: every rate comes with its Wilson score interval and every mean with a Poisson-bootstrap interval "
-    "at the confidence shown (95 % by default): the range of true values these documents are consistent with. A "
-    "gate passes only when its interval lies within the limit, fails when it lies beyond, and is INCONCLUSIVE "
-    "when the interval holds the limit (more documents would decide it).",
-    "control: the same documents with as many other words removed at random. Deleting any words changes some "
-    "predictions; the excess (forbidden minus control) is what is specific to the forbidden words, and the "
-    "McNemar p-value says whether it could be chance.",
-    "per-term findings: a term found in fewer than 10 documents is 'too few to conclude'; the others are tested "
-    "against the control (one-sided exact McNemar) with Holm's correction for testing many terms at once.",
-]
+BESIDE_HEADLINE_SECTIONS = tuple(kind for kind in EVALUATIONS if kind.beside_headline)
+SECONDARY_SECTIONS = tuple(kind for kind in EVALUATIONS if not (kind.headline or kind.beside_headline))
 
 
 def _flagged_ci(summary: audit_pb2.AuditSummary) -> str:
@@ -95,6 +79,11 @@ def headline_lines(summary: audit_pb2.AuditSummary) -> list[str]:
     return lines
 
 
+def beside_headline_lines(summary: audit_pb2.AuditSummary) -> list[str]:
+    """The sections that extend the headline (discovery: reliance on unlisted words), in Markdown."""
+    return [line for section in BESIDE_HEADLINE_SECTIONS if section.ran(summary) for line in section.markdown(summary)]
+
+
 NOT_AVAILABLE = (
     "Saliency is not available for this model: it was audited with --attribution none (its probabilities only). "
     "Reliance, the control, substitution, bias AUCs and accuracy need no saliency."
@@ -111,6 +100,7 @@ def markdown_report(summary: audit_pb2.AuditSummary) -> str:
         f"# Audit: {md(summary.model_name)} v{summary.model_version}",
         "",
         *headline_lines(summary),
+        *beside_headline_lines(summary),
         "",
         f"## Saliency share ({summary.attribution}; second view)",
         "",
@@ -273,6 +263,7 @@ def html_report(summary: audit_pb2.AuditSummary, examples: Sequence[Example]) ->
         )
         if reliance_terms
         else "",
+        markdown_to_html(beside_headline_lines(summary)),
         gates,
         f"<h2>Saliency share ({esc(summary.attribution)}; second view)</h2>",
         _table(

@@ -306,6 +306,8 @@ def set_verdict(summary: audit_pb2.AuditSummary) -> None:
         summary.verdict = "OK"
         if finding:
             summary.verdict_reason = finding
+        elif not summary.lexicon_terms:
+            summary.verdict_reason = "no forbidden lexicon was given, so no reliance on listed words was judged"
         elif not summary.with_forbidden_terms:
             summary.verdict_reason = "no document holds a forbidden word"
         else:

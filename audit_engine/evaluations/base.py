@@ -128,6 +128,7 @@ class Evaluation(abc.ABC):
     name: ClassVar[str]
     needs_tokens: ClassVar[bool] = False  # prepare reads Batch.words
     headline: ClassVar[bool] = False  # the report leads with it
+    beside_headline: ClassVar[bool] = False  # its section follows the headline's, before the saliency views
     single_text: ClassVar[bool] = True  # meaningful for one text (audit-cli explain)
     csv_after: ClassVar[str] = ""
     csv_columns: ClassVar[tuple[CsvColumn, ...]] = ()

@@ -97,7 +97,8 @@ class Discovery(Evaluation):
     name = "discovery"
     needs_tokens = True
     single_text = False
-    csv_after = "term_reliance"
+    beside_headline = True  # beside the forbidden terms' reliance, which it extends to unlisted words
+    csv_after = "text"  # last: records.csv's earlier columns keep their places
     csv_columns = (
         CsvColumn(
             "word_reliance",
@@ -267,6 +268,24 @@ class Discovery(Evaluation):
                 add(entry.words, word, tally)
 
     @classmethod
+    def sentence(cls, summary: Summary) -> str:
+        """One line for the terminal: the unlisted words that reach the listed terms' reliance (else the top)."""
+        strong = [w for w in summary.discovered_words if w.finding == STRONG]
+        unlisted = strong or [w for w in summary.discovered_words if not w.listed]
+        shown = ", ".join(f"{w.word} {percent(w.mean_drop)} points ({w.documents} documents)" for w in unlisted[:5])
+        ranked = (
+            f"{summary.discovery_supported_words} words ranked over {summary.discovery_documents} sampled documents"
+        )
+        if summary.HasField("discovery_reference_drop"):
+            return (
+                f"{ranked}; unlisted words that reach the listed terms' median drop "
+                f"({percent(summary.discovery_reference_drop)} points): "
+                + (shown if strong else "none")
+                + (f" and {len(strong) - 5} more" if len(strong) > 5 else "")
+            )
+        return f"{ranked}; most relied on: {shown or 'none'}"
+
+    @classmethod
     def markdown(cls, summary: Summary) -> list[str]:
         if not cls.ran(summary):
             return []
@@ -282,12 +301,12 @@ class Discovery(Evaluation):
         ]
         if summary.HasField("discovery_reference_drop"):
             strong = [w for w in summary.discovered_words if w.finding == STRONG]
+            named = ", ".join(md(w.word) for w in strong[:SHOWN]) + (" and more" if len(strong) > SHOWN else "")
             lines += [
                 "",
                 f"The listed terms' median drop of p(predicted) is {percent(summary.discovery_reference_drop)} "
-                f"points ({summary.discovery_reference_terms} listed terms with enough documents). "
-                f"{len(strong)} unlisted words reach it"
-                + (": " + ", ".join(md(w.word) for w in strong[:SHOWN]) + "." if strong else "."),
+                f"points ({summary.discovery_reference_terms} listed terms with enough documents). Unlisted words "
+                f"that reach it (mean drop at least that, interval above 0): {named or 'none'}.",
             ]
         else:
             lines += ["", "No listed term occurs in enough sampled documents to compare with: the ranking alone."]
@@ -295,11 +314,11 @@ class Discovery(Evaluation):
         if rows:
             lines += [
                 "",
-                "| word | listed | documents | mean drop (points) | " + c + " | predictions that change | finding |",
-                "|---|---|---|---|---|---|---|",
+                "| word | documents | mean drop (points) | " + c + " | predictions that change | finding |",
+                "|---|---|---|---|---|---|",
             ]
             lines += [
-                f"| {md(w.word)} | {'yes' if w.listed else ''} | {w.documents} | {percent(w.mean_drop)} | "
+                f"| {md(w.word)} | {w.documents} | {percent(w.mean_drop)} | "
                 f"{span(w.mean_drop_interval)} | {w.flipped} ({w.flip_fraction * 100:.1f} %) | {w.finding} |"
                 for w in rows
             ]

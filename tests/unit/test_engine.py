@@ -93,7 +93,8 @@ def test_a_word_past_T_is_found_and_measured_through_windows(tmp_path):
 def test_an_interrupted_run_resumes_to_the_same_outputs(tmp_path):
     texts = [f"{'great ' * (i % 3)}video number {i}" if i % 2 else f"plain text {i}" for i in range(40)]
     corpus = write_corpus(tmp_path / "c.csv", texts)
-    options = AuditOptions(id_column="id", batch_size=4, max_in_flight=1, checkpoint_seconds=0.0)
+    options = AuditOptions(id_column="id", batch_size=4, max_in_flight=1, checkpoint_seconds=0.0,
+                           evaluation_options=(("discover", True), ("discover_sample", 1.0)))
     whole, _ = audit_corpus(corpus, FakeBackend(WEIGHTS), str(tmp_path / "whole"), options, AuditInputs(LEXICON))
 
     class StopAfterTwoBatches(FakeBackend):
@@ -115,9 +116,11 @@ def test_an_interrupted_run_resumes_to_the_same_outputs(tmp_path):
         assert (tmp_path / "part" / name).read_bytes() == (tmp_path / "whole" / name).read_bytes()
     # The statistics replayed from the committed records give the same intervals (bootstrap sums merge exactly).
     for field in ("reliance_flip_fraction_interval", "mean_reliance_drop_interval", "excess_flip_fraction",
-                  "excess_mean_drop", "mean_share_interval", "control_flip_fraction", "term_reliance"):
+                  "excess_mean_drop", "mean_share_interval", "control_flip_fraction", "term_reliance",
+                  "discovered_words", "discovery_classes", "discovery_documents"):
         assert getattr(resumed, field) == getattr(whole, field), field
     assert whole.control_documents > 0 and whole.mean_reliance_drop_interval.high > 0
+    assert whole.discovery_documents == 40 and whole.discovered_words
     assert not (tmp_path / "part" / outputs.INCOMPLETE).exists()
     from audit_engine.verification import verify_bundle
 
@@ -146,7 +149,7 @@ def test_one_text_gets_every_evaluation_it_supports():
 
 
 def test_the_registry_describes_every_evaluation():
-    assert [kind.name for kind in EVALUATIONS] == ["reliance", "substitution", "rationale", "bias"]
+    assert [kind.name for kind in EVALUATIONS] == ["reliance", "discovery", "substitution", "rationale", "bias"]
     assert [kind for kind in EVALUATIONS if kind.headline] == [Reliance]
     # records.csv keeps its column order: the evaluations' columns sit where the schema has always had them.
     assert outputs.CSV_COLUMNS == [
@@ -154,7 +157,7 @@ def test_the_registry_describes_every_evaluation():
         "reliance_flips", "control_drop", "control_flips", "term_reliance", "substitution_variants", "substitution_gap_mean", "substitution_gap_max",
         "substitution_flips", "forbidden_share", "flagged", "truncated", "token_count", "explained_tokens", "windows",
         "forbidden_terms", "top_tokens", "true_label", "has_rationale", "rationale_missing", "rationale_token_f1",
-        "rationale_auprc", "completeness_gap", "text_sha256", "text"]
+        "rationale_auprc", "completeness_gap", "text_sha256", "text", "word_reliance"]
     from audit_engine.compare import METRICS
     from audit_engine.summary import GATES
     assert list(GATES) == ["max_flip_fraction", "max_mean_drop", "max_decisive_flip_fraction", "max_excess_flip_fraction",
