@@ -116,6 +116,20 @@ def eraser_splits(smoke_sizes=None):
     return train, test
 
 
+def davidson_splits(smoke=False):
+    """Davidson et al.'s tweets: (train, test) Corpus; ``smoke``: 800 and 300 of them at random, for the CI smoke
+    runs."""
+    from trainer.corpus import load_corpus
+    parts = load_corpus(require_data("davidson_hate_offensive", "davidson.csv"), split_column="split",
+                        splits=["train", "test"])
+    train, test = parts["train"], parts["test"]
+    if smoke:
+        rng = np.random.default_rng(0)
+        train = train.subset(sorted(rng.permutation(len(train))[:800]))
+        test = test.subset(sorted(rng.permutation(len(test))[:300]))
+    return train, test
+
+
 def fmt(values, scale=100.0, digits=1):
     mean, std = mean_std(values)
     return f"{mean * scale:.{digits}f} ± {std * scale:.{digits}f}"

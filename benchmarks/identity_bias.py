@@ -20,6 +20,7 @@ import tempfile
 import numpy as np
 from evidence_common import (
     Audit,
+    davidson_splits,
     fmt,
     probabilities,
     require_data,
@@ -33,7 +34,6 @@ from audit_engine.evaluations import bias_metrics
 from saliency_core.lexicon import load_lexicon
 from saliency_core.substitutions import SubstitutionGroups
 from saliency_core.text import tokenize_all
-from trainer.corpus import load_corpus
 from trainer.penalties import PenaltyConfig
 from trainer.train import FitSettings
 
@@ -93,14 +93,9 @@ def main():
     parser.add_argument("--smoke", action="store_true")
     parser.add_argument("--out", default=None)
     args = parser.parse_args()
-    path = require_data("davidson_hate_offensive", "davidson.csv")
     lexicon = load_lexicon(require_data("identity_terms", "adjectives_people.txt"))
-    parts = load_corpus(path, split_column="split", splits=["train", "test"])
-    train, test = parts["train"], parts["test"]
+    train, test = davidson_splits(args.smoke)
     if args.smoke:
-        rng = np.random.default_rng(0)
-        train = train.subset(sorted(rng.permutation(len(train))[:800]))
-        test = test.subset(sorted(rng.permutation(len(test))[:300]))
         args.seeds, args.epochs = args.seeds[:1], 1
     train_labels = [int(v) for v in train.labels]
     test_labels = np.array([int(v) for v in test.labels])

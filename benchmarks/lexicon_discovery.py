@@ -8,9 +8,10 @@ Run: python benchmarks/lexicon_discovery.py          Smoke (CI): --smoke --out D
 - Models (Davidson et al. tweets, three classes, LSTM as benchmarks/identity_bias.py, counterfactual KL penalty
   λ = --weight): vanilla; half A; the full lexicon; and two ways to reach unlisted terms:
   (a) the loop closed: the half-A model is audited with --discover on the training tweets and retrained with
-      half A plus the discovered words a reviewer accepts. The reviewer is simulated: it accepts a word of
-      discovery's top 50 unlisted words when it is an identity term (a term of the full list). That is the
-      reviewer's judgement this step stands for; the simulation cannot accept what discovery did not rank;
+      half A plus the discovered words a reviewer accepts. The reviewer is simulated: it reads what the report
+      shows (the top 50 unlisted words and each class's list, at the last of --samples) and accepts a word when it
+      is an identity term (a term of the full list). That is the reviewer's judgement this step stands for; the
+      simulation cannot accept what discovery did not show;
   (b) embedding neighbours: half A plus, for each of its terms, the --neighbours nearest words (cosine) in
       word2vec vectors learned on the training tweets, with no reviewer;
   (c) the subspace penalty (trainer/penalties/subspace.py) at --subspace-weight beside the counterfactual penalty
@@ -20,8 +21,8 @@ Run: python benchmarks/lexicon_discovery.py          Smoke (CI): --smoke --out D
   adjectives and verbs deciding the label): FPED / FNED (sum over the half's terms of |FPR − FPR_term|, at the
   threshold that flags the set's toxic fraction), the flip fraction and the mean drop of p(predicted) when the
   half's terms are removed (texts holding one), macro-F1 on the Davidson test split.
-- Discovery: on the half-A model, the audit with --discover (half A as the lexicon) against the same audit without
-  it (cost ratio, one run each), and how many of half B's relied-on terms (exhaustive removal over the same tweets:
+- Discovery: on the half-A model, the audit with --discover (half A as the lexicon) at each of --samples (0.25, the
+  default, and 1.0) against the same audit without it (cost ratio, one run each), and how many of half B's relied-on terms (exhaustive removal over the same tweets:
   at least 10 tweets and a mean drop of at least 1 point) discovery's top 50 unlisted words hold, and how many the
   report shows (the top 50 and each class's list).
 """
@@ -33,13 +34,20 @@ import tempfile
 import time
 
 import numpy as np
-from evidence_common import Audit, probabilities, require_data, results_header, train_classifier, write_csv
-from evidence_common import write_results
+from evidence_common import (
+    Audit,
+    davidson_splits,
+    probabilities,
+    require_data,
+    results_header,
+    train_classifier,
+    write_csv,
+    write_results,
+)
 
 from audit_engine.evaluations import bias_metrics
 from saliency_core.lexicon import Lexicon, load_lexicon
 from saliency_core.text import tokenize_all
-from trainer.corpus import load_corpus
 from trainer.penalties import PenaltyConfig
 from trainer.train import FitSettings
 from trainer.word_vectors import word2vec_vectors
@@ -155,17 +163,20 @@ def neighbours(texts, terms, k, seed):
     return sorted(set(found))
 
 
-def discover(classifier, settings, corpus_csv, lexicon_a, sample):
-    """(seconds without, seconds with, summary with) of the audit of ``corpus_csv`` with lexicon A."""
+def discover(classifier, settings, corpus_csv, lexicon_a, samples):
+    """(seconds of the plain audit, {sample: (seconds with --discover, summary)}) of ``corpus_csv``, lexicon A."""
     audit = Audit(classifier, ["0", "1", "2"], settings, "discovery")
     try:
         started = time.perf_counter()
         audit.score(corpus_csv, lexicon_a)
         plain = time.perf_counter() - started
-        started = time.perf_counter()
-        summary = audit.score(corpus_csv, lexicon_a, evaluation_options=(("discover", True),
-                                                                         ("discover_sample", sample)))
-        return plain, time.perf_counter() - started, summary
+        runs = {}
+        for sample in samples:
+            started = time.perf_counter()
+            summary = audit.score(corpus_csv, lexicon_a, evaluation_options=(("discover", True),
+                                                                             ("discover_sample", sample)))
+            runs[sample] = (time.perf_counter() - started, summary)
+        return plain, runs
     finally:
         audit.close()
 
@@ -176,20 +187,16 @@ def main():
     parser.add_argument("--weight", type=float, default=10.0, help="lambda of the counterfactual penalty")
     parser.add_argument("--epochs", type=int, default=4)
     parser.add_argument("--neighbours", type=int, default=3)
-    parser.add_argument("--sample", type=float, default=0.25, help="discovery's --discover-sample")
-    parser.add_argument("--subspace-weight", type=float, default=10.0)
+    parser.add_argument("--samples", type=float, nargs="+", default=[0.25, 1.0],
+                        help="discovery's --discover-sample, each run (the reviewer reads the last)")
+    parser.add_argument("--subspace-weight", type=float, default=3.0)
     parser.add_argument("--subspace-rank", type=int, default=8)
     parser.add_argument("--smoke", action="store_true")
     parser.add_argument("--out", default=None)
     args = parser.parse_args()
     full = load_lexicon(require_data("identity_terms", "adjectives_people.txt"))
-    parts = load_corpus(require_data("davidson_hate_offensive", "davidson.csv"), split_column="split",
-                        splits=["train", "test"])
-    train, test = parts["train"], parts["test"]
+    train, test = davidson_splits(args.smoke)
     if args.smoke:
-        rng = np.random.default_rng(0)
-        train = train.subset(sorted(rng.permutation(len(train))[:800]))
-        test = test.subset(sorted(rng.permutation(len(test))[:300]))
         args.seeds, args.epochs = args.seeds[:1], 1
     train_tokens, test_tokens = tokenize_all(train.texts), tokenize_all(test.texts)
     half_a, half_b, counts = split_halves(full, train_tokens)
@@ -235,19 +242,22 @@ def main():
             classifier, settings = fit(terms, seed)
             measure(name, classifier, seed)
             if name == "penalty on half A":
-                plain, with_discovery, summary = discover(classifier, settings, train_csv, lexicon_a, args.sample)
-                unlisted = [w.word for w in summary.discovered_words if not w.listed][:TOP]
-                shown = set(unlisted) | {w.word for c in summary.discovery_classes for w in c.words}
+                plain, runs = discover(classifier, settings, train_csv, lexicon_a, args.samples)
                 truth = exhaustive_reliance(classifier, train_tokens, half_b)
                 relied = sorted((t for t, (n, d) in truth.items() if n >= MIN_SUBGROUP and d >= RELIED),
                                 key=lambda t: -truth[t][1])
-                accepted = sorted(shown & set(" ".join(p) for p in full.phrases))
-                found_log.append(dict(seed=seed, plain=plain, discovery=with_discovery, accepted=accepted,
-                                      relied=relied, found=[t for t in relied if t in unlisted],
-                                      shown=[t for t in relied if t in shown], truth=truth,
-                                      documents=summary.discovery_documents))
-                print(f"seed {seed} discovery: audit {plain:.1f} s, with --discover {with_discovery:.1f} s; "
-                      f"accepted {accepted}; half B by exhaustive drop {relied[:10]}", flush=True)
+                for sample, (seconds, summary) in runs.items():
+                    unlisted = [w.word for w in summary.discovered_words if not w.listed][:TOP]
+                    shown = set(unlisted) | {w.word for c in summary.discovery_classes for w in c.words}
+                    # The reviewer reads what the report shows at the largest sample, and accepts identity terms.
+                    accepted = sorted(shown & set(" ".join(p) for p in full.phrases))
+                    found_log.append(dict(seed=seed, sample=sample, plain=plain, discovery=seconds,
+                                          accepted=accepted, relied=relied, found=[t for t in relied if t in unlisted],
+                                          shown=[t for t in relied if t in shown], truth=truth,
+                                          documents=summary.discovery_documents))
+                    print(f"seed {seed} discovery (sample {sample:g}): audit {plain:.1f} s, with --discover "
+                          f"{seconds:.1f} s; shown {found_log[-1]['shown']} of half B relied on {relied}; "
+                          f"accepted {accepted}", flush=True)
                 expanded, _ = fit(half_a + accepted, seed)
                 measure("(a) half A + discovered terms a reviewer accepts", expanded, seed)
         near = neighbours(train.texts, half_a, args.neighbours, seed)
@@ -299,18 +309,18 @@ def report(args, half_a, half_b, counts, results, found_log, templates_count):
                 lines.append(f"| {name} | " + " | ".join(cells) + " |")
             lines.append("")
     lines += ["## Discovery on the half-A model (training tweets, half A as the lexicon)", "",
-              f"| seed | audit s | with --discover s | ratio | sampled tweets | half B terms relied on (≥ {MIN_SUBGROUP} "
-              f"tweets, drop ≥ {RELIED * 100:g} point) in the top {TOP} | shown by the report (top {TOP} and per "
-              "class) | accepted by the reviewer |", "|---|---|---|---|---|---|---|---|"]
+              f"| seed | sample | audit s | with --discover s | ratio | sampled tweets | half B terms relied on (≥ "
+              f"{MIN_SUBGROUP} tweets, drop ≥ {RELIED * 100:g} point) in the top {TOP} | shown by the report (top "
+              f"{TOP} and per class) | accepted by the reviewer |", "|---|---|---|---|---|---|---|---|---|"]
     for f in found_log:
-        lines.append(f"| {f['seed']} | {f['plain']:.1f} | {f['discovery']:.1f} | {f['discovery'] / f['plain']:.2f} | "
+        lines.append(f"| {f['seed']} | {f['sample']:g} | {f['plain']:.1f} | {f['discovery']:.1f} | {f['discovery'] / f['plain']:.2f} | "
                      f"{f['documents']} | {len(f['found'])} of {len(f['relied'])} | {len(f['shown'])} of "
                      f"{len(f['relied'])} | {', '.join(f['accepted']) or '–'} |")
-    for f in found_log:
+    for f in (f for f in found_log if f["sample"] == found_log[-1]["sample"]):
         every = sorted(f["truth"], key=lambda t: -f["truth"][t][1])
         lines += ["", f"Half B by exhaustive mean drop (points; tweets), seed {f['seed']}: " + ", ".join(
             f"{t} {f['truth'][t][1] * 100:.1f} ({f['truth'][t][0]}){' *' if t in f['found'] else ''}"
-            for t in every) + f" (* in discovery's top {TOP})"]
+            for t in every) + f" (* in discovery's top {TOP} at sample {f['sample']:g})"]
     return "\n".join(lines) + "\n"
 
 

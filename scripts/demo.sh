@@ -47,6 +47,12 @@ audit-cli score "$OUT/data/test_decoy.csv" --server "127.0.0.1:$PORT" --model-na
 audit-cli compare "$OUT/audit-input_gradient" "$OUT/audit-counterfactual" --out "$OUT/compare"
 
 echo
+echo "== what the lexicon missed: decoy_vanilla audited with only 'text' listed; --discover ranks every word =="
+grep -v '^video$' "$OUT/data/forbidden.txt" > "$OUT/data/forbidden-text-only.txt"
+audit-cli score "$OUT/data/test_decoy.csv" --model "$OUT/models/decoy_vanilla" --id-column id --discover \
+  --forbidden "$OUT/data/forbidden-text-only.txt" --out "$OUT/audit-discover" --quiet
+
+echo
 echo "== evidence: a model card, the three penalties as a history, and every bundle verified =="
 audit-cli model-card "$OUT/audit-counterfactual" --out "$OUT/model-card"
 audit-cli history "$OUT/audit-vanilla" "$OUT/audit-input_gradient" "$OUT/audit-counterfactual" --out "$OUT/history"
@@ -54,4 +60,4 @@ for AUDIT in vanilla input_gradient counterfactual; do
   audit-cli verify "$OUT/audit-$AUDIT" --public-key "$OUT/demo-signing-key.pem.pub" --quiet
 done
 echo
-echo "reports: $OUT/audit-*/report.html, $OUT/compare/compare.md, $OUT/model-card/model_card.html, $OUT/history/history.html"
+echo "reports: $OUT/audit-*/report.html (audit-discover: 'Words the lexicon may have missed'), $OUT/compare/compare.md, $OUT/model-card/model_card.html, $OUT/history/history.html"

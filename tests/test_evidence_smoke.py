@@ -15,6 +15,8 @@ SCRIPTS = {
     "eraser_bow_baseline.py": ("eraser_bow_baseline_smoke.md", ["| bag of words + logistic regression |",
                                                                 "chosen C ="]),
     "identity_bias.py": ("identity_bias_smoke.md", ["| vanilla |", "BPSN", "| white |", "(removal + substitution)", "FPED"]),
+    "lexicon_discovery.py": ("lexicon_discovery_smoke.md", ["| penalty on half A |", "half B (held out)",
+                                                            "(c) half A + subspace penalty", "with --discover s"]),
     "lime_comparison.py": ("lime_comparison_smoke.md", ["ratio LIME / ours", "Spearman"]),
     "verdict_evidence.py": ("verdict_evidence_smoke.md", ["| vanilla (decoy data) |", "| 40-document subsample |",
                                                           "McNemar", "too few to conclude"]),
