@@ -71,6 +71,11 @@ def check_audit_options(audit):
         )
     if audit["candidates_path"] and not audit["discover"]:
         raise click.BadParameter("needs --discover", param_hint="--discover-candidates")
+    if audit["discover"] and audit["redact"]:
+        raise click.BadParameter(
+            "discovery writes each measured word into the records, which --redact keeps out: drop one of them",
+            param_hint="--discover",
+        )
     if audit["discover"] and audit["discover_sample"] == 0:
         raise click.BadParameter(
             "a sample of 0 measures nothing: give a fraction above 0", param_hint="--discover-sample"

@@ -224,6 +224,10 @@ CASES = {
     "train: duplicate header": train("text,label,label\na b,x,y\n", message="duplicate column name 'label'",
                                      line="t.csv:1"),
     "train: empty label": train("text,label\na b,\nc d,y\ne f,x\n", message="empty label", line="t.csv:2"),
+    "train: subspace weight given twice": train("text,label\na b,x\nc d,y\n", "--penalty", "subspace",
+                                                "--subspace-weight", "1", message="--penalty-weight is its lambda"),
+    "train: subspace penalty without a lexicon": train("text,label\na b,x\nc d,y\n", "--subspace-weight", "1",
+                                                       message="needs a mask source"),
     "train: window stride beyond T": train("text,label\na b,x\nc d,y\n", "--max-tokens", "8", "--window-stride",
                                            "9", message="--window-stride 9 must be between 1 and --max-tokens 8"),
 }

@@ -185,3 +185,6 @@ def test_discovery_candidates_need_discover_and_a_readable_file(tiny_export, exa
     assert not os.path.exists(tmp_path / "b" / "summary.json")
     result = run([*common, "--discover", "--discover-words", "0", "--out", str(tmp_path / "c")])
     assert result.exit_code == 2 and "--discover-words" in result.output
+    # Discovery's records name the words of each sampled document: --redact would be broken by them.
+    result = run([*common, "--discover", "--redact", "--out", str(tmp_path / "d")])
+    assert result.exit_code == 2 and "--redact" in result.output and not os.path.exists(tmp_path / "d")

@@ -32,6 +32,7 @@ CONFIGS = {
     "counterfactual-kl": PenaltyConfig(counterfactual_weight=5.0),
     "counterfactual-logit-pairing": PenaltyConfig(counterfactual_weight=5.0, divergence="logit-pairing"),
     "both": PenaltyConfig(input_gradient_weight=5.0, counterfactual_weight=5.0),
+    "subspace": PenaltyConfig(counterfactual_weight=5.0, subspace_weight=5.0, subspace_rank=2),
 }
 
 
@@ -39,7 +40,8 @@ CONFIGS = {
                          + [("both", "max"), ("both", "attention")])
 def test_train_step_with_each_penalty_changes_weights_and_has_finite_gradients(name, pooling):
     classifier, examples = tiny_examples(pooling=pooling)
-    model = RightReasonsModel(classifier, CONFIGS[name])
+    listed = np.unique(examples.ids[examples.forbidden_mask > 0.5])  # as fit hands them to the terms
+    model = RightReasonsModel(classifier, CONFIGS[name], listed)
     model.compile(optimizer=keras.optimizers.SGD(0.5), metrics=[keras.metrics.SparseCategoricalAccuracy("accuracy")])
     inputs, labels = next(iter(make_dataset(examples, batch_size=8)))
     with tf.GradientTape() as tape:

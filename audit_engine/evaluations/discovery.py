@@ -98,7 +98,7 @@ class Discovery(Evaluation):
     needs_tokens = True
     single_text = False
     beside_headline = True  # beside the forbidden terms' reliance, which it extends to unlisted words
-    csv_after = "text"  # last: records.csv's earlier columns keep their places
+    csv_after = "completeness_gap"  # the text stays the last column (--redact drops it)
     csv_columns = (
         CsvColumn(
             "word_reliance",

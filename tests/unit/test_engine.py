@@ -157,7 +157,7 @@ def test_the_registry_describes_every_evaluation():
         "reliance_flips", "control_drop", "control_flips", "term_reliance", "substitution_variants", "substitution_gap_mean", "substitution_gap_max",
         "substitution_flips", "forbidden_share", "flagged", "truncated", "token_count", "explained_tokens", "windows",
         "forbidden_terms", "top_tokens", "true_label", "has_rationale", "rationale_missing", "rationale_token_f1",
-        "rationale_auprc", "completeness_gap", "text_sha256", "text", "word_reliance"]
+        "rationale_auprc", "completeness_gap", "word_reliance", "text_sha256", "text"]
     from audit_engine.compare import METRICS
     from audit_engine.summary import GATES
     assert list(GATES) == ["max_flip_fraction", "max_mean_drop", "max_decisive_flip_fraction", "max_excess_flip_fraction",
