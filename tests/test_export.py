@@ -75,7 +75,8 @@ def test_metadata_and_warmup_files(tiny_export):
                 "metrics", "contract_version", "integrated_gradients_steps"):
         assert key in metadata
     assert metadata["penalty"] == {"name": "input-gradient", "input_gradient_weight": 1.0, "counterfactual_weight": 0.0,
-                                   "target": "predicted", "reduction": "l2", "divergence": "logit-pairing"}
+                                   "target": "predicted", "reduction": "l2", "divergence": "logit-pairing",
+                                   "subspace_weight": 0.0, "subspace_rank": 8}
     assert metadata["penalty_weight"] == 1.0 and metadata["reduction"] == "l2"
     assert metadata["contract_version"] == contract.CONTRACT_VERSION == 3
     assert len(metadata["training_data"]["sha256"]) == 64
