@@ -33,7 +33,7 @@ from audit_engine.evaluations.base import (
     Record,
     Summary,
 )
-from audit_engine.formatting import md, percent, span
+from audit_engine.formatting import count, md, percent, span
 from audit_engine.options import AuditOptions
 from audit_engine.statistics import DEFAULT_CONFIDENCE, fill, mean_interval, wilson
 from saliency_core.hashing import key_seed
@@ -305,8 +305,8 @@ class Discovery(Evaluation):
             lines += [
                 "",
                 f"The listed terms' median drop of p(predicted) is {percent(summary.discovery_reference_drop)} "
-                f"points ({summary.discovery_reference_terms} listed terms with enough documents). Unlisted words "
-                f"that reach it (mean drop at least that, interval above 0): {named or 'none'}.",
+                f"points ({count(summary.discovery_reference_terms, 'listed term')} with enough documents). "
+                f"Unlisted words that reach it (mean drop at least that, interval above 0): {named or 'none'}.",
             ]
         else:
             lines += ["", "No listed term occurs in enough sampled documents to compare with: the ranking alone."]
