@@ -17,7 +17,7 @@ from audit_engine.backends.base import Backend, Explained
 from audit_engine.document import CorpusRow, Explanation, RecordSettings, audit_document, batch_order, skipped_record
 from audit_engine.evaluations import Batch, Evaluation
 from audit_engine.examples import Example, TopExamples
-from audit_engine.options import AuditOptions
+from audit_engine.options import LOOK_AHEAD, AuditOptions
 from audit_engine.statistics import prefetch_weights
 from audit_engine.summary import SummaryBuilder
 from protos import audit_pb2
@@ -46,10 +46,11 @@ def explained_batches(
     evaluations: Sequence[Evaluation],
     max_in_flight: int,
     stop: threading.Event | None = None,
+    queued: int = 0,
 ) -> Iterator[tuple[list[CorpusRow], Explained | None, Prepared]]:
     """Yield (batch, explained, prepared) for every batch, in order, with up to ``max_in_flight`` batches at the
-    model at once (the model's threads work while this thread builds records). Once ``stop`` is set no batch is
-    sent, and those already sent are still yielded."""
+    model at once (the model's threads work while this thread builds records) and ``queued`` more sent and waiting
+    for a thread. Once ``stop`` is set no batch is sent, and those already sent are still yielded."""
     pending: collections.deque = collections.deque()
     with futures.ThreadPoolExecutor(max_workers=max_in_flight) as pool:
         try:
@@ -57,7 +58,7 @@ def explained_batches(
                 if stop is not None and stop.is_set():
                     break
                 pending.append((batch, pool.submit(explain_batch, backend, batch, evaluations)))
-                if len(pending) >= max_in_flight:
+                if len(pending) >= max_in_flight + queued:
                     batch, future = pending.popleft()
                     yield (batch, *future.result())
             while pending:
@@ -85,7 +86,10 @@ def explained_windows(
             sizes.append(len(window))
             yield from window
 
-    results = explained_batches(flat(), backend, evaluations, max_in_flight, stop)
+    # A window's batches are taken all at once and its records then built without taking more: a window's worth of
+    # batches queued beyond those at the model keeps the model busy meanwhile (measured: with none, texts as long as
+    # T audited 6-12 % slower than batch by batch).
+    results = explained_batches(flat(), backend, evaluations, max_in_flight, stop, queued=LOOK_AHEAD)
     while True:
         first = next(results, None)
         if first is None:
