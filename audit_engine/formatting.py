@@ -10,8 +10,13 @@ def percent(value: float) -> str:
     without both classes), and a tiny negative value reads 0.0, not -0.0."""
     if value != value:
         return "–"
-    text = f"{value * 100:.1f}"
-    return "0.0" if text == "-0.0" else text
+    return _one_decimal(value)
+
+
+def _one_decimal(value: float, signed: bool = False) -> str:
+    """value times 100 with one decimal (and its sign with ``signed``); a tiny negative value reads 0.0."""
+    text = f"{value * 100:{'+' if signed else ''}.1f}"
+    return ("+0.0" if signed else "0.0") if text == "-0.0" else text
 
 
 def utc_now() -> str:
@@ -34,10 +39,7 @@ def md(value: object) -> str:
 
 def span(interval: Any, signed: bool = False) -> str:
     """An Interval (fractions) in percent or points: '0.9 to 5.6', signed '-1.0 to +3.5'."""
-    form = "{:+.1f}" if signed else "{:.1f}"
-    low, high = (form.format(value * 100) for value in (interval.low, interval.high))
-    zero = "+0.0" if signed else "0.0"  # a tiny negative bound reads as 0, not -0.0
-    return " to ".join(zero if text == "-0.0" else text for text in (low, high))
+    return f"{_one_decimal(interval.low, signed)} to {_one_decimal(interval.high, signed)}"
 
 
 def bracketed(message: Any, name: str, fractions: bool = False) -> str:

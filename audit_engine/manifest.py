@@ -112,10 +112,14 @@ def _model(summary: audit_pb2.AuditSummary, settings: EvidenceSettings) -> tuple
 def _inputs(inputs: AuditInputs, settings: EvidenceSettings) -> list[dict[str, Any]]:
     files = settings.files
     described = [_descriptor("corpus", _where(path, files), digest) for path, digest in settings.corpus_files]
+
+    def lexicon_facts(lexicon: Any) -> dict[str, Any]:
+        return {"normalised_sha256": lexicon.sha256, "terms": len(lexicon.phrases)}
+
     for name, loaded, extra in (
-        ("lexicon", inputs.lexicon, lambda x: {"normalised_sha256": x.sha256, "terms": len(x.phrases)}),
+        ("lexicon", inputs.lexicon, lexicon_facts),
         ("substitutions", inputs.substitutions, lambda x: {}),
-        ("candidates", inputs.candidates, lambda x: {"normalised_sha256": x.sha256, "terms": len(x.phrases)}),
+        ("candidates", inputs.candidates, lexicon_facts),
     ):
         if loaded is not None and loaded.source:
             digest = files.sha256(loaded.source)

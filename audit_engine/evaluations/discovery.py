@@ -11,8 +11,8 @@ chosen at random seeded by its id (the same in every runner and rerun).
 Cost: one ``probabilities`` text per measured word of a sampled document, in calls of at most four batches'
 texts. Memory: one small tally per distinct word measured (the corpus's measured vocabulary).
 
-Statistics: per word, the Wilson interval of its flip fraction and Student's t interval of its mean drop (sums
-kept in fixed point, so that any merge order gives the same figures).
+Statistics: per word, the Wilson interval of its flip fraction and Student's t interval of its mean drop
+(statistics.MomentSketch: sums in fixed point, so that any merge order gives the same figures).
 """
 
 from __future__ import annotations
@@ -35,7 +35,7 @@ from audit_engine.evaluations.base import (
 )
 from audit_engine.formatting import count, md, percent, span
 from audit_engine.options import AuditOptions
-from audit_engine.statistics import DEFAULT_CONFIDENCE, fill, mean_interval, wilson
+from audit_engine.statistics import DEFAULT_CONFIDENCE, MomentSketch, fill, wilson
 from saliency_core.hashing import key_seed
 from saliency_core.lexicon import Lexicon, covered
 from saliency_core.words import Words
@@ -48,7 +48,6 @@ RANKED = 100  # words kept in summary.json's ranking
 PER_CLASS = 20  # unlisted words kept per predicted class
 SHOWN = 20  # rows of the report's tables
 CALL_BATCHES = 4  # removal texts per model call: at most this many batches' worth
-_SCALE = 1 << 24  # fixed point of drops (|drop| <= 1): integer sums are the same in any order
 _WORD = re.compile(r"\w")
 STRONG = "as strong as the listed terms"
 
@@ -59,38 +58,30 @@ def sampled(document_id: str, fraction: float) -> bool:
 
 
 class _Tally:
-    """documents, fixed-point drop sum and square sum, flips."""
+    """One word's drops (a MomentSketch) and flips."""
 
-    __slots__ = ("documents", "total", "squares", "flipped")
+    __slots__ = ("drops", "flipped")
 
     def __init__(self) -> None:
-        self.documents = self.total = self.squares = self.flipped = 0
+        self.drops, self.flipped = MomentSketch(), 0
 
     def add(self, drop: float, flips: bool) -> None:
-        fixed = int(round(drop * _SCALE))
-        self.documents += 1
-        self.total += fixed
-        self.squares += fixed * fixed
+        self.drops.add(drop)
         self.flipped += flips
 
     def merge(self, other: _Tally) -> None:
-        self.documents += other.documents
-        self.total += other.total
-        self.squares += other.squares
+        self.drops.merge(other.drops)
         self.flipped += other.flipped
 
     @property
-    def mean(self) -> float:
-        return self.total / self.documents / _SCALE
+    def documents(self) -> int:
+        return self.drops.count
 
     def fill(self, item: Any, confidence: float) -> None:
-        item.documents, item.mean_drop, item.flipped = self.documents, self.mean, self.flipped
+        item.documents, item.mean_drop, item.flipped = self.documents, self.drops.mean, self.flipped
         item.flip_fraction = self.flipped / self.documents
         fill(item.flip_fraction_interval, wilson(self.flipped, self.documents, confidence))
-        fill(
-            item.mean_drop_interval,
-            mean_interval(self.documents, self.total / _SCALE, self.squares / _SCALE**2, confidence),
-        )
+        fill(item.mean_drop_interval, self.drops.interval(confidence))
 
 
 class Discovery(Evaluation):
@@ -237,7 +228,7 @@ class Discovery(Evaluation):
     def _ranked(self, words: dict[str, _Tally], unlisted: bool) -> list[tuple[str, _Tally]]:
         supported = [(w, t) for w, t in words.items() if t.documents >= MIN_DOCUMENTS]
         supported = [(w, t) for w, t in supported if not (unlisted and w in self.listed)]
-        return sorted(supported, key=lambda item: (-item[1].total / item[1].documents, item[0]))
+        return sorted(supported, key=lambda item: (-item[1].drops.mean, item[0]))
 
     def summarise(self, summary: Summary) -> None:
         summary.discovery_sample, summary.discovery_max_words = self.sample, self.max_words
@@ -245,7 +236,7 @@ class Discovery(Evaluation):
         summary.discovery_min_documents = MIN_DOCUMENTS
         ranked = self._ranked(self.words, unlisted=False)
         summary.discovery_supported_words = len(ranked)
-        listed = [t.mean for w, t in ranked if w in self.listed]
+        listed = [t.drops.mean for w, t in ranked if w in self.listed]
         reference = float(np.median(listed)) if listed else None
         summary.discovery_reference_terms = len(listed)
         if reference is not None:
@@ -310,7 +301,7 @@ class Discovery(Evaluation):
             ]
         else:
             lines += ["", "No listed term occurs in enough sampled documents to compare with: the ranking alone."]
-        rows = [w for w in summary.discovered_words][:SHOWN]
+        rows = list(summary.discovered_words)[:SHOWN]
         if rows:
             lines += [
                 "",
