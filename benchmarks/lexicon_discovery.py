@@ -22,8 +22,9 @@ Run: python benchmarks/lexicon_discovery.py          Smoke (CI): --smoke --out D
   threshold that flags the set's toxic fraction), the flip fraction and the mean drop of p(predicted) when the
   half's terms are removed (texts holding one), macro-F1 on the Davidson test split.
 - Discovery: on the half-A model, the audit with --discover (half A as the lexicon) at each of --samples (0.25, the
-  default, and 1.0) against the same audit without it (cost ratio, one run each), and how many of half B's relied-on terms (exhaustive removal over the same tweets:
-  at least 10 tweets and a mean drop of at least 1 point) discovery's top 50 unlisted words hold, and how many the
+  default, and 1.0) against the same audit without it (cost ratio, one run each), and how many of half B's
+  relied-on terms (exhaustive removal over the same tweets: at least 10 tweets and a mean drop of at least 1 point)
+  discovery's top 50 unlisted words hold, and how many the
   report shows (the top 50 and each class's list).
 """
 
@@ -37,6 +38,7 @@ import numpy as np
 from evidence_common import (
     Audit,
     davidson_splits,
+    fmt,
     probabilities,
     require_data,
     results_header,
@@ -44,6 +46,7 @@ from evidence_common import (
     write_csv,
     write_results,
 )
+from identity_bias import macro_f1
 
 from audit_engine.evaluations import bias_metrics
 from saliency_core.lexicon import Lexicon, load_lexicon
@@ -217,7 +220,6 @@ def main():
     found_log = []
 
     def measure(name, classifier, seed):
-        from identity_bias import macro_f1
         predictions = probabilities(classifier, test.texts).argmax(-1)
         row = {"macro_f1": macro_f1(test_labels, predictions, 3)}
         for set_name, (texts, tokens, toxic, fraction) in sets.items():
@@ -274,7 +276,6 @@ def main():
 
 
 def report(args, half_a, half_b, counts, results, found_log, templates_count):
-    from evidence_common import fmt
     lines = [results_header("What the lexicon missed: Davidson et al. tweets, half of the identity lexicon",
                             args.seeds, [
         f"model: LSTM {MODEL['hidden_units']}, embedding {MODEL['embedding_dim']}, T = {MODEL['max_tokens']}, "
@@ -313,7 +314,8 @@ def report(args, half_a, half_b, counts, results, found_log, templates_count):
               f"{MIN_SUBGROUP} tweets, drop ≥ {RELIED * 100:g} point) in the top {TOP} | shown by the report (top "
               f"{TOP} and per class) | accepted by the reviewer |", "|---|---|---|---|---|---|---|---|---|"]
     for f in found_log:
-        lines.append(f"| {f['seed']} | {f['sample']:g} | {f['plain']:.1f} | {f['discovery']:.1f} | {f['discovery'] / f['plain']:.2f} | "
+        lines.append(f"| {f['seed']} | {f['sample']:g} | {f['plain']:.1f} | {f['discovery']:.1f} | "
+                     f"{f['discovery'] / f['plain']:.2f} | "
                      f"{f['documents']} | {len(f['found'])} of {len(f['relied'])} | {len(f['shown'])} of "
                      f"{len(f['relied'])} | {', '.join(f['accepted']) or '–'} |")
     for f in (f for f in found_log if f["sample"] == found_log[-1]["sample"]):

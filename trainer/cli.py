@@ -117,9 +117,9 @@ def main(verbose, debug):
 @exit_on_input_error
 def train(train_path, validation_path, validation_fraction, split_column, train_split, validation_split,
           text_column, label_column, forbidden_path, mask_column, rationale_column, substitutions_path, penalty_name,
-          penalty_weight, counterfactual_weight, subspace_weight, subspace_rank, divergence, target, reduction, class_weight, epochs, batch_size,
-          learning_rate, seed, max_tokens, window_stride, vocabulary_size, embedding_dim, hidden_units, bidirectional,
-          pooling, word_vectors, lexicon_in_vocabulary, restore_best, length_buckets, unroll, export_dir, model_name,
+          penalty_weight, counterfactual_weight, subspace_weight, subspace_rank, divergence, target, reduction,
+          class_weight, epochs, batch_size, learning_rate, seed, max_tokens, window_stride, vocabulary_size,
+          embedding_dim, hidden_units, bidirectional, pooling, word_vectors, lexicon_in_vocabulary, restore_best, length_buckets, unroll, export_dir, model_name,
           version, ig_steps, encoding, checkpoint_dir, verbose):
     """Train on TRAIN.csv (or .jsonl) with cross-entropy + lambda * penalty on forbidden tokens, then export.
 
@@ -136,7 +136,8 @@ def train(train_path, validation_path, validation_fraction, split_column, train_
                           validation_split, validation_path, validation_fraction, forbidden_path, substitutions_path,
                           encoding)
     if subspace_weight is not None and penalty_name == "subspace":
-        raise click.BadParameter("with --penalty subspace, --penalty-weight is its lambda", param_hint="--subspace-weight")
+        raise click.BadParameter("with --penalty subspace, --penalty-weight is its lambda",
+                                 param_hint="--subspace-weight")
     penalty_config = PenaltyConfig.named(penalty_name, penalty_weight, counterfactual_weight, target=target,
                                          reduction=reduction, divergence=divergence, subspace_rank=subspace_rank)
     if subspace_weight is not None:

@@ -23,6 +23,7 @@ from trainer.encoding import (
 )
 from trainer.export import export_model
 from trainer.model import RightReasonsModel, TextClassifier
+from trainer.penalties.base import PADDING_ID, UNKNOWN_ID
 from trainer.settings import CLASS_WEIGHTS, DataSources, ExportSettings, FitSettings, ModelSettings  # noqa: F401
 from trainer.word_vectors import WORD_VECTORS, initialise_embedding, word2vec_vectors
 
@@ -75,7 +76,8 @@ def fit(classifier: TextClassifier, train_examples: EncodedExamples, fit_setting
     # The tokens the forbidden mask covers anywhere in the training data: the listed terms' ids, for a penalty that
     # reaches beyond the masked positions (subspace).
     listed_ids = np.unique(np.asarray(train_examples.ids)[np.asarray(train_examples.forbidden_mask) > 0.5])
-    model = RightReasonsModel(classifier, fit_settings.penalty, listed_ids[listed_ids > 1])
+    listed_ids = listed_ids[~np.isin(listed_ids, (PADDING_ID, UNKNOWN_ID))]  # the unknown-word id is every such word
+    model = RightReasonsModel(classifier, fit_settings.penalty, listed_ids)
     # No XLA: Keras refuses jit_compile for a model holding a TextVectorization layer.
     model.compile(optimizer=keras.optimizers.Adam(fit_settings.learning_rate), jit_compile=False,
                   metrics=[keras.metrics.SparseCategoricalAccuracy(name="accuracy")])

@@ -14,6 +14,7 @@ if TYPE_CHECKING:
     import tensorflow as tf
 
 PADDING_ID = 0
+UNKNOWN_ID = 1  # TextVectorization's id of every word outside the vocabulary
 
 @dataclasses.dataclass(frozen=True)
 class ForwardPass:

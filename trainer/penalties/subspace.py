@@ -12,7 +12,7 @@ example projected off it. Shapes: B = batch, T = tokens, E = embedding size, C =
 import tensorflow as tf
 
 from trainer.penalties.base import ForwardPass, PenaltyTerm
-from trainer.penalties.counterfactual import counterfactual_penalty
+from trainer.penalties.counterfactual import counterfactual_divergence
 
 
 def listed_subspace(embedding_matrix, listed_ids, rank):
@@ -40,9 +40,9 @@ class SubspacePenalty(PenaltyTerm):
         if not len(self.listed_ids):
             return tf.constant(0.0)
         classifier = forward.classifier
-        basis = listed_subspace(classifier.embedding.embeddings, tf.constant(self.listed_ids), self.config.subspace_rank)
-        ids = forward.inputs["ids"]
-        projected = project_off(classifier.embed(ids), basis)
+        listed = tf.constant(self.listed_ids)
+        basis = listed_subspace(classifier.embedding.embeddings, listed, self.config.subspace_rank)
+        projected = project_off(classifier.embed(forward.inputs["ids"]), basis)
         counterfactual = classifier.classify_embeddings(projected, forward.real > 0.5, training=forward.training)
-        everyone = tf.ones_like(forward.has_forbidden)
-        return counterfactual_penalty(forward.probabilities, counterfactual, everyone, self.config.divergence)
+        # Every example has its counterfactual: the mean divergence over the batch.
+        return tf.reduce_mean(counterfactual_divergence(forward.probabilities, counterfactual, self.config.divergence))
