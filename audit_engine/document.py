@@ -96,10 +96,11 @@ def forbidden_share(saliency: np.ndarray, forbidden_positions: np.ndarray, mass:
     """sum of saliency on forbidden positions / total saliency; 0 when there is no saliency mass.
 
     ``mass``: the total, when the caller has it. No reduction runs for a document without a forbidden position."""
-    total = float(np.sum(saliency, dtype=np.float64)) if mass is None else mass
+    # The arrays' own sum: np.sum's wrapper costs more than the reduction on a sentence's tokens.
+    total = float(saliency.sum(dtype=np.float64)) if mass is None else mass
     if total <= 0.0 or not forbidden_positions.any():
         return 0.0
-    return float(np.sum(saliency[forbidden_positions], dtype=np.float64)) / total
+    return float(saliency[forbidden_positions].sum(dtype=np.float64)) / total
 
 
 def audit_document(document: CorpusRow, explanation: Explanation, settings: RecordSettings) -> audit_pb2.AuditRecord:
@@ -110,7 +111,7 @@ def audit_document(document: CorpusRow, explanation: Explanation, settings: Reco
     saliency = np.asarray(explanation.saliency[:explained], dtype=np.float32)
     matches = lexicon.matches(tokens) if lexicon is not None else ()
     forbidden = covered(((start, end) for start, end, _ in matches), explained)  # one lexicon pass per record
-    mass = float(np.sum(saliency, dtype=np.float64))
+    mass = float(saliency.sum(dtype=np.float64))
     share = forbidden_share(saliency, forbidden, mass)
     probabilities = np.asarray(explanation.probabilities, dtype=np.float32)
     raw_label = explanation.predicted_label
@@ -124,7 +125,7 @@ def audit_document(document: CorpusRow, explanation: Explanation, settings: Reco
         text_sha256=document.text_sha256 or hashlib.sha256(text.encode("utf-8")).hexdigest(),
         text="" if redact else text,
         predicted_label=label,
-        confidence=float(np.max(probabilities)),
+        confidence=float(probabilities.max()),
         forbidden_share=share,
         saliency_mass=mass,
         flagged=share >= settings.threshold,
@@ -143,7 +144,7 @@ def audit_document(document: CorpusRow, explanation: Explanation, settings: Reco
         record.probabilities[name] = float(p)
     for start, end, term in matches:
         record.forbidden_terms.add(
-            term=term, start=start, end=end, saliency=float(np.sum(saliency[start:end], dtype=np.float64))
+            term=term, start=start, end=end, saliency=float(saliency[start:end].sum(dtype=np.float64))
         )
     # Most salient first; ties keep text order. Redaction keeps only forbidden words' text.
     order = (

@@ -158,7 +158,8 @@ class Tally:
             for item in build_records(batch, explained, prepared, settings, evaluations)
         ]
         built.sort(key=lambda item: item[0].row)
-        prefetch_weights([document.doc_id for document, _, _ in built])  # the bootstrap weights, at once
+        # The bootstrap weights, at once, of the records the sketches read them for (those that hold a listed term).
+        prefetch_weights([document.doc_id for document, record, _ in built if record.forbidden_terms])
         records = []
         for _, record, explanation in built:
             if explanation is not None and self.examples.size and record.forbidden_terms:

@@ -4,9 +4,7 @@ Records stream into ``*.partial`` files; only a finished run renames them and wr
 ``summary.json``. An unfinished run leaves an ``INCOMPLETE`` file that says why.
 """
 
-import csv
 import errno
-import io
 import json
 import os
 import stat
@@ -16,11 +14,18 @@ from typing import Any, TextIO
 
 from google.protobuf import json_format
 
-from audit_engine.evaluations import CsvColumn, with_evaluation_columns
-from audit_engine.record_json import JsonEncoder
+from audit_engine.record_encoding import WindowEncoder
+from audit_engine.record_lines import (  # noqa: F401 (the lines of the records, named where the files are)
+    CSV_COLUMNS,
+    Record,
+    csv_columns,
+    csv_text,
+    jsonl_text,
+    record_csv_cells,
+    record_csv_row,
+    record_json,
+)
 from protos import audit_pb2
-
-Record = audit_pb2.AuditRecord
 
 # 2: the reliance fields renamed from occluded / occlusion_* (their JSON names changed; field numbers did not).
 RECORD_SCHEMA_VERSION = 2
@@ -41,53 +46,6 @@ FINAL_OUTPUTS = (RECORDS_JSONL, RECORDS_CSV, SUMMARY_JSON, REPORT_MD, REPORT_HTM
 MANIFEST_JSON = "manifest.json"  # what the outputs are and what decided them (audit_engine.manifest)
 ENVELOPE_JSON = "manifest.dsse.json"  # its signature
 SHARDED_RECORDS = "records-*-of-*"  # audit-beam writes records in shards: records-00000-of-00002.jsonl
-
-# records.csv's own columns; each evaluation adds its columns after the one it names (evaluations.base).
-_CORE_COLUMNS = [
-    CsvColumn("row", lambda r: r.row),
-    CsvColumn("id", lambda r: r.id),
-    CsvColumn("status", lambda r: audit_pb2.RecordStatus.Name(r.status)),
-    CsvColumn("skip_reason", lambda r: r.skip_reason),
-    CsvColumn("predicted_label", lambda r: r.predicted_label),
-    CsvColumn("confidence", lambda r: f"{r.confidence:.6f}"),
-    CsvColumn("forbidden_share", lambda r: f"{r.forbidden_share:.6f}"),
-    CsvColumn("flagged", lambda r: int(r.flagged)),
-    CsvColumn("truncated", lambda r: int(r.truncated)),
-    CsvColumn("token_count", lambda r: r.token_count),
-    CsvColumn("explained_tokens", lambda r: r.explained_tokens),
-    CsvColumn("windows", lambda r: r.windows if r.HasField("windows") else ""),
-    CsvColumn("forbidden_terms", lambda r: "; ".join(f"{h.term}:{h.saliency:.6f}" for h in r.forbidden_terms)),
-    CsvColumn(
-        "top_tokens", lambda r: "; ".join(f"{t.token or '#' + str(t.position)}:{t.saliency:.6f}" for t in r.top_tokens)
-    ),
-    CsvColumn("true_label", lambda r: r.true_label),
-    CsvColumn("completeness_gap", lambda r: f"{r.completeness_gap:.6f}" if r.completeness_gap else ""),
-    CsvColumn("text_sha256", lambda r: r.text_sha256),
-    CsvColumn("text", lambda r: r.text),
-]
-_COLUMNS = with_evaluation_columns(_CORE_COLUMNS)
-CSV_COLUMNS = [column.name for column in _COLUMNS]
-_CELLS = [column.cell for column in _COLUMNS[1:]]
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
-
-
-_RECORD_ENCODER = JsonEncoder(audit_pb2.AuditRecord.DESCRIPTOR)
-
-
-def record_json(record: Record) -> str:
-    """The record's protobuf JSON mapping on one line (byte-identical to json_format.MessageToJson with
-    preserving_proto_field_name, sort_keys and always_print_fields_with_no_presence; see record_json.py)."""
-    return _RECORD_ENCODER.to_json(record)
-
-
-def record_csv_row(record: Record) -> list[object]:
-    """Every records.csv cell of the record, in CSV_COLUMNS order."""
-    # Spreadsheet formula injection: a text cell starting with = + - @ TAB or CR gets a leading quote.
-    cells = [cell(record) for cell in _CELLS]
-    return [record.row] + [
-        ("'" + value) if value.__class__ is str and value.startswith(FORMULA_PREFIXES) else value for value in cells
-    ]
-
 
 # Files the audit creates get the mode a plain open() would give them (mkstemp's are 0600), whatever the file.
 _UMASK = os.umask(0)
@@ -145,30 +103,6 @@ def write_atomic(path: str, content: str) -> None:
         raise
 
 
-def csv_columns(redact: bool) -> list[str]:
-    """records.csv's header: every column, but the text when redacted."""
-    return [c for c in CSV_COLUMNS if not (redact and c == "text")]
-
-
-def record_csv_cells(record: Record, redact: bool) -> list[object]:
-    """One records.csv row, matching ``csv_columns(redact)`` (the text is the last column)."""
-    row = record_csv_row(record)
-    return row[:-1] if redact else row
-
-
-def jsonl_text(records: Iterable[Record]) -> str:
-    """records.jsonl's lines for these records, each ending in LF."""
-    return "".join([record_json(record) + "\n" for record in records])
-
-
-def csv_text(rows: Iterable[Sequence[object]]) -> str:
-    """CSV lines for these rows of cells (a header or record_csv_cells), each ending in CRLF as csv.writer
-    writes them."""
-    buffer = io.StringIO()
-    csv.writer(buffer).writerows(rows)
-    return buffer.getvalue()
-
-
 class RecordWriter:
     """records.jsonl and records.csv, written to .partial files until ``commit``.
 
@@ -182,6 +116,7 @@ class RecordWriter:
         self.jsonl_path = os.path.join(out_dir, RECORDS_JSONL + ".partial")
         self.csv_path = os.path.join(out_dir, RECORDS_CSV + ".partial")
         self._drop_text = redact
+        self._encoding = WindowEncoder(redact)
         if resume_from is not None:
             self._jsonl = open_existing(self.jsonl_path)
             self._csv_file = open_existing(self.csv_path)
@@ -206,13 +141,18 @@ class RecordWriter:
             raise OSError(error.errno, error.strerror, path) from error
 
     def write_many(self, records: Sequence[Record]) -> None:
-        self._write(self._jsonl, self.jsonl_path, jsonl_text(records))
-        self._write(
-            self._csv_file, self.csv_path, csv_text([record_csv_cells(record, self._drop_text) for record in records])
-        )
-        self.count += len(records)
+        """Write the records' lines, in order; they may reach the files with a later call (at the latest
+        ``checkpoint``, ``commit`` or ``abandon``), while this thread builds the next records."""
+        self._write_lines(self._encoding.add(records))
+
+    def _write_lines(self, ready):
+        for jsonl, csv_lines, count in ready:
+            self._write(self._jsonl, self.jsonl_path, jsonl)
+            self._write(self._csv_file, self.csv_path, csv_lines)
+            self.count += count
 
     def _flush(self):
+        self._write_lines(self._encoding.drain())
         for f, path in ((self._jsonl, self.jsonl_path), (self._csv_file, self.csv_path)):
             try:
                 f.flush()
@@ -227,6 +167,7 @@ class RecordWriter:
 
     def commit(self) -> None:
         self._flush()
+        self._encoding.close()
         self._jsonl.close()
         self._csv_file.close()
         os.replace(self.jsonl_path, os.path.join(self.out_dir, RECORDS_JSONL))
@@ -253,6 +194,7 @@ class RecordWriter:
             self.checkpoint(state)
         except OSError:
             pass  # e.g. the disk is full: the INCOMPLETE note below matters more than the checkpoint
+        self._encoding.close()
         for f in (self._jsonl, self._csv_file):
             try:
                 f.close()

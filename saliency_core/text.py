@@ -69,15 +69,41 @@ def _lower(word):
     return "".join(c if c in TENSORFLOW_KEEPS_CASE else c.lower() for c in word)
 
 
-def surface_tokens_with_word_index(text: str) -> tuple[list[str], list[int]]:
-    """(tokens, word index of each token in ``split_words(text)``): the graph's ``tokenize`` without truncation,
-    in pure Python (tests/test_text.py checks parity on tricky text and every code point)."""
+# ASCII punctuation (the pattern's characters) for str.translate, which strips a word several times faster than the
+# pattern does.
+_DELETE_PUNCTUATION = {code: None for code in range(128) if _PUNCTUATION.match(chr(code))}
+
+
+def words_and_surface_tokens(text: str) -> tuple[list[str], list[str], list[int]]:
+    """(``split_words(text)``, its surface tokens, the word index of each token): the graph's ``tokenize`` without
+    truncation, in pure Python (tests/test_text.py checks parity on tricky text and every code point)."""
+    if text.isascii():
+        # Nothing to fold or ignore, str.split's whitespace is the pattern's ASCII part and lower() is ASCII's: the
+        # same tokens, read per text rather than per word (the audit tokenizes every document it checks).
+        words = text.split()
+        tokens = text.lower().translate(_DELETE_PUNCTUATION).split()
+        if len(tokens) == len(words):
+            return words, tokens, list(range(len(words)))
+        stripped = [word.lower().translate(_DELETE_PUNCTUATION) for word in words]
+        return words, [token for token in stripped if token], [i for i, token in enumerate(stripped) if token]
+    return _words_and_surface_tokens_by_word(text)
+
+
+def _words_and_surface_tokens_by_word(text: str) -> tuple[list[str], list[str], list[int]]:
+    """``words_and_surface_tokens`` word by word: the rule for any text."""
+    words = split_words(text)
     tokens, word_index = [], []
-    for index, word in enumerate(split_words(text)):
+    for index, word in enumerate(words):
         token = _PUNCTUATION.sub("", _lower(fold_word(word)))
         if token:
             tokens.append(token)
             word_index.append(index)
+    return words, tokens, word_index
+
+
+def surface_tokens_with_word_index(text: str) -> tuple[list[str], list[int]]:
+    """(tokens, word index of each token in ``split_words(text)``): see ``words_and_surface_tokens``."""
+    _, tokens, word_index = words_and_surface_tokens(text)
     return tokens, word_index
 
 
@@ -158,12 +184,17 @@ class TextCapper:
         last = _WHITESPACE.search(data[::-1])
         cut = len(data) - last.start() if last else 0
         body, self.tail = data[:cut], data[cut:]
-        if self.end is not None and body.isascii() and not (self.tail_has_token or self.tail_has_word):
-            # Past the cap only counts matter; ASCII needs no folding, so C-speed regexes count them.
+        counted = False
+        if body.isascii() and not (self.tail_has_token or self.tail_has_word):
+            # ASCII needs no folding, so C-speed regexes count its words and tokens. Only the word that holds the
+            # cap-th token needs finding word by word: past the cap, or short of it, counts are all that matter.
             words = len(_ASCII_WORD.findall(body))
-            self.words += words
-            self.tokens += words - len(_ASCII_PUNCTUATION_WORD.findall(body))
-        else:
+            tokens = words - len(_ASCII_PUNCTUATION_WORD.findall(body))
+            if self.end is not None or self.tokens + tokens < self.cap:
+                self.words += words
+                self.tokens += tokens
+                counted = True
+        if not counted:
             for match in _WORD.finditer(body):
                 self._count(match.group(), start + match.end())
         if len(self.tail) > _LONGEST_WORD_KEPT:

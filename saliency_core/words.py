@@ -14,7 +14,7 @@ from collections.abc import Iterable, Sequence
 
 import numpy as np
 
-from saliency_core.text import split_words, surface_tokens_with_word_index
+from saliency_core.text import words_and_surface_tokens
 
 
 @dataclasses.dataclass(frozen=True)
@@ -25,8 +25,7 @@ class Words:
 
     @classmethod
     def of(cls, text: str) -> Words:
-        tokens, word_of_token = surface_tokens_with_word_index(text)
-        return cls(split_words(text), tokens, word_of_token)
+        return cls(*words_and_surface_tokens(text))
 
     def _join(self, dropped: set[int], inserted: dict[int, str] | None = None) -> str:
         inserted = inserted or {}

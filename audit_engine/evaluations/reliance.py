@@ -60,7 +60,7 @@ CONTROL = "\x00control"  # the prepared entry of the deletion control's text (no
 
 
 def _predicted(probabilities: np.ndarray) -> int:
-    return int(np.argmax(probabilities))
+    return int(probabilities.argmax())
 
 
 class Reliance(Evaluation):

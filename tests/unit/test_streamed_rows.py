@@ -116,6 +116,29 @@ def test_the_capper_fed_in_pieces_keeps_what_cap_text_keeps_of_the_whole():
             assert len(surface_tokens(whole.text)) <= cap and len(whole.text) <= cap * MAX_CHARACTERS_PER_TOKEN
 
 
+def test_ascii_text_is_cut_after_the_word_of_its_cap_th_token():
+    """ASCII text is counted by regexes, not word by word, except in the piece where the cap falls."""
+    rng = random.Random(12)
+    pool = ["word", "Film", "...", "!", "a.b", "--", "x" * 30, "'s"]
+    for _ in range(3_000):
+        text = "".join(rng.choice(pool) + rng.choice([" ", "  ", "\t", "\n", ""]) for _ in range(rng.randint(0, 60)))
+        cap = rng.randint(1, 40)
+        capper = TextCapper(cap)
+        size = rng.choice([1, 3, 7, 50, 10_000])
+        for k in range(0, len(text), size):
+            capper.feed(text[k : k + size])
+        capped = capper.finish()
+        assert capped == cap_text(text, cap), (text, cap, size)
+        tokens = surface_tokens(text)
+        assert capped.token_count == len(tokens) and capped.word_count == len(split_words(text))
+        if len(tokens) > cap and len(text) <= cap * MAX_CHARACTERS_PER_TOKEN:
+            assert surface_tokens(capped.text) == tokens[:cap] and capped.cut
+            rest = text[len(capped.text) :]
+            assert rest[:1].isspace() or not rest, (text, cap)  # cut at the end of a word
+        elif len(tokens) <= cap and len(text) <= cap * MAX_CHARACTERS_PER_TOKEN:
+            assert capped.text == text and not capped.cut
+
+
 def test_a_word_longer_than_the_character_bound_is_cut_there():
     capped = cap_text("a" * 100_000 + " b", 10)
     assert capped.cut and capped.text == "a" * 10 * MAX_CHARACTERS_PER_TOKEN and capped.token_count == 2
