@@ -140,10 +140,11 @@ class RecordWriter:
         except OSError as error:
             raise OSError(error.errno, error.strerror, path) from error
 
-    def write_many(self, records: Sequence[Record]) -> None:
+    def write_many(self, records: Sequence[Record], seconds_left: float = float("inf")) -> None:
         """Write the records' lines, in order; they may reach the files with a later call (at the latest
-        ``checkpoint``, ``commit`` or ``abandon``), while this thread builds the next records."""
-        self._write_lines(self._encoding.add(records))
+        ``checkpoint``, ``commit`` or ``abandon``), while this thread builds the next records. ``seconds_left``:
+        how long the caller expects to go on writing (an estimate; record_encoding.WindowEncoder)."""
+        self._write_lines(self._encoding.add(records, seconds_left))
 
     def _write_lines(self, ready):
         for jsonl, csv_lines, count in ready:

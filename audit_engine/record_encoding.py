@@ -121,10 +121,16 @@ class EncoderProcess:
             self._process.wait()
 
 
+# A child costs about 0.3 s of CPU to start and saves about a tenth of an audit's time on real sentences (measured
+# on 2 cores: 8,000 sentences audited 10 % slower with one, 30,000 10 % faster): it is started only when the audit
+# expects at least this long still to go (the caller's estimate runs low, as the reader reads ahead).
+CHILD_MIN_SECONDS_LEFT = 1.5
+
+
 class WindowEncoder:
     """Encodes windows of records in order: the first ``in_process_windows`` here, the rest in an EncoderProcess
-    (an audit of one window never starts one). ``add`` returns the windows whose lines are ready, oldest first;
-    ``drain`` the rest."""
+    once the audit expects CHILD_MIN_SECONDS_LEFT or more still to go (a short audit never starts one). ``add``
+    returns the windows whose lines are ready, oldest first; ``drain`` the rest."""
 
     def __init__(self, redact: bool, in_process_windows: int = 1):
         self._redact = redact
@@ -134,9 +140,15 @@ class WindowEncoder:
         self._failed = False
         self._pending: collections.deque[Sequence[Record]] = collections.deque()
 
-    def add(self, records: Sequence[Record]) -> list[Lines]:
+    def add(self, records: Sequence[Record], seconds_left: float = float("inf")) -> list[Lines]:
+        """``seconds_left``: how long the caller expects its audit still to take (an estimate)."""
         self._windows += 1
-        if self._windows > self._in_process_windows and self._process is None and not self._failed:
+        if (
+            self._windows > self._in_process_windows
+            and seconds_left >= CHILD_MIN_SECONDS_LEFT
+            and self._process is None
+            and not self._failed
+        ):
             try:
                 self._process = EncoderProcess(self._redact)
             except OSError:

@@ -101,11 +101,13 @@ class _Run:
             "examples": [dataclasses.asdict(example) for example in self.tally.examples.ranked()],
         }
 
-    def write_window(self, window: Sequence[tuple[Sequence[CorpusRow], Explained | None, Prepared]]) -> None:
+    def write_window(
+        self, window: Sequence[tuple[Sequence[CorpusRow], Explained | None, Prepared]], seconds_left: float
+    ) -> None:
         # one write per file and window, not per record
         session = self.session
         records = self.tally.audit(window, session.settings, session.evaluations)
-        self.writer.write_many(records)
+        self.writer.write_many(records, seconds_left)
         self.rows_done = int(records[-1].row)
 
 
@@ -113,6 +115,7 @@ def _stream(reader, run, progress, stop):
     """Write every window's records strictly in corpus order, with a checkpoint every checkpoint_seconds."""
     last_checkpoint = time.monotonic()
     session = run.session
+    started = time.monotonic()
     for window in explained_windows(
         windows(reader, run.options, run.rows_done),
         session.backend,
@@ -120,7 +123,9 @@ def _stream(reader, run, progress, stop):
         run.options.max_in_flight,
         stop,
     ):
-        run.write_window(window)
+        # The time still to go at the pace so far; the reader leads what is written, so the estimate runs low.
+        read, seconds = reader.fraction_read(), time.monotonic() - started
+        run.write_window(window, seconds * (1 - read) / read if read > 0 else float("inf"))
         if time.monotonic() - last_checkpoint >= run.options.checkpoint_seconds:
             run.writer.checkpoint(run.state())
             last_checkpoint = time.monotonic()

@@ -137,6 +137,8 @@ class CappedText:
 
 
 def _holds_token(word: str) -> bool:
+    if word.isascii():  # nothing to ignore, fold or lower-case: does anything but punctuation remain?
+        return bool(word.translate(_DELETE_PUNCTUATION))
     return bool(_PUNCTUATION.sub("", _lower(fold_word(_IGNORABLE.sub("", word)))))
 
 
@@ -226,9 +228,10 @@ def cap_text(text: str, cap: int) -> CappedText:
     """What an audit keeps of ``text`` under a cap of ``cap`` tokens (``TextCapper``), in one pass that keeps no
     list of words or tokens: a document of any length costs the audit at most ``cap`` tokens."""
     if len(text) <= cap:  # a token takes at least one character: nothing to cut
-        words = split_words(text)
-        tokens = sum(1 for word in words if _holds_token(word))
-        return CappedText(text, False, tokens, len(words))
+        if text.isascii():  # the counts of words_and_surface_tokens' ASCII path, without the lists
+            return CappedText(text, False, len(text.translate(_DELETE_PUNCTUATION).split()), len(text.split()))
+        words, tokens, _ = words_and_surface_tokens(text)
+        return CappedText(text, False, len(tokens), len(words))
     capper = TextCapper(cap)
     capper.feed(text)
     return capper.finish()

@@ -1,6 +1,7 @@
 """The audit engine on the numpy fake backend (no TensorFlow): runs, reliance in closed form, windows, resume,
 the evaluation registry and the backend interface."""
 
+import csv
 import json
 import math
 import threading
@@ -8,7 +9,7 @@ import threading
 import numpy as np
 import pytest
 
-from audit_engine import outputs
+from audit_engine import outputs, record_encoding
 from audit_engine.backends import Backend
 from audit_engine.backends.fake import FakeBackend
 from audit_engine.backends.windowed import WindowedBackend, combine_probabilities, windowed
@@ -90,7 +91,41 @@ def test_a_word_past_T_is_found_and_measured_through_windows(tmp_path):
     assert without.truncated == 1 and without.with_forbidden_terms == 0 and summary.windowed == 1
 
 
-def test_an_interrupted_run_resumes_to_the_same_outputs(tmp_path):
+def child_encoder(monkeypatch):
+    """Records encoded in a child process from an audit's second window on, however short the audit; returns the
+    list of the children started (their redact flags)."""
+    started = []
+
+    class Counted(record_encoding.EncoderProcess):
+        def __init__(self, redact):
+            started.append(redact)
+            super().__init__(redact)
+
+    monkeypatch.setattr(record_encoding, "CHILD_MIN_SECONDS_LEFT", 0.0)
+    monkeypatch.setattr(record_encoding, "EncoderProcess", Counted)
+    return started
+
+
+@pytest.mark.parametrize("redact", [False, True])
+def test_records_encoded_by_a_child_process_are_the_same_bytes(tmp_path, monkeypatch, redact):
+    corpus = str(tmp_path / "c.csv")
+    with open(corpus, "w", encoding="utf-8", newline="") as f:
+        csv.writer(f).writerows(
+            [["id", "text"]] + [[f"d{i}", f"=great video {i}, \"quoted\"" if i % 3 else f"vidéo 🙂 {i}"] for i in range(100)]
+        )
+    options = AuditOptions(id_column="id", batch_size=4, redact=redact)
+    audit_corpus(corpus, FakeBackend(WEIGHTS), str(tmp_path / "here"), options, AuditInputs(LEXICON))
+    started = child_encoder(monkeypatch)
+    audit_corpus(corpus, FakeBackend(WEIGHTS), str(tmp_path / "child"), options, AuditInputs(LEXICON))
+    assert started == [redact]
+    for name in (outputs.RECORDS_JSONL, outputs.RECORDS_CSV):
+        assert (tmp_path / "child" / name).read_bytes() == (tmp_path / "here" / name).read_bytes()
+
+
+@pytest.mark.parametrize("child", [False, True])
+def test_an_interrupted_run_resumes_to_the_same_outputs(tmp_path, monkeypatch, child):
+    if child:
+        child_encoder(monkeypatch)
     texts = [f"{'great ' * (i % 3)}video number {i}" if i % 2 else f"plain text {i}" for i in range(40)]
     corpus = write_corpus(tmp_path / "c.csv", texts)
     options = AuditOptions(id_column="id", batch_size=4, max_in_flight=1, checkpoint_seconds=0.0,

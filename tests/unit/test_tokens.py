@@ -34,3 +34,11 @@ def test_words_keep_punctuation_only_words_out_of_the_tokens():
     assert words.tokens == ["it", "s", "a", "film", "not"]
     assert words.word_of_token == [0, 1, 3, 4, 6]
     assert words.without([False, False, False, True, False]) == "It 's , a -- not."
+
+
+@settings(max_examples=300, deadline=None)
+@given(ASCII_TEXT)
+def test_an_uncut_ascii_text_counts_its_words_and_tokens_as_the_rule_does(raw):
+    words, tokens, _ = text._words_and_surface_tokens_by_word(raw)
+    capped = text.cap_text(raw, 1000)
+    assert (capped.text, capped.cut, capped.token_count, capped.word_count) == (raw, False, len(tokens), len(words))
