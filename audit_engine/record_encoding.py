@@ -1,5 +1,5 @@
-"""records.jsonl's and records.csv's lines for each window of records, encoded in a child process once an audit has
-more than one window.
+"""records.jsonl's and records.csv's lines for each window of records, encoded in a child process once an audit
+expects to run long enough to pay for starting one.
 
 Why a process: on real sentences the thread that builds records bounds the audit (the model waits for it), and
 encoding the lines is about two thirds of its work per record. Encoding holds the GIL, so another thread cannot take
@@ -150,8 +150,10 @@ class WindowEncoder:
             and not self._failed
         ):
             try:
+                if not sys.executable:
+                    raise OSError("no Python executable to start the record encoder with")
                 self._process = EncoderProcess(self._redact)
-            except OSError:
+            except (OSError, ValueError):
                 self._failed = True
         if self._process is not None:
             self._process.submit(records)
@@ -170,7 +172,7 @@ class WindowEncoder:
         if self._process is not None:
             try:
                 return (*self._process.result(), len(records))
-            except EncoderFailed:
+            except (EncoderFailed, OSError, ValueError):  # the child, or our end of its pipe, is gone
                 self._failed = True
                 self.close()  # every window still pending is encoded here
         return (*record_lines.encode(records, self._redact), len(records))
