@@ -392,7 +392,7 @@ def test_disk_full_marks_the_run_incomplete_and_exits_4(tiny_export, tmp_path, m
     corpus = write(tmp_path / "in" / "c.csv", "text\nfine text\nmore video\n")
     lexicon = write(tmp_path / "in" / "lexicon.txt", LEXICON)
 
-    def full(self, records):
+    def full(self, records, *estimate):
         raise OSError(errno.ENOSPC, "No space left on device", str(tmp_path / "o" / "records.jsonl.partial"))
 
     monkeypatch.setattr(outputs.RecordWriter, "write_many", full)  # a full disk cannot be made here: simulated
