@@ -14,6 +14,23 @@ SHARED_DATA = os.path.join(ROOT, "..", "shared", "data")
 TINY_MODEL_SIZES = dict(max_tokens=12, vocabulary_size=60, embedding_dim=8, hidden_units=8)
 
 
+def encode_in_a_child(monkeypatch):
+    """Records' lines encoded in a child process from an audit's second window on, however short the audit (as a
+    long audit does); returns the list of the children started (their redact flags)."""
+    from audit_engine import record_encoding
+
+    started = []
+
+    class Counted(record_encoding.EncoderProcess):
+        def __init__(self, redact):
+            started.append(redact)
+            super().__init__(redact)
+
+    monkeypatch.setattr(record_encoding, "CHILD_MIN_SECONDS_LEFT", 0.0)
+    monkeypatch.setattr(record_encoding, "EncoderProcess", Counted)
+    return started
+
+
 def tiny_model_settings():
     from trainer.train import ModelSettings
     return ModelSettings(**TINY_MODEL_SIZES)

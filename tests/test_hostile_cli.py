@@ -12,7 +12,7 @@ from click.testing import CliRunner
 
 from audit_cli.beam import main as audit_beam
 from audit_cli.main import main as audit_cli
-from audit_engine import record_encoding
+from conftest import encode_in_a_child
 from test_bad_input import COMPLETE_OUTPUTS, snapshot, write
 
 pytestmark = pytest.mark.slow  # CLI runs on the embedded model, tmpfs mounts
@@ -92,16 +92,7 @@ def test_hostile_case(name, tiny_export, tmp_path):
 @pytest.mark.parametrize("child", [False, True])
 def test_a_full_disk_is_exit_4_naming_the_file_and_leaves_incomplete(tiny_export, tmp_path, small_disk, monkeypatch,
                                                                      child):
-    started = []
-    if child:  # the records' lines encoded in a child process, as in a long audit
-
-        class Counted(record_encoding.EncoderProcess):
-            def __init__(self, redact):
-                started.append(redact)
-                super().__init__(redact)
-
-        monkeypatch.setattr(record_encoding, "CHILD_MIN_SECONDS_LEFT", 0.0)
-        monkeypatch.setattr(record_encoding, "EncoderProcess", Counted)
+    started = encode_in_a_child(monkeypatch) if child else []
     corpus = write(tmp_path / "in" / "c.csv", "text\n" + "a fine video text\n" * 3000)
     lexicon = write(tmp_path / "in" / "lexicon.txt", "video\n")
     # Small windows with the child, so that the disk fills after it has started.

@@ -8,8 +8,9 @@ import threading
 
 import numpy as np
 import pytest
+from conftest import encode_in_a_child
 
-from audit_engine import outputs, record_encoding
+from audit_engine import outputs
 from audit_engine.backends import Backend
 from audit_engine.backends.fake import FakeBackend
 from audit_engine.backends.windowed import WindowedBackend, combine_probabilities, windowed
@@ -91,21 +92,6 @@ def test_a_word_past_T_is_found_and_measured_through_windows(tmp_path):
     assert without.truncated == 1 and without.with_forbidden_terms == 0 and summary.windowed == 1
 
 
-def child_encoder(monkeypatch):
-    """Records encoded in a child process from an audit's second window on, however short the audit; returns the
-    list of the children started (their redact flags)."""
-    started = []
-
-    class Counted(record_encoding.EncoderProcess):
-        def __init__(self, redact):
-            started.append(redact)
-            super().__init__(redact)
-
-    monkeypatch.setattr(record_encoding, "CHILD_MIN_SECONDS_LEFT", 0.0)
-    monkeypatch.setattr(record_encoding, "EncoderProcess", Counted)
-    return started
-
-
 @pytest.mark.parametrize("redact", [False, True])
 def test_records_encoded_by_a_child_process_are_the_same_bytes(tmp_path, monkeypatch, redact):
     corpus = str(tmp_path / "c.csv")
@@ -115,7 +101,7 @@ def test_records_encoded_by_a_child_process_are_the_same_bytes(tmp_path, monkeyp
         )
     options = AuditOptions(id_column="id", batch_size=4, redact=redact)
     audit_corpus(corpus, FakeBackend(WEIGHTS), str(tmp_path / "here"), options, AuditInputs(LEXICON))
-    started = child_encoder(monkeypatch)
+    started = encode_in_a_child(monkeypatch)
     audit_corpus(corpus, FakeBackend(WEIGHTS), str(tmp_path / "child"), options, AuditInputs(LEXICON))
     assert started == [redact]
     for name in (outputs.RECORDS_JSONL, outputs.RECORDS_CSV):
@@ -125,7 +111,7 @@ def test_records_encoded_by_a_child_process_are_the_same_bytes(tmp_path, monkeyp
 @pytest.mark.parametrize("child", [False, True])
 def test_an_interrupted_run_resumes_to_the_same_outputs(tmp_path, monkeypatch, child):
     if child:
-        child_encoder(monkeypatch)
+        encode_in_a_child(monkeypatch)
     texts = [f"{'great ' * (i % 3)}video number {i}" if i % 2 else f"plain text {i}" for i in range(40)]
     corpus = write_corpus(tmp_path / "c.csv", texts)
     options = AuditOptions(id_column="id", batch_size=4, max_in_flight=1, checkpoint_seconds=0.0,
