@@ -24,7 +24,7 @@ import apache_beam as beam
 from apache_beam.options.pipeline_options import PipelineOptions
 
 from audit_beam import files
-from audit_engine import outputs, report
+from audit_engine import outputs, record_lines, report
 from audit_engine.backends import BackendConfig, open_backend
 from audit_engine.backends.windowed import windowed
 from audit_engine.corpus import windows
@@ -97,11 +97,10 @@ class AuditFiles(beam.DoFn):
             file_windows(path, options, self.prefix_ids), session.backend, session.evaluations, options.max_in_flight
         ):
             records = tally.audit(window, session.settings, session.evaluations)
+            jsonl, csv_lines = record_lines.encode(records, options.redact)
             # WriteToText ends every element with LF: each batch's text goes without its last one.
-            yield beam.pvalue.TaggedOutput("jsonl", outputs.jsonl_text(records)[:-1])
-            yield beam.pvalue.TaggedOutput(
-                "csv", outputs.csv_text([outputs.record_csv_cells(record, options.redact) for record in records])[:-1]
-            )
+            yield beam.pvalue.TaggedOutput("jsonl", jsonl[:-1])
+            yield beam.pvalue.TaggedOutput("csv", csv_lines[:-1])
         # The input's fingerprint is hashed here, where the file is read, not by the launcher over the whole corpus.
         yield path, files.sha256(path), tally
 
@@ -168,7 +167,7 @@ def build_pipeline(pipeline, paths, job: AuditJob, out_dir):
     base = files.join(out_dir, "records")
     audited.jsonl | "WriteJSONL" >> beam.io.WriteToText(base, file_name_suffix=".jsonl")
     audited.csv | "WriteCSV" >> beam.io.WriteToText(
-        base, file_name_suffix=".csv", header=outputs.csv_text([outputs.csv_columns(options.redact)])[:-1]
+        base, file_name_suffix=".csv", header=record_lines.csv_text([record_lines.csv_columns(options.redact)])[:-1]
     )
     (
         audited.tallies

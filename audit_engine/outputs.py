@@ -15,16 +15,7 @@ from typing import Any, TextIO
 from google.protobuf import json_format
 
 from audit_engine.record_encoding import WindowEncoder
-from audit_engine.record_lines import (  # noqa: F401 (the lines of the records, named where the files are)
-    CSV_COLUMNS,
-    Record,
-    csv_columns,
-    csv_text,
-    jsonl_text,
-    record_csv_cells,
-    record_csv_row,
-    record_json,
-)
+from audit_engine.record_lines import Record, csv_columns, csv_text
 from protos import audit_pb2
 
 # 2: the reliance fields renamed from occluded / occlusion_* (their JSON names changed; field numbers did not).
@@ -115,7 +106,6 @@ class RecordWriter:
         self.out_dir = out_dir
         self.jsonl_path = os.path.join(out_dir, RECORDS_JSONL + ".partial")
         self.csv_path = os.path.join(out_dir, RECORDS_CSV + ".partial")
-        self._drop_text = redact
         self._encoding = WindowEncoder(redact)
         if resume_from is not None:
             self._jsonl = open_existing(self.jsonl_path)

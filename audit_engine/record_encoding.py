@@ -178,7 +178,7 @@ class WindowEncoder:
         return (*record_lines.encode(records, self._redact), len(records))
 
     def close(self) -> None:
-        """Stop the child (the lines of windows still pending are not wanted any more)."""
+        """Stop the child. Windows still pending stay pending: ``drain`` encodes them here."""
         process, self._process = self._process, None
         if process is not None:
             process.close()

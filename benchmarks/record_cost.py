@@ -28,7 +28,7 @@ def main():
     parser.add_argument("--real", default=os.path.join(ROOT, "..", "shared", "data", "sst2", "sst2_train.csv"))
     args = parser.parse_args()
     from audit_engine import corpus as corpus_reading
-    from audit_engine import explaining, outputs
+    from audit_engine import explaining, record_lines
     from audit_engine.backends.embedded import EmbeddedBackend
     from audit_engine.evaluations import AuditInputs, build_evaluations
     from audit_engine.options import AuditOptions
@@ -60,10 +60,10 @@ def main():
                    for _, record, _ in explaining.build_records(batch, batch_outputs, prepared, settings, evaluations)]
         times = {"build": time.perf_counter() - clock}
         clock = time.perf_counter()
-        lines = "".join(outputs.record_json(record) + "\n" for record in records)
+        lines = "".join(record_lines.record_json(record) + "\n" for record in records)
         times["json"] = time.perf_counter() - clock
         clock = time.perf_counter()
-        csv.writer(io.StringIO()).writerows([outputs.record_csv_cells(record, False) for record in records])
+        csv.writer(io.StringIO()).writerows([record_lines.record_csv_cells(record, False) for record in records])
         times["csv"] = time.perf_counter() - clock
         clock = time.perf_counter()
         builder = SummaryBuilder(evaluations, "gradient", settings.class_names)

@@ -17,7 +17,7 @@ import re
 from collections.abc import Callable, Iterator
 from typing import Any, Protocol
 
-from saliency_core.text import CappedText, TextCapper, cap_text, lone_surrogate
+from saliency_core.text import CappedText, TextCapper, cap_text, utf8
 
 PIECE_BYTES = 1 << 20  # a line longer than this is parsed piece by piece
 OTHER_FIELDS_CHARACTERS = 1 << 20  # a row's fields besides its text, together (plus what the token cap allows)
@@ -98,10 +98,7 @@ class CappedSink:
         if self.capper is not None:
             return self.capper.finish()
         text = self.short or ""
-        try:
-            text.encode("utf-8")
-        except UnicodeEncodeError as error:  # as TextCapper.feed says it
-            raise ValueError(lone_surrogate(text, error)) from None
+        utf8(text)  # the capper's check of what it is fed
         return cap_text(text, self.cap)
 
 

@@ -151,6 +151,14 @@ def lone_surrogate(text: str, error: UnicodeEncodeError, offset: int = 0) -> str
     )
 
 
+def utf8(text: str, offset: int = 0) -> bytes:
+    """``text`` as UTF-8; ValueError on a lone surrogate (``lone_surrogate``), ``offset`` into the whole value."""
+    try:
+        return text.encode("utf-8")
+    except UnicodeEncodeError as error:
+        raise ValueError(lone_surrogate(text, error, offset)) from None
+
+
 class TextCapper:
     """A text fed in pieces (a field too long to hold), kept as ``cap_text`` keeps it: the text up to the end of
     the word that holds its ``cap``-th surface token, and at most ``cap * MAX_CHARACTERS_PER_TOKEN`` characters.
@@ -169,11 +177,8 @@ class TextCapper:
         self.hash = hashlib.sha256()
 
     def feed(self, piece: str) -> None:
-        """ValueError on a lone surrogate (a JSON escape such as \\ud800): no UTF-8 text holds one."""
-        try:
-            self.hash.update(piece.encode("utf-8"))
-        except UnicodeEncodeError as error:
-            raise ValueError(lone_surrogate(piece, error, self.characters)) from None
+        """ValueError on a lone surrogate (``utf8``)."""
+        self.hash.update(utf8(piece, self.characters))
         if self.kept_characters < self.max_characters:
             part = piece[: self.max_characters - self.kept_characters]
             self.kept.append(part)

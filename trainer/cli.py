@@ -119,8 +119,8 @@ def train(train_path, validation_path, validation_fraction, split_column, train_
           text_column, label_column, forbidden_path, mask_column, rationale_column, substitutions_path, penalty_name,
           penalty_weight, counterfactual_weight, subspace_weight, subspace_rank, divergence, target, reduction,
           class_weight, epochs, batch_size, learning_rate, seed, max_tokens, window_stride, vocabulary_size,
-          embedding_dim, hidden_units, bidirectional, pooling, word_vectors, lexicon_in_vocabulary, restore_best, length_buckets, unroll, export_dir, model_name,
-          version, ig_steps, encoding, checkpoint_dir, verbose):
+          embedding_dim, hidden_units, bidirectional, pooling, word_vectors, lexicon_in_vocabulary, restore_best,
+          length_buckets, unroll, export_dir, model_name, version, ig_steps, encoding, checkpoint_dir, verbose):
     """Train on TRAIN.csv (or .jsonl) with cross-entropy + lambda * penalty on forbidden tokens, then export.
 
     \b

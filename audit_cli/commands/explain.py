@@ -74,7 +74,7 @@ def explain(text, backend, attribution, forbidden_path, substitutions_path, rati
     attribution = session.options.attribution  # the one the model allowed (occlusion for a foreign model)
     shares = attribution != NO_ATTRIBUTION
     if as_json:
-        from audit_engine.outputs import record_json
+        from audit_engine.record_lines import record_json
 
         click.echo(record_json(record))
         return

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from conftest import encode_in_a_child
 
-from audit_engine import outputs
+from audit_engine import outputs, record_lines
 from audit_engine.backends import Backend
 from audit_engine.backends.fake import FakeBackend
 from audit_engine.backends.windowed import WindowedBackend, combine_probabilities, windowed
@@ -173,7 +173,7 @@ def test_the_registry_describes_every_evaluation():
     assert [kind.name for kind in EVALUATIONS] == ["reliance", "discovery", "substitution", "rationale", "bias"]
     assert [kind for kind in EVALUATIONS if kind.headline] == [Reliance]
     # records.csv keeps its column order: the evaluations' columns sit where the schema has always had them.
-    assert outputs.CSV_COLUMNS == [
+    assert record_lines.CSV_COLUMNS == [
         "row", "id", "status", "skip_reason", "predicted_label", "confidence", "reliance_measured", "reliance_drop",
         "reliance_flips", "control_drop", "control_flips", "term_reliance", "substitution_variants", "substitution_gap_mean", "substitution_gap_max",
         "substitution_flips", "forbidden_share", "flagged", "truncated", "token_count", "explained_tokens", "windows",

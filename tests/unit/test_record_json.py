@@ -5,7 +5,7 @@ import random
 import pytest
 from google.protobuf import json_format
 
-from audit_engine.outputs import record_json
+from audit_engine.record_lines import record_json
 from audit_engine.record_json import JsonEncoder, shortest_float32
 from protos import audit_pb2
 
