@@ -6,6 +6,7 @@ import importlib
 import click
 
 from cli_common.console import set_verbosity
+from cli_common.errors import stopped_by_ctrl_c
 
 # name (its module under audit_cli.commands, '-' read as '_') -> the one-line help `audit-cli --help` shows without
 # importing it
@@ -36,6 +37,12 @@ class LazyGroup(click.Group):
     def format_commands(self, ctx, formatter):
         with formatter.section("Commands"):
             formatter.write_dl(list(COMMANDS.items()))
+
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except KeyboardInterrupt:  # before the command's body (its options load TensorFlow)
+            stopped_by_ctrl_c()
 
 
 @click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})

@@ -14,7 +14,7 @@ from typing import Any, TextIO
 
 from google.protobuf import json_format
 
-from audit_engine.record_encoding import WindowEncoder
+from audit_engine.record_encoding import EncoderProcess, WindowEncoder
 from audit_engine.record_lines import Record, csv_columns, csv_text
 from protos import audit_pb2
 
@@ -101,12 +101,18 @@ class RecordWriter:
     checkpoint.json, so that ``--resume`` can continue from exactly there.
     """
 
-    def __init__(self, out_dir: str, redact: bool = False, resume_from: dict[str, Any] | None = None) -> None:
+    def __init__(
+        self,
+        out_dir: str,
+        redact: bool = False,
+        resume_from: dict[str, Any] | None = None,
+        record_encoder: EncoderProcess | None = None,
+    ) -> None:
         os.makedirs(out_dir, exist_ok=True)
         self.out_dir = out_dir
         self.jsonl_path = os.path.join(out_dir, RECORDS_JSONL + ".partial")
         self.csv_path = os.path.join(out_dir, RECORDS_CSV + ".partial")
-        self._encoding = WindowEncoder(redact)
+        self._encoding = WindowEncoder(redact, process=record_encoder)
         if resume_from is not None:
             self._jsonl = open_existing(self.jsonl_path)
             self._csv_file = open_existing(self.csv_path)

@@ -68,6 +68,10 @@ class EncoderProcess:
     writes to the pipe, so this thread can read an answer while the next window is still being sent)."""
 
     def __init__(self, redact: bool):
+        if not sys.executable:
+            raise OSError("no Python executable to start the record encoder with")
+        self.redact = redact
+        self._closed = False
         # The child imports what this process imports from, wherever that is.
         environment = dict(os.environ, PYTHONPATH=os.pathsep.join(path for path in sys.path if path))
         self._process = subprocess.Popen(
@@ -108,6 +112,9 @@ class EncoderProcess:
         return jsonl, _read_exactly(stdout, csv_size).decode("utf-8", _ERRORS)
 
     def close(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
         # Closing our end of the answers first ends a child still writing one (it is not wanted any more), and with
         # it a send still in progress; an idle child ends when the sender closes its input.
         self._outbox.put(None)
@@ -125,18 +132,38 @@ class EncoderProcess:
 # on 2 cores: 8,000 sentences audited 10 % slower with one, 30,000 10 % faster): it is started only when the audit
 # expects at least this long still to go (the caller's estimate runs low, as the reader reads ahead).
 CHILD_MIN_SECONDS_LEFT = 1.5
+# A child started before the model loads costs the audit nothing (it starts on the other core while this process
+# imports TensorFlow), so it pays from the first window; below this size a corpus audits in well under a second and
+# the child would be idle. About 4,000 short sentences.
+EARLY_START_BYTES = 256 * 1024
+
+
+def start_early(corpus_path: str, redact: bool) -> EncoderProcess | None:
+    """An EncoderProcess for an audit of ``corpus_path`` that is about to load its model, or None (a small corpus,
+    or a child that cannot start: the audit then decides as usual). The caller passes it to the audit, which
+    closes it; closing it again is harmless."""
+    try:
+        if os.path.getsize(corpus_path) < EARLY_START_BYTES:
+            return None
+        return EncoderProcess(redact)
+    except (OSError, ValueError):
+        return None
 
 
 class WindowEncoder:
     """Encodes windows of records in order: the first ``in_process_windows`` here, the rest in an EncoderProcess
-    once the audit expects CHILD_MIN_SECONDS_LEFT or more still to go (a short audit never starts one). ``add``
-    returns the windows whose lines are ready, oldest first; ``drain`` the rest."""
+    once the audit expects CHILD_MIN_SECONDS_LEFT or more still to go (a short audit never starts one). Given a
+    ``process`` started beforehand (``start_early``), every window goes to it. ``add`` returns the windows whose
+    lines are ready, oldest first; ``drain`` the rest."""
 
-    def __init__(self, redact: bool, in_process_windows: int = 1):
+    def __init__(self, redact: bool, in_process_windows: int = 1, process: EncoderProcess | None = None):
         self._redact = redact
         self._in_process_windows = in_process_windows
         self._windows = 0
-        self._process: EncoderProcess | None = None
+        if process is not None and process.redact != redact:
+            process.close()  # started for other settings: not this audit's
+            process = None
+        self._process: EncoderProcess | None = process
         self._failed = False
         self._pending: collections.deque[Sequence[Record]] = collections.deque()
 
@@ -150,8 +177,6 @@ class WindowEncoder:
             and not self._failed
         ):
             try:
-                if not sys.executable:
-                    raise OSError("no Python executable to start the record encoder with")
                 self._process = EncoderProcess(self._redact)
             except (OSError, ValueError):
                 self._failed = True

@@ -23,6 +23,7 @@ from audit_engine.explaining import Prepared, Tally, explained_windows
 from audit_engine.formatting import utc_now
 from audit_engine.manifest import EvidenceSettings, ModelSource, write_manifest
 from audit_engine.options import AuditOptions
+from audit_engine.record_encoding import EncoderProcess
 from audit_engine.session import AuditSession, RunFacts, finish_summary
 from protos import audit_pb2
 from saliency_core.errors import InputError
@@ -43,7 +44,14 @@ class AuditInterrupted(Exception):
 class _Run:
     """The mutable state of one audit run: what is committed, and what the summary needs."""
 
-    def __init__(self, corpus_path: str, session: AuditSession, out_dir: str, resume: bool):
+    def __init__(
+        self,
+        corpus_path: str,
+        session: AuditSession,
+        out_dir: str,
+        resume: bool,
+        record_encoder: EncoderProcess | None = None,
+    ):
         self.session = session
         self.options = options = session.options
         self.model = session.model
@@ -86,7 +94,7 @@ class _Run:
             self.rows_done = checkpoint["rows_done"]
             self.started_at = checkpoint["started_at"]
             self.previous_seconds = checkpoint["seconds"]
-        self.writer = outputs.RecordWriter(out_dir, options.redact, resume_from=checkpoint)
+        self.writer = outputs.RecordWriter(out_dir, options.redact, checkpoint, record_encoder)
         self.clock = time.monotonic()
 
     def seconds(self) -> float:
@@ -146,9 +154,11 @@ def audit_corpus(
     resume: bool = False,
     stop: threading.Event | None = None,
     evidence: EvidenceSettings | None = None,
+    record_encoder: EncoderProcess | None = None,
 ) -> tuple[audit_pb2.AuditSummary, bool]:
     """Audit every row of ``corpus_path``; write records, summary, reports and manifest.json to ``out_dir``
-    (``evidence``: what the manifest records beyond the summary, and the key that signs it).
+    (``evidence``: what the manifest records beyond the summary, and the key that signs it; ``record_encoder``:
+    a child started before the model loaded, record_encoding.start_early, closed here whatever happens).
 
     Returns (AuditSummary, gates_passed). On bad input (InputError), a server failure
     (backends.ServerError) or a stop request (``stop`` event set -> AuditInterrupted), the
@@ -157,21 +167,25 @@ def audit_corpus(
     options = options or AuditOptions()
     inputs = inputs or AuditInputs()
     gate_limits = gate_limits or {}
-    with RowReader(
-        corpus_path, options.required_columns, options.encoding, text_cap=options.max_document_tokens
-    ) as reader:
-        session = AuditSession.open(backend, options, inputs)
-        run = _Run(corpus_path, session, out_dir, resume)
-        try:
-            _stream(reader, run, progress, stop)
-            if run.tally.builder.documents == 0:
-                raise InputError("no data rows (header only)", corpus_path)
-        except BaseException as error:
-            run.writer.abandon(
-                f"{type(error).__name__}: {error}", run.state(), resumable=not isinstance(error, InputError)
-            )
-            raise
-        run.writer.commit()
+    try:
+        with RowReader(
+            corpus_path, options.required_columns, options.encoding, text_cap=options.max_document_tokens
+        ) as reader:
+            session = AuditSession.open(backend, options, inputs)
+            run = _Run(corpus_path, session, out_dir, resume, record_encoder)
+            try:
+                _stream(reader, run, progress, stop)
+                if run.tally.builder.documents == 0:
+                    raise InputError("no data rows (header only)", corpus_path)
+            except BaseException as error:
+                run.writer.abandon(
+                    f"{type(error).__name__}: {error}", run.state(), resumable=not isinstance(error, InputError)
+                )
+                raise
+            run.writer.commit()
+    finally:
+        if record_encoder is not None:
+            record_encoder.close()  # already closed by commit or abandon, unless the audit never started
     facts = RunFacts(
         run.model.name,
         run.model.version,

@@ -3,6 +3,7 @@
 import functools
 import os
 import sys
+from typing import NoReturn
 
 import click
 
@@ -10,14 +11,22 @@ from cli_common.console import printable
 from saliency_core.errors import DEBUG_ENV, EXIT_INPUT, EXIT_INTERNAL, EXIT_IO, InputError
 
 EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE, what a shell reports for a tool killed by the signal
+EXIT_SIGINT = 130  # 128 + SIGINT
+
+
+def stopped_by_ctrl_c() -> NoReturn:
+    """Ctrl-C before a command installs its own handler (while TensorFlow imports or the model loads): the
+    documented exit code of a SIGINT and one line, not click's "Aborted!" and 1."""
+    click.echo("stopped by signal 2 (SIGINT)", err=True)
+    raise SystemExit(EXIT_SIGINT) from None
 
 
 def exit_on_input_error(function):
     """Decorate a click command: every exception becomes one line on stderr and its exit code, no traceback.
 
-    InputError -> 2; OSError (disk full, read-only, permissions) -> 4; anything unexpected -> 70 with a hint to
-    rerun with --debug (environment variable SALIENCY_AUDIT_DEBUG=1), which shows the traceback instead.
-    click's own usage errors and SystemExit pass through unchanged."""
+    InputError -> 2; OSError (disk full, read-only, permissions) -> 4; Ctrl-C (KeyboardInterrupt) -> 130; anything
+    unexpected -> 70 with a hint to rerun with --debug (environment variable SALIENCY_AUDIT_DEBUG=1), which shows
+    the traceback instead. click's own usage errors and SystemExit pass through unchanged."""
 
     @functools.wraps(function)
     def wrapper(*args, **kwargs):
@@ -26,7 +35,9 @@ def exit_on_input_error(function):
         except InputError as error:
             click.echo(f"error: {printable(error)}", err=True)
             raise SystemExit(EXIT_INPUT) from None
-        except (SystemExit, KeyboardInterrupt, click.exceptions.ClickException, click.exceptions.Abort):
+        except KeyboardInterrupt:
+            stopped_by_ctrl_c()
+        except (SystemExit, click.exceptions.ClickException, click.exceptions.Abort):
             raise
         except BrokenPipeError:
             # The reader of stdout went away (`| head`): what remains has nobody to read it, as with any Unix tool.

@@ -109,6 +109,34 @@ def test_oov_forbidden_words_and_phrases_are_found(tiny_export, tmp_path):
     assert {t["term"]: int(t["documents"]) for t in summary["terms"]} == {"zorblax": 2, "the plot": 2}
 
 
+def test_score_starts_its_encoding_child_before_the_model_loads(tiny_export, example_paths, tmp_path, monkeypatch):
+    from audit_engine import record_encoding
+
+    args = ["score", example_paths["test_decoy"], "--model", tiny_export.export_path, "--forbidden",
+            example_paths["forbidden"], "--id-column", "id", "--batch-size", "8", "--quiet"]
+    assert run([*args, "--out", str(tmp_path / "here")]).exit_code == 0
+    started = []
+
+    class Counted(record_encoding.EncoderProcess):
+        def __init__(self, redact):
+            super().__init__(redact)
+            self.windows = 0
+            started.append(self)
+
+        def submit(self, records):
+            self.windows += 1
+            super().submit(records)
+
+    monkeypatch.setattr(record_encoding, "EARLY_START_BYTES", 0)  # the example corpus is small
+    monkeypatch.setattr(record_encoding, "EncoderProcess", Counted)
+    monkeypatch.setattr(record_encoding, "CHILD_MIN_SECONDS_LEFT", float("inf"))  # no child but the early one
+    assert run([*args, "--out", str(tmp_path / "early")]).exit_code == 0
+    assert len(started) == 1 and started[0]._process.poll() is not None
+    assert started[0].windows > 1  # the audit encoded its windows there, the first one too
+    for name in ("records.jsonl", "records.csv"):
+        assert (tmp_path / "early" / name).read_bytes() == (tmp_path / "here" / name).read_bytes()
+
+
 @pytest.mark.slow
 def test_gates_and_exit_codes(tiny_export, example_paths, tmp_path):
     base = ["score", example_paths["test_decoy"], "--model", tiny_export.export_path,
@@ -370,6 +398,53 @@ def test_a_client_started_before_its_server_waits_for_it(tiny_export, tmp_path):
         server.stop()
     assert client.returncode == 0, err[-2000:]
     assert "waiting for the server at 127.0.0.1" in err and "version 1: AVAILABLE" in out
+
+
+def children_of(pid):
+    found = []
+    for entry in os.listdir("/proc"):
+        try:
+            with open(f"/proc/{entry}/stat") as f:
+                if int(f.read().rsplit(")", 1)[1].split()[1]) == pid:
+                    found.append(int(entry))
+        except (OSError, ValueError, IndexError):
+            continue
+    return found
+
+
+@pytest.mark.slow  # a real audit-cli process
+def test_ctrl_c_before_the_audit_starts_is_exit_130_and_leaves_no_child(example_paths, tmp_path):
+    """Ctrl-C while the client waits for its server (before the audit installs its own handler): the documented
+    exit code and one line, and the record encoder started early for a large corpus ends with it."""
+    import signal
+    import subprocess
+    import sys
+
+    from conftest import ROOT, free_port
+
+    from audit_engine.record_encoding import EARLY_START_BYTES
+    corpus = tmp_path / "big.csv"
+    with open(corpus, "w") as f:
+        f.write("id,text\n" + "".join(f"d{i},a plain sentence about nothing {i}\n" for i in range(12_000)))
+    assert corpus.stat().st_size >= EARLY_START_BYTES
+    client = subprocess.Popen([sys.executable, "-m", "audit_cli", "score", str(corpus), "--server",
+                               f"127.0.0.1:{free_port()}", "--model-name", "tiny", "--wait-for-server", "120",
+                               "--forbidden", example_paths["forbidden"], "--out", str(tmp_path / "o")],
+                              cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        assert "waiting for the server" in client.stderr.readline()
+        child = children_of(client.pid)
+        assert len(child) == 1  # the record encoder, started before the model (here: the server) is reached
+        client.send_signal(signal.SIGINT)
+        out, err = client.communicate(timeout=60)
+    finally:
+        client.kill()
+    assert client.returncode == 130, err
+    assert err.strip() == "stopped by signal 2 (SIGINT)"
+    deadline = time.monotonic() + 30  # the child may still be starting: it ends at the end of its input
+    while os.path.exists(f"/proc/{child[0]}") and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not os.path.exists(f"/proc/{child[0]}")
 
 
 def test_explain_offers_every_evaluation_one_text_supports(tiny_export, example_paths, tmp_path):

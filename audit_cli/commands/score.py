@@ -70,6 +70,7 @@ def score(corpus, backend, attribution, max_in_flight, quiet, checkpoint_seconds
     """
     from audit_engine.backends import ServerError, open_backend
     from audit_engine.outputs import claim_out_dir
+    from audit_engine.record_encoding import start_early
     from audit_engine.run import AuditInterrupted, audit_corpus
 
     check_audit_options(audit)
@@ -84,7 +85,14 @@ def score(corpus, backend, attribution, max_in_flight, quiet, checkpoint_seconds
     inputs = load_audit_inputs(audit)
     options = audit_options_of(audit, attribution, max_in_flight=max_in_flight, checkpoint_seconds=checkpoint_seconds)
     check_corpus(corpus, options)
-    backend = open_backend(backend, on_wait=say_waiting)
+    # Started now, the encoding child imports on the other core while this process loads the model.
+    record_encoder = start_early(corpus, options.redact)
+    try:
+        backend = open_backend(backend, on_wait=say_waiting)
+    except BaseException:
+        if record_encoder is not None:
+            record_encoder.close()
+        raise
     stop = threading.Event()
 
     def request_stop(signum, frame):
@@ -97,7 +105,17 @@ def score(corpus, backend, attribution, max_in_flight, quiet, checkpoint_seconds
         progress = Progress(not quiet)
         try:
             summary, passed = audit_corpus(
-                corpus, backend, out_dir, options, inputs, gates, progress, resume=resume, stop=stop, evidence=evidence
+                corpus,
+                backend,
+                out_dir,
+                options,
+                inputs,
+                gates,
+                progress,
+                resume=resume,
+                stop=stop,
+                evidence=evidence,
+                record_encoder=record_encoder,
             )
         finally:
             progress.finish()
@@ -119,6 +137,8 @@ def score(corpus, backend, attribution, max_in_flight, quiet, checkpoint_seconds
         for signum, handler in previous.items():
             signal.signal(signum, handler)
         backend.close()
+        if record_encoder is not None:
+            record_encoder.close()  # the audit closes it; not when it never started
         out_lock.close()
     for line in console_summary(summary, out_dir):
         click.echo(line)

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from conftest import encode_in_a_child
 
-from audit_engine import outputs, record_lines
+from audit_engine import outputs, record_encoding, record_lines
 from audit_engine.backends import Backend
 from audit_engine.backends.fake import FakeBackend
 from audit_engine.backends.windowed import WindowedBackend, combine_probabilities, windowed
@@ -106,6 +106,27 @@ def test_records_encoded_by_a_child_process_are_the_same_bytes(tmp_path, monkeyp
     assert started == [redact]
     for name in (outputs.RECORDS_JSONL, outputs.RECORDS_CSV):
         assert (tmp_path / "child" / name).read_bytes() == (tmp_path / "here" / name).read_bytes()
+
+
+def test_a_child_started_before_the_audit_encodes_the_same_bytes_and_is_closed(tmp_path):
+    texts = [f"{'great ' * (i % 3)}video number {i}" if i % 2 else f"plain text {i}" for i in range(60)]
+    corpus = write_corpus(tmp_path / "c.csv", texts)
+    options = AuditOptions(id_column="id", batch_size=4)
+    audit_corpus(corpus, FakeBackend(WEIGHTS), str(tmp_path / "here"), options, AuditInputs(LEXICON))
+    early = record_encoding.EncoderProcess(False)
+    audit_corpus(corpus, FakeBackend(WEIGHTS), str(tmp_path / "early"), options, AuditInputs(LEXICON),
+                 record_encoder=early)
+    assert early._process.poll() is not None  # the audit closed it
+    for name in (outputs.RECORDS_JSONL, outputs.RECORDS_CSV):
+        assert (tmp_path / "early" / name).read_bytes() == (tmp_path / "here" / name).read_bytes()
+    # An audit that fails before its first record closes the child it was given, too.
+    bad = tmp_path / "bad.csv"
+    bad.write_text("name,words\nx,y\n")
+    early = record_encoding.EncoderProcess(False)
+    with pytest.raises(InputError):
+        audit_corpus(str(bad), FakeBackend(WEIGHTS), str(tmp_path / "bad"), options, AuditInputs(LEXICON),
+                     record_encoder=early)
+    assert early._process.wait(timeout=10) is not None
 
 
 @pytest.mark.parametrize("child", [False, True])

@@ -77,3 +77,39 @@ def test_closing_ends_the_child_even_with_answers_unread():
     child = encoder._process._process
     encoder.close()  # one window's answer is still in the pipe
     assert child.poll() is not None
+
+
+def test_a_child_started_early_encodes_every_window_and_closes_once():
+    windows = windows_of(random.Random(8), 4)
+    process = record_encoding.EncoderProcess(False)
+    encoder = WindowEncoder(False, process=process)
+    lines = encoder.add(windows[0])
+    assert lines == [] and encoder._process is process  # the first window went to the child, too
+    for window in windows[1:]:
+        lines += encoder.add(window)
+    lines += encoder.drain()
+    encoder.close()
+    assert lines == [(*encode(w, False), len(w)) for w in windows]
+    assert not encoder._failed and process._process.poll() is not None
+    process.close()  # the caller's own close, after the audit's: harmless
+
+
+def test_a_child_started_for_other_settings_is_not_used():
+    process = record_encoding.EncoderProcess(True)
+    encoder = WindowEncoder(False, in_process_windows=5, process=process)
+    window = windows_of(random.Random(9), 1)[0]
+    assert encoder.add(window) == [(*encode(window, False), len(window))]
+    assert encoder._process is None and process._process.wait(timeout=10) is not None
+    encoder.close()
+
+
+def test_only_a_corpus_worth_it_starts_a_child_early(tmp_path, monkeypatch):
+    small = tmp_path / "small.csv"
+    small.write_text("id,text\n1,a\n")
+    assert record_encoding.start_early(str(small), False) is None
+    assert record_encoding.start_early(str(tmp_path / "missing.csv"), False) is None
+    monkeypatch.setattr(record_encoding, "EARLY_START_BYTES", small.stat().st_size)
+    process = record_encoding.start_early(str(small), True)
+    assert process is not None and process.redact
+    process.close()
+    assert process._process.poll() is not None
