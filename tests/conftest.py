@@ -14,21 +14,34 @@ SHARED_DATA = os.path.join(ROOT, "..", "shared", "data")
 TINY_MODEL_SIZES = dict(max_tokens=12, vocabulary_size=60, embedding_dim=8, hidden_units=8)
 
 
-def encode_in_a_child(monkeypatch):
-    """Records' lines encoded in a child process from an audit's second window on, however short the audit (as a
-    long audit does); returns the list of the children started (their redact flags)."""
+def count_record_encoders(monkeypatch):
+    """Every record-encoding child an audit starts from now on, in a list this returns; each counts the windows it
+    was given (``windows``)."""
     from audit_engine import record_encoding
 
     started = []
 
     class Counted(record_encoding.EncoderProcess):
         def __init__(self, redact):
-            started.append(redact)
             super().__init__(redact)
+            self.windows = 0
+            started.append(self)
 
-    monkeypatch.setattr(record_encoding, "CHILD_MIN_SECONDS_LEFT", 0.0)
+        def submit(self, records):
+            self.windows += 1
+            super().submit(records)
+
     monkeypatch.setattr(record_encoding, "EncoderProcess", Counted)
     return started
+
+
+def encode_in_a_child(monkeypatch):
+    """Records' lines encoded in a child process from an audit's second window on, however short the audit (as a
+    long audit does); returns the list of the children started (count_record_encoders)."""
+    from audit_engine import record_encoding
+
+    monkeypatch.setattr(record_encoding, "CHILD_MIN_SECONDS_LEFT", 0.0)
+    return count_record_encoders(monkeypatch)
 
 
 def tiny_model_settings():

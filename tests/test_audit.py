@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 from click.testing import CliRunner
-from conftest import ServerProcess
+from conftest import ServerProcess, count_record_encoders
 from tensorflow_serving.apis import (
     get_model_status_pb2,
     model_pb2,
@@ -115,20 +115,8 @@ def test_score_starts_its_encoding_child_before_the_model_loads(tiny_export, exa
     args = ["score", example_paths["test_decoy"], "--model", tiny_export.export_path, "--forbidden",
             example_paths["forbidden"], "--id-column", "id", "--batch-size", "8", "--quiet"]
     assert run([*args, "--out", str(tmp_path / "here")]).exit_code == 0
-    started = []
-
-    class Counted(record_encoding.EncoderProcess):
-        def __init__(self, redact):
-            super().__init__(redact)
-            self.windows = 0
-            started.append(self)
-
-        def submit(self, records):
-            self.windows += 1
-            super().submit(records)
-
+    started = count_record_encoders(monkeypatch)
     monkeypatch.setattr(record_encoding, "EARLY_START_BYTES", 0)  # the example corpus is small
-    monkeypatch.setattr(record_encoding, "EncoderProcess", Counted)
     monkeypatch.setattr(record_encoding, "CHILD_MIN_SECONDS_LEFT", float("inf"))  # no child but the early one
     assert run([*args, "--out", str(tmp_path / "early")]).exit_code == 0
     assert len(started) == 1 and started[0]._process.poll() is not None
