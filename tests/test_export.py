@@ -84,6 +84,10 @@ def test_metadata_and_warmup_files(tiny_export):
             for r in tf.data.TFRecordDataset(os.path.join(extra, contract.WARMUP_FILENAME))]
     assert {log.predict_log.request.model_spec.signature_name for log in logs} == {
         contract.SALIENCY_SIGNATURE, contract.PROBABILITIES_SIGNATURE, contract.INTEGRATED_GRADIENTS_SIGNATURE}
+    # Every request runs both tokenizer paths: ASCII words, and a non-ASCII word (the folding function's first run).
+    for log in logs:
+        texts = [t.decode() for t in tf.make_ndarray(log.predict_log.request.inputs[contract.TEXT_INPUT])]
+        assert any(t.isascii() and t.strip() for t in texts) and any(not t.isascii() for t in texts)
     # The session loader replays them as TF Serving does at load (audit-serve for every signature, the embedded
     # backend for the ones it calls).
     assert model.warm_up() == 3
