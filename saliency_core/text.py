@@ -10,25 +10,11 @@ and human rationales (given on ``text.split()``) with model positions.
 """
 
 import dataclasses
-import functools
 import hashlib
 import re
 from typing import Any
 
-from saliency_core.fold import (
-    COMPOSE_ROUNDS,
-    KEY_BASE,
-    L_BASE,
-    L_COUNT,
-    S_BASE,
-    S_COUNT,
-    T_BASE,
-    T_COUNT,
-    V_BASE,
-    V_COUNT,
-    fold_word,
-    tables,
-)
+from saliency_core.fold import fold_tensor, fold_word
 
 # Keras' DEFAULT_STRIP_REGEX: ASCII punctuation.
 PUNCTUATION_PATTERN = r'[!"#$%&()\*\+,-\./:;<=>?@\[\\\]^_`{|}~\']'
@@ -255,99 +241,13 @@ def normalize(texts: Any) -> Any:
     return tf.strings.regex_replace(texts, WHITESPACE_PATTERN, " ")
 
 
-def _sorted_lookup(keys, values, queries):
-    """Look queries up in a sorted constant table (no lookup resource, so the SavedModel needs no initializer).
-    Returns (found bool, value) of the queries' shape; value is arbitrary where not found."""
-    import tensorflow as tf
-
-    index = tf.minimum(tf.searchsorted(keys, queries), tf.size(keys, out_type=tf.int32) - 1)
-    return tf.gather(keys, index) == queries, tf.gather(values, index)
-
-
-def _compose_once(flat, rows, compose_keys, compose_values):
-    """flat int64 [M] code points of words numbered by rows int64 [M] (sorted). One parallel composition round,
-    the rule of ``fold._compose_once``. Plain tensors, not ragged ones: each ragged op adds validation ops, and
-    their number is what the session pays for on the first run of every signature."""
-    import tensorflow as tf
-
-    following = tf.roll(flat, -1, 0)
-    position = tf.range(tf.size(flat))
-    has_next = (position < tf.size(flat) - 1) & (tf.roll(rows, -1, 0) == rows)
-    found, composed = _sorted_lookup(compose_keys, compose_values, flat * KEY_BASE + following)
-    # Hangul L+V and LV+T, computed (Unicode ch. 3.12) rather than looked up.
-    leading_vowel = (
-        (flat >= L_BASE) & (flat < L_BASE + L_COUNT) & (following >= V_BASE) & (following < V_BASE + V_COUNT)
-    )
-    syllable_trailing = (
-        (flat >= S_BASE)
-        & (flat < S_BASE + S_COUNT)
-        & ((flat - S_BASE) % T_COUNT == 0)
-        & (following > T_BASE)
-        & (following < T_BASE + T_COUNT)
-    )
-    composed = tf.where(
-        leading_vowel,
-        S_BASE + ((flat - L_BASE) * V_COUNT + following - V_BASE) * T_COUNT,
-        tf.where(syllable_trailing, flat + following - T_BASE, composed),
-    )
-    found = (found | leading_vowel | syllable_trailing) & has_next
-    found_before = tf.roll(found, 1, 0) & (position > 0)
-    applied = found & ~found_before
-    kept = ~(tf.roll(applied, 1, 0) & (position > 0))
-    return tf.boolean_mask(tf.where(applied, composed, flat), kept), tf.boolean_mask(rows, kept)
-
-
-@functools.lru_cache(maxsize=1)
-def _fold_function():
-    """One tf.function, so every signature that tokenizes calls the same library function: the tables are stored
-    once in a SavedModel, not once per signature."""
-    import numpy as np
-    import tensorflow as tf
-
-    # Not inlined: the session then optimises this body only when a batch with non-ASCII words first runs it,
-    # instead of on the first run of every signature (about 0.6 s each, measured).
-    @tf.function(
-        input_signature=[tf.TensorSpec([None], tf.string)], autograph=False, experimental_attributes={"_noinline": True}
-    )
-    def fold_non_ascii(words: Any) -> Any:
-        table = tables()
-        character_codes = sorted(ord(c) for c in table.characters)
-        character_keys = tf.constant(np.array(character_codes, dtype=np.int64))
-        character_values = tf.constant([table.characters[chr(c)] for c in character_codes], dtype=tf.string)
-        pairs = sorted((first * KEY_BASE + second, value) for (first, second), value in table.canonical_pairs.items())
-        compose_keys = tf.constant(np.array([key for key, _ in pairs], dtype=np.int64))
-        compose_values = tf.constant(np.array([value for _, value in pairs], dtype=np.int64))
-        codes = tf.strings.unicode_decode(words, "UTF-8", errors="replace")
-        found, replacement = _sorted_lookup(character_keys, character_values, tf.cast(codes.flat_values, tf.int64))
-        single = tf.strings.unicode_encode(tf.expand_dims(codes.flat_values, -1), "UTF-8")
-        joined = tf.strings.reduce_join(codes.with_flat_values(tf.where(found, replacement, single)), axis=1)
-        codes = tf.strings.unicode_decode(joined, "UTF-8")
-        flat, rows = tf.cast(codes.flat_values, tf.int64), codes.value_rowids()
-        for _ in range(COMPOSE_ROUNDS):
-            flat, rows = _compose_once(flat, rows, compose_keys, compose_values)
-        composed = tf.RaggedTensor.from_value_rowids(tf.cast(flat, tf.int32), rows, nrows=codes.nrows(), validate=False)
-        return tf.strings.unicode_encode(composed, "UTF-8")
-
-    @tf.function(input_signature=[tf.TensorSpec([None], tf.string)], autograph=False)
-    def fold_words(words: Any) -> Any:
-        ascii_only = tf.reduce_all(tf.strings.regex_full_match(words, "[\\x00-\\x7f]*"))
-        return tf.cond(ascii_only, lambda: tf.identity(words), lambda: fold_non_ascii(words))
-
-    return fold_words
-
-
-def fold(words: Any) -> Any:
-    """words: string [N] without whitespace. ``fold.fold_word`` of each, as TF ops; ASCII-only batches skip it."""
-    return _fold_function()(words)
-
-
 def standardize(words: Any) -> Any:
     """Fold, lower-case and strip punctuation. words: dense string tensor, any shape (ragged words go through
     ``tf.ragged.map_flat_values``)."""
     import tensorflow as tf
 
     shape = tf.shape(words)
-    folded = tf.reshape(fold(tf.reshape(words, [-1])), shape)
+    folded = tf.reshape(fold_tensor(tf.reshape(words, [-1])), shape)
     lowered = tf.strings.lower(folded, encoding="utf-8")
     return tf.strings.regex_replace(lowered, PUNCTUATION_PATTERN, "")
 

@@ -67,7 +67,7 @@ def tricky_words(count, seed):
 
 
 def graph_fold(words):
-    return [w.decode("utf-8") for w in text.fold(tf.constant(words, dtype=tf.string)).numpy()]
+    return [w.decode("utf-8") for w in fold.fold_tensor(tf.constant(words, dtype=tf.string)).numpy()]
 
 
 def test_the_graph_folds_exactly_as_python_does():

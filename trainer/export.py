@@ -14,7 +14,7 @@ from saliency_core import contract
 from trainer.attributions import gradient, integrated_gradients
 from trainer.model import cut_to_longest
 
-# The folding of non-ASCII words is a function the session optimises on the first batch that holds one (text.py,
+# The folding of non-ASCII words is a function the session optimises on the first batch that holds one (fold.py,
 # _fold_function), so a warmup request with a non-ASCII word moves that cost (measured: about 0.14 s for the
 # saliency signature, 0.10 s for predict) from a real corpus's first batch to the load.
 WARMUP_TEXTS = ("a short warmup request", "", "na\u00efve caf\u00e9")
