@@ -212,5 +212,5 @@ def _fold_function():
 
 
 def fold_tensor(words: Any) -> Any:
-    """words: string [N] without whitespace. ``fold_word`` of each, as TF ops; ASCII-only batches skip it."""
+    """words: string [N] without whitespace. ``fold_word`` of each, as TF ops: only the non-ASCII words are folded."""
     return _fold_function()(words)
