@@ -18,6 +18,7 @@ COMMANDS = {
     "verify": "Check an audit folder against its manifest.json and signature; name the first file that differs.",
     "history": "Audits of one model over its versions: each headline figure as a trend, regressions flagged.",
     "model-card": "A model card (Markdown, HTML, JSON) from the model's training metadata and its audits.",
+    "candidates": "The words nearest to the lexicon's terms in word vectors: a candidates file for discovery.",
     "keygen": "A new Ed25519 key pair for signing audits (--sign-key) and verifying them (--public-key).",
 }
 

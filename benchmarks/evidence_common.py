@@ -88,9 +88,9 @@ class Audit:
                                         {"max_tokens": classifier.max_tokens}, fit_settings.penalty.reduction)
         self.backend = EmbeddedBackend(self.export_path)
 
-    def score(self, corpus_path, lexicon, **options):
+    def score(self, corpus_path, lexicon, candidates=None, **options):
         summary, _ = audit_corpus(corpus_path, self.backend, os.path.join(self.work, "audit"),
-                                  AuditOptions(examples=0, **options), AuditInputs(lexicon))
+                                  AuditOptions(examples=0, **options), AuditInputs(lexicon, candidates=candidates))
         return summary
 
     def close(self):

@@ -14,6 +14,14 @@ Run: python benchmarks/lexicon_discovery.py          Smoke (CI): --smoke --out D
       simulation cannot accept what discovery did not show;
   (b) embedding neighbours: half A plus, for each of its terms, the --neighbours nearest words (cosine) in
       word2vec vectors learned on the training tweets, with no reviewer;
+  (a') the same loop with candidates from word vectors learned on general text: `audit-cli candidates` lists the
+      --per-term nearest words of each half-A term in vectors of the training tweets' words from a sentence encoder
+      shipped inside a PyPI package (all-MiniLM-L6-v2, run in .venv-bench: bash scripts/setup_benchmarks.sh; the
+      --smoke run uses word2vec on the tweets instead), discovery measures them (--discover-candidates, sample 1),
+      the same simulated reviewer accepts what the report shows, and the model is retrained with them;
+  (b') half A plus the --neighbours nearest words of each term in those vectors, with no reviewer;
+  (b'') half A plus the words of (a')'s candidate list that the same reviewer accepts reading the list itself, no
+      audit: the reviewer sees every candidate, whether or not the model relies on it;
   (c) the subspace penalty (trainer/penalties/subspace.py) at --subspace-weight beside the counterfactual penalty
       on half A, embeddings started from word2vec; and its control, half A with word2vec and no subspace term.
 - Measured per half on the Davidson test split and on a template set generated from
@@ -22,7 +30,8 @@ Run: python benchmarks/lexicon_discovery.py          Smoke (CI): --smoke --out D
   threshold that flags the set's toxic fraction), the flip fraction and the mean drop of p(predicted) when the
   half's terms are removed (texts holding one), macro-F1 on the Davidson test split.
 - Discovery: on the half-A model, the audit with --discover (half A as the lexicon) at each of --samples (0.25, the
-  default, and 1.0) against the same audit without it (cost ratio, one run each), and how many of half B's
+  default, and 1.0), and with the near-word candidates of (a') at sample 1, against the same audit without it (cost
+  ratio, one run each; the candidates' cost excludes making the vectors), and how many of half B's
   relied-on terms (exhaustive removal over the same tweets: at least 10 tweets and a mean drop of at least 1 point)
   discovery's top 50 unlisted words hold, and how many the
   report shows (the top 50 and each class's list).
@@ -31,6 +40,8 @@ Run: python benchmarks/lexicon_discovery.py          Smoke (CI): --smoke --out D
 import argparse
 import csv
 import os
+import subprocess
+import sys
 import tempfile
 import time
 
@@ -49,6 +60,7 @@ from evidence_common import (
 from identity_bias import macro_f1
 
 from audit_engine.evaluations import bias_metrics
+from audit_engine.near_words import nearest_words
 from saliency_core.lexicon import Lexicon, load_lexicon
 from saliency_core.text import tokenize_all
 from trainer.penalties import PenaltyConfig
@@ -166,8 +178,39 @@ def neighbours(texts, terms, k, seed):
     return sorted(set(found))
 
 
-def discover(classifier, settings, corpus_csv, lexicon_a, samples):
-    """(seconds of the plain audit, {sample: (seconds with --discover, summary)}) of ``corpus_csv``, lexicon A."""
+BENCH_PYTHON = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), ".venv-bench", "bin",
+                            "python")
+NEAR = "1, near words"  # discovery's run with the candidates of (a')
+
+
+def general_vectors(kind, texts, tokens, work, seed=0):
+    """A word2vec-format file of the vectors (a') and (b') read: every word of at least 3 training tweets (with a
+    letter), embedded by all-MiniLM-L6-v2 in .venv-bench, or word2vec on the tweets themselves for --smoke."""
+    counts = {}
+    for t in tokens:
+        for token in set(t):
+            counts[token] = counts.get(token, 0) + 1
+    words = sorted(w for w, n in counts.items() if n >= 3 and any(c.isalpha() for c in w))
+    out = os.path.join(work, f"{kind}.vec")
+    if kind == "word2vec":
+        vectors = word2vec_vectors(texts, MODEL["embedding_dim"], seed)
+        with open(out, "w", encoding="utf-8") as f:
+            f.writelines(w + " " + " ".join(f"{v:.5f}" for v in vectors[w]) + "\n" for w in words if w in vectors)
+        return out
+    if not os.path.exists(BENCH_PYTHON):
+        sys.exit("run bash scripts/setup_benchmarks.sh first (the sentence encoder in .venv-bench), or --vectors "
+                 "word2vec")
+    words_path = os.path.join(work, "words.txt")
+    with open(words_path, "w", encoding="utf-8") as f:
+        f.write("\n".join(words) + "\n")
+    here = os.path.dirname(os.path.abspath(__file__))
+    subprocess.run([BENCH_PYTHON, os.path.join(here, "sentence_vectors.py"), words_path, out], check=True)
+    return out
+
+
+def discover(classifier, settings, corpus_csv, lexicon_a, samples, candidates=None):
+    """(seconds of the plain audit, {sample: (seconds with --discover, summary)}) of ``corpus_csv``, lexicon A;
+    with ``candidates``, one more run measuring only them at sample 1 (key NEAR)."""
     audit = Audit(classifier, ["0", "1", "2"], settings, "discovery")
     try:
         started = time.perf_counter()
@@ -179,6 +222,11 @@ def discover(classifier, settings, corpus_csv, lexicon_a, samples):
             summary = audit.score(corpus_csv, lexicon_a, evaluation_options=(("discover", True),
                                                                              ("discover_sample", sample)))
             runs[sample] = (time.perf_counter() - started, summary)
+        if candidates is not None:
+            started = time.perf_counter()
+            summary = audit.score(corpus_csv, lexicon_a, candidates, evaluation_options=(
+                ("discover", True), ("discover_sample", 1.0)))
+            runs[NEAR] = (time.perf_counter() - started, summary)
         return plain, runs
     finally:
         audit.close()
@@ -192,6 +240,9 @@ def main():
     parser.add_argument("--neighbours", type=int, default=3)
     parser.add_argument("--samples", type=float, nargs="+", default=[0.25, 1.0],
                         help="discovery's --discover-sample, each run (the reviewer reads the last)")
+    parser.add_argument("--vectors", choices=["minilm", "word2vec"], default="minilm",
+                        help="the general-text word vectors of (a') and (b') (--smoke: word2vec)")
+    parser.add_argument("--per-term", type=int, default=10, help="(a'): audit-cli candidates --per-term")
     parser.add_argument("--subspace-weight", type=float, default=3.0)
     parser.add_argument("--subspace-rank", type=int, default=8)
     parser.add_argument("--smoke", action="store_true")
@@ -200,7 +251,7 @@ def main():
     full = load_lexicon(require_data("identity_terms", "adjectives_people.txt"))
     train, test = davidson_splits(args.smoke)
     if args.smoke:
-        args.seeds, args.epochs = args.seeds[:1], 1
+        args.seeds, args.epochs, args.vectors = args.seeds[:1], 1, "word2vec"
     train_tokens, test_tokens = tokenize_all(train.texts), tokenize_all(test.texts)
     half_a, half_b, counts = split_halves(full, train_tokens)
     lexicon_a = Lexicon.from_entries(half_a)
@@ -216,6 +267,13 @@ def main():
     sets = {"Davidson test": (test.texts, test_tokens, test_toxic, float(test_toxic.mean())),
             "templates": (template_texts, template_tokens, template_toxic, float(template_toxic.mean()))}
     w = args.weight
+    vectors_path = general_vectors(args.vectors, train.texts, train_tokens, work)
+    near = nearest_words(vectors_path, lexicon_a, args.per_term)
+    candidates = Lexicon.from_entries(near.candidates())
+    near_b = sorted(set(near.candidates()) & set(half_b))
+    print(f"{args.vectors} candidates: {len(candidates.phrases)} words, half B among them: {near_b}", flush=True)
+    close = sorted(set(nearest_words(vectors_path, lexicon_a, args.neighbours).candidates()))
+    listed_near = sorted(set(near.candidates()) & set(" ".join(p) for p in full.phrases))
     results = {}  # configuration -> list over seeds of {set: {half: metrics}, "macro_f1": ...}
     found_log = []
 
@@ -244,38 +302,48 @@ def main():
             classifier, settings = fit(terms, seed)
             measure(name, classifier, seed)
             if name == "penalty on half A":
-                plain, runs = discover(classifier, settings, train_csv, lexicon_a, args.samples)
+                plain, runs = discover(classifier, settings, train_csv, lexicon_a, args.samples, candidates)
                 truth = exhaustive_reliance(classifier, train_tokens, half_b)
                 relied = sorted((t for t, (n, d) in truth.items() if n >= MIN_SUBGROUP and d >= RELIED),
                                 key=lambda t: -truth[t][1])
+                accepted_by = {}
                 for sample, (seconds, summary) in runs.items():
                     unlisted = [w.word for w in summary.discovered_words if not w.listed][:TOP]
                     shown = set(unlisted) | {w.word for c in summary.discovery_classes for w in c.words}
                     # The reviewer reads what the report shows at the largest sample, and accepts identity terms.
                     accepted = sorted(shown & set(" ".join(p) for p in full.phrases))
+                    accepted_by[sample] = accepted
                     found_log.append(dict(seed=seed, sample=sample, plain=plain, discovery=seconds,
                                           accepted=accepted, relied=relied, found=[t for t in relied if t in unlisted],
                                           shown=[t for t in relied if t in shown], truth=truth,
                                           documents=summary.discovery_documents))
-                    print(f"seed {seed} discovery (sample {sample:g}): audit {plain:.1f} s, with --discover "
+                    print(f"seed {seed} discovery (sample {sample}): audit {plain:.1f} s, with --discover "
                           f"{seconds:.1f} s; shown {found_log[-1]['shown']} of half B relied on {relied}; "
                           f"accepted {accepted}", flush=True)
-                expanded, _ = fit(half_a + accepted, seed)
+                expanded, _ = fit(half_a + accepted_by[args.samples[-1]], seed)
                 measure("(a) half A + discovered terms a reviewer accepts", expanded, seed)
-        near = neighbours(train.texts, half_a, args.neighbours, seed)
-        print(f"seed {seed} neighbours: {near}", flush=True)
-        classifier, _ = fit(half_a + near, seed)
+                expanded, _ = fit(half_a + accepted_by[NEAR], seed)
+                measure(f"(a') half A + near-word candidates ({args.vectors}) a reviewer accepts", expanded, seed)
+        tweets_near = neighbours(train.texts, half_a, args.neighbours, seed)
+        print(f"seed {seed} neighbours: {tweets_near}", flush=True)
+        classifier, _ = fit(half_a + tweets_near, seed)
         measure(f"(b) half A + {args.neighbours} word2vec neighbours per term", classifier, seed)
+        classifier, _ = fit(half_a + close, seed)
+        measure(f"(b') half A + {args.neighbours} {args.vectors} neighbours per term", classifier, seed)
+        classifier, _ = fit(half_a + listed_near, seed)
+        measure(f"(b'') half A + the near-word candidates ({args.vectors}) a reviewer accepts from the list, no "
+                "audit", classifier, seed)
         classifier, _ = fit(half_a, seed, word_vectors="word2vec")
         measure("(c) control: half A, word2vec start", classifier, seed)
         classifier, _ = fit(half_a, seed, args.subspace_weight, "word2vec")
         measure(f"(c) half A + subspace penalty λ={args.subspace_weight:g} (rank {args.subspace_rank}), word2vec "
                 "start", classifier, seed)
     write_results("lexicon_discovery" + ("_smoke" if args.smoke else "") + ".md",
-                  report(args, half_a, half_b, counts, results, found_log, len(template_texts)), args.out)
+                  report(args, half_a, half_b, counts, results, found_log, len(template_texts), near_b,
+                         len(candidates.phrases)), args.out)
 
 
-def report(args, half_a, half_b, counts, results, found_log, templates_count):
+def report(args, half_a, half_b, counts, results, found_log, templates_count, near_b, near_count):
     lines = [results_header("What the lexicon missed: Davidson et al. tweets, half of the identity lexicon",
                             args.seeds, [
         f"model: LSTM {MODEL['hidden_units']}, embedding {MODEL['embedding_dim']}, T = {MODEL['max_tokens']}, "
@@ -284,7 +352,9 @@ def report(args, half_a, half_b, counts, results, found_log, templates_count):
         "half B (held out): " + ", ".join(f"{t} ({counts[t]})" for t in half_b) + " (training tweets holding it)",
         f"template set: {templates_count} sentences; FPED / FNED over the half's terms with ≥ {MIN_SUBGROUP} texts "
         "holding both classes, at the threshold that flags the set's toxic fraction; flips and drop over texts "
-        "holding a term of the half, the half's terms removed"]), ""]
+        "holding a term of the half, the half's terms removed",
+        f"near-word candidates of (a'): {near_count} words, the {args.per_term} nearest to each half-A term in "
+        f"{args.vectors} vectors; half B terms among them: {', '.join(near_b) or 'none'}"]), ""]
     for set_name in ("Davidson test", "templates"):
         lines += [f"## {set_name} (mean ± sd over seeds)", "",
                   "| model | macro-F1 % | half A: FPED | FNED | flips % | drop (points) | half B: FPED | FNED | "
@@ -313,16 +383,26 @@ def report(args, half_a, half_b, counts, results, found_log, templates_count):
               f"| seed | sample | audit s | with --discover s | ratio | sampled tweets | half B terms relied on (≥ "
               f"{MIN_SUBGROUP} tweets, drop ≥ {RELIED * 100:g} point) in the top {TOP} | shown by the report (top "
               f"{TOP} and per class) | accepted by the reviewer |", "|---|---|---|---|---|---|---|---|---|"]
+    def sample(f):
+        return f"{f['sample']:g}" if isinstance(f["sample"], float) else f["sample"]
+
     for f in found_log:
-        lines.append(f"| {f['seed']} | {f['sample']:g} | {f['plain']:.1f} | {f['discovery']:.1f} | "
+        lines.append(f"| {f['seed']} | {sample(f)} | {f['plain']:.1f} | {f['discovery']:.1f} | "
                      f"{f['discovery'] / f['plain']:.2f} | "
                      f"{f['documents']} | {len(f['found'])} of {len(f['relied'])} | {len(f['shown'])} of "
                      f"{len(f['relied'])} | {', '.join(f['accepted']) or '–'} |")
-    for f in (f for f in found_log if f["sample"] == found_log[-1]["sample"]):
-        every = sorted(f["truth"], key=lambda t: -f["truth"][t][1])
-        lines += ["", f"Half B by exhaustive mean drop (points; tweets), seed {f['seed']}: " + ", ".join(
-            f"{t} {f['truth'][t][1] * 100:.1f} ({f['truth'][t][0]}){' *' if t in f['found'] else ''}"
-            for t in every) + f" (* in discovery's top {TOP} at sample {f['sample']:g})"]
+    every_word, near_words = float(args.samples[-1]), NEAR
+    for seed in args.seeds:
+        runs = {f["sample"]: f for f in found_log if f["seed"] == seed}
+        if every_word not in runs or near_words not in runs:
+            continue
+        truth = runs[every_word]["truth"]
+        marks = {t: (" *" if t in runs[every_word]["found"] else "") + (" +" if t in runs[near_words]["found"] else "")
+                 for t in truth}
+        lines += ["", f"Half B by exhaustive mean drop (points; tweets), seed {seed}: " + ", ".join(
+            f"{t} {truth[t][1] * 100:.1f} ({truth[t][0]}){marks[t]}" for t in sorted(truth, key=lambda t: -truth[t][1]))
+            + f" (* in discovery's top {TOP} at sample {every_word:g}, every word; + in its top {TOP} given the near-word "
+            "candidates)"]
     return "\n".join(lines) + "\n"
 
 

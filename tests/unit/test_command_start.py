@@ -18,6 +18,7 @@ COMMAND_MODULES = [
     "audit_cli.commands.history",
     "audit_cli.commands.model_card",
     "audit_cli.commands.keygen",
+    "audit_cli.commands.candidates",
     "trainer.cli",
     "serving.cli",
     "saliency_demo.cli",

@@ -1,0 +1,195 @@
+"""Words near the lexicon's terms in word vectors the user trusts: candidates for discovery.
+
+Discovery ranks words by how much the model relies on them; a hate-speech model relies on slurs and profanity far
+more than on most identity terms, so an unlisted group name rarely reaches the top of a ranking of every word. Word
+vectors learned on a large general corpus (GloVe, fastText, a sentence encoder's word embeddings) place 'queer'
+near 'gay' and 'blind' near 'deaf', which a model trained from scratch on the audited task does not. The words
+nearest to each listed term become a candidate list (``audit-cli candidates``) that a reviewer reads and edits
+before ``audit-cli score --discover --discover-candidates``, which measures each candidate in every sampled
+document that holds it.
+
+Vectors file: the word2vec / GloVe / fastText text format, one word and its numbers per line, separated by
+whitespace, with or without a first line "<words> <dimension>". A word is normalised with the model's tokenizer
+and kept when that leaves one token (a word of punctuation leaves none); the first line of a token wins (those
+files list frequent words first).
+Memory: two passes over the file, keeping only the listed terms' vectors and each term's ``per_term`` best words.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from saliency_core import text
+from saliency_core.errors import InputError
+from saliency_core.lexicon import Lexicon
+from saliency_core.table import check_readable
+
+CHUNK = 8192  # vectors compared with the listed terms at once
+
+
+@dataclass(frozen=True)
+class NearWords:
+    """One listed term and its nearest words: (word, cosine), nearest first."""
+
+    term: str
+    words: list[tuple[str, float]]
+
+
+@dataclass
+class Neighbourhood:
+    """The nearest words of every listed term that has a vector, and the terms that have none."""
+
+    near: list[NearWords]
+    missing: list[str]
+    dimension: int
+    vectors_read: int
+    vectors_sha256: str = ""
+    per_term: int = 0
+    skipped: list[str] = field(default_factory=list)  # vector words that are not one token of the model
+
+    def candidates(self) -> list[str]:
+        """Every near word once, in the order the terms and their neighbours come."""
+        return list(dict.fromkeys(word for entry in self.near for word, _ in entry.words))
+
+
+def _rows(path: str):
+    """(line number, token, float32 vector) of each usable line; InputError names the line of a malformed one."""
+    dimension = None
+    seen: set[str] = set()
+    try:
+        with open(path, encoding="utf-8") as f:
+            for number, line in enumerate(f, start=1):
+                parts = line.rstrip("\n").split()
+                if not parts:
+                    continue
+                if number == 1 and len(parts) == 2 and all(p.isdigit() for p in parts):
+                    continue  # the word2vec header: "<words> <dimension>"
+                if len(parts) < 2:
+                    raise InputError("expected a word and its numbers", path, number)
+                if dimension is None:
+                    dimension = len(parts) - 1
+                elif len(parts) - 1 != dimension:
+                    raise InputError(f"{len(parts) - 1} numbers where the first vector has {dimension}", path, number)
+                try:
+                    vector = np.array(parts[1:], dtype=np.float32)
+                except ValueError:
+                    raise InputError(f"the vector of {parts[0]!r} holds something that is not a number", path,
+                                     number) from None  # fmt: skip
+                if not np.all(np.isfinite(vector)):
+                    raise InputError(f"the vector of {parts[0]!r} is not finite", path, number)
+                tokens = text.surface_tokens(parts[0])
+                token = tokens[0] if len(tokens) == 1 else None
+                if token is not None and token in seen:
+                    continue
+                if token is not None:
+                    seen.add(token)
+                yield number, token if token is not None else parts[0], vector, token is not None
+    except UnicodeDecodeError as error:
+        raise InputError(f"word vectors are not valid utf-8: {error.reason}", path) from None
+
+
+def nearest_words(vectors_path: str, lexicon: Lexicon, per_term: int) -> Neighbourhood:
+    """The ``per_term`` words nearest (cosine) to each term of ``lexicon`` in the vectors file.
+
+    A phrase's vector is the mean of its tokens' vectors (all must have one). The lexicon's own tokens are never
+    candidates. Terms without a vector are listed in ``missing``."""
+    if per_term < 1:
+        raise InputError("--per-term must be at least 1")
+    check_readable(vectors_path)
+    own = {token for phrase in lexicon.phrases for token in phrase}
+    found: dict[str, np.ndarray] = {}
+    dimension = 0
+    for _, word, vector, usable in _rows(vectors_path):
+        dimension = len(vector)
+        if usable and word in own:
+            found[word] = vector
+    if not dimension:
+        raise InputError("no word vectors in the file", vectors_path)
+    terms, missing, rows = [], [], []
+    for phrase in lexicon.phrases:
+        if all(token in found for token in phrase):
+            mean = np.mean([found[token] for token in phrase], axis=0)
+            norm = float(np.linalg.norm(mean))
+            if norm > 0:
+                terms.append(" ".join(phrase))
+                rows.append(mean / norm)
+                continue
+        missing.append(" ".join(phrase))
+    if not terms:
+        raise InputError(f"none of the lexicon's {len(lexicon.phrases)} terms has a vector", vectors_path)
+    matrix = np.stack(rows)  # [terms, dimension]
+    best_scores = np.full((len(terms), 0), -np.inf, dtype=np.float32)
+    best_words: list[list[str]] = [[] for _ in terms]
+    digest = hashlib.sha256()
+    read, skipped = 0, []  # type: tuple[int, list[str]]
+    chunk_words: list[str] = []
+    chunk_vectors: list[np.ndarray] = []
+
+    def flush() -> None:
+        nonlocal best_scores
+        if not chunk_words:
+            return
+        block = np.stack(chunk_vectors)
+        norms = np.linalg.norm(block, axis=1, keepdims=True)
+        scores = (block / np.where(norms > 0, norms, 1)) @ matrix.T  # [chunk, terms]
+        scores[(norms == 0)[:, 0]] = -np.inf
+        merged = np.concatenate([best_scores, scores.T], axis=1)  # [terms, kept + chunk]
+        keep = np.argsort(-merged, axis=1, kind="stable")[:, :per_term]
+        for t in range(len(terms)):
+            words = best_words[t] + chunk_words
+            best_words[t] = [words[i] for i in keep[t]]
+        best_scores = np.take_along_axis(merged, keep, axis=1)
+        chunk_words.clear()
+        chunk_vectors.clear()
+
+    with open(vectors_path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    for _, word, vector, usable in _rows(vectors_path):
+        read += 1
+        if not usable:
+            if len(skipped) < 5:
+                skipped.append(word)
+            continue
+        if word in own:
+            continue
+        chunk_words.append(word)
+        chunk_vectors.append(vector)
+        if len(chunk_words) >= CHUNK:
+            flush()
+    flush()
+    near = [
+        NearWords(term, [(w, float(s)) for w, s in zip(best_words[t], best_scores[t]) if np.isfinite(s)])
+        for t, term in enumerate(terms)
+    ]
+    return Neighbourhood(near, missing, dimension, read, digest.hexdigest(), per_term, skipped)
+
+
+def _one_line(name: str) -> str:
+    """A file name inside a comment line: a newline in it would start a line the lexicon reads as a candidate."""
+    return re.sub(r"[\x00-\x1f\x7f]", lambda m: f"\\x{ord(m.group()):02x}", name)
+
+
+def candidates_file(neighbourhood: Neighbourhood, vectors_path: str, lexicon_path: str) -> str:
+    """The candidates file: one word per line (a lexicon, for --discover-candidates), each listed term's near
+    words under a comment naming it and their cosines, so that a reviewer can strike what is not worth measuring."""
+    lines = [
+        f"# The {neighbourhood.per_term} words nearest to each term of {_one_line(lexicon_path)} in "
+        f"{_one_line(vectors_path)}",
+        f"# (sha256 {neighbourhood.vectors_sha256}, {neighbourhood.vectors_read} vectors of dimension "
+        f"{neighbourhood.dimension}), by cosine. Delete what is not worth measuring, then:",
+        "#   audit-cli score CORPUS --forbidden LEXICON --discover --discover-candidates THIS_FILE",
+    ]
+    if neighbourhood.missing:
+        lines.append("# No vector: " + ", ".join(neighbourhood.missing))
+    written: set[str] = set()
+    for entry in neighbourhood.near:
+        fresh = [(w, s) for w, s in entry.words if w not in written]
+        lines.append(f"# near {entry.term!r}: " + ", ".join(f"{w} {s:.2f}" for w, s in entry.words))
+        lines += [w for w, _ in fresh]
+        written.update(w for w, _ in fresh)
+    return "\n".join(lines) + "\n"
