@@ -8,15 +8,16 @@ nearest to each listed term become a candidate list (``audit-cli candidates``) t
 before ``audit-cli score --discover --discover-candidates``, which measures each candidate in every sampled
 document that holds it.
 
-Vectors file: the word2vec / GloVe / fastText text format, one word and its numbers per line, separated by
-whitespace, with or without a first line "<words> <dimension>". A word is normalised with the model's tokenizer
-and kept when that leaves one token (a word of punctuation leaves none); the first line of a token wins (those
-files list frequent words first).
+Vectors file: the word2vec / GloVe / fastText text format, plain or gzip-compressed: one word and its numbers per
+line, separated by whitespace, with or without a first line "<words> <dimension>". A word is normalised with the
+model's tokenizer and kept when that leaves one token (a word of punctuation leaves none); the first line of a
+token wins (those files list frequent words first).
 Memory: two passes over the file, keeping only the listed terms' vectors and each term's ``per_term`` best words.
 """
 
 from __future__ import annotations
 
+import gzip
 import hashlib
 import re
 from dataclasses import dataclass, field
@@ -60,8 +61,10 @@ def _rows(path: str):
     """(line number, token, float32 vector) of each usable line; InputError names the line of a malformed one."""
     dimension = None
     seen: set[str] = set()
+    with open(path, "rb") as raw:
+        compressed = raw.read(2) == b"\x1f\x8b"
     try:
-        with open(path, encoding="utf-8") as f:
+        with gzip.open(path, "rt", encoding="utf-8") if compressed else open(path, encoding="utf-8") as f:
             for number, line in enumerate(f, start=1):
                 parts = line.rstrip("\n").split()
                 if not parts:
@@ -89,7 +92,10 @@ def _rows(path: str):
                     seen.add(token)
                 yield number, token if token is not None else parts[0], vector, token is not None
     except UnicodeDecodeError as error:
-        raise InputError(f"word vectors are not valid utf-8: {error.reason}", path) from None
+        raise InputError(f"word vectors are not valid utf-8 text ({error.reason}); the binary word2vec format is not "
+                         "read: save the vectors as text", path) from None  # fmt: skip
+    except (gzip.BadGzipFile, EOFError) as error:
+        raise InputError(f"word vectors: a damaged gzip file ({error})", path) from None
 
 
 def nearest_words(vectors_path: str, lexicon: Lexicon, per_term: int) -> Neighbourhood:

@@ -11,7 +11,7 @@ from cli_common.errors import exit_on_input_error
     "vectors_path",
     required=True,
     type=click.Path(dir_okay=False),
-    help="Word vectors in the word2vec / GloVe / fastText text format (a word and its numbers per line).",
+    help="Word vectors in the word2vec / GloVe / fastText text format (a word and its numbers per line), plain or gzip.",
 )
 @click.option(
     "--forbidden",
@@ -21,7 +21,7 @@ from cli_common.errors import exit_on_input_error
     help="The lexicon whose terms' neighbours are wanted (the one the audit uses).",
 )
 @click.option(
-    "--per-term", type=click.IntRange(min=1), default=5, show_default=True, help="Nearest words kept per term."
+    "--per-term", type=click.IntRange(min=1), default=10, show_default=True, help="Nearest words kept per term."
 )
 @exit_on_input_error
 def candidates(vectors_path, forbidden_path, per_term):

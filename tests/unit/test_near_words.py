@@ -111,3 +111,21 @@ def test_a_file_name_with_a_newline_stays_inside_its_comment(tmp_path):
     assert result.exit_code == 0, result.output
     assert [line for line in result.output.splitlines() if not line.startswith("#")] == ["plain"]
     assert "v\\x0azeta.vec" in result.output
+
+
+def test_gzip_vectors_read_as_plain_ones_and_binary_ones_are_one_line(tmp_path):
+    import gzip
+
+    body = "gay 1 0 0\nlesbian 0.9 0.1 0\ndeaf 0 1 0\n"
+    with gzip.open(tmp_path / "v.vec.gz", "wt", encoding="utf-8") as f:
+        f.write(body)
+    (tmp_path / "v.vec").write_text(body, encoding="utf-8")
+    lexicon = Lexicon.from_entries(["gay"])
+    packed, plain = (nearest_words(str(tmp_path / name), lexicon, 2) for name in ("v.vec.gz", "v.vec"))
+    assert packed.near == plain.near and packed.near[0].words[0][0] == "lesbian"
+    (tmp_path / "v.bin").write_bytes(b"3 2\ngay \xff\xfe\x00\x01\x80\x81\x82\x83\n")
+    with pytest.raises(InputError, match="binary word2vec format is not read"):
+        nearest_words(str(tmp_path / "v.bin"), lexicon, 2)
+    (tmp_path / "cut.gz").write_bytes(gzip.compress(body.encode())[:20])
+    with pytest.raises(InputError, match="damaged gzip"):
+        nearest_words(str(tmp_path / "cut.gz"), lexicon, 2)
