@@ -11,7 +11,7 @@ from cli_common.errors import exit_on_input_error
     "vectors_path",
     required=True,
     type=click.Path(dir_okay=False),
-    help="Word vectors in the word2vec / GloVe / fastText text format (a word and its numbers per line), plain or gzip.",
+    help="Word vectors, word2vec / GloVe / fastText text format (a word and its numbers per line), plain or gzip.",
 )
 @click.option(
     "--forbidden",
