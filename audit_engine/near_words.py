@@ -12,7 +12,8 @@ Vectors file: the word2vec / GloVe / fastText text format, plain or gzip-compres
 line, separated by whitespace, with or without a first line "<words> <dimension>". A word is normalised with the
 model's tokenizer and kept when that leaves one token (a word of punctuation leaves none); the first line of a
 token wins (those files list frequent words first).
-Memory: two passes over the file, keeping only the listed terms' vectors and each term's ``per_term`` best words.
+Memory: two passes over the file, keeping the listed terms' vectors, each term's ``per_term`` best words, and the
+set of words seen (so that the first line of a word wins): it grows with the file's vocabulary, not its vectors.
 """
 
 from __future__ import annotations
@@ -57,8 +58,10 @@ class Neighbourhood:
         return list(dict.fromkeys(word for entry in self.near for word, _ in entry.words))
 
 
-def _rows(path: str):
-    """(line number, token, float32 vector) of each usable line; InputError names the line of a malformed one."""
+def _rows(path: str, only: set[str] | None = None):
+    """(line number, token, float32 vector, usable) of each line; InputError names the line of a malformed one.
+
+    With ``only``, the numbers of other words are not parsed (their vector is None): the first pass wants a few."""
     dimension = None
     seen: set[str] = set()
     with open(path, "rb") as raw:
@@ -77,19 +80,21 @@ def _rows(path: str):
                     dimension = len(parts) - 1
                 elif len(parts) - 1 != dimension:
                     raise InputError(f"{len(parts) - 1} numbers where the first vector has {dimension}", path, number)
-                try:
-                    vector = np.array(parts[1:], dtype=np.float32)
-                except ValueError:
-                    raise InputError(f"the vector of {parts[0]!r} holds something that is not a number", path,
-                                     number) from None  # fmt: skip
-                if not np.all(np.isfinite(vector)):
-                    raise InputError(f"the vector of {parts[0]!r} is not finite", path, number)
                 tokens = text.surface_tokens(parts[0])
                 token = tokens[0] if len(tokens) == 1 else None
                 if token is not None and token in seen:
                     continue
                 if token is not None:
                     seen.add(token)
+                vector = None
+                if only is None or token in only:
+                    try:
+                        vector = np.array(parts[1:], dtype=np.float32)
+                    except ValueError:
+                        raise InputError(f"the vector of {parts[0]!r} holds something that is not a number", path,
+                                         number) from None  # fmt: skip
+                    if not np.all(np.isfinite(vector)):
+                        raise InputError(f"the vector of {parts[0]!r} is not finite", path, number)
                 yield number, token if token is not None else parts[0], vector, token is not None
     except UnicodeDecodeError as error:
         raise InputError(f"word vectors are not valid utf-8 text ({error.reason}); the binary word2vec format is not "
@@ -108,12 +113,12 @@ def nearest_words(vectors_path: str, lexicon: Lexicon, per_term: int) -> Neighbo
     check_readable(vectors_path)
     own = {token for phrase in lexicon.phrases for token in phrase}
     found: dict[str, np.ndarray] = {}
-    dimension = 0
-    for _, word, vector, usable in _rows(vectors_path):
-        dimension = len(vector)
-        if usable and word in own:
+    lines = 0
+    for _, word, vector, usable in _rows(vectors_path, only=own):
+        lines += 1
+        if vector is not None and usable:
             found[word] = vector
-    if not dimension:
+    if not lines:
         raise InputError("no word vectors in the file", vectors_path)
     terms, missing, rows = [], [], []
     for phrase in lexicon.phrases:
@@ -128,6 +133,7 @@ def nearest_words(vectors_path: str, lexicon: Lexicon, per_term: int) -> Neighbo
     if not terms:
         raise InputError(f"none of the lexicon's {len(lexicon.phrases)} terms has a vector", vectors_path)
     matrix = np.stack(rows)  # [terms, dimension]
+    dimension = matrix.shape[1]
     best_scores = np.full((len(terms), 0), -np.inf, dtype=np.float32)
     best_words: list[list[str]] = [[] for _ in terms]
     digest = hashlib.sha256()
