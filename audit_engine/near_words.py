@@ -18,6 +18,7 @@ set of words seen (so that the first line of a word wins): it grows with the fil
 
 from __future__ import annotations
 
+import collections
 import gzip
 import hashlib
 import re
@@ -25,10 +26,12 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from audit_engine.evaluations.discovery import MIN_DOCUMENTS
+from audit_engine.options import DEFAULT_MAX_DOCUMENT_TOKENS
 from saliency_core import text
 from saliency_core.errors import InputError
 from saliency_core.lexicon import Lexicon
-from saliency_core.table import check_readable
+from saliency_core.table import RowReader, check_readable
 
 CHUNK = 8192  # vectors compared with the listed terms at once
 
@@ -103,8 +106,24 @@ def _rows(path: str, only: set[str] | None = None):
         raise InputError(f"word vectors: a damaged gzip file ({error})", path) from None
 
 
-def nearest_words(vectors_path: str, lexicon: Lexicon, per_term: int) -> Neighbourhood:
-    """The ``per_term`` words nearest (cosine) to each term of ``lexicon`` in the vectors file.
+def corpus_words(
+    path: str, text_column: str = "text", encoding: str = "utf-8", min_documents: int | None = None
+) -> set[str]:
+    """The tokens that at least ``min_documents`` documents of a corpus (CSV or JSONL) hold (default: discovery's
+    minimum support, as a word in fewer cannot be ranked). Memory: one count per distinct token."""
+    least = MIN_DOCUMENTS if min_documents is None else min_documents
+    documents: collections.Counter[str] = collections.Counter()
+    with RowReader(path, [text_column], encoding, text_cap=DEFAULT_MAX_DOCUMENT_TOKENS) as reader:
+        for _, row in reader:
+            value = row[text_column]
+            documents.update(set(text.surface_tokens(value.text if isinstance(value, text.CappedText) else
+                                                     "" if value is None else str(value))))  # fmt: skip
+    return {word for word, count in documents.items() if count >= least}
+
+
+def nearest_words(vectors_path: str, lexicon: Lexicon, per_term: int, within: set[str] | None = None) -> Neighbourhood:
+    """The ``per_term`` words nearest (cosine) to each term of ``lexicon`` in the vectors file (among ``within``,
+    when given: the words a corpus holds).
 
     A phrase's vector is the mean of its tokens' vectors (all must have one). The lexicon's own tokens are never
     candidates. Terms without a vector are listed in ``missing``."""
@@ -167,7 +186,7 @@ def nearest_words(vectors_path: str, lexicon: Lexicon, per_term: int) -> Neighbo
             if len(skipped) < 5:
                 skipped.append(word)
             continue
-        if word in own:
+        if word in own or (within is not None and word not in within):
             continue
         chunk_words.append(word)
         chunk_vectors.append(vector)
@@ -186,9 +205,12 @@ def _one_line(name: str) -> str:
     return re.sub(r"[\x00-\x1f\x7f]", lambda m: f"\\x{ord(m.group()):02x}", name)
 
 
-def candidates_file(neighbourhood: Neighbourhood, vectors_path: str, lexicon_path: str) -> str:
+def candidates_file(
+    neighbourhood: Neighbourhood, vectors_path: str, lexicon_path: str, within: str | None = None
+) -> str:
     """The candidates file: one word per line (a lexicon, for --discover-candidates), each listed term's near
-    words under a comment naming it and their cosines, so that a reviewer can strike what is not worth measuring."""
+    words under a comment naming it and their cosines, so that a reviewer can strike what is not worth measuring.
+    ``within``: what restricted the words (e.g. "words 10 or more documents of corpus.csv hold")."""
     lines = [
         f"# The {neighbourhood.per_term} words nearest to each term of {_one_line(lexicon_path)} in "
         f"{_one_line(vectors_path)}",
@@ -196,6 +218,8 @@ def candidates_file(neighbourhood: Neighbourhood, vectors_path: str, lexicon_pat
         f"{neighbourhood.dimension}), by cosine. Delete what is not worth measuring, then:",
         "#   audit-cli score CORPUS --forbidden LEXICON --discover --discover-candidates THIS_FILE",
     ]
+    if within:
+        lines.append(f"# Among the {_one_line(within)}.")
     if neighbourhood.missing:
         lines.append("# No vector: " + ", ".join(neighbourhood.missing))
     written: set[str] = set()

@@ -129,3 +129,25 @@ def test_gzip_vectors_read_as_plain_ones_and_binary_ones_are_one_line(tmp_path):
     (tmp_path / "cut.gz").write_bytes(gzip.compress(body.encode())[:20])
     with pytest.raises(InputError, match="damaged gzip"):
         nearest_words(str(tmp_path / "cut.gz"), lexicon, 2)
+
+
+def test_a_corpus_keeps_only_the_words_it_holds_often_enough(tmp_path):
+    path = tmp_path / "v.vec"
+    path.write_text("gay 1 0 0\nlesbian 0.9 0.1 0\nqueer 0.8 0.2 0\ndeaf 0 1 0\n", encoding="utf-8")
+    (tmp_path / "lexicon.txt").write_text("gay\n", encoding="utf-8")
+    (tmp_path / "corpus.csv").write_text('id,body\n1,"a queer, Deaf poet"\n2,Queer\n3,lesbian\n', encoding="utf-8")
+    (tmp_path / "corpus.jsonl").write_text('{"body": "a queer, Deaf poet"}\n{"body": "Queer"}\n'
+                                           '{"body": "lesbian"}\n{"body": null}\n', encoding="utf-8")
+    for corpus in ("corpus.csv", "corpus.jsonl"):
+        args = ["candidates", "--vectors", str(path), "--forbidden", str(tmp_path / "lexicon.txt"), "--corpus",
+                str(tmp_path / corpus), "--text-column", "body"]
+        twice = CliRunner().invoke(main, args + ["--min-documents", "2"])
+        assert twice.exit_code == 0, twice.output
+        assert [line for line in twice.output.splitlines() if not line.startswith("#")] == ["queer"]
+        once = CliRunner().invoke(main, args + ["--min-documents", "1"])
+        assert [line for line in once.output.splitlines() if not line.startswith("#")] == ["lesbian", "queer", "deaf"]
+        default = CliRunner().invoke(main, args)  # discovery's minimum support: none of these words reaches 10
+        assert [line for line in default.output.splitlines() if not line.startswith("#")] == []
+    missing = CliRunner().invoke(main, ["candidates", "--vectors", str(path), "--forbidden",
+                                        str(tmp_path / "lexicon.txt"), "--corpus", str(tmp_path / "corpus.csv")])
+    assert missing.exit_code == 2 and missing.output.count("\n") == 1 and "text" in missing.output
