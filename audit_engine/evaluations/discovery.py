@@ -232,6 +232,7 @@ class Discovery(Evaluation):
 
     def summarise(self, summary: Summary) -> None:
         summary.discovery_sample, summary.discovery_max_words = self.sample, self.max_words
+        summary.discovery_candidates = len(self.candidates.phrases) if self.candidates else 0
         summary.discovery_documents, summary.discovery_words = self.documents, len(self.words)
         summary.discovery_min_documents = MIN_DOCUMENTS
         ranked = self._ranked(self.words, unlisted=False)
@@ -281,11 +282,17 @@ class Discovery(Evaluation):
         if not cls.ran(summary):
             return []
         c = f"{(summary.confidence or DEFAULT_CONFIDENCE) * 100:g} % CI"
+        measured = (
+            f"Each of the {count(summary.discovery_candidates, 'candidate')} given (--discover-candidates) and each "
+            "listed term"
+            if summary.discovery_candidates
+            else "Each word"
+        )
         lines = [
             "",
             "## Words the lexicon may have missed",
             "",
-            f"Each word of {summary.discovery_documents} sampled documents ({percent(summary.discovery_sample)} % "
+            f"{measured} in {summary.discovery_documents} sampled documents ({percent(summary.discovery_sample)} % "
             f"of the corpus, at most {summary.discovery_max_words} words each) was removed alone. "
             f"{summary.discovery_supported_words} of {summary.discovery_words} words occur in at least "
             f"{summary.discovery_min_documents} of them and are ranked.",

@@ -79,6 +79,7 @@ def test_an_unlisted_word_relied_on_as_hard_as_the_listed_one_is_found(tmp_path)
     assert classes["0"].words[0].word == "zeta" and all(not w.listed for c in classes.values() for w in c.words)
     report = open(tmp_path / "all" / outputs.REPORT_MD).read()
     assert "## Words the lexicon may have missed" in report and "zeta" in report.split("missed")[1]
+    assert summary.discovery_candidates == 0 and "Each word in 60 sampled documents" in report
     csv_header = open(tmp_path / "all" / outputs.RECORDS_CSV).readline()
     assert "word_reliance" in csv_header
 
@@ -118,6 +119,9 @@ def test_candidates_restrict_what_is_measured(tmp_path):
     assert measured == {"video", "zeta", "plain words"}
     order = [w.word for w in summary.discovered_words]
     assert set(order) == measured and order.index("zeta") < order.index("plain words")
+    assert summary.discovery_candidates == 2
+    report = open(tmp_path / "candidates" / outputs.REPORT_MD).read()
+    assert "Each of the 2 candidates given (--discover-candidates) and each listed term in 60 sampled" in report
 
 
 def test_without_a_lexicon_the_ranking_stands_alone(tmp_path):
