@@ -249,3 +249,23 @@ def test_a_corpus_without_data_rows_is_refused_before_the_pipeline(tiny_export, 
     assert result.exit_code == 2
     assert result.output.strip() == f"error: {tmp_path / '*.csv'}: no data rows (header only)"
     assert not (tmp_path / "out" / "summary.json").exists() and not glob.glob(str(tmp_path / "out" / "records-*"))
+
+
+def test_pipeline_equals_audit_cli_with_discovery_candidates(tiny_export, audit_inputs, tmp_path):
+    """Only the given candidates measured, in both runners: the same records, and the same discovery summary."""
+    corpus, forbidden, groups = audit_inputs
+    candidates = tmp_path / "candidates.txt"
+    candidates.write_text("# near the listed terms\nvideo\nsoundtrack\nbland\n", encoding="utf-8")
+    args = [*common_args(tiny_export, forbidden, groups), "--discover-candidates", str(candidates)]
+    cli = CliRunner().invoke(audit_cli, ["score", corpus, *args, "--out", str(tmp_path / "cli"), "--quiet"])
+    assert cli.exit_code in (0, 1), cli.output
+    beam = CliRunner().invoke(audit_beam, ["score", corpus, *args, "--out", str(tmp_path / "beam"),
+                                           "--direct-running-mode", "in_memory"])
+    assert beam.exit_code == cli.exit_code, beam.output
+    expected = records(str(tmp_path / "cli" / "records.jsonl"))
+    assert records(str(tmp_path / "beam" / "records-*-of-*.jsonl")) == expected
+    measured = {item["term"] for line in expected for item in json.loads(line).get("word_reliance", [])}
+    assert measured and measured <= {"video", "soundtrack", "bland"} | {line.strip() for line in open(forbidden)}
+    summaries = [json.loads((tmp_path / name / "summary.json").read_text()) for name in ("cli", "beam")]
+    assert int(summaries[0]["discovery_candidates"]) == 3 and summaries[0]["discovered_words"]
+    assert_same_summary(*summaries)
