@@ -21,13 +21,17 @@ from __future__ import annotations
 import collections
 import gzip
 import hashlib
+import io
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
+from audit_engine.corpus import corpus_rows
 from audit_engine.evaluations.discovery import MIN_DOCUMENTS
-from audit_engine.options import DEFAULT_MAX_DOCUMENT_TOKENS
+from audit_engine.options import AuditOptions
 from saliency_core import text
 from saliency_core.errors import InputError
 from saliency_core.lexicon import Lexicon
@@ -61,44 +65,68 @@ class Neighbourhood:
         return list(dict.fromkeys(word for entry in self.near for word, _ in entry.words))
 
 
-def _rows(path: str, only: set[str] | None = None):
-    """(line number, token, float32 vector, usable) of each line; InputError names the line of a malformed one.
+class _Digesting(io.RawIOBase):
+    """The file's bytes as read, fed to a digest on the way: the pass that reads the file whole also hashes it."""
 
-    With ``only``, the numbers of other words are not parsed (their vector is None): the first pass wants a few."""
-    dimension = None
-    seen: set[str] = set()
+    def __init__(self, raw: io.BufferedReader, digest: Any):
+        self.raw, self.digest = raw, digest
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        count = self.raw.readinto(buffer)
+        self.digest.update(memoryview(buffer)[:count])
+        return count
+
+
+def _lines(path: str, digest: Any = None) -> Iterator[tuple[int, str]]:
+    """(line number, line) of the file, plain or gzip; with ``digest``, its bytes (compressed, when it is) are fed
+    to it as they are read."""
     with open(path, "rb") as raw:
         compressed = raw.read(2) == b"\x1f\x8b"
+        raw.seek(0)
+        binary = io.BufferedReader(_Digesting(raw, digest)) if digest is not None else raw
+        with io.TextIOWrapper(gzip.GzipFile(fileobj=binary) if compressed else binary, encoding="utf-8") as f:
+            yield from enumerate(f, start=1)
+
+
+def _rows(path: str, only: set[str] | None = None, digest: Any = None):
+    """(line number, token, float32 vector, usable) of each line; InputError names the line of a malformed one.
+
+    With ``only``, the numbers of other words are not parsed (their vector is None): the first pass wants a few.
+    ``digest``: see ``_lines``."""
+    dimension = None
+    seen: set[str] = set()
     try:
-        with gzip.open(path, "rt", encoding="utf-8") if compressed else open(path, encoding="utf-8") as f:
-            for number, line in enumerate(f, start=1):
-                parts = line.rstrip("\n").split()
-                if not parts:
-                    continue
-                if number == 1 and len(parts) == 2 and all(p.isdigit() for p in parts):
-                    continue  # the word2vec header: "<words> <dimension>"
-                if len(parts) < 2:
-                    raise InputError("expected a word and its numbers", path, number)
-                if dimension is None:
-                    dimension = len(parts) - 1
-                elif len(parts) - 1 != dimension:
-                    raise InputError(f"{len(parts) - 1} numbers where the first vector has {dimension}", path, number)
-                tokens = text.surface_tokens(parts[0])
-                token = tokens[0] if len(tokens) == 1 else None
-                if token is not None and token in seen:
-                    continue
-                if token is not None:
-                    seen.add(token)
-                vector = None
-                if only is None or token in only:
-                    try:
-                        vector = np.array(parts[1:], dtype=np.float32)
-                    except ValueError:
-                        raise InputError(f"the vector of {parts[0]!r} holds something that is not a number", path,
-                                         number) from None  # fmt: skip
-                    if not np.all(np.isfinite(vector)):
-                        raise InputError(f"the vector of {parts[0]!r} is not finite", path, number)
-                yield number, token if token is not None else parts[0], vector, token is not None
+        for number, line in _lines(path, digest):
+            parts = line.rstrip("\n").split()
+            if not parts:
+                continue
+            if number == 1 and len(parts) == 2 and all(p.isdigit() for p in parts):
+                continue  # the word2vec header: "<words> <dimension>"
+            if len(parts) < 2:
+                raise InputError("expected a word and its numbers", path, number)
+            if dimension is None:
+                dimension = len(parts) - 1
+            elif len(parts) - 1 != dimension:
+                raise InputError(f"{len(parts) - 1} numbers where the first vector has {dimension}", path, number)
+            tokens = text.surface_tokens(parts[0])
+            token = tokens[0] if len(tokens) == 1 else None
+            if token is not None and token in seen:
+                continue
+            if token is not None:
+                seen.add(token)
+            vector = None
+            if only is None or token in only:
+                try:
+                    vector = np.array(parts[1:], dtype=np.float32)
+                except ValueError:
+                    raise InputError(f"the vector of {parts[0]!r} holds something that is not a number", path,
+                                     number) from None  # fmt: skip
+                if not np.all(np.isfinite(vector)):
+                    raise InputError(f"the vector of {parts[0]!r} is not finite", path, number)
+            yield number, token if token is not None else parts[0], vector, token is not None
     except UnicodeDecodeError as error:
         raise InputError(f"word vectors are not valid utf-8 text ({error.reason}); the binary word2vec format is not "
                          "read: save the vectors as text", path) from None  # fmt: skip
@@ -110,14 +138,15 @@ def corpus_words(
     path: str, text_column: str = "text", encoding: str = "utf-8", min_documents: int | None = None
 ) -> set[str]:
     """The tokens that at least ``min_documents`` documents of a corpus (CSV or JSONL) hold (default: discovery's
-    minimum support, as a word in fewer cannot be ranked). Memory: one count per distinct token."""
+    minimum support, as a word in fewer cannot be ranked), its documents read as the audit reads them. Memory: one
+    count per distinct token."""
     least = MIN_DOCUMENTS if min_documents is None else min_documents
+    options = AuditOptions(text_column=text_column, encoding=encoding)
     documents: collections.Counter[str] = collections.Counter()
-    with RowReader(path, [text_column], encoding, text_cap=DEFAULT_MAX_DOCUMENT_TOKENS) as reader:
-        for _, row in reader:
-            value = row[text_column]
-            documents.update(set(text.surface_tokens(value.text if isinstance(value, text.CappedText) else
-                                                     "" if value is None else str(value))))  # fmt: skip
+    with RowReader(path, options.required_columns, encoding, text_cap=options.max_document_tokens) as reader:
+        for document in corpus_rows(reader, options):
+            if document.text is not None:
+                documents.update(set(text.surface_tokens(document.text)))
     return {word for word, count in documents.items() if count >= least}
 
 
@@ -177,10 +206,7 @@ def nearest_words(vectors_path: str, lexicon: Lexicon, per_term: int, within: se
         chunk_words.clear()
         chunk_vectors.clear()
 
-    with open(vectors_path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    for _, word, vector, usable in _rows(vectors_path):
+    for _, word, vector, usable in _rows(vectors_path, digest=digest):
         read += 1
         if not usable:
             if len(skipped) < 5:

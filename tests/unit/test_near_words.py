@@ -2,6 +2,7 @@
 reference across chunk boundaries, the file's formats and faults are handled, and the printed file feeds
 discovery, which then measures an unlisted word the model relies on."""
 
+import hashlib
 import json
 
 import numpy as np
@@ -123,6 +124,8 @@ def test_gzip_vectors_read_as_plain_ones_and_binary_ones_are_one_line(tmp_path):
     lexicon = Lexicon.from_entries(["gay"])
     packed, plain = (nearest_words(str(tmp_path / name), lexicon, 2) for name in ("v.vec.gz", "v.vec"))
     assert packed.near == plain.near and packed.near[0].words[0][0] == "lesbian"
+    for name, found in (("v.vec.gz", packed), ("v.vec", plain)):  # the file's own bytes, hashed as they were read
+        assert found.vectors_sha256 == hashlib.sha256((tmp_path / name).read_bytes()).hexdigest()
     (tmp_path / "v.bin").write_bytes(b"3 2\ngay \xff\xfe\x00\x01\x80\x81\x82\x83\n")
     with pytest.raises(InputError, match="binary word2vec format is not read"):
         nearest_words(str(tmp_path / "v.bin"), lexicon, 2)
