@@ -61,9 +61,18 @@ _float_text = float.__repr__
 
 
 def _float32_text(value):
-    """A float32 field's JSON text."""
-    value = shortest_float32(value)
-    return _float_text(value) if value.__class__ is float else encode_basestring_ascii(value)
+    """A float32 field's JSON text.
+
+    NumPy's positional text of a float32 is already what float.__repr__ prints for the decimal it reads as (both
+    positional between 1e-4 and 1e16, shortest digits), so it is taken as it is: about 1 µs less per value, a
+    dozen values a record. Exponents, NaN and infinities (an 'e' or an 'n' in the text) take the full rule."""
+    if value == 0.0:  # most of a record's measures are unset: 0.0 (or -0.0) as float.__repr__ writes it
+        return _float_text(value)
+    text = _float32(value).__str__()
+    if "e" in text or "n" in text:
+        value = shortest_float32(value)
+        return _float_text(value) if value.__class__ is float else encode_basestring_ascii(value)
+    return text
 
 
 def _double_text(value):
