@@ -109,11 +109,15 @@ def audit_document(document: CorpusRow, explanation: Explanation, settings: Reco
     tokens = explained_tokens(explanation.tokens, explanation.token_count)
     explained = len(tokens)
     saliency = np.asarray(explanation.saliency[:explained], dtype=np.float32)
+    # Python floats and bools, read once: a NumPy scalar per top token or one-token term costs more than the list.
+    values = saliency.tolist()
     matches = lexicon.matches(tokens) if lexicon is not None else ()
     forbidden = covered(((start, end) for start, end, _ in matches), explained)  # one lexicon pass per record
     mass = float(saliency.sum(dtype=np.float64))
     share = forbidden_share(saliency, forbidden, mass)
-    probabilities = np.asarray(explanation.probabilities, dtype=np.float32)
+    probabilities = np.asarray(explanation.probabilities, dtype=np.float32).tolist()
+    # NumPy's max: NaN when any probability is NaN (Python's max would depend on where the NaN is).
+    confidence = max(probabilities) if all(p == p for p in probabilities) else float("nan")
     raw_label = explanation.predicted_label
     label = raw_label.decode("utf-8") if isinstance(raw_label, bytes) else str(raw_label)
     text = document.text
@@ -125,7 +129,7 @@ def audit_document(document: CorpusRow, explanation: Explanation, settings: Reco
         text_sha256=document.text_sha256 or hashlib.sha256(text.encode("utf-8")).hexdigest(),
         text="" if redact else text,
         predicted_label=label,
-        confidence=float(probabilities.max()),
+        confidence=confidence,
         forbidden_share=share,
         saliency_mass=mass,
         flagged=share >= settings.threshold,
@@ -141,22 +145,21 @@ def audit_document(document: CorpusRow, explanation: Explanation, settings: Reco
     if explanation.windows:
         record.windows = explanation.windows
     for name, p in zip(settings.class_names, probabilities):
-        record.probabilities[name] = float(p)
+        record.probabilities[name] = p
     for start, end, term in matches:
-        record.forbidden_terms.add(
-            term=term, start=start, end=end, saliency=float(saliency[start:end].sum(dtype=np.float64))
-        )
+        # One token's float32 summed in float64 is that float32: the value itself, without a reduction.
+        term_saliency = values[start] if end - start == 1 else float(saliency[start:end].sum(dtype=np.float64))
+        record.forbidden_terms.add(term=term, start=start, end=end, saliency=term_saliency)
     # Most salient first; ties keep text order. Redaction keeps only forbidden words' text.
     order = (
         explanation.order[: min(settings.top_k, explained)]
         if explanation.order is not None
         else np.argsort(-saliency, kind="stable")[: settings.top_k]
     )
-    for position in order:
-        shown = tokens[position] if not redact or forbidden[position] else ""
-        record.top_tokens.add(
-            token=shown, position=int(position), saliency=float(saliency[position]), forbidden=bool(forbidden[position])
-        )
+    flags = forbidden.tolist()
+    for position in order.tolist():
+        shown = tokens[position] if not redact or flags[position] else ""
+        record.top_tokens.add(token=shown, position=position, saliency=values[position], forbidden=flags[position])
     return record
 
 
