@@ -26,7 +26,7 @@ import tempfile
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from audit_throughput import COMMON_WORDS, ROOT, write_real_corpus  # noqa: E402
+from audit_throughput import COMMON_WORDS, SST2_TRAIN, write_real_corpus  # noqa: E402
 from captum_side_by_side import VOCABULARY, long_texts  # noqa: E402
 
 TICKS = os.sysconf("SC_CLK_TCK")
@@ -101,7 +101,7 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--rows", type=int, default=20000)
     parser.add_argument("--runs", type=int, default=2)
-    parser.add_argument("--real", default=os.path.join(ROOT, "..", "shared", "data", "sst2", "sst2_train.csv"))
+    parser.add_argument("--real", default=SST2_TRAIN)
     args = parser.parse_args()
     from saliency_core.lexicon import Lexicon
 

@@ -21,6 +21,7 @@ import numpy as np
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, "tests"))  # server_process: the audit-serve child-process helper
 WORDS = [f"w{i}" for i in range(3000)] + ["text", "video"]
+SST2_TRAIN = os.path.join(ROOT, "..", "shared", "data", "sst2", "sst2_train.csv")  # the real sentences (--real)
 
 
 def write_corpus(path, rows, seed=0, decoy_everywhere=False):
@@ -185,7 +186,7 @@ def main():
     parser.add_argument("--batch-size", type=int, default=256)
     parser.add_argument("--max-in-flight", type=int, default=8)
     parser.add_argument("--real-only", action="store_true", help="only the real-sentence figures (issue 13)")
-    parser.add_argument("--real", default=os.path.join(ROOT, "..", "shared", "data", "sst2", "sst2_train.csv"),
+    parser.add_argument("--real", default=SST2_TRAIN,
                         help="a CSV of real sentences (text column); its first --rows rows are audited too")
     args = parser.parse_args()
     from trainer.export import export_model

@@ -23,6 +23,7 @@ import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, "benchmarks"))
+from audit_throughput import SST2_TRAIN  # noqa: E402
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 # Runs a console command in a child and prints the peak RSS (KiB) of that child's descendants on the last line.
@@ -71,7 +72,7 @@ def main():
     parser.add_argument("--small-rows", type=int, default=20000)
     parser.add_argument("--shards", type=int, default=2)
     parser.add_argument("--memory-rows", type=int, nargs=2, default=[10000, 1000000])
-    parser.add_argument("--real", default=os.path.join(ROOT, "..", "shared", "data", "sst2", "sst2_train.csv"))
+    parser.add_argument("--real", default=SST2_TRAIN)
     args = parser.parse_args()
     from audit_throughput import WORDS, write_corpus
 

@@ -29,7 +29,7 @@ import time
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, "benchmarks"))
-from audit_throughput import COMMON_WORDS, audit_batches, pipeline_rate, run_audit, write_real_corpus  # noqa: E402
+from audit_throughput import COMMON_WORDS, SST2_TRAIN, audit_batches, pipeline_rate, run_audit, write_real_corpus  # noqa: E402
 
 BENCH_PYTHON = os.path.join(ROOT, ".venv-bench", "bin", "python")
 VOCABULARY = 3000
@@ -176,7 +176,7 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--rows", type=int, default=8000)
     parser.add_argument("--batch-size", type=int, default=256)
-    parser.add_argument("--real", default=os.path.join(ROOT, "..", "shared", "data", "sst2", "sst2_train.csv"))
+    parser.add_argument("--real", default=SST2_TRAIN)
     args = parser.parse_args()
     if not os.path.exists(BENCH_PYTHON):
         sys.exit("run bash scripts/setup_benchmarks.sh first (PyTorch and Captum in .venv-bench)")

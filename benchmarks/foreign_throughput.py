@@ -19,14 +19,14 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, "tests"))
 sys.path.insert(0, os.path.join(ROOT, "benchmarks"))
 
-from audit_throughput import COMMON_WORDS, WORDS, pipeline_rate, run_audit, write_real_corpus  # noqa: E402
+from audit_throughput import COMMON_WORDS, SST2_TRAIN, WORDS, pipeline_rate, run_audit, write_real_corpus  # noqa: E402
 
 
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--rows", type=int, default=4000)
     parser.add_argument("--batch-size", type=int, default=256)
-    parser.add_argument("--real", default=os.path.join(ROOT, "..", "shared", "data", "sst2", "sst2_train.csv"))
+    parser.add_argument("--real", default=SST2_TRAIN)
     args = parser.parse_args()
     from foreign_models import export_foreign_model
     from server_process import AuditServeProcess, MLServerProcess

@@ -19,13 +19,13 @@ import time
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from audit_throughput import COMMON_WORDS, ROOT, WORDS, write_real_corpus  # noqa: E402
+from audit_throughput import COMMON_WORDS, SST2_TRAIN, WORDS, write_real_corpus  # noqa: E402
 
 
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--rows", type=int, default=20000)
-    parser.add_argument("--real", default=os.path.join(ROOT, "..", "shared", "data", "sst2", "sst2_train.csv"))
+    parser.add_argument("--real", default=SST2_TRAIN)
     args = parser.parse_args()
     from audit_engine import corpus as corpus_reading
     from audit_engine import explaining, record_lines
