@@ -335,3 +335,64 @@ def test_the_document_cap_applies_before_tokenization(tmp_path):
     assert record["text_sha256"] == hashlib.sha256(text.encode()).hexdigest()  # the document as read
     assert record["text"] == " ".join(["plain"] * 100)  # what was audited: the first 100 tokens
     assert not record["forbidden_terms"] and summary.truncated == 1  # 'video' lies beyond the cap
+
+
+def _reference_record_values(explanation, lexicon, top_k):
+    """What a record holds, computed the plain NumPy way from the explanation (sum in float64, NumPy's max)."""
+    tokens = [t.decode() for t in explanation.tokens[: explanation.token_count] if t]
+    saliency = np.asarray(explanation.saliency[: len(tokens)], dtype=np.float32)
+    matches = lexicon.matches(tokens)
+    forbidden = np.zeros(len(tokens), bool)
+    for start, end, _ in matches:
+        forbidden[start:end] = True
+    mass = float(saliency.sum(dtype=np.float64))
+    share = float(saliency[forbidden].sum(dtype=np.float64)) / mass if mass > 0 and forbidden.any() else 0.0
+    order = np.argsort(-saliency, kind="stable")[:top_k]
+    return {
+        "confidence": float(np.asarray(explanation.probabilities, np.float32).max()),
+        "probabilities": [float(p) for p in np.asarray(explanation.probabilities, np.float32)],
+        "mass": mass,
+        "share": share,
+        "terms": [(term, start, end, float(saliency[start:end].sum(dtype=np.float64))) for start, end, term in matches],
+        "top": [(int(p), float(saliency[p]), bool(forbidden[p])) for p in order],
+    }
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_a_record_holds_its_explanation_computed_the_plain_numpy_way(seed):
+    """audit_document reads lists and skips reductions for speed; each field must equal the plain computation
+    (float32 as protobuf stores it), with one- and two-word terms, ties, padding, a NaN probability and redaction."""
+    from audit_engine.document import Explanation, RecordSettings, audit_document
+
+    rng = np.random.default_rng(seed)
+    lexicon = Lexicon.from_entries(["a", "b c", "d"])
+    vocabulary = ["a", "b", "c", "d", "e", "f"]
+    for case in range(200):
+        length, width = int(rng.integers(1, 12)), 12
+        tokens = np.asarray([w.encode() for w in rng.choice(vocabulary, length)] + [b""] * (width - length), object)
+        saliency = np.zeros(width, np.float32)
+        saliency[:length] = rng.choice([0.0, 0.25, rng.random()], length) * 10.0 ** rng.integers(-8, 2)
+        probabilities = rng.dirichlet([1.0, 1.0, 1.0]).astype(np.float32)
+        if case % 50 == 7:
+            probabilities[1] = np.nan
+        explanation = Explanation(probabilities, saliency, tokens, b"x", length)
+        redact = case % 3 == 0
+        settings = RecordSettings(["x", "y", "z"], lexicon, 0.5, 5, redact)
+        text = " ".join(t.decode() for t in tokens[:length])
+        record = audit_document(CorpusRow(case + 1, f"d{case}", text), explanation, settings)
+        expected = _reference_record_values(explanation, lexicon, 5)
+        f32 = lambda value: float(np.float32(value))  # noqa: E731  (a float field holds the float32 value)
+        if np.isnan(expected["confidence"]):
+            assert math.isnan(record.confidence)
+        else:
+            assert record.confidence == f32(expected["confidence"])
+        got = [record.probabilities[name] for name in "xyz"]
+        assert [g if g == g else "nan" for g in got] == [f32(p) if p == p else "nan" for p in expected["probabilities"]]
+        assert record.saliency_mass == f32(expected["mass"]) and record.forbidden_share == f32(expected["share"])
+        assert [(h.term, h.start, h.end, h.saliency) for h in record.forbidden_terms] == [
+            (term, start, end, f32(value)) for term, start, end, value in expected["terms"]
+        ]
+        words = text.split()
+        assert [(t.position, t.saliency, t.forbidden, t.token) for t in record.top_tokens] == [
+            (p, f32(value), flag, words[p] if flag or not redact else "") for p, value, flag in expected["top"]
+        ]
