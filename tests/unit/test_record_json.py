@@ -92,3 +92,41 @@ def test_random_float32_bit_patterns_and_subnormals_match():
     for value in np.concatenate([values[np.isfinite(values)], subnormals, -subnormals]).tolist():
         record = audit_pb2.AuditRecord(confidence=value)
         assert record_json(record) == reference(record), value
+
+
+def test_absent_fields_with_presence_first_last_and_alone_leave_no_stray_separator():
+    """A message whose first and last fields (by name) have presence: every combination of set and unset."""
+    from google.protobuf import descriptor_pb2, descriptor_pool, message_factory
+
+    FieldProto = descriptor_pb2.FieldDescriptorProto
+    file = descriptor_pb2.FileDescriptorProto(name="probe.proto", package="probe", syntax="proto3")
+    probe = file.message_type.add(name="Probe")
+    for number, (name, kind) in enumerate([("a", FieldProto.TYPE_FLOAT), ("b", FieldProto.TYPE_INT32),
+                                           ("c", FieldProto.TYPE_STRING)], start=1):
+        optional = name != "b"
+        field = probe.field.add(name=name, number=number, type=kind, label=FieldProto.LABEL_OPTIONAL,
+                                proto3_optional=optional)
+        if optional:
+            probe.oneof_decl.add(name=f"_{name}")
+            field.oneof_index = len(probe.oneof_decl) - 1
+    pool = descriptor_pool.DescriptorPool()
+    pool.Add(file)
+    cls = message_factory.GetMessageClass(pool.FindMessageTypeByName("probe.Probe"))
+    encoder = JsonEncoder(cls.DESCRIPTOR)
+    for a in (None, 0.5):
+        for c in (None, "x"):
+            message = cls(b=3)
+            if a is not None:
+                message.a = a
+            if c is not None:
+                message.c = c
+            assert encoder.to_json(message) == reference(message)
+    alone = descriptor_pb2.FileDescriptorProto(name="alone.proto", package="alone", syntax="proto3")
+    only = alone.message_type.add(name="Only")
+    only.field.add(name="a", number=1, type=FieldProto.TYPE_FLOAT, label=FieldProto.LABEL_OPTIONAL,
+                   proto3_optional=True, oneof_index=0)
+    only.oneof_decl.add(name="_a")
+    pool.Add(alone)
+    only_cls = message_factory.GetMessageClass(pool.FindMessageTypeByName("alone.Only"))
+    for message in (only_cls(), only_cls(a=2.0)):
+        assert JsonEncoder(only_cls.DESCRIPTOR).to_json(message) == reference(message)
