@@ -39,25 +39,23 @@ print(export_model(TextClassifier([f"w{{i}}" for i in range({VOCABULARY})], 2, 6
 """
 
 
+def stat_seconds(path):
+    """(name, CPU seconds: user + system) from a /proc .../stat file."""
+    with open(path) as f:
+        stat = f.read()
+    fields = stat[stat.rindex(")") + 2 :].split()
+    return stat[stat.index("(") + 1 : stat.rindex(")")], (int(fields[11]) + int(fields[12])) / TICKS
+
+
 def thread_seconds():
     """{thread id: (name, CPU seconds)} of this process's threads."""
     seconds = {}
     for tid in os.listdir("/proc/self/task"):
         try:
-            with open(f"/proc/self/task/{tid}/stat") as f:
-                stat = f.read()
+            seconds[int(tid)] = stat_seconds(f"/proc/self/task/{tid}/stat")
         except FileNotFoundError:  # the thread ended meanwhile
             continue
-        name, fields = stat[stat.index("(") + 1 : stat.rindex(")")], stat[stat.rindex(")") + 2 :].split()
-        seconds[int(tid)] = (name, (int(fields[11]) + int(fields[12])) / TICKS)
     return seconds
-
-
-def process_seconds(pid):
-    """CPU seconds a live process has used so far."""
-    with open(f"/proc/{pid}/stat") as f:
-        fields = f.read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / TICKS
 
 
 def cpu_seconds(usage):
@@ -81,7 +79,7 @@ def audit_once(export_dir, corpus, lexicon, out):
             resource.getrusage(resource.RUSAGE_CHILDREN)
         # The child started while the model loaded (as audit-cli starts it while TensorFlow imports): what it
         # spent starting is not the audit's.
-        started = process_seconds(encoder._process.pid) if encoder is not None else 0.0
+        started = stat_seconds(f"/proc/{encoder._process.pid}/stat")[1] if encoder is not None else 0.0
         summary, _ = audit_corpus(corpus, backend, out, options, AuditInputs(lexicon), record_encoder=encoder)
         after = thread_seconds()
         process_cpu = cpu_seconds(resource.getrusage(resource.RUSAGE_SELF)) - cpu_seconds(process)
