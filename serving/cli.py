@@ -1,7 +1,6 @@
 """audit-serve: the command line of the TF Serving stand-in (serving.server). TensorFlow loads only once the
 command runs, so --help is instant and TensorFlow's start-up lines stay off the terminal unless --verbose."""
 
-import signal
 import sys
 import threading
 
@@ -10,6 +9,7 @@ import click
 from cli_common.console import quiet_tensorflow, set_verbosity
 from cli_common.errors import exit_on_input_error
 from cli_common.extras import require_extra
+from cli_common.signals import handle_stop_signals
 from saliency_core.errors import InputError
 
 
@@ -85,8 +85,7 @@ def main(port, rest_port, host, model_name, model_base_path, model_config_file, 
         server.stop(grace=10).wait()
         stopped.set()
 
-    signal.signal(signal.SIGTERM, shutdown)
-    signal.signal(signal.SIGINT, shutdown)
+    handle_stop_signals(shutdown)
     for name, store in stores.items():
         click.echo(f"audit-serve: model {name!r} versions {store.loaded_versions()} from {store.base_path}", err=True)
     # As tensorflow_model_server says it.

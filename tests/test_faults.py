@@ -46,8 +46,11 @@ def audit_command(corpus, server, out, example_paths, *extra):
             "--batch-size", "4", "--max-in-flight", "2", "--checkpoint-seconds", "0.1", "--quiet", *extra]
 
 
-def start_audit(*args):
-    return subprocess.Popen(list(args), cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+def start_audit(*args, sigint=signal.SIG_DFL):
+    """audit-cli started with SIGINT as ``sigint``: by default as a terminal's foreground job has it, whatever the
+    shell that started the tests left it as (a background job of a shell without job control: ignored)."""
+    return subprocess.Popen(list(args), cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, sigint))
 
 
 def wait_for_records(out, count, process, timeout=120):
@@ -125,6 +128,18 @@ def test_signal_saves_resume_state(big_corpus, server, baseline, example_paths, 
     resumed = subprocess.run(audit_command(big_corpus, server, out, example_paths, "--resume"), cwd=ROOT,
                              capture_output=True, text=True)
     assert resumed.returncode == 0, resumed.stderr
+    assert_same_outputs(out, baseline)
+
+
+def test_sigint_ignored_at_start_stays_ignored(big_corpus, server, baseline, example_paths, tmp_path):
+    """A background job of a shell without job control starts with SIGINT ignored (the terminal's Ctrl-C is not
+    meant for it): the audit leaves it ignored and finishes, with the records of an audit never signalled."""
+    out = tmp_path / "out"
+    audit = start_audit(*audit_command(big_corpus, server, out, example_paths), sigint=signal.SIG_IGN)
+    wait_for_records(out, 200, audit)
+    audit.send_signal(signal.SIGINT)
+    _, stderr = audit.communicate(timeout=120)
+    assert audit.returncode == 0, stderr
     assert_same_outputs(out, baseline)
 
 

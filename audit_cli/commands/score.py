@@ -1,6 +1,5 @@
 """audit-cli score: audit a corpus file and write records, summary and reports."""
 
-import signal
 import threading
 
 import click
@@ -22,6 +21,7 @@ from audit_cli.settings import (
     load_audit_inputs,
 )
 from cli_common.errors import exit_on_input_error
+from cli_common.signals import handle_stop_signals, restore_signals
 from cli_common.types import FiniteFloatRange
 from saliency_core.errors import EXIT_GATE_FAILED, EXIT_SERVER_FAILED
 
@@ -99,7 +99,7 @@ def score(corpus, backend, attribution, max_in_flight, quiet, checkpoint_seconds
         stop.signal_number = signum
         stop.set()
 
-    previous = {s: signal.signal(s, request_stop) for s in (signal.SIGINT, signal.SIGTERM)}
+    previous = handle_stop_signals(request_stop)
     try:
         gates = gate_limits(audit)
         progress = Progress(not quiet)
@@ -134,8 +134,7 @@ def score(corpus, backend, attribution, max_in_flight, quiet, checkpoint_seconds
         )
         raise SystemExit(128 + interrupted.signal_number) from None
     finally:
-        for signum, handler in previous.items():
-            signal.signal(signum, handler)
+        restore_signals(previous)
         backend.close()
         if record_encoder is not None:
             record_encoder.close()  # the audit closes it; not when it never started
