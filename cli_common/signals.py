@@ -8,9 +8,9 @@ STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
 
 def handle_stop_signals(handler: Callable[[int, Any], None]) -> dict[int, Any]:
-    """Install ``handler`` for SIGINT and SIGTERM, except for a signal this process was started with ignored: a
-    background job of a shell without job control starts with SIGINT ignored because the terminal's Ctrl-C is not
-    meant for it (Python itself then leaves KeyboardInterrupt off), and ``nohup``-style launchers do the same.
+    """Install ``handler`` for SIGINT and SIGTERM, except for a signal this process was started with ignored: POSIX
+    shells start a background job with SIGINT ignored when job control is off (scripts, ``sh -c '... &'``) because
+    the terminal's Ctrl-C is not meant for it, and Python itself then leaves KeyboardInterrupt off.
     Returns the handlers replaced, for ``restore_signals``."""
     return {
         signum: signal.signal(signum, handler)
