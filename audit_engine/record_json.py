@@ -128,8 +128,9 @@ class JsonEncoder:
         for number, field in enumerate(fields):
             prefix = ", " + encode_basestring_ascii(field.name) + ": "  # the line's first ", " is cut off
             text = f"_text{number}"
-            namespace[text] = _text_converter(field.message_type.fields_by_name["value"] if _is_map(field) else field)
-            if _is_map(field):
+            is_map = _is_map(field)
+            namespace[text] = _text_converter(field.message_type.fields_by_name["value"] if is_map else field)
+            if is_map:
                 if field.message_type.fields_by_name["key"].cpp_type != FieldDescriptor.CPPTYPE_STRING:
                     raise NotImplementedError("only string map keys are used in the audit schema")
                 value = (
