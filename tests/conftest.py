@@ -1,4 +1,5 @@
 import os
+import signal
 import subprocess
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
@@ -12,6 +13,13 @@ from saliency_demo import example_data
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SHARED_DATA = os.path.join(ROOT, "..", "shared", "data")
 TINY_MODEL_SIZES = dict(max_tokens=12, vocabulary_size=60, embedding_dim=8, hidden_units=8)
+
+
+def start_command(args, sigint=signal.SIG_DFL, **popen):
+    """A command line started in ROOT with SIGINT as ``sigint``: by default as a terminal's foreground job has it
+    (a Ctrl-C reaches a process that handles it), whatever the shell that started the tests left it as (a
+    background job of a shell without job control inherits it ignored, and Python then keeps it ignored)."""
+    return subprocess.Popen(list(args), cwd=ROOT, preexec_fn=lambda: signal.signal(signal.SIGINT, sigint), **popen)
 
 
 def count_record_encoders(monkeypatch):

@@ -408,20 +408,17 @@ def test_ctrl_c_before_the_audit_starts_is_exit_130_and_leaves_no_child(example_
     import subprocess
     import sys
 
-    from conftest import ROOT, free_port
+    from conftest import free_port, start_command
 
     from audit_engine.record_encoding import EARLY_START_BYTES
     corpus = tmp_path / "big.csv"
     with open(corpus, "w") as f:
         f.write("id,text\n" + "".join(f"d{i},a plain sentence about nothing {i}\n" for i in range(12_000)))
     assert corpus.stat().st_size >= EARLY_START_BYTES
-    # Ctrl-C as a terminal delivers it: to a process that handles SIGINT. A test run started in the background by a
-    # shell without job control inherits SIGINT ignored, and Python then keeps it ignored (no KeyboardInterrupt).
-    client = subprocess.Popen([sys.executable, "-m", "audit_cli", "score", str(corpus), "--server",
-                               f"127.0.0.1:{free_port()}", "--model-name", "tiny", "--wait-for-server", "120",
-                               "--forbidden", example_paths["forbidden"], "--out", str(tmp_path / "o")],
-                              cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                              preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+    client = start_command([sys.executable, "-m", "audit_cli", "score", str(corpus), "--server",
+                            f"127.0.0.1:{free_port()}", "--model-name", "tiny", "--wait-for-server", "120",
+                            "--forbidden", example_paths["forbidden"], "--out", str(tmp_path / "o")],
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         assert "waiting for the server" in client.stderr.readline()
         child = children_of(client.pid)

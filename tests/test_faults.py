@@ -10,7 +10,7 @@ import time
 
 import numpy as np
 import pytest
-from conftest import ROOT, ServerProcess
+from conftest import ROOT, ServerProcess, start_command
 
 from audit_engine.backends.tf_serving import GrpcBackend
 
@@ -47,10 +47,7 @@ def audit_command(corpus, server, out, example_paths, *extra):
 
 
 def start_audit(*args, sigint=signal.SIG_DFL):
-    """audit-cli started with SIGINT as ``sigint``: by default as a terminal's foreground job has it, whatever the
-    shell that started the tests left it as (a background job of a shell without job control: ignored)."""
-    return subprocess.Popen(list(args), cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            preexec_fn=lambda: signal.signal(signal.SIGINT, sigint))
+    return start_command(args, sigint, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 
 def wait_for_records(out, count, process, timeout=120):
