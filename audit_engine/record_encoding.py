@@ -100,6 +100,11 @@ class EncoderProcess:
             except OSError:
                 pass
 
+    @property
+    def pid(self) -> int:
+        """The child's process id (what a caller measuring the audit's CPU reads)."""
+        return self._process.pid
+
     def submit(self, records: Sequence[Record]) -> None:
         self._outbox.put(_frame(records))
 

@@ -34,10 +34,9 @@ from captum_side_by_side import VOCABULARY, long_texts  # noqa: E402
 TICKS = os.sysconf("SC_CLK_TCK")
 EXPORT = f"""
 import sys
-from trainer.export import export_model
-from trainer.model import TextClassifier
-print(export_model(TextClassifier([f"w{{i}}" for i in range({VOCABULARY})], 2, 64, 64, 64), ["0", "1"], sys.argv[1],
-                   "bench", {{"max_tokens": 64}}, "l2"))
+sys.path.insert(0, {os.path.dirname(os.path.abspath(__file__))!r})
+from audit_throughput import export_bench_model
+print(export_bench_model(sys.argv[1], vocabulary=[f"w{{i}}" for i in range({VOCABULARY})]))
 """
 
 
@@ -81,7 +80,7 @@ def audit_once(export_dir, corpus, lexicon, out, reliance=False):
             resource.getrusage(resource.RUSAGE_CHILDREN)
         # The child started while the model loaded (as audit-cli starts it while TensorFlow imports): what it
         # spent starting is not the audit's.
-        started = stat_seconds(f"/proc/{encoder._process.pid}/stat")[1] if encoder is not None else 0.0
+        started = stat_seconds(f"/proc/{encoder.pid}/stat")[1] if encoder is not None else 0.0
         summary, _ = audit_corpus(corpus, backend, out, options, AuditInputs(lexicon), record_encoder=encoder)
         after = thread_seconds()
         process_cpu = cpu_seconds(resource.getrusage(resource.RUSAGE_SELF)) - cpu_seconds(process)

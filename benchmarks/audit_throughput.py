@@ -24,6 +24,17 @@ WORDS = [f"w{i}" for i in range(3000)] + ["text", "video"]
 SST2_TRAIN = os.path.join(ROOT, "..", "shared", "data", "sst2", "sst2_train.csv")  # the real sentences (--real)
 
 
+def export_bench_model(work, name="bench", vocabulary=WORDS, max_tokens=64, **export_options):
+    """The benchmarks' model, exported to ``work/name`` (its version's path returned): an untrained TextClassifier,
+    2 classes, embedding 64, LSTM 64, T = ``max_tokens`` (speed does not depend on the weights).
+    ``export_options``: trainer.export.export_model's others (ig_steps)."""
+    from trainer.export import export_model
+    from trainer.model import TextClassifier
+
+    return export_model(TextClassifier(list(vocabulary), 2, max_tokens, 64, 64), ["0", "1"], work, name,
+                        {"max_tokens": max_tokens}, "l2", **export_options)
+
+
 def write_corpus(path, rows, seed=0, decoy_everywhere=False):
     """Synthetic documents of 8-40 words; with decoy_everywhere, each holds 'text' or 'video' (the worst case
     for the reliance check: one more prediction per document)."""
@@ -185,15 +196,12 @@ def main():
     parser.add_argument("--big-rows", type=int, default=1000000)
     parser.add_argument("--batch-size", type=int, default=256)
     parser.add_argument("--max-in-flight", type=int, default=8)
-    parser.add_argument("--real-only", action="store_true", help="only the real-sentence figures (issue 13)")
+    parser.add_argument("--real-only", action="store_true", help="only the real-sentence figures")
     parser.add_argument("--real", default=SST2_TRAIN,
                         help="a CSV of real sentences (text column); its first --rows rows are audited too")
     args = parser.parse_args()
-    from trainer.export import export_model
-    from trainer.model import TextClassifier
-
     work = tempfile.mkdtemp(prefix="audit-bench-")
-    export_model(TextClassifier(WORDS, 2, 64, 64, 64), ["0", "1"], work, "bench", {"max_tokens": 64}, "l2")
+    export_bench_model(work)
     if args.real_only:
         real_throughput(args, work)
         return

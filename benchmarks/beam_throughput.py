@@ -23,7 +23,7 @@ import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, "benchmarks"))
-from audit_throughput import SST2_TRAIN  # noqa: E402
+from audit_throughput import SST2_TRAIN, export_bench_model, write_corpus  # noqa: E402
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 # Runs a console command in a child and prints the peak RSS (KiB) of that child's descendants on the last line.
@@ -74,14 +74,10 @@ def main():
     parser.add_argument("--memory-rows", type=int, nargs=2, default=[10000, 1000000])
     parser.add_argument("--real", default=SST2_TRAIN)
     args = parser.parse_args()
-    from audit_throughput import WORDS, write_corpus
-
     from saliency_core.table import RowReader
-    from trainer.export import export_model
-    from trainer.model import TextClassifier
 
     work = tempfile.mkdtemp(prefix="beam-bench-")
-    export_model(TextClassifier(WORDS, 2, 64, 64, 64), ["0", "1"], work, "bench", {"max_tokens": 64}, "l2")
+    export_bench_model(work)
     model = os.path.join(work, "bench")
     lexicon = os.path.join(work, "common.txt")
     with open(lexicon, "w") as f:

@@ -29,7 +29,15 @@ import time
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, "benchmarks"))
-from audit_throughput import COMMON_WORDS, SST2_TRAIN, audit_batches, pipeline_rate, run_audit, write_real_corpus  # noqa: E402
+from audit_throughput import (  # noqa: E402
+    COMMON_WORDS,
+    SST2_TRAIN,
+    audit_batches,
+    export_bench_model,
+    pipeline_rate,
+    run_audit,
+    write_real_corpus,
+)
 
 BENCH_PYTHON = os.path.join(ROOT, ".venv-bench", "bin", "python")
 VOCABULARY = 3000
@@ -180,12 +188,8 @@ def main():
     args = parser.parse_args()
     if not os.path.exists(BENCH_PYTHON):
         sys.exit("run bash scripts/setup_benchmarks.sh first (PyTorch and Captum in .venv-bench)")
-    from trainer.export import export_model
-    from trainer.model import TextClassifier
-
     work = tempfile.mkdtemp(prefix="captum-bench-")
-    export = export_model(TextClassifier([f"w{i}" for i in range(VOCABULARY)], 2, 64, 64, 64), ["0", "1"], work,
-                          "bench", {"max_tokens": 64}, "l2", ig_steps=16)
+    export = export_bench_model(work, vocabulary=[f"w{i}" for i in range(VOCABULARY)], ig_steps=16)
     corpus = write_real_corpus(args.real, args.rows, os.path.join(work, "real.csv"))
     with open(corpus) as f:
         texts = [row["text"] for row in csv.DictReader(f)]

@@ -19,7 +19,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, "tests"))
 sys.path.insert(0, os.path.join(ROOT, "benchmarks"))
 
-from audit_throughput import COMMON_WORDS, SST2_TRAIN, WORDS, pipeline_rate, run_audit, write_real_corpus  # noqa: E402
+from audit_throughput import COMMON_WORDS, SST2_TRAIN, export_bench_model, pipeline_rate, run_audit, write_real_corpus  # noqa: E402
 
 
 def main():
@@ -31,11 +31,8 @@ def main():
     from foreign_models import export_foreign_model
     from server_process import AuditServeProcess, MLServerProcess
 
-    from trainer.export import export_model
-    from trainer.model import TextClassifier
-
     work = tempfile.mkdtemp(prefix="foreign-bench-")
-    export_model(TextClassifier(WORDS, 2, 64, 64, 64), ["0", "1"], work, "ours", {"max_tokens": 64}, "l2")
+    export_bench_model(work, "ours")
     export_foreign_model(os.path.join(work, "foreign", "1"))
     corpus = write_real_corpus(args.real, args.rows, os.path.join(work, "real.csv"))
     lexicon = os.path.join(work, "common.txt")

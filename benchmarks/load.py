@@ -19,7 +19,7 @@ import numpy as np
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 sys.path.insert(0, os.path.join(ROOT, "tests"))  # server_process: the audit-serve child-process helper
-WORDS = [f"w{i}" for i in range(3000)] + ["text", "video"]
+from audit_throughput import WORDS, export_bench_model  # noqa: E402
 
 
 def client(address, requests, batch, seed, results):
@@ -56,11 +56,8 @@ def main():
     parser.add_argument("--rounds", type=int, default=4)
     parser.add_argument("--batch", type=int, default=32)
     args = parser.parse_args()
-    from trainer.export import export_model
-    from trainer.model import TextClassifier
-
     work = tempfile.mkdtemp(prefix="load-bench-")
-    export_model(TextClassifier(WORDS, 2, 64, 64, 64), ["0", "1"], work, "load", {"max_tokens": 64}, "l2")
+    export_bench_model(work, "load")
     from server_process import AuditServeProcess
     server = AuditServeProcess("load", os.path.join(work, "load"))
     port = server.port

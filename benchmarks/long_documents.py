@@ -22,7 +22,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from audit_throughput import WORDS, run_audit  # noqa: E402
+from audit_throughput import WORDS, export_bench_model, run_audit  # noqa: E402
 
 T = 64
 
@@ -51,11 +51,8 @@ def main():
     parser.add_argument("--long", type=int, default=800, help="tokens per long document")
     parser.add_argument("--big-mb", type=float, default=10.0)
     args = parser.parse_args()
-    from trainer.export import export_model
-    from trainer.model import TextClassifier
-
     work = tempfile.mkdtemp(prefix="long-documents-")
-    export_model(TextClassifier(WORDS, 2, T, 64, 64), ["0", "1"], work, "bench", {"max_tokens": T}, "l2")
+    export_bench_model(work, max_tokens=T)
     lexicon = os.path.join(work, "lexicon.txt")
     with open(lexicon, "w") as f:
         f.write("video\n")

@@ -19,7 +19,7 @@ import time
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from audit_throughput import COMMON_WORDS, SST2_TRAIN, WORDS, write_real_corpus  # noqa: E402
+from audit_throughput import COMMON_WORDS, SST2_TRAIN, export_bench_model, write_real_corpus  # noqa: E402
 
 
 def main():
@@ -36,12 +36,9 @@ def main():
     from audit_engine.summary import SummaryBuilder
     from saliency_core.lexicon import Lexicon
     from saliency_core.table import RowReader
-    from trainer.export import export_model
-    from trainer.model import TextClassifier
 
     work = tempfile.mkdtemp(prefix="record-cost-")
-    export_path = export_model(TextClassifier(WORDS, 2, 64, 64, 64), ["0", "1"], work, "bench", {"max_tokens": 64},
-                               "l2")
+    export_path = export_bench_model(work)
     corpus = write_real_corpus(args.real, args.rows, os.path.join(work, "real.csv"))
     backend = EmbeddedBackend(export_path)
     lexicon = Lexicon.from_entries(list(COMMON_WORDS))

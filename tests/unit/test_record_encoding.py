@@ -82,6 +82,8 @@ def test_closing_ends_the_child_even_with_answers_unread():
 def test_a_child_started_early_encodes_every_window_and_closes_once():
     windows = windows_of(random.Random(8), 4)
     process = record_encoding.EncoderProcess(False)
+    with open(f"/proc/{process.pid}/cmdline", "rb") as cmdline:  # the pid a caller measures is the child's
+        assert b"audit_engine.record_encoding" in cmdline.read()
     encoder = WindowEncoder(False, process=process)
     lines = encoder.add(windows[0])
     assert lines == [] and encoder._process is process  # the first window went to the child, too
